@@ -1,0 +1,15 @@
+/**
+ * Random-access bytes: a local file, a browser `File`, a Hub file over HTTP Range, or memory. Everything
+ * that reads model weights goes through this interface, so parsing and merging never know where bytes live.
+ */
+export interface ByteSource {
+  /** For messages: a path, a repo-relative file name or a URL path. Never contains a token. */
+  readonly name: string;
+  /** Total size in bytes. */
+  readonly size: number;
+  /**
+   * Exactly `length` bytes starting at `offset`. Rejects with `E_SHORT_READ` if the source ends early and
+   * with `E_CANCELLED` when `signal` aborts. The returned array may be a view into a larger buffer.
+   */
+  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+}

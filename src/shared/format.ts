@@ -1,0 +1,26 @@
+/** Human-readable byte counts in SI units, as the Hub and mergekit's `--out-shard-size` use them. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 'B';
+  for (const next of units) {
+    if (value < 1000) break;
+    value /= 1000;
+    unit = next;
+  }
+  return `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0)} ${unit}`;
+}
+
+/** Parses `5GB`, `500M`, `1.5 GiB`, `1e9` into bytes (SI for kB/MB/GB/TB, binary for KiB/MiB/GiB/TiB). */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*([kmgt]i?)?b?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const unit = (match[2] ?? '').toLowerCase();
+  const si: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+  const bin: Record<string, number> = { ki: 2 ** 10, mi: 2 ** 20, gi: 2 ** 30, ti: 2 ** 40 };
+  const factor = si[unit] ?? bin[unit];
+  if (factor === undefined || !Number.isFinite(value)) return undefined;
+  return Math.round(value * factor);
+}

@@ -1,0 +1,216 @@
+import { AppError } from '../../shared/errors';
+import { isPlainObject } from '../../shared/json';
+import type { DirectorySink, FileSink } from '../sink/byte-sink';
+import { writeWholeFile } from '../sink/byte-sink';
+import type { EncodedHeader, ShardPlan } from './layout';
+import { INDEX_FILE } from './shard-index';
+import type { TensorInfo } from './types';
+
+/**
+ * Streams one safetensors file: the header first, then tensor bytes strictly in header order, in chunks of any size.
+ * Nothing is buffered: each chunk goes straight to the sink. Wrong order or sizes are bugs in the caller and fail
+ * loudly (`E_WRITER_ORDER`) rather than producing a file whose offsets lie.
+ */
+export class SafetensorsFileWriter {
+  private index = 0;
+  private writtenInTensor = 0;
+  private state: 'open' | 'finished' | 'aborted' = 'open';
+
+  private constructor(
+    private readonly sink: FileSink,
+    private readonly tensors: readonly TensorInfo[],
+    private readonly onFinished: () => Promise<void>,
+  ) {}
+
+  static async open(
+    sink: FileSink,
+    header: EncodedHeader,
+    onFinished: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<SafetensorsFileWriter> {
+    await sink.write(header.bytes);
+    return new SafetensorsFileWriter(sink, header.tensors, onFinished);
+  }
+
+  get file(): string {
+    return this.sink.name;
+  }
+
+  /** The tensor the next bytes belong to, or `undefined` when all are written. */
+  get expectedTensor(): TensorInfo | undefined {
+    return this.current();
+  }
+
+  /** Appends bytes of tensor `name`; a tensor may arrive in any number of chunks. */
+  async write(name: string, chunk: Uint8Array): Promise<void> {
+    this.checkOpen();
+    const tensor = this.current(name);
+    if (tensor === undefined || tensor.name !== name) {
+      throw this.orderError(`got bytes of ${name} but ${tensor === undefined ? 'every tensor is complete' : `${tensor.name} comes next`}`);
+    }
+    const size = tensor.end - tensor.begin;
+    if (this.writtenInTensor + chunk.byteLength > size) {
+      throw this.orderError(`${name} holds ${size} bytes but ${this.writtenInTensor + chunk.byteLength} were written`);
+    }
+    if (chunk.byteLength > 0) await this.sink.write(chunk);
+    this.writtenInTensor += chunk.byteLength;
+    if (this.writtenInTensor === size) {
+      this.index += 1;
+      this.writtenInTensor = 0;
+    }
+  }
+
+  /** Checks that every tensor is complete, then publishes the file. */
+  async finish(): Promise<void> {
+    this.checkOpen();
+    const missing = this.expectedTensor;
+    if (missing !== undefined) throw this.orderError(`finished before ${missing.name} was written`);
+    this.state = 'finished';
+    await this.sink.close();
+    await this.onFinished();
+  }
+
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    await this.sink.abort();
+  }
+
+  /** The tensor being written. Zero-byte tensors need no write: they are stepped over unless `name` is theirs. */
+  private current(name?: string): TensorInfo | undefined {
+    for (let tensor = this.tensors[this.index]; tensor !== undefined; tensor = this.tensors[this.index]) {
+      if (this.writtenInTensor > 0 || tensor.end !== tensor.begin || tensor.name === name) return tensor;
+      this.index += 1;
+    }
+    return undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') throw this.orderError(`the file is already ${this.state}`);
+  }
+
+  private orderError(what: string): AppError {
+    return new AppError('E_WRITER_ORDER', `Internal error writing ${this.sink.name}: ${what}.`, {
+      context: { file: this.sink.name },
+    });
+  }
+}
+
+/** Present while a merge is writing into a folder: the folder is not a finished model. Doubles as the resume manifest. */
+export const PARTIAL_MARKER = 'merge-studio-partial.json';
+
+export interface OutputManifest {
+  /** Identifies the plan, so a resume only reuses shards of the same plan. */
+  readonly planId: string;
+  readonly shards: readonly string[];
+  readonly finished: readonly string[];
+}
+
+/**
+ * Writes a whole model folder from a {@link ShardPlan} so that an interrupted run never looks complete: a marker file
+ * (`merge-studio-partial.json`) is written first and removed last; each shard publishes atomically when it finishes
+ * (the sink's contract) and is then recorded in the marker; the index goes last of all.
+ */
+export class ModelOutputWriter {
+  private readonly finished = new Set<string>();
+  private open: SafetensorsFileWriter | undefined;
+
+  private constructor(
+    private readonly dir: DirectorySink,
+    private readonly plan: ShardPlan,
+    private readonly planId: string,
+  ) {}
+
+  /**
+   * Starts (or resumes) writing. With `resume`, shards recorded as finished by an earlier run of the same plan are
+   * kept, provided they are still in the folder.
+   */
+  static async start(
+    dir: DirectorySink,
+    plan: ShardPlan,
+    options: { readonly planId: string; readonly resume?: boolean },
+  ): Promise<ModelOutputWriter> {
+    const writer = new ModelOutputWriter(dir, plan, options.planId);
+    if (options.resume === true) {
+      const manifest = await readOutputManifest(dir);
+      if (manifest?.planId === options.planId) {
+        const present = new Set(await dir.list());
+        for (const file of manifest.finished) if (present.has(file)) writer.finished.add(file);
+      }
+    }
+    await writer.saveManifest();
+    return writer;
+  }
+
+  /** Shard files that are already complete (after a resume). */
+  get finishedShards(): ReadonlySet<string> {
+    return this.finished;
+  }
+
+  async openShard(i: number): Promise<SafetensorsFileWriter> {
+    const shard = this.plan.shards[i];
+    if (shard === undefined) throw new AppError('E_INTERNAL', `No shard ${i} in the plan.`);
+    if (this.open !== undefined) throw new AppError('E_WRITER_ORDER', `${this.open.file} is still open.`);
+    const sink = await this.dir.createFile(shard.file);
+    this.open = await SafetensorsFileWriter.open(sink, shard.header, async () => {
+      this.open = undefined;
+      this.finished.add(shard.file);
+      await this.saveManifest();
+    });
+    return this.open;
+  }
+
+  /** config.json, tokenizer files, README.md… Write them before the last shard finishes. */
+  async writeExtraFile(name: string, bytes: Uint8Array): Promise<void> {
+    await writeWholeFile(this.dir, name, bytes);
+  }
+
+  /** Writes the index (when sharded) and removes the marker: from here on the folder is a complete model. */
+  async finish(): Promise<void> {
+    const missing = this.plan.shards.filter((shard) => !this.finished.has(shard.file));
+    if (missing.length > 0) {
+      throw new AppError('E_WRITER_ORDER', `Cannot finish: ${missing.map((s) => s.file).join(', ')} not written.`);
+    }
+    if (this.plan.index !== undefined) await writeWholeFile(this.dir, INDEX_FILE, this.plan.index);
+    await this.dir.remove(PARTIAL_MARKER);
+  }
+
+  /** Drops the shard being written; finished shards and the marker stay, so a later run can resume. */
+  async abort(): Promise<void> {
+    const open = this.open;
+    this.open = undefined;
+    await open?.abort();
+  }
+
+  private async saveManifest(): Promise<void> {
+    const manifest: OutputManifest = {
+      planId: this.planId,
+      shards: this.plan.shards.map((shard) => shard.file),
+      finished: this.plan.shards.map((shard) => shard.file).filter((file) => this.finished.has(file)),
+    };
+    await writeWholeFile(this.dir, PARTIAL_MARKER, new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+  }
+}
+
+/** The marker of an unfinished run in `dir`, or `undefined` when there is none (or it is unreadable). */
+export async function readOutputManifest(dir: DirectorySink): Promise<OutputManifest | undefined> {
+  const bytes = await dir.readFile(PARTIAL_MARKER);
+  if (bytes === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (
+      isPlainObject(value) &&
+      typeof value['planId'] === 'string' &&
+      isStringArray(value['shards']) &&
+      isStringArray(value['finished'])
+    ) {
+      return { planId: value['planId'], shards: value['shards'], finished: value['finished'] };
+    }
+  } catch {
+    // A damaged marker means: nothing can be reused. The folder still counts as unfinished.
+  }
+  return { planId: '', shards: [], finished: [] };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string');
+}

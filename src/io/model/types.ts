@@ -18,8 +18,10 @@ export interface ModelFolder {
   readonly revision: string | undefined;
   readonly kind: 'hub' | 'local';
   listFiles(): Promise<readonly ModelFileEntry[]>;
-  /** Rejects with `E_FILE_MISSING` when the file is not in the folder. */
+  /** Rejects with `E_FILE_MISSING` when the file is not in the folder. Repeated opens may share one source. */
   open(path: string): Promise<ByteSource>;
+  /** Releases open files (Node file handles); the folder may be opened again afterwards. */
+  close(): Promise<void>;
 }
 
 /** A tensor of a model: its header entry plus where its bytes are. */

@@ -1,0 +1,160 @@
+import { listFiles, listModels, modelInfo } from '@huggingface/hub';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { standardRepos } from '../../../test/mock-hub/fixture-repos';
+import { MOCK_TOKEN, startMockHub } from '../../../test/mock-hub/server';
+import type { MockHub, MockRepo } from '../../../test/mock-hub/server';
+import { AppError } from '../../shared/errors';
+import { openHubFolder } from '../model/hub-folder';
+import { loadModel } from '../model/load-model';
+import { memoryFolder } from '../model/memory-folder';
+import { hubSettings } from './hub-client';
+import type { HubSettings } from './hub-client';
+import { HubFileSource } from './hub-source';
+
+const FAST_RETRY = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 };
+
+let repos: MockRepo[];
+let hub: MockHub;
+let settings: HubSettings;
+
+beforeAll(async () => {
+  repos = await standardRepos();
+  hub = await startMockHub({ repos, cdn: true, pageSize: 4 });
+  settings = hubSettings({ endpoint: hub.url, retry: FAST_RETRY });
+});
+afterAll(() => hub.close());
+beforeEach(() => hub.reset());
+
+const llama = () => repos.find((r) => r.id === 'tiny/llama-bf16')!;
+const weights = () => llama().files.get('model.safetensors')!;
+
+async function sha(repo = 'tiny/llama-bf16'): Promise<string> {
+  return (await openHubFolder(repo, undefined, settings)).revision!;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('HubFileSource', () => {
+  it('reads exact byte ranges through the Hub and its CDN redirect', async () => {
+    const source = new HubFileSource(settings, 'tiny/llama-bf16', await sha(), 'model.safetensors', weights().byteLength);
+    for (const [offset, length] of [[0, 8], [1, 1], [1000, 4096], [weights().byteLength - 7, 7]] as const) {
+      expect(Buffer.from(await source.read(offset, length)).equals(Buffer.from(weights().subarray(offset, offset + length)))).toBe(true);
+    }
+    const cdnReads = hub.requests.filter((r) => r.server === 'cdn');
+    expect(cdnReads.map((r) => r.range)).toEqual(['bytes=0-7', 'bytes=1-1', 'bytes=1000-5095', `bytes=${weights().byteLength - 7}-${weights().byteLength - 1}`]);
+  });
+
+  it('resumes a connection dropped mid-tensor at the byte where it stopped', async () => {
+    const source = new HubFileSource(settings, 'tiny/llama-bf16', await sha(), 'model.safetensors', weights().byteLength);
+    hub.fail({ pathIncludes: '/cdn/tiny/llama-bf16/', times: 2, dropAfterBytes: 3000 });
+    const bytes = await source.read(100, 20_000);
+    expect(Buffer.from(bytes).equals(Buffer.from(weights().subarray(100, 20_100)))).toBe(true);
+    const ranges = hub.requests.filter((r) => r.server === 'cdn').map((r) => r.range);
+    expect(ranges).toEqual(['bytes=100-20099', 'bytes=3100-20099', 'bytes=6100-20099']);
+  });
+
+  it('retries server errors with backoff, then gives up with a network error', async () => {
+    const source = new HubFileSource(settings, 'tiny/llama-bf16', await sha(), 'model.safetensors', weights().byteLength);
+    hub.fail({ pathIncludes: '/resolve/', times: 2, status: 503 });
+    expect((await source.read(0, 16)).byteLength).toBe(16);
+    hub.fail({ pathIncludes: '/resolve/', times: 10, status: 500 });
+    const error = await rejection(source.read(0, 16));
+    expect(error.code).toBe('E_NETWORK');
+    expect(error.message).toMatch(/tiny\/llama-bf16\/model\.safetensors failed at byte 0 \(HTTP 500\)/);
+    expect(hub.requests.filter((r) => r.status === 500)).toHaveLength(FAST_RETRY.retries + 1);
+  });
+
+  it('explains a gated repo without a token, and reads it with one', async () => {
+    const revision = await sha('gated/llama-bf16');
+    const anonymous = new HubFileSource(settings, 'gated/llama-bf16', revision, 'model.safetensors', weights().byteLength);
+    const error = await rejection(anonymous.read(0, 8));
+    expect(error.code).toBe('E_GATED_REPO');
+    expect(error.hint).toMatch(/Accept the terms/);
+    const withToken = new HubFileSource({ ...settings, token: MOCK_TOKEN }, 'gated/llama-bf16', revision, 'model.safetensors', weights().byteLength);
+    expect((await withToken.read(0, 8)).byteLength).toBe(8);
+  });
+
+  it('sends the token to the Hub origin only, never to the CDN, and never puts it in a message', async () => {
+    const tokenSettings = { ...settings, token: MOCK_TOKEN };
+    const folder = await openHubFolder('gated/llama-bf16', undefined, tokenSettings);
+    await (await folder.open('model.safetensors')).read(0, 8);
+    const hubRequests = hub.requests.filter((r) => r.server === 'hub');
+    const cdnRequests = hub.requests.filter((r) => r.server === 'cdn');
+    expect(hubRequests.length).toBeGreaterThan(0);
+    expect(hubRequests.every((r) => r.authorization)).toBe(true);
+    expect(cdnRequests.length).toBe(1);
+    expect(cdnRequests[0]?.authorization).toBe(false);
+    const error = await rejection(openHubFolder('private/nope', undefined, { ...settings, token: 'hf_secret_that_must_not_leak' }));
+    expect(JSON.stringify({ m: error.message, h: error.hint, c: error.context })).not.toContain('hf_secret_that_must_not_leak');
+  });
+});
+
+describe('openHubFolder', () => {
+  it('pins the revision to a commit sha and lists files', async () => {
+    const folder = await openHubFolder('tiny/llama-bf16-sharded', undefined, settings);
+    expect(folder.revision).toMatch(/^[0-9a-f]{40}$/);
+    expect((await folder.listFiles()).map((f) => f.path)).toContain('model-00002-of-00003.safetensors');
+    const reads = hub.requests.filter((r) => r.path.includes('/tree/'));
+    expect(reads.every((r) => r.path.includes(folder.revision!))).toBe(true);
+  });
+
+  it('describes the same model as the same files read locally', async () => {
+    const repo = repos.find((r) => r.id === 'tiny/llama-bf16-sharded')!;
+    const remote = await loadModel(await openHubFolder(repo.id, 'main', settings));
+    const local = await loadModel(memoryFolder(repo.id, repo.files));
+    expect([...remote.tensors]).toEqual([...local.tensors]);
+    expect(remote.files).toEqual(local.files);
+    expect(remote.config).toEqual(local.config);
+    expect(remote.tokenizerFiles).toEqual(local.tokenizerFiles);
+    expect(remote.weightFiles).toEqual(local.weightFiles);
+  });
+
+  it.each([
+    ['private/llama-bf16', undefined, 'E_HUB_UNAUTHORIZED', /private and needs an access token/],
+    ['nobody/missing', undefined, 'E_HUB_UNAUTHORIZED', /not found/],
+    ['tiny/llama-bf16', 'no-such-branch', 'E_HUB_NOT_FOUND', /no revision no-such-branch/],
+    ['not a repo id', undefined, 'E_HUB_NOT_FOUND', /not a Hub repository id/],
+  ] as const)('explains %s@%s', async (repo, revision, code, message) => {
+    const error = await rejection(openHubFolder(repo, revision, settings));
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
+    expect(error.context.model).toBe(repo);
+  });
+
+  it('reads a private repo with a token', async () => {
+    const folder = await openHubFolder('private/llama-bf16', undefined, { ...settings, token: MOCK_TOKEN });
+    expect((await loadModel(folder)).tensors.size).toBe(3 + 9 * 4);
+  });
+
+  it('reports a file missing from the repo', async () => {
+    const folder = await openHubFolder('tiny/llama-bf16', undefined, settings);
+    await expect(folder.open('nope.safetensors')).rejects.toMatchObject({ code: 'E_FILE_MISSING' });
+  });
+});
+
+describe('the real @huggingface/hub client against the mock Hub', () => {
+  it('searches with pagination, reads model info and lists files', async () => {
+    const found: string[] = [];
+    for await (const model of listModels({ search: { query: 'llama' }, hubUrl: hub.url, limit: 100 })) found.push(model.name);
+    expect(found).toContain('tiny/llama-bf16-sharded');
+    expect(found).not.toContain('private/llama-bf16');
+    expect(found.length).toBeGreaterThan(4); // more than one page of 4
+    expect(hub.requests.filter((r) => r.path === '/api/models').length).toBeGreaterThan(1);
+    const info = await modelInfo({ name: 'tiny/mistral-f16', hubUrl: hub.url, additionalFields: ['sha', 'config', 'safetensors'] });
+    expect(info.name).toBe('tiny/mistral-f16');
+    expect(info.config).toMatchObject({ architectures: ['MistralForCausalLM'] });
+    expect(info.safetensors?.parameters['F16']).toBeGreaterThan(0);
+    const files: string[] = [];
+    for await (const entry of listFiles({ repo: { type: 'model', name: 'tiny/mistral-f16' }, hubUrl: hub.url })) files.push(entry.path);
+    expect(files).toContain('model.safetensors');
+  });
+});

@@ -1,0 +1,20 @@
+import { MemoryDirectorySink } from '../../src/io/sink/memory-sink';
+import { STANDARD_FIXTURES, writeFixture } from '../fixtures/standard';
+import type { MockRepo } from './server';
+
+/**
+ * The standard fixtures as mock-Hub repos, plus a gated and a private copy of the tiny Llama (for the access
+ * errors) with made-up popularity figures so search sorting has something to sort.
+ */
+export async function standardRepos(): Promise<MockRepo[]> {
+  const repos: MockRepo[] = [];
+  for (const [i, fixture] of STANDARD_FIXTURES.entries()) {
+    const dir = new MemoryDirectorySink();
+    await writeFixture(dir, fixture);
+    repos.push({ id: fixture.id, files: dir.files, downloads: 1000 - i * 10, likes: 10 + i });
+  }
+  const llama = repos.find((r) => r.id === 'tiny/llama-bf16')!;
+  repos.push({ id: 'gated/llama-bf16', files: llama.files, gated: true, downloads: 5 });
+  repos.push({ id: 'private/llama-bf16', files: llama.files, private: true });
+  return repos;
+}

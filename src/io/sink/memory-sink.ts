@@ -1,5 +1,6 @@
 import { AppError } from '../../shared/errors';
 import type { DirectorySink, FileSink } from './byte-sink';
+import { checkSinkFileName } from './sink-names';
 
 /** An output folder in memory (tests). Files appear in `files` only when closed. */
 export class MemoryDirectorySink implements DirectorySink {
@@ -10,6 +11,11 @@ export class MemoryDirectorySink implements DirectorySink {
   constructor(readonly name = 'memory') {}
 
   createFile(name: string): Promise<FileSink> {
+    try {
+      checkSinkFileName(name, this.name);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return Promise.resolve(new MemoryFileSink(name, this));
   }
 

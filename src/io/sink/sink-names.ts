@@ -8,8 +8,9 @@ export function partialName(name: string, tag: string): string {
   return `.${name}.${tag}.partial`;
 }
 
+/** Our temporaries, and Chromium's `.crswap` swap files (which `createWritable()` makes next to the target). */
 export function isPartialName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith('.partial');
+  return (name.startsWith('.') && name.endsWith('.partial')) || name.endsWith('.crswap');
 }
 
 /** Output files are plain names inside the output folder: no separators, no dot segments. */

@@ -1,0 +1,110 @@
+import { AppError } from '../../shared/errors';
+import { encodeHeader } from '../safetensors/layout';
+import type { PlannedShardFile, ShardPlan } from '../safetensors/layout';
+import { INDEX_FILE } from '../safetensors/shard-index';
+import type { SafetensorsFileWriter } from '../safetensors/writer';
+import { ModelOutputWriter } from '../safetensors/writer';
+import type { DirectorySink } from '../sink/byte-sink';
+import type { ByteSource } from '../source/byte-source';
+import type { Model } from './types';
+
+/**
+ * Reads are at most this large: memory stays flat whatever the model or tensor size (performance.md: 16–64 MB
+ * slices already reach the browser's file-read ceiling).
+ */
+export const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** Non-weight files larger than this are not copied (they are not part of a Hugging Face model folder). */
+const MAX_EXTRA_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface CopyProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly file: string;
+}
+
+export interface CopyOptions {
+  readonly chunkBytes?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: CopyProgress) => void;
+}
+
+/**
+ * Copies a model into an output folder tensor by tensor, in chunks, through the streaming writer — the identity merge.
+ * Shard names, header order, metadata, the index and the small files are kept, so a copy of a file written by the
+ * reference ordering is byte-identical. The next chunk is read while the current one is written.
+ */
+export async function copyModel(model: Model, dir: DirectorySink, options: CopyOptions = {}): Promise<void> {
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const plan = await copyPlan(model);
+  const bytesTotal = plan.shards.reduce((sum, shard) => sum + shard.header.dataBytes, 0);
+  let bytesDone = 0;
+  const writer = await ModelOutputWriter.start(dir, plan, { planId: `copy:${model.ref}@${model.revision ?? 'local'}` });
+  try {
+    for (const file of model.files) {
+      if (model.weightFiles.includes(file.path) || file.path === INDEX_FILE || file.path.includes('/')) continue;
+      if (file.size > MAX_EXTRA_FILE_BYTES) continue;
+      const source = await model.folder.open(file.path);
+      await writer.writeExtraFile(file.path, await source.read(0, source.size, options.signal));
+    }
+    for (const [i, shard] of plan.shards.entries()) {
+      const source = await model.folder.open(shard.file);
+      const output = await writer.openShard(i);
+      const header = model.headers.get(shard.file);
+      if (header === undefined) throw new AppError('E_INTERNAL', `No header for ${shard.file}.`);
+      await copyTensors(source, header.dataOffset, shard, output, chunkBytes, options.signal, (n) => {
+        bytesDone += n;
+        options.onProgress?.({ bytesDone, bytesTotal, file: shard.file });
+      });
+      await output.finish();
+    }
+    await writer.finish();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/** The input's own layout as a ShardPlan: same files, same data order, same metadata, the same index bytes. */
+async function copyPlan(model: Model): Promise<ShardPlan> {
+  const shards: PlannedShardFile[] = model.weightFiles.map((file) => {
+    const header = model.headers.get(file);
+    if (header === undefined) throw new AppError('E_INTERNAL', `No header for ${file}.`);
+    const inDataOrder = [...header.tensors].sort((a, b) => a.begin - b.begin);
+    const encoded = encodeHeader(inDataOrder, header.metadata);
+    return { file, header: encoded, bytes: encoded.bytes.byteLength + encoded.dataBytes };
+  });
+  const indexEntry = model.files.find((f) => f.path === INDEX_FILE);
+  const index = indexEntry === undefined ? undefined : await (await model.folder.open(INDEX_FILE)).read(0, indexEntry.size);
+  return { shards, totalSize: shards.reduce((sum, s) => sum + s.header.dataBytes, 0), index };
+}
+
+async function copyTensors(
+  source: ByteSource,
+  dataOffset: number,
+  shard: PlannedShardFile,
+  output: SafetensorsFileWriter,
+  chunkBytes: number,
+  signal: AbortSignal | undefined,
+  progress: (bytes: number) => void,
+): Promise<void> {
+  const steps: { tensor: string; offset: number; length: number }[] = [];
+  for (const tensor of shard.header.tensors) {
+    const size = tensor.end - tensor.begin;
+    if (size === 0) steps.push({ tensor: tensor.name, offset: dataOffset + tensor.begin, length: 0 });
+    for (let at = 0; at < size; at += chunkBytes) {
+      steps.push({ tensor: tensor.name, offset: dataOffset + tensor.begin + at, length: Math.min(chunkBytes, size - at) });
+    }
+  }
+  let pending = steps[0] === undefined ? undefined : source.read(steps[0].offset, steps[0].length, signal);
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as (typeof steps)[number];
+    const bytes = await (pending as Promise<Uint8Array>);
+    const next = steps[i + 1];
+    pending = next === undefined ? undefined : source.read(next.offset, next.length, signal);
+    // Keep the prefetch from becoming an unhandled rejection if the write below fails first.
+    pending?.catch(() => undefined);
+    await output.write(step.tensor, bytes);
+    progress(step.length);
+  }
+}

@@ -1,0 +1,89 @@
+/** Bench cases, each run in its own process by bench/measure.ts. */
+import { open, readdir, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { copyModel } from '../src/io/model/copy-model';
+import { loadModel } from '../src/io/model/load-model';
+import { openNodeFolder } from '../src/io/model/node-folder';
+import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
+import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
+import { benchModelSpec } from '../test/fixtures/models';
+import { writeFixtureToDir } from '../test/fixtures/node-fixtures';
+import type { CaseResult } from './measure';
+
+type Args = Record<string, string | number>;
+
+const CHUNK = 16 * 1024 * 1024;
+
+export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
+  /** Writes a Llama-shaped bf16 model of `mb` megabytes into `dir`. */
+  async generate(args) {
+    const started = performance.now();
+    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1);
+    await writeFixtureToDir(String(args['dir']), { id: 'bench/model', kind: 'model', spec });
+    return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
+  },
+
+  /** Nothing: the process's own footprint (Node + tsx), to read the others against. */
+  idle() {
+    return Promise.resolve({ inputBytes: 0, seconds: 0 });
+  },
+
+  /** Baseline: every file read and written with plain positioned fs calls in 16 MiB chunks, one reused buffer. */
+  async 'plain-copy'(args) {
+    const from = String(args['from']);
+    const to = await freshDir(String(args['to']));
+    const started = performance.now();
+    const buffer = new Uint8Array(CHUNK);
+    let bytes = 0;
+    for (const name of await readdir(from)) {
+      const input = await open(join(from, name), 'r');
+      const output = await open(join(to, name), 'w');
+      for (;;) {
+        const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
+        if (bytesRead === 0) break;
+        await output.write(buffer, 0, bytesRead);
+        bytes += bytesRead;
+      }
+      await output.sync();
+      await Promise.all([input.close(), output.close()]);
+    }
+    return { inputBytes: bytes, seconds: (performance.now() - started) / 1000 };
+  },
+
+  /** Our pipeline: headers → Model → copyModel (tensor by tensor, chunked, prefetching) → NodeDirectorySink. */
+  async 'model-copy'(args) {
+    const to = await freshDir(String(args['to']));
+    const started = performance.now();
+    const model = await loadModel(await openNodeFolder(String(args['from'])));
+    await copyModel(model, await NodeDirectorySink.open(to));
+    await model.folder.close();
+    const bytes = model.files.reduce((sum, f) => sum + f.size, 0);
+    return { inputBytes: bytes, seconds: (performance.now() - started) / 1000 };
+  },
+
+  /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
+  async codec() {
+    const count = 64 * 1024 * 1024;
+    const bytes = new Uint8Array(count * 2);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.imul(i, 2654435761) >>> 24;
+    const values = new Float32Array(count);
+    const out = new Uint8Array(count * 2);
+    // One untimed pass: the first touch of fresh typed arrays (page faults) and JIT warm-up cost ~10x a pass.
+    decodeToF32('BF16', bytes, values);
+    encodeFromF32('BF16', values, out);
+    const passes = 3;
+    const started = performance.now();
+    for (let i = 0; i < passes; i++) {
+      decodeToF32('BF16', bytes, values);
+      encodeFromF32('BF16', values, out);
+    }
+    return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: 'bf16 decode + encode, warm' };
+  },
+};
+
+async function freshDir(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,78 @@
+/**
+ * `npm run bench`: figures measured side by side in one run on this machine, each case in a fresh process.
+ *
+ * - I/O pipeline: copying a generated bf16 model (0.25 GB and 1 GB) through our source → safetensors writer → sink
+ *   path, against a plain read+write copy of the same files in the same run. Peak memory (RSS) of both sizes shows
+ *   whether memory stays flat as the model grows.
+ * - Codecs: bf16 decode + encode throughput.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { measure } from './measure';
+import type { MeasuredCase } from './measure';
+
+const SIZES_MB = (process.env['BENCH_SIZES_MB'] ?? '250,1000').split(',').map(Number);
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 2);
+
+const GB = 1e9;
+const MB = 1e6;
+const root = await mkdtemp(join(process.env['BENCH_DIR'] ?? tmpdir(), 'merge-studio-bench-'));
+const rows: string[][] = [];
+try {
+  const idle = measure('idle', 'idle', {});
+  console.log(`Node ${process.version}, ${(await import('node:os')).cpus().length} cores; idle process peak RSS ${(idle.peakRssBytes / MB).toFixed(0)} MB`);
+  const peaks: Record<number, number> = {};
+  for (const mb of SIZES_MB) {
+    const dir = join(root, `model-${mb}`);
+    const generated = measure(`generate ${mb} MB`, 'generate', { mb, dir });
+    console.log(`generated a ${mb} MB model in ${generated.seconds.toFixed(1)} s (peak RSS ${(generated.peakRssBytes / MB).toFixed(0)} MB)`);
+    const plain = best(() => measure(`plain read+write copy, ${mb} MB`, 'plain-copy', { from: dir, to: join(root, 'out-plain') }));
+    const ours = best(() => measure(`model copy through the writer, ${mb} MB`, 'model-copy', { from: dir, to: join(root, 'out-model') }));
+    peaks[mb] = ours.peakRssBytes;
+    rows.push(row(plain), row(ours, `${(throughput(ours) / throughput(plain)).toFixed(2)}x of plain copy`));
+    await rm(join(root, 'out-plain'), { recursive: true, force: true });
+    await rm(join(root, 'out-model'), { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+  rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
+  printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
+  const sizes = Object.keys(peaks).map(Number).sort((a, b) => a - b);
+  if (sizes.length >= 2) {
+    const small = sizes[0] as number;
+    const large = sizes.at(-1) as number;
+    const growth = ((peaks[large] as number) - (peaks[small] as number)) / MB;
+    console.log(
+      `\nPeak memory of the model copy: ${((peaks[small] as number) / MB).toFixed(0)} MB for ${small} MB of model, ` +
+        `${((peaks[large] as number) / MB).toFixed(0)} MB for ${large} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB for ${(large / small).toFixed(0)}x the model): ` +
+        `${Math.abs(growth) < 64 ? 'flat' : 'NOT flat'}.`,
+    );
+  }
+} finally {
+  await rm(root, { recursive: true, force: true });
+}
+
+function best(run: () => MeasuredCase): MeasuredCase {
+  let fastest: MeasuredCase | undefined;
+  for (let i = 0; i < REPEATS; i++) {
+    const result = run();
+    if (fastest === undefined || result.seconds < fastest.seconds) fastest = result;
+  }
+  return fastest as MeasuredCase;
+}
+
+function throughput(c: MeasuredCase): number {
+  return c.inputBytes / c.seconds / GB;
+}
+
+function row(c: MeasuredCase, note = c.note ?? ''): string[] {
+  return [c.name, throughput(c).toFixed(3), c.seconds.toFixed(2), `${(c.peakRssBytes / MB).toFixed(0)} MB`, note];
+}
+
+function printTable(header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of body) console.log(line(r));
+}

@@ -95,12 +95,17 @@ async function copyTensors(
 ): Promise<void> {
   const tensors = shard.header.tensors;
   const total = shard.header.dataBytes;
-  const read = (at: number) => source.read(dataOffset + at, Math.min(chunkBytes, total - at), signal);
+  // Two buffers take turns: one being written while the next chunk is read into the other.
+  const buffers = [new Uint8Array(Math.min(chunkBytes, total)), new Uint8Array(Math.min(chunkBytes, total))];
+  const read = (at: number, turn: number) =>
+    source.read(dataOffset + at, Math.min(chunkBytes, total - at), signal, buffers[turn % 2]);
   let tensor = 0;
-  let pending = total > 0 ? read(0) : undefined;
+  let turn = 0;
+  let pending = total > 0 ? read(0, turn) : undefined;
   for (let at = 0; at < total; at += chunkBytes) {
     const bytes = await (pending as Promise<Uint8Array>);
-    pending = at + chunkBytes < total ? read(at + chunkBytes) : undefined;
+    turn += 1;
+    pending = at + chunkBytes < total ? read(at + chunkBytes, turn) : undefined;
     // Keep the prefetch from becoming an unhandled rejection if a write below fails first.
     pending?.catch(() => undefined);
     let used = 0;

@@ -10,6 +10,9 @@ export interface ByteSource {
   /**
    * Exactly `length` bytes starting at `offset`. Rejects with `E_SHORT_READ` if the source ends early and
    * with `E_CANCELLED` when `signal` aborts. The returned array may be a view into a larger buffer.
+   *
+   * With `into` (at least `length` bytes, owned by the caller) a source may read into it and return a view of it
+   * instead of allocating: streaming loops reuse a few buffers rather than page-faulting fresh ones.
    */
-  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array>;
 }

@@ -25,9 +25,9 @@ export class HubFileSource implements ByteSource {
     this.url = resolveUrl(settings, repo, revision, path);
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     checkReadRange(this, offset, length);
-    const out = new Uint8Array(length);
+    const out = into !== undefined && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
     if (length === 0) return out;
     const policy = this.settings.retry ?? DEFAULT_RETRY;
     let received = 0;

@@ -26,10 +26,10 @@ export class NodeFileSource implements ByteSource {
     }
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'Cancelled.');
     checkReadRange(this, offset, length);
-    const out = new Uint8Array(length);
+    const out = into !== undefined && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
     let at = 0;
     while (at < length) {
       const { bytesRead } = await this.handle.read(out, at, length - at, offset + at);

@@ -1,3 +1,5 @@
+import { copyInput, elementwise, numberParam, otherIndexes } from './kernel';
+import type { MethodKernel } from './kernel';
 import { globalNumber } from './params';
 import type { MethodSpec } from './types';
 
@@ -10,4 +12,25 @@ export const nearswap: MethodSpec = {
   minModels: 1,
   maxModels: 1,
   params: [globalNumber('t', 'Similarity threshold in weight units: elements closer than t are swapped in.', { required: true, min: 0 })],
+};
+
+/** |b − x| below this counts as this (mergekit's guard against division by zero). */
+const MIN_DISTANCE = 1e-6;
+
+/** w = clamp(t / max(|b − x|, 1e-6), 0, 1); y = w·x + (1 − w)·b. Only the base → the base. */
+export const nearswapKernel: MethodKernel = (job, inputCount) => {
+  const base = job.baseIndex ?? 0;
+  const other = otherIndexes(job, inputCount)[0];
+  if (other === undefined) return copyInput(base);
+  const t = numberParam(job.globals, 't');
+  return elementwise((inputs, _start, out) => {
+    const b = inputs[base] as Float32Array;
+    const x = inputs[other] as Float32Array;
+    for (let i = 0; i < out.length; i++) {
+      const bi = b[i] as number;
+      const xi = x[i] as number;
+      const w = Math.min(1, Math.max(0, t / Math.max(Math.abs(bi - xi), MIN_DISTANCE)));
+      out[i] = w * xi + (1 - w) * bi;
+    }
+  });
 };

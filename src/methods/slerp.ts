@@ -1,3 +1,5 @@
+import { copyInput, numberParam, otherIndexes } from './kernel';
+import type { MethodKernel } from './kernel';
 import { globalNumber } from './params';
 import type { MethodSpec } from './types';
 
@@ -10,4 +12,54 @@ export const slerp: MethodSpec = {
   minModels: 1,
   maxModels: 1,
   params: [globalNumber('t', 'Position between the base (0) and the other model (1).', { required: true })],
+};
+
+/** Above this |cos θ| the inputs count as colinear and slerp falls back to lerp (mergekit's threshold). */
+const COLINEAR = 0.9995;
+/** Norms at or below this are not normalised. */
+const NORM_EPS = 1e-8;
+
+/**
+ * One reduction pass for ‖a‖², ‖b‖², a·b (a = base, the t = 0 end), then y = s₀·a + s₁·b with
+ * s₀ = sin((1−t)θ)/sin θ, s₁ = sin(tθ)/sin θ on the raw tensors, or lerp when |cos θ| > 0.9995.
+ */
+export const slerpKernel: MethodKernel = (job, inputCount) => {
+  const a = job.baseIndex ?? 0;
+  const b = otherIndexes(job, inputCount)[0];
+  if (b === undefined) return copyInput(a);
+  const t = numberParam(job.globals, 't');
+  let aa = 0;
+  let bb = 0;
+  let ab = 0;
+  let s0 = 1 - t;
+  let s1 = t;
+  return {
+    passes: 1,
+    reduce: (_pass, inputs) => {
+      const x = inputs[a] as Float32Array;
+      const y = inputs[b] as Float32Array;
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i] as number;
+        const yi = y[i] as number;
+        aa += xi * xi;
+        bb += yi * yi;
+        ab += xi * yi;
+      }
+    },
+    endPass: () => {
+      const na = Math.sqrt(aa);
+      const nb = Math.sqrt(bb);
+      const cos = ab / ((na > NORM_EPS ? na : 1) * (nb > NORM_EPS ? nb : 1));
+      if (Math.abs(cos) > COLINEAR) return;
+      const theta = Math.acos(cos);
+      const sin = Math.sin(theta);
+      s0 = Math.sin((1 - t) * theta) / sin;
+      s1 = Math.sin(t * theta) / sin;
+    },
+    apply: (inputs, _start, out) => {
+      const x = inputs[a] as Float32Array;
+      const y = inputs[b] as Float32Array;
+      for (let i = 0; i < out.length; i++) out[i] = s0 * (x[i] as number) + s1 * (y[i] as number);
+    },
+  };
 };

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+
+import { modelBytes, modelTensors } from '../../test/fixtures/models';
+import type { ModelSpec } from '../../test/fixtures/models';
+import { TINY_LLAMA, fixtureById, writeFixture } from '../../test/fixtures/standard';
+import { loadModel } from '../io/model/load-model';
+import { memoryFolder } from '../io/model/memory-folder';
+import type { Model } from '../io/model/types';
+import { MemoryDirectorySink } from '../io/sink/memory-sink';
+import { parseRecipe } from '../recipe/parse';
+import { interpolate } from '../recipe/settings';
+import { compilePlan, inputKey, layerIndex, referencedInputs } from './compile';
+import type { CompileInput } from './compile';
+import { parseLoraConfig } from './lora';
+import type { LoraExpr, MergeExpr, PlannedTensor } from './types';
+
+async function load(id: string, as = id, spec?: ModelSpec): Promise<Model> {
+  const dir = new MemoryDirectorySink();
+  await writeFixture(dir, spec === undefined ? fixtureById(id) : { id, kind: 'model', spec });
+  return loadModel(memoryFolder(as, dir.files));
+}
+
+async function compile(text: string, extra: Partial<CompileInput> = {}, overrides: Record<string, Model> = {}) {
+  const recipe = parseRecipe(text);
+  const { models, adapters } = referencedInputs(recipe);
+  const loaded = new Map<string, Model>();
+  for (const ref of models) loaded.set(inputKey(ref), overrides[ref.path] ?? (await load(ref.path)));
+  const loras = new Map<string, { model: Model; config: ReturnType<typeof parseLoraConfig> }>();
+  for (const ref of adapters) {
+    const dir = new MemoryDirectorySink();
+    await writeFixture(dir, fixtureById(ref.path));
+    const config = parseLoraConfig(JSON.parse(new TextDecoder().decode(dir.files.get('adapter_config.json'))), ref.path);
+    loras.set(inputKey(ref), { model: await loadModel(memoryFolder(ref.path, dir.files)), config });
+  }
+  return compilePlan({ recipe, recipeText: text, models: loaded, adapters: loras, ...extra });
+}
+
+const tensor = (plan: { tensors: readonly PlannedTensor[] }, name: string) => plan.tensors.find((t) => t.name === name)!;
+
+const GRADIENT_SLERP = `merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16
+  - model: tiny/llama-bf16-ft
+parameters:
+  t:
+    - filter: self_attn
+      value: [0, 0.5, 0.3, 0.7, 1]
+    - filter: mlp
+      value: [1, 0.5, 0.7, 0.3, 0]
+    - value: 0.5
+dtype: bfloat16
+`;
+
+describe('compilePlan', () => {
+  it('plans a gradient SLERP: every tensor, its per-layer t, shards and the files around them', async () => {
+    const plan = await compile(GRADIENT_SLERP, { outputName: 'my-merge' });
+    expect(plan.summary.tensorCount).toBe(3 + 9 * 4);
+    expect(plan.shards.map((s) => s.file)).toEqual(['model.safetensors']);
+    for (let layer = 0; layer < 4; layer++) {
+      const attn = tensor(plan, `model.layers.${layer}.self_attn.q_proj.weight`).expr as MergeExpr;
+      expect(attn.kind).toBe('merge');
+      expect(attn.globals['t']).toBeCloseTo(interpolate([0, 0.5, 0.3, 0.7, 1], layer / 3), 12);
+      expect((tensor(plan, `model.layers.${layer}.mlp.up_proj.weight`).expr as MergeExpr).globals['t']).toBeCloseTo(interpolate([1, 0.5, 0.7, 0.3, 0], layer / 3), 12);
+      expect((tensor(plan, `model.layers.${layer}.input_layernorm.weight`).expr as MergeExpr).globals['t']).toBe(0.5);
+    }
+    const embed = tensor(plan, 'model.embed_tokens.weight').expr as MergeExpr;
+    expect(embed.baseIndex).toBe(0);
+    expect(embed.inputs.map((i) => i.kind === 'read' && i.input)).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft']);
+    expect(embed.dtype).toBe('BF16');
+    expect(plan.extraFiles.map((f) => f.name)).toEqual([
+      'config.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'generation_config.json',
+      'mergekit_config.yml',
+      'README.md',
+    ]);
+    const config = plan.extraFiles[0]!;
+    expect(config.kind === 'text' && JSON.parse(config.text).torch_dtype).toBe('bfloat16');
+    const yml = plan.extraFiles.find((f) => f.name === 'mergekit_config.yml')!;
+    expect(yml.kind === 'text' && yml.text).toBe(GRADIENT_SLERP);
+    const card = plan.extraFiles.find((f) => f.name === 'README.md')!;
+    expect(card.kind === 'text' && card.text).toMatch(/^---\nbase_model:\n- tiny\/llama-bf16\n- tiny\/llama-bf16-ft\n/);
+    expect(card.kind === 'text' && card.text).toContain('# my-merge');
+    expect(JSON.parse(JSON.stringify(plan))).toEqual(plan); // plain, serialisable data
+  });
+
+  it('shards like mergekit and estimates sizes', async () => {
+    const plan = await compile(GRADIENT_SLERP, { maxShardBytes: 100_000 });
+    expect(plan.shards.length).toBeGreaterThan(2);
+    expect(plan.shards[0]!.file).toBe(`model-00001-of-0000${plan.shards.length}.safetensors`);
+    expect(plan.tensors.every((t, i, all) => i === 0 || all[i - 1]!.shard <= t.shard)).toBe(true);
+    expect(plan.summary.inputBytes).toBe(2 * modelBytes(TINY_LLAMA)); // each of the two models read once
+    expect(plan.summary.peakMemoryBytes).toBeGreaterThan(0);
+  });
+
+  it('nests multi-stage recipes (lzlv-style) into one expression tree per tensor', async () => {
+    const text = `name: component-1
+merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft
+parameters:
+  t: [0.25, 0.3, 0.5]
+---
+name: component-2
+merge_method: slerp
+base_model: tiny/llama-bf16-ft2
+models:
+  - model: tiny/llama-bf16
+parameters:
+  t: [0.4, 0.3, 0.25]
+---
+merge_method: slerp
+base_model: component-1
+models:
+  - model: component-2
+parameters:
+  t: 0.5
+dtype: bfloat16
+`;
+    const plan = await compile(text);
+    const final = tensor(plan, 'model.layers.3.mlp.down_proj.weight').expr as MergeExpr;
+    expect(final.stage).toBeUndefined();
+    expect(final.inputs.map((i) => i.kind === 'merge' && i.stage)).toEqual(['component-2', 'component-1']);
+    const c1 = final.inputs[1] as MergeExpr;
+    expect(c1.globals['t']).toBeCloseTo(0.5, 12); // last layer of 4 → last gradient value
+    expect(c1.inputs.map((i) => i.kind === 'read' && i.input)).toEqual(['tiny/llama-bf16-ft', 'tiny/llama-bf16']);
+    expect(c1.baseIndex).toBe(1);
+    expect(plan.inputs.map((i) => i.key).sort()).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2']);
+  });
+
+  it('bakes model+lora inputs: W + (alpha/r)·B·A for the adapted modules only', async () => {
+    const plan = await compile(`merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft+tiny/llama-lora
+parameters:
+  t: 0.5
+`);
+    const q = (tensor(plan, 'model.layers.1.self_attn.q_proj.weight').expr as MergeExpr).inputs[0] as LoraExpr;
+    expect(q.kind).toBe('lora');
+    expect(q.scale).toBe(2);
+    expect(q.a.tensor).toBe('base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight');
+    expect(q.weight.kind === 'read' && q.weight.input).toBe('tiny/llama-bf16-ft');
+    const k = (tensor(plan, 'model.layers.1.self_attn.k_proj.weight').expr as MergeExpr).inputs[0]!;
+    expect(k.kind).toBe('read');
+  });
+
+  it('copies integer tensors from the base instead of merging them', async () => {
+    const plan = await compile('merge_method: linear\nmodels:\n  - model: tiny/edge-dtypes\n    parameters: {weight: 0.5}\n  - model: tiny/edge-dtypes@v2\n    parameters: {weight: 0.5}\n', {}, {
+      'tiny/edge-dtypes': await load('tiny/edge-dtypes'),
+    });
+    expect(tensor(plan, 'ints.i64').expr.kind).toBe('read');
+    expect(tensor(plan, 'fp8.e4m3').expr.kind).toBe('read');
+    expect(tensor(plan, 'odd.f16').expr.kind).toBe('merge');
+  });
+
+  it('explains shape, architecture, LoRA and missing-tensor problems before anything runs', async () => {
+    const wide = await load('wide', 'other/wide', { ...TINY_LLAMA, hidden: 32, intermediate: 64 });
+    await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/wide\nparameters: {t: 0.5}\n', {}, { 'other/wide': wide })).rejects.toMatchObject({
+      code: 'E_SHAPE_MISMATCH',
+      context: { tensor: 'lm_head.weight' },
+      hint: expect.stringMatching(/different vocabulary sizes/),
+    });
+    await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: tiny/qwen2-bf16\nparameters: {t: 0.5}\n')).rejects.toMatchObject({
+      code: 'E_ARCH_MISMATCH',
+      message: /Qwen2ForCausalLM/,
+    });
+    await expect(compile('merge_method: slerp\nbase_model: other/wide\nmodels:\n  - model: other/wide@x+tiny/llama-lora\nparameters: {t: 0.5}\n', {}, { 'other/wide': wide })).rejects.toMatchObject({
+      code: 'E_LORA_INVALID',
+      message: /does not fit model.layers.0.self_attn.q_proj.weight/,
+    });
+    const missing = await load('tiny/llama-bf16');
+    const pruned = { ...missing, tensors: new Map([...missing.tensors].filter(([n]) => n !== 'model.norm.weight')) };
+    await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/pruned\nparameters: {t: 0.5}\n', {}, { 'other/pruned': pruned })).rejects.toMatchObject({
+      code: 'E_TENSOR_MISSING',
+      context: { model: 'tiny/llama-bf16', tensor: 'model.norm.weight' },
+    });
+    await expect(compile('merge_method: passthrough\nslices:\n  - sources:\n      - model: tiny/llama-bf16\n        layer_range: [0, 2]\n')).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+  });
+
+  it('finds layer indexes in common naming schemes', () => {
+    expect(layerIndex('model.layers.12.mlp.up_proj.weight')).toBe(12);
+    expect(layerIndex('transformer.h.3.attn.c_attn.weight')).toBe(3);
+    expect(layerIndex('model.embed_tokens.weight')).toBeUndefined();
+    expect(modelTensors(TINY_LLAMA).filter((t) => layerIndex(t.name) === 3)).toHaveLength(9);
+  });
+});

@@ -289,6 +289,7 @@ class Compiler {
       a: readExpr(key, a),
       b: readExpr(key, b),
       scale: adapter.config.scale,
+      fanInFanOut: adapter.config.fanInFanOut,
       dtype: tensor.dtype as FloatDType,
     };
   }

@@ -66,6 +66,8 @@ export interface LoraExpr {
   readonly a: ReadExpr;
   readonly b: ReadExpr;
   readonly scale: number;
+  /** The adapter was trained with `fan_in_fan_out` (weights stored [in, out]): the delta is (B·A)ᵀ. */
+  readonly fanInFanOut: boolean;
   readonly dtype: FloatDType;
 }
 

@@ -127,7 +127,8 @@ export function shardFileName(i: number, count: number): string {
   return `model-${pad(i + 1)}-of-${pad(count)}.safetensors`;
 }
 
-function encodeIndex(
+/** `model.safetensors.index.json` for these shards: `total_size` (plus `extra` metadata) and the weight map. */
+export function encodeIndex(
   shards: readonly PlannedShardFile[],
   totalSize: number,
   extra: Readonly<Record<string, unknown>>,

@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+
+import { fixtureById, writeFixture } from '../../test/fixtures/standard';
+import { loadModel } from '../io/model/load-model';
+import { memoryFolder } from '../io/model/memory-folder';
+import type { Model, ModelFolder } from '../io/model/types';
+import { decodeToF32, f32ToBf16 } from '../io/safetensors/codec';
+import type { FloatDType } from '../io/safetensors/dtype';
+import { MemoryDirectorySink } from '../io/sink/memory-sink';
+import * as ref from '../methods/reference.test-support';
+import { compilePlan, inputKey, referencedInputs } from '../plan/compile';
+import { parseLoraConfig } from '../plan/lora';
+import type { MergePlan } from '../plan/types';
+import { parseRecipe } from '../recipe/parse';
+import { interpolate } from '../recipe/settings';
+import type { EngineEvent } from './api';
+import { runPlan } from './run-plan';
+
+const files = new Map<string, Map<string, Uint8Array>>();
+async function fixtureFiles(id: string): Promise<Map<string, Uint8Array>> {
+  let found = files.get(id);
+  if (found === undefined) {
+    const dir = new MemoryDirectorySink();
+    await writeFixture(dir, fixtureById(id));
+    found = dir.files;
+    files.set(id, found);
+  }
+  return found;
+}
+
+async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
+  const recipe = parseRecipe(text);
+  const { models, adapters } = referencedInputs(recipe);
+  const loaded = new Map<string, Model>();
+  const folders = new Map<string, ModelFolder>();
+  for (const r of models) {
+    const model = await loadModel(memoryFolder(r.path, await fixtureFiles(r.path)));
+    loaded.set(inputKey(r), model);
+    folders.set(inputKey(r), model.folder);
+  }
+  const loras = new Map<string, { model: Model; config: ReturnType<typeof parseLoraConfig> }>();
+  for (const r of adapters) {
+    const adapterFiles = await fixtureFiles(r.path);
+    const model = await loadModel(memoryFolder(r.path, adapterFiles));
+    loras.set(inputKey(r), { model, config: parseLoraConfig(JSON.parse(new TextDecoder().decode(adapterFiles.get('adapter_config.json'))), r.path) });
+    folders.set(inputKey(r), model.folder);
+  }
+  return { plan: compilePlan({ recipe, recipeText: text, models: loaded, adapters: loras }), folders };
+}
+
+async function merge(text: string, options: { chunkElements?: number } = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
+  const { plan, folders } = await prepare(text);
+  const out = new MemoryDirectorySink('out');
+  const events: EngineEvent[] = [];
+  await runPlan(plan, folders, out, { ...options, onEvent: (e) => events.push(e) });
+  return { out, plan, events };
+}
+
+/** f64 values of a tensor of a fixture or an output folder. */
+async function tensorOf(source: string | Map<string, Uint8Array>, name: string): Promise<Float64Array> {
+  const model = await loadModel(memoryFolder('m', typeof source === 'string' ? await fixtureFiles(source) : source));
+  const t = model.tensors.get(name)!;
+  const bytes = await (await model.folder.open(t.file)).read(t.offset, t.length);
+  const values = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
+  decodeToF32(t.dtype as FloatDType, bytes, values);
+  return Float64Array.from(values);
+}
+
+const bf16 = (values: Float64Array) => values.map((v) => {
+  const bits = f32ToBf16(v);
+  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0]!;
+});
+
+function expectWithinOneUlp(actual: Float64Array, expected: Float64Array): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(f32ToBf16(actual[i]!) - f32ToBf16(expected[i]!)));
+  expect(worst).toBeLessThanOrEqual(1);
+}
+
+const LAYERS = 4;
+const SAMPLE = ['model.embed_tokens.weight', 'model.layers.1.self_attn.q_proj.weight', 'model.layers.2.mlp.down_proj.weight', 'model.layers.3.input_layernorm.weight', 'model.norm.weight', 'lm_head.weight'];
+const layerT = (name: string, values: number[]) => {
+  const m = /layers\.(\d+)\./.exec(name);
+  return m === null ? values[0]! : interpolate(values, Number(m[1]) / (LAYERS - 1));
+};
+
+describe('runPlan: community recipes against the float64 references', () => {
+  it('(a) two-model SLERP with self_attn/mlp gradient filters', async () => {
+    const { out, plan } = await merge(`merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16
+  - model: tiny/llama-bf16-ft
+parameters:
+  t:
+    - filter: self_attn
+      value: [0, 0.5, 0.3, 0.7, 1]
+    - filter: mlp
+      value: [1, 0.5, 0.7, 0.3, 0]
+    - value: 0.5
+dtype: bfloat16
+`);
+    expect(await out.list()).toEqual(['README.md', 'config.json', 'generation_config.json', 'mergekit_config.yml', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+    expect(plan.tensors).toHaveLength(39);
+    for (const name of SAMPLE) {
+      const t = name.includes('self_attn') ? layerT(name, [0, 0.5, 0.3, 0.7, 1]) : name.includes('mlp') ? layerT(name, [1, 0.5, 0.7, 0.3, 0]) : 0.5;
+      const expected = ref.slerp(t, await tensorOf('tiny/llama-bf16', name), await tensorOf('tiny/llama-bf16-ft', name));
+      expectWithinOneUlp(await tensorOf(out.files, name), expected);
+    }
+  });
+
+  it('(b) lzlv-style: two SLERP components with layer gradients, then a SLERP of the two, in one pass', async () => {
+    const { out } = await merge(`name: component-1
+merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft
+parameters:
+  t: [0.25, 0.3, 0.5]
+dtype: bfloat16
+---
+name: component-2
+merge_method: slerp
+base_model: tiny/llama-bf16-ft2
+models:
+  - model: tiny/llama-bf16
+parameters:
+  t: [0.4, 0.3, 0.25]
+dtype: bfloat16
+---
+merge_method: slerp
+base_model: component-1
+models:
+  - model: component-2
+parameters:
+  t: 0.5
+dtype: bfloat16
+`);
+    for (const name of SAMPLE) {
+      const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
+      // Each stage's result is rounded to bf16, as if written to disk and read back.
+      const c1 = bf16(ref.slerp(layerT(name, [0.25, 0.3, 0.5]), base!, ft!));
+      const c2 = bf16(ref.slerp(layerT(name, [0.4, 0.3, 0.25]), ft2!, base!));
+      expectWithinOneUlp(await tensorOf(out.files, name), ref.slerp(0.5, c1, c2));
+    }
+  });
+
+  it('(c) QuartetAnemoi-style: three sequential NearSwap stages at t = 0.0001 into one base', async () => {
+    const stage = (name: string | undefined, base: string, other: string) =>
+      `${name === undefined ? '' : `name: ${name}\n`}merge_method: nearswap\nbase_model: ${base}\nmodels:\n  - model: ${base}\n  - model: ${other}\nparameters:\n  t: 0.0001\ndtype: bfloat16\n`;
+    const { out } = await merge([stage('step-1', 'tiny/llama-bf16', 'tiny/llama-bf16-ft'), stage('step-2', 'step-1', 'tiny/llama-bf16-ft2'), stage(undefined, 'step-2', 'tiny/llama-bf16-sharded')].join('---\n'));
+    for (const name of SAMPLE) {
+      const [base, ft, ft2, sharded] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2', 'tiny/llama-bf16-sharded'].map((id) => tensorOf(id, name)));
+      const s1 = bf16(ref.nearswap(1e-4, base!, ft!));
+      const s2 = bf16(ref.nearswap(1e-4, s1, ft2!));
+      expectWithinOneUlp(await tensorOf(out.files, name), ref.nearswap(1e-4, s2, sharded!));
+    }
+  });
+
+  it('(d) Thorns-style: nested SLERPs whose inputs include model+lora references', async () => {
+    const { out } = await merge(`name: inner
+merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft+tiny/llama-lora
+parameters:
+  t: 0.4
+dtype: bfloat16
+---
+merge_method: slerp
+base_model: inner
+models:
+  - model: tiny/llama-bf16-ft2+tiny/llama-lora
+parameters:
+  t: [0.2, 0.8]
+dtype: bfloat16
+`);
+    const lora = await fixtureFiles('tiny/llama-lora');
+    for (const name of SAMPLE) {
+      const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
+      const module = name.replace(/\.weight$/, '');
+      const adapted = /q_proj|v_proj/.test(name);
+      const bake = async (w: Float64Array) => {
+        if (!adapted) return w;
+        const a = await tensorOf(lora, `base_model.model.${module}.lora_A.weight`);
+        const b = await tensorOf(lora, `base_model.model.${module}.lora_B.weight`);
+        const rank = 4;
+        const inFeatures = a.length / rank;
+        return bf16(w.map((v, e) => {
+          const row = Math.floor(e / inFeatures);
+          const col = e % inFeatures;
+          let d = 0;
+          for (let k = 0; k < rank; k++) d += b[row * rank + k]! * a[k * inFeatures + col]!;
+          return v + 2 * d; // lora_alpha 8 / r 4
+        }));
+      };
+      const inner = bf16(ref.slerp(0.4, base!, await bake(ft!)));
+      expectWithinOneUlp(await tensorOf(out.files, name), ref.slerp(layerT(name, [0.2, 0.8]), inner, await bake(ft2!)));
+    }
+  });
+});
+
+describe('runPlan: the run itself', () => {
+  const TIES = `merge_method: ties
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft
+    parameters: {weight: 0.6, density: 0.5}
+  - model: tiny/llama-bf16-ft2
+    parameters: {weight: 0.4, density: [0.3, 0.7]}
+dtype: bfloat16
+`;
+
+  it('gives the same bytes whatever the chunk size', async () => {
+    const a = await merge(TIES, { chunkElements: 1 << 20 });
+    const b = await merge(TIES, { chunkElements: 333 });
+    const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
+    expect(bytes(a.out).equals(bytes(b.out))).toBe(true);
+  });
+
+  it('reports progress per tensor and finishes with the files written', async () => {
+    const { events, plan } = await merge(TIES);
+    expect(events[0]).toMatchObject({ type: 'start', tensorCount: plan.tensors.length });
+    expect(events.filter((e) => e.type === 'tensor')).toHaveLength(plan.tensors.length);
+    const progress = events.filter((e) => e.type === 'progress');
+    expect(progress.at(-1)).toMatchObject({ tensorsDone: plan.tensors.length });
+    expect(events.at(-1)).toMatchObject({ type: 'done' });
+  });
+
+  it('cancels into an unfinished folder and resumes after the finished shards', async () => {
+    const text = TIES.replace('dtype: bfloat16', 'dtype: float32');
+    const { folders } = await prepare(text);
+    // Small shards, so that a resume has something to keep.
+    const recipe = parseRecipe(text);
+    const loaded = new Map<string, Model>();
+    for (const r of referencedInputs(recipe).models) loaded.set(inputKey(r), await loadModel(memoryFolder(r.path, await fixtureFiles(r.path))));
+    const multi = compilePlan({ recipe, recipeText: text, models: loaded, maxShardBytes: 200_000 });
+    expect(multi.shards.length).toBeGreaterThan(2);
+    const out = new MemoryDirectorySink('out');
+    const controller = new AbortController();
+    await expect(
+      runPlan(multi, folders, out, {
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'shard-written') controller.abort();
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    expect(await out.list()).toContain('merge-studio-partial.json');
+    expect(await out.list()).not.toContain('model.safetensors.index.json');
+    const events: EngineEvent[] = [];
+    await runPlan(multi, folders, out, { resume: true, onEvent: (e) => events.push(e) });
+    expect(events[0]).toMatchObject({ type: 'start', resumedShards: [multi.shards[0]!.file] });
+    expect(await out.list()).not.toContain('merge-studio-partial.json');
+    const fresh = new MemoryDirectorySink('fresh');
+    await runPlan(multi, folders, fresh);
+    for (const shard of multi.shards) expect(Buffer.from(out.files.get(shard.file)!).equals(Buffer.from(fresh.files.get(shard.file)!))).toBe(true);
+    expect(Buffer.from(out.files.get('model.safetensors.index.json')!).equals(Buffer.from(fresh.files.get('model.safetensors.index.json')!))).toBe(true);
+  });
+
+  it('copies integer tensors byte for byte', async () => {
+    const edge = await fixtureFiles('tiny/edge-dtypes');
+    const recipe = parseRecipe('merge_method: linear\nmodels:\n  - model: tiny/edge-dtypes\n    parameters: {weight: 0.5}\n');
+    const model = await loadModel(memoryFolder('tiny/edge-dtypes', edge));
+    const plan = compilePlan({ recipe, recipeText: '', models: new Map([['tiny/edge-dtypes', model]]) });
+    const dir = new MemoryDirectorySink();
+    await runPlan(plan, new Map([['tiny/edge-dtypes', model.folder]]), dir);
+    const merged = await loadModel(memoryFolder('out', dir.files));
+    for (const name of ['ints.i64', 'fp8.e4m3', 'flags.bool', 'wide.f64']) {
+      const a = model.tensors.get(name)!;
+      const b = merged.tensors.get(name)!;
+      const x = await (await model.folder.open(a.file)).read(a.offset, a.length);
+      const y = await (await merged.folder.open(b.file)).read(b.offset, b.length);
+      expect(Buffer.from(y).equals(Buffer.from(x))).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * Runs a {@link MergePlan} on the CPU into an output folder: extra files first, then each shard tensor by tensor in
+ * header order (streamed in chunks), the index last; a marker file says the folder is unfinished until the very end,
+ * and lists finished shards so that a re-run of the same plan resumes after them.
+ */
+import { AppError } from '../shared/errors';
+import type { ModelFolder } from '../io/model/types';
+import { encodeFromF32, floatBytes } from '../io/safetensors/codec';
+import { isFloatDType, numel } from '../io/safetensors/dtype';
+import { encodeHeader, encodeIndex } from '../io/safetensors/layout';
+import type { ShardPlan } from '../io/safetensors/layout';
+import { ModelOutputWriter } from '../io/safetensors/writer';
+import type { DirectorySink } from '../io/sink/byte-sink';
+import type { ByteSource } from '../io/source/byte-source';
+import type { MergePlan, PlannedTensor } from '../plan/types';
+import type { EngineEventListener } from './api';
+import { streamTensor } from './evaluate';
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onEvent?: EngineEventListener;
+  /** Elements per chunk (default 1 Mi: 4 MiB of f32 per input). */
+  readonly chunkElements?: number;
+  /** Keep shards a previous run of the same plan finished. */
+  readonly resume?: boolean;
+  /** Extra `__metadata__` entries of every shard (provenance). */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** The index's `mergekit_version`-style metadata. */
+  readonly indexMetadata?: Readonly<Record<string, unknown>>;
+}
+
+const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+/** Progress events at most this often. */
+const PROGRESS_INTERVAL_MS = 200;
+
+export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, ModelFolder>, dir: DirectorySink, options: RunOptions = {}): Promise<string[]> {
+  const started = performanceNow();
+  const emit = options.onEvent ?? (() => undefined);
+  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  const shardPlan = toShardPlan(plan, options);
+  const writer = await ModelOutputWriter.start(dir, shardPlan, { planId: planId(plan), resume: options.resume === true });
+  const resumed = [...writer.finishedShards];
+  const bytesTotal = plan.tensors.filter((t) => !writer.finishedShards.has(plan.shards[t.shard]?.file ?? '')).reduce((s, t) => s + tensorBytes(t), 0);
+  emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed });
+  const open = opener(folders);
+  try {
+    for (const file of plan.extraFiles) {
+      const bytes = file.kind === 'text' ? new TextEncoder().encode(file.text) : await readWhole(await open(file.input, file.path), options.signal);
+      await writer.writeExtraFile(file.name, bytes);
+    }
+    let bytesDone = 0;
+    let tensorsDone = 0;
+    let lastProgress = 0;
+    const progress = (force: boolean) => {
+      const now = performanceNow();
+      if (!force && now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = now;
+      const seconds = (now - started) / 1000;
+      const rate = seconds > 0 ? bytesDone / seconds : 0;
+      emit({ type: 'progress', tensorsDone, tensorCount: plan.tensors.length, bytesDone, bytesTotal, bytesPerSecond: rate, etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined });
+    };
+    for (const [i, shard] of plan.shards.entries()) {
+      if (writer.finishedShards.has(shard.file)) {
+        tensorsDone += shard.tensors.length;
+        continue;
+      }
+      const output = await writer.openShard(i);
+      for (const tensor of plan.tensors.filter((t) => t.shard === i)) {
+        emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
+        await writeTensor(tensor, output, { open, chunkElements, signal: options.signal }, (n) => {
+          bytesDone += n;
+          progress(false);
+        });
+        tensorsDone += 1;
+      }
+      await output.finish();
+      emit({ type: 'shard-written', file: shard.file });
+      progress(true);
+    }
+    emit({ type: 'finalizing' });
+    await writer.finish();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  } finally {
+    await Promise.all([...folders.values()].map((f) => f.close().catch(() => undefined)));
+  }
+  const files = await dir.list();
+  emit({ type: 'done', files, seconds: (performanceNow() - started) / 1000 });
+  return files;
+}
+
+async function writeTensor(
+  tensor: PlannedTensor,
+  output: { write(name: string, bytes: Uint8Array): Promise<void> },
+  options: { open: (input: string, file: string) => Promise<ByteSource>; chunkElements: number; signal: AbortSignal | undefined },
+  progress: (bytes: number) => void,
+): Promise<void> {
+  const dtype = tensor.dtype;
+  if (!isFloatDType(dtype)) {
+    // Integer (and fp8) tensors are copied byte for byte from their input.
+    if (tensor.expr.kind !== 'read') throw new AppError('E_INTERNAL', `Integer tensor ${tensor.name} must be a plain copy.`);
+    const source = await options.open(tensor.expr.input, tensor.expr.file);
+    const bytes = await source.read(tensor.expr.offset, tensor.expr.length, options.signal);
+    await output.write(tensor.name, bytes);
+    progress(bytes.byteLength);
+    return;
+  }
+  if (numel(tensor.shape) === 0) {
+    await output.write(tensor.name, new Uint8Array(0));
+    return;
+  }
+  let encoded = new Uint8Array(0);
+  await streamTensor(tensor.expr, tensor.name, tensor.shape, options, async (values) => {
+    const size = floatBytes(dtype, values.length);
+    if (encoded.length < size) encoded = new Uint8Array(size);
+    const chunk = encoded.subarray(0, size);
+    encodeFromF32(dtype, values, chunk);
+    await output.write(tensor.name, chunk);
+    progress(size);
+  });
+}
+
+/** The writer's view of the plan: the same shard files and header order, with provenance metadata. */
+function toShardPlan(plan: MergePlan, options: RunOptions): ShardPlan {
+  const byName = new Map(plan.tensors.map((t) => [t.name, t]));
+  const metadata = { format: 'pt', ...(options.metadata ?? {}) };
+  const shards = plan.shards.map((shard) => {
+    const header = encodeHeader(shard.tensors.map((name) => byName.get(name) as PlannedTensor), metadata);
+    return { file: shard.file, header, bytes: header.bytes.byteLength + header.dataBytes };
+  });
+  const totalSize = shards.reduce((s, x) => s + x.header.dataBytes, 0);
+  const index = shards.length > 1 ? encodeIndex(shards, totalSize, options.indexMetadata ?? {}) : undefined;
+  return { shards, totalSize, index };
+}
+
+function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file: string) => Promise<ByteSource> {
+  return (input, file) => {
+    const folder = folders.get(input);
+    if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
+    return folder.open(file);
+  };
+}
+
+async function readWhole(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  return source.read(0, source.size, signal);
+}
+
+function tensorBytes(tensor: PlannedTensor): number {
+  return isFloatDType(tensor.dtype) ? floatBytes(tensor.dtype, numel(tensor.shape)) : tensor.expr.kind === 'read' ? tensor.expr.length : 0;
+}
+
+/** A stable id of the plan's content: a resume only reuses shards written for the very same plan. */
+export function planId(plan: MergePlan): string {
+  const text = JSON.stringify({ tensors: plan.tensors, shards: plan.shards });
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return `${(h1 >>> 0).toString(16).padStart(8, '0')}${(h2 >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+function performanceNow(): number {
+  return globalThis.performance.now();
+}

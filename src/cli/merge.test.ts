@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
+import { standardRepos } from '../../test/mock-hub/fixture-repos';
+import { startMockHub } from '../../test/mock-hub/server';
+import type { MockHub } from '../../test/mock-hub/server';
+
+const CLI = new URL('./merge.ts', import.meta.url).pathname;
+let root: string;
+let hub: MockHub;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'merge-cli-'));
+  await writeFixtureTree(join(root, 'models'));
+  hub = await startMockHub({ repos: await standardRepos() });
+});
+afterAll(async () => {
+  await hub.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd(), env: { ...process.env, HF_ENDPOINT: hub.url, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+const recipe = (base: string, other: string) => `merge_method: slerp
+base_model: ${base}
+models:
+  - model: ${other}
+parameters:
+  t: [0, 1]
+dtype: bfloat16
+`;
+
+describe('npm run merge', () => {
+  it('prints the plan and the per-layer parameters with --dry-run, writing nothing', async () => {
+    await writeFile(join(root, 'a.yml'), recipe(`${root}/models/tiny/llama-bf16`, `${root}/models/tiny/llama-bf16-ft`));
+    const { code, stdout } = await cli([join(root, 'a.yml'), join(root, 'dry-out'), '--dry-run']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Output: 39 tensors, .* in 1 shard\(s\): model\.safetensors/);
+    expect(stdout).toMatch(/model\.layers\.0\.mlp\.up_proj\.weight +BF16 \[128, 64\] +slerp t=0\n/);
+    expect(stdout).toMatch(/model\.layers\.3\.mlp\.up_proj\.weight +BF16 \[128, 64\] +slerp t=1\n/);
+    await expect(readdir(join(root, 'dry-out'))).rejects.toThrow();
+  });
+
+  it('merges local folders and Hub repos into a model folder, and refuses a non-empty output', async () => {
+    await writeFile(join(root, 'b.yml'), recipe(`${root}/models/tiny/llama-bf16`, 'tiny/llama-bf16-ft'));
+    const first = await cli([join(root, 'b.yml'), join(root, 'out'), '--out-shard-size', '200kB']);
+    expect(first.stderr).toContain('Done');
+    expect(first.code).toBe(0);
+    const files = await readdir(join(root, 'out'));
+    expect(files).toContain('model.safetensors.index.json');
+    expect(files).not.toContain('merge-studio-partial.json');
+    expect(await readFile(join(root, 'out', 'mergekit_config.yml'), 'utf8')).toBe(recipe(`${root}/models/tiny/llama-bf16`, 'tiny/llama-bf16-ft'));
+    expect(JSON.parse(await readFile(join(root, 'out', 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
+    expect(await readFile(join(root, 'out', 'README.md'), 'utf8')).toMatch(/base_model:\n- tiny\/llama-bf16-ft\n/);
+    const again = await cli([join(root, 'b.yml'), join(root, 'out')]);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n').at(-1)).toMatch(/^error: The output folder .*out is not empty\. .*--allow-overwrite/);
+  });
+
+  it('ends with one clear line for a bad recipe, a missing Hub repo and a gated one', async () => {
+    await writeFile(join(root, 'bad.yml'), 'merge_method: slerp\nbase_model: a/b\nmodels:\n  - model: c/d\n  - model: e/f\nparameters: {t: 0.5}\n');
+    const bad = await cli([join(root, 'bad.yml'), join(root, 'o1')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^error: Line 4: slerp takes exactly 1 model\(s\)/);
+    await writeFile(join(root, 'missing.yml'), recipe('nobody/missing', 'tiny/llama-bf16'));
+    const missing = await cli([join(root, 'missing.yml'), join(root, 'o2')]);
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^error: nobody\/missing was not found, or it is private/);
+    await writeFile(join(root, 'gated.yml'), recipe('gated/llama-bf16', 'tiny/llama-bf16'));
+    const gated = await cli([join(root, 'gated.yml'), join(root, 'o3')]);
+    expect(gated.code).toBe(1);
+    expect(gated.stderr).toMatch(/error: gated\/llama-bf16 is gated/);
+    expect(gated.stderr).not.toContain('hf_mock');
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * `npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
+ * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
+ * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+
+import { AppError, describeError, toAppError } from '../shared/errors';
+import { formatBytes, parseByteSize } from '../shared/format';
+import { openHubFolder } from '../io/model/hub-folder';
+import { openNodeFolder } from '../io/model/node-folder';
+import type { ModelFolder } from '../io/model/types';
+import { NodeDirectorySink } from '../io/sink/node-directory-sink';
+import { hubSettingsFromEnv } from '../io/source/node-hub-env';
+import { PARTIAL_MARKER } from '../io/safetensors/writer';
+import type { EngineEvent } from '../engine/api';
+import { loadInputs } from '../engine/load-inputs';
+import { runPlan } from '../engine/run-plan';
+import { compilePlan } from '../plan/compile';
+import { describePlan } from '../plan/describe';
+import { parseRecipe } from '../recipe/parse';
+
+const VERSION = '0.1.0';
+
+interface Args {
+  config: string;
+  out: string;
+  backend: 'cpu' | 'webgpu';
+  shardBytes: number | undefined;
+  allowOverwrite: boolean;
+  dryRun: boolean;
+  seed: number;
+}
+
+const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N]';
+
+function parseArgs(argv: readonly string[]): Args {
+  const positional: string[] = [];
+  const args: Args = { config: '', out: '', backend: 'cpu', shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new AppError('E_RECIPE_INVALID', `${arg} needs a value.`, { hint: USAGE });
+      return next;
+    };
+    if (arg === '--dry-run') args.dryRun = true;
+    else if (arg === '--allow-overwrite') args.allowOverwrite = true;
+    else if (arg === '--backend') {
+      const backend = value();
+      if (backend !== 'cpu' && backend !== 'webgpu') throw new AppError('E_RECIPE_INVALID', `Unknown backend ${backend}.`, { hint: 'Use --backend cpu or --backend webgpu.' });
+      args.backend = backend;
+    } else if (arg === '--out-shard-size') {
+      const text = value();
+      const bytes = parseByteSize(text.replace(/B$/, ''));
+      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--out-shard-size ${text} is not a size.`, { hint: 'For example 5GB, 500MB or 2e9.' });
+      args.shardBytes = bytes;
+    } else if (arg === '--seed') args.seed = Number(value());
+    else if (arg.startsWith('--')) throw new AppError('E_RECIPE_INVALID', `Unknown option ${arg}.`, { hint: USAGE });
+    else positional.push(arg);
+  }
+  if (positional.length !== 2) throw new AppError('E_RECIPE_INVALID', 'Give a recipe file and an output folder.', { hint: USAGE });
+  [args.config, args.out] = positional as [string, string];
+  return args;
+}
+
+/** Local folders win over Hub ids: `./models/x` or an existing directory is local, `owner/name` otherwise goes to the Hub. */
+async function resolveFolder(path: string, revision: string | undefined): Promise<ModelFolder> {
+  const local = await stat(path).then((s) => s.isDirectory(), () => false);
+  if (local) return openNodeFolder(path);
+  return openHubFolder(path, revision, hubSettingsFromEnv());
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.backend === 'webgpu') {
+    throw new AppError('E_UNSUPPORTED', 'The WebGPU backend is not available in this version.', { hint: 'Run with --backend cpu (the default).' });
+  }
+  const text = await readFile(args.config, 'utf8').catch((cause: unknown) => {
+    throw new AppError('E_FILE_MISSING', `Cannot read the recipe ${args.config}.`, { cause, hint: 'Check the path.' });
+  });
+  const recipe = parseRecipe(text);
+  for (const warning of recipe.warnings) process.stderr.write(`warning: ${args.config}:${warning.line}:${warning.column}: ${warning.message}\n`);
+  process.stderr.write('Reading model headers…\n');
+  const inputs = await loadInputs(recipe, resolveFolder);
+  const plan = compilePlan({
+    recipe,
+    recipeText: text,
+    models: inputs.models,
+    adapters: inputs.adapters,
+    ...(args.shardBytes === undefined ? {} : { maxShardBytes: args.shardBytes }),
+    seed: args.seed,
+    outputName: basename(resolve(args.out)),
+    toolVersion: `merge-studio ${VERSION}`,
+  });
+  if (args.dryRun) {
+    process.stdout.write(`${describePlan(plan)}\n`);
+    await Promise.all([...inputs.folders.values()].map((f) => f.close()));
+    return;
+  }
+  const out = await NodeDirectorySink.open(args.out, { create: true });
+  const existing = await out.list();
+  const resume = existing.includes(PARTIAL_MARKER);
+  if (existing.length > 0 && !resume && !args.allowOverwrite) {
+    throw new AppError('E_OUTPUT_NOT_EMPTY', `The output folder ${args.out} is not empty.`, { hint: 'Choose an empty folder, or pass --allow-overwrite.' });
+  }
+  if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
+  process.stderr.write(`Merging on the CPU: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nCancelling… (run the same command again to resume)\n');
+    controller.abort();
+  });
+  await runPlan(plan, inputs.folders, out, {
+    signal: controller.signal,
+    resume,
+    onEvent: progressPrinter(),
+    metadata: { merge_studio_version: VERSION },
+    indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
+  });
+  process.stderr.write(`\nDone: ${args.out}\n`);
+}
+
+function progressPrinter(): (event: EngineEvent) => void {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  return (event) => {
+    if (event.type === 'progress') {
+      const now = Date.now();
+      if (!tty && now - last < 2000 && event.tensorsDone < event.tensorCount) return;
+      last = now;
+      const eta = event.etaSeconds === undefined ? '' : `, ETA ${Math.ceil(event.etaSeconds)} s`;
+      const line = `${event.tensorsDone}/${event.tensorCount} tensors, ${formatBytes(event.bytesDone)} of ${formatBytes(event.bytesTotal)} (${formatBytes(event.bytesPerSecond)}/s${eta})`;
+      process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
+    } else if (event.type === 'finalizing') {
+      process.stderr.write(tty ? '\rFinalizing…\u001b[K' : 'Finalizing…\n');
+    }
+  };
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nerror: ${describeError(toAppError(error))}\n`);
+  process.exitCode = 1;
+});

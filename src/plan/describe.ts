@@ -1,0 +1,43 @@
+import { formatBytes } from '../shared/format';
+import type { MergeExpr, MergePlan, ParamValue, TensorExpr } from './types';
+
+/** The plan in words, for the CLI's `--dry-run` and logs: sizes, shards, and every tensor's resolved parameters. */
+export function describePlan(plan: MergePlan): string {
+  const s = plan.summary;
+  const lines = [
+    `Inputs: ${plan.inputs.map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 12)}`)).join(', ')}`,
+    `Output: ${s.tensorCount} tensors, ${formatBytes(s.outputBytes)} in ${s.shardCount} shard(s): ${plan.shards.map((x) => x.file).join(', ')}`,
+    `Reads ${formatBytes(s.inputBytes)} of weights; working memory up to ${formatBytes(s.peakMemoryBytes)}.`,
+    `Also writes: ${plan.extraFiles.map((f) => f.name).join(', ')}`,
+    '',
+    'Resolved parameters per tensor:',
+  ];
+  const width = Math.max(...plan.tensors.map((t) => t.name.length));
+  for (const tensor of plan.tensors) {
+    lines.push(`  ${tensor.name.padEnd(width)}  ${tensor.dtype.padEnd(4)} [${tensor.shape.join(', ')}]  ${describeExpr(tensor.expr)}`);
+  }
+  return lines.join('\n');
+}
+
+function describeExpr(expr: TensorExpr): string {
+  if (expr.kind === 'read') return `copy from ${expr.input}`;
+  if (expr.kind === 'lora') return `${describeExpr(expr.weight)} + LoRA ×${round(expr.scale)}`;
+  return describeMerge(expr);
+}
+
+function describeMerge(expr: MergeExpr): string {
+  const globals = Object.entries(expr.globals).map(([k, v]) => `${k}=${format(v)}`);
+  const names = [...new Set(expr.perModel.flatMap((p) => Object.keys(p)))];
+  const perModel = names.map((name) => `${name}=[${expr.perModel.map((p) => (p[name] === undefined ? '–' : format(p[name] as ParamValue))).join(', ')}]`);
+  const nested = expr.inputs.flatMap((input) => (input.kind === 'merge' ? [`${input.stage ?? 'stage'}: ${describeMerge(input)}`] : []));
+  const head = [`${expr.stage === undefined ? '' : `${expr.stage}: `}${expr.method}`, ...globals, ...perModel].join(' ');
+  return nested.length === 0 || expr.stage !== undefined ? head : `${head}  ⟵ ${nested.join('; ')}`;
+}
+
+function format(value: ParamValue): string {
+  return typeof value === 'boolean' ? String(value) : round(value);
+}
+
+function round(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(4);
+}

@@ -2,11 +2,15 @@
 import { open, readdir, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { loadInputs } from '../src/engine/load-inputs';
+import { runPlan } from '../src/engine/run-plan';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
 import { openNodeFolder } from '../src/io/model/node-folder';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
 import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
+import { compilePlan } from '../src/plan/compile';
+import { parseRecipe } from '../src/recipe/parse';
 import { benchModelSpec } from '../test/fixtures/models';
 import { writeFixtureToDir } from '../test/fixtures/node-fixtures';
 import type { CaseResult } from './measure';
@@ -60,6 +64,32 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     await model.folder.close();
     const bytes = model.files.reduce((sum, f) => sum + f.size, 0);
     return { inputBytes: bytes, seconds: (performance.now() - started) / 1000 };
+  },
+
+  /** Writes a fine-tuned sibling of the `generate` model (same shapes, parent + noise). */
+  async 'generate-sibling'(args) {
+    const started = performance.now();
+    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1, { seed: 2, scale: 0.3 });
+    await writeFixtureToDir(String(args['dir']), { id: 'bench/sibling', kind: 'model', spec });
+    return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
+  },
+
+  /** A whole merge on the CPU backend: recipe → plan → runPlan into a Node folder. Input = both models. */
+  async merge(args) {
+    const to = await freshDir(String(args['to']));
+    const method = String(args['method']);
+    const parameters: Record<string, string> = {
+      slerp: 'parameters:\n  t: [0, 0.5, 1]\n',
+      nearswap: 'parameters:\n  t: 0.0001\n',
+      ties: 'parameters:\n  density: 0.5\n  weight: 0.5\n',
+    };
+    const text = `merge_method: ${method}\nbase_model: ${String(args['a'])}\nmodels:\n  - model: ${String(args['b'])}\n${parameters[method] ?? ''}dtype: bfloat16\n`;
+    const started = performance.now();
+    const recipe = parseRecipe(text);
+    const inputs = await loadInputs(recipe, (path) => openNodeFolder(path));
+    const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
+    await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to));
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU backend, 1 thread` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

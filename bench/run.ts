@@ -4,6 +4,8 @@
  * - I/O pipeline: copying a generated bf16 model (0.25 GB and 1 GB) through our source → safetensors writer → sink
  *   path, against a plain read+write copy of the same files in the same run. Peak memory (RSS) of both sizes shows
  *   whether memory stays flat as the model grows.
+ * - Merges: slerp, nearswap and ties of two generated models on the CPU backend (GB of input per second), beside a
+ *   plain copy of one model in the same run.
  * - Codecs: bf16 decode + encode throughput.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -35,6 +37,17 @@ try {
     await rm(join(root, 'out-plain'), { recursive: true, force: true });
     await rm(join(root, 'out-model'), { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
+  }
+  const mergeMb = Number(process.env['BENCH_MERGE_MB'] ?? 250);
+  const a = join(root, 'merge-a');
+  const b = join(root, 'merge-b');
+  measure('generate', 'generate', { mb: mergeMb, dir: a });
+  measure('generate sibling', 'generate-sibling', { mb: mergeMb, dir: b });
+  const plainMerge = best(() => measure(`plain read+write copy, ${mergeMb} MB`, 'plain-copy', { from: a, to: join(root, 'out-plain') }));
+  rows.push(row(plainMerge));
+  for (const method of ['slerp', 'nearswap', 'ties']) {
+    const merged = best(() => measure(`${method} merge, 2 × ${mergeMb} MB`, 'merge', { a, b, method, to: join(root, 'out-merge') }));
+    rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainMerge)).toFixed(2)}x of plain copy`));
   }
   rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);

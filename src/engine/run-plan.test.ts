@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { fixtureById, writeFixture } from '../../test/fixtures/standard';
+import { fixtureFiles, loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -9,43 +9,16 @@ import type { FloatDType } from '../io/safetensors/dtype';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import * as ref from '../methods/reference.test-support';
 import { compilePlan, inputKey, referencedInputs } from '../plan/compile';
-import { parseLoraConfig } from '../plan/lora';
 import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import { interpolate } from '../recipe/settings';
 import type { EngineEvent } from './api';
 import { runPlan } from './run-plan';
 
-const files = new Map<string, Map<string, Uint8Array>>();
-async function fixtureFiles(id: string): Promise<Map<string, Uint8Array>> {
-  let found = files.get(id);
-  if (found === undefined) {
-    const dir = new MemoryDirectorySink();
-    await writeFixture(dir, fixtureById(id));
-    found = dir.files;
-    files.set(id, found);
-  }
-  return found;
-}
-
 async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
   const recipe = parseRecipe(text);
-  const { models, adapters } = referencedInputs(recipe);
-  const loaded = new Map<string, Model>();
-  const folders = new Map<string, ModelFolder>();
-  for (const r of models) {
-    const model = await loadModel(memoryFolder(r.path, await fixtureFiles(r.path)));
-    loaded.set(inputKey(r), model);
-    folders.set(inputKey(r), model.folder);
-  }
-  const loras = new Map<string, { model: Model; config: ReturnType<typeof parseLoraConfig> }>();
-  for (const r of adapters) {
-    const adapterFiles = await fixtureFiles(r.path);
-    const model = await loadModel(memoryFolder(r.path, adapterFiles));
-    loras.set(inputKey(r), { model, config: parseLoraConfig(JSON.parse(new TextDecoder().decode(adapterFiles.get('adapter_config.json'))), r.path) });
-    folders.set(inputKey(r), model.folder);
-  }
-  return { plan: compilePlan({ recipe, recipeText: text, models: loaded, adapters: loras }), folders };
+  const inputs = await loadFixtureInputs(recipe);
+  return { plan: compilePlan({ recipe, recipeText: text, models: inputs.models, adapters: inputs.adapters }), folders: inputs.folders };
 }
 
 async function merge(text: string, options: { chunkElements?: number } = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
@@ -274,5 +247,54 @@ dtype: bfloat16
       const y = await (await merged.folder.open(b.file)).read(b.offset, b.length);
       expect(Buffer.from(y).equals(Buffer.from(x))).toBe(true);
     }
+  });
+});
+
+describe('runPlan: every method end to end on the fixtures, against the float64 references', () => {
+  const NAME = 'model.layers.2.mlp.down_proj.weight';
+  const load = (id: string) => tensorOf(id, NAME);
+  const deltaOf = (x: Float64Array, b: Float64Array) => x.map((v, i) => Math.fround(v - b[i]!));
+  const cases: [string, string, (t: Record<string, Float64Array>) => Float64Array | undefined][] = [
+    ['linear', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.3}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.7}}\n', (t) => ref.linear([t.ft!, t.ft2!], [0.3, 0.7])],
+    ['passthrough', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {scale: 0.5}}\n', (t) => t.ft!.map((v) => v * 0.5)],
+    ['slerp', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\nparameters: {t: 0.35}\n', (t) => ref.slerp(0.35, t.base!, t.ft!)],
+    ['nearswap', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\nparameters: {t: 0.004}\n', (t) => ref.nearswap(0.004, t.base!, t.ft!)],
+    ['task_arithmetic', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.6}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.4}}\nparameters: {lambda: 0.9}\n', (t) => ref.gta(t.base!, [t.ft!, t.ft2!], [0.6, 0.4], { lambda: 0.9 })],
+    ['ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.6, density: 0.5}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.4, density: 0.3}}\n', (t) =>
+      ref.gta(t.base!, [t.ft!, t.ft2!], [0.6, 0.4], { masks: [ref.topkMask(deltaOf(t.ft!, t.base!), 0.5), ref.topkMask(deltaOf(t.ft2!, t.base!), 0.3)], consensus: true, normalize: true })],
+    ['breadcrumbs', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.6, gamma: 0.05}}\n', (t) =>
+      ref.gta(t.base!, [t.ft!], [1], { masks: [ref.breadcrumbsMask(deltaOf(t.ft!, t.base!), 0.6, 0.05)] })],
+    ['breadcrumbs_ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.5, density: 0.6}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.5, density: 0.6}}\n', (t) =>
+      ref.gta(t.base!, [t.ft!, t.ft2!], [0.5, 0.5], { masks: [ref.breadcrumbsMask(deltaOf(t.ft!, t.base!), 0.6, 0.01), ref.breadcrumbsMask(deltaOf(t.ft2!, t.base!), 0.6, 0.01)], consensus: true })],
+    ['model_stock', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-bf16-ft2\n  - model: tiny/llama-f32\n', (t) => ref.modelStock(t.base!, [t.ft!, t.ft2!, t.f32!])],
+    ['nuslerp', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.4}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.6}}\n', (t) => ref.nuslerp(0.6, t.ft!, t.ft2!, [64, 128], 'flat')],
+    ['multislerp', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.5}}\n  - {model: tiny/llama-f32, parameters: {weight: 0.5}}\n', (t) => ref.multislerp([t.ft!, t.f32!], [0.5, 0.5])],
+    ['karcher', 'models:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-f32\n  - model: tiny/llama-bf16\n', (t) => ref.karcher([t.ft!, t.f32!, t.base!])],
+    ['sce', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-bf16-ft2\nparameters: {select_topk: 0.5}\n', (t) => ref.sce(t.base!, [t.ft!, t.ft2!], 0.5)],
+    ['dare_ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4}}\n', () => undefined],
+    ['dare_linear', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4}}\n', () => undefined],
+    ['della', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4, epsilon: 0.1}}\n', () => undefined],
+    ['della_linear', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4, epsilon: 0.1}}\n', () => undefined],
+  ];
+
+  it('covers every registered method', async () => {
+    const { METHODS } = await import('../methods/registry');
+    expect(cases.map((c) => c[0]).sort()).toEqual(METHODS.map((m) => m.id).sort());
+  });
+
+  it.each(cases)('%s', async (method, body, reference) => {
+    const { out } = await merge(`merge_method: ${method}\n${body}dtype: bfloat16\n`);
+    const t = { base: await load('tiny/llama-bf16'), ft: await load('tiny/llama-bf16-ft'), ft2: await load('tiny/llama-bf16-ft2'), f32: await load('tiny/llama-f32') };
+    const actual = await tensorOf(out.files, NAME);
+    const expected = reference(t);
+    if (expected !== undefined) {
+      expectWithinOneUlp(actual, expected);
+      return;
+    }
+    // Random masks: the share of elements that moved away from the base is about the density (8,192 elements:
+    // one standard deviation is 0.5 %; 5 % is ten).
+    let moved = 0;
+    for (let i = 0; i < actual.length; i++) if (actual[i] !== t.base[i]) moved += 1;
+    expect(Math.abs(moved / actual.length - 0.4)).toBeLessThan(0.05);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { modelBytes, modelTensors } from '../../test/fixtures/models';
+import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
 import type { ModelSpec } from '../../test/fixtures/models';
 import { TINY_LLAMA, fixtureById, writeFixture } from '../../test/fixtures/standard';
 import { loadModel } from '../io/model/load-model';
@@ -9,9 +10,8 @@ import type { Model } from '../io/model/types';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { parseRecipe } from '../recipe/parse';
 import { interpolate } from '../recipe/settings';
-import { compilePlan, inputKey, layerIndex, referencedInputs } from './compile';
+import { compilePlan, layerIndex } from './compile';
 import type { CompileInput } from './compile';
-import { parseLoraConfig } from './lora';
 import type { LoraExpr, MergeExpr, PlannedTensor } from './types';
 
 async function load(id: string, as = id, spec?: ModelSpec): Promise<Model> {
@@ -22,17 +22,11 @@ async function load(id: string, as = id, spec?: ModelSpec): Promise<Model> {
 
 async function compile(text: string, extra: Partial<CompileInput> = {}, overrides: Record<string, Model> = {}) {
   const recipe = parseRecipe(text);
-  const { models, adapters } = referencedInputs(recipe);
-  const loaded = new Map<string, Model>();
-  for (const ref of models) loaded.set(inputKey(ref), overrides[ref.path] ?? (await load(ref.path)));
-  const loras = new Map<string, { model: Model; config: ReturnType<typeof parseLoraConfig> }>();
-  for (const ref of adapters) {
-    const dir = new MemoryDirectorySink();
-    await writeFixture(dir, fixtureById(ref.path));
-    const config = parseLoraConfig(JSON.parse(new TextDecoder().decode(dir.files.get('adapter_config.json'))), ref.path);
-    loras.set(inputKey(ref), { model: await loadModel(memoryFolder(ref.path, dir.files)), config });
+  const inputs = await loadFixtureInputs(recipe, Object.fromEntries(Object.entries(overrides).map(([path, model]) => [path, model.folder])));
+  for (const [path, model] of Object.entries(overrides)) {
+    for (const key of inputs.models.keys()) if (key === path || key.startsWith(`${path}@`)) inputs.models.set(key, model);
   }
-  return compilePlan({ recipe, recipeText: text, models: loaded, adapters: loras, ...extra });
+  return compilePlan({ recipe, recipeText: text, models: inputs.models, adapters: inputs.adapters, ...extra });
 }
 
 const tensor = (plan: { tensors: readonly PlannedTensor[] }, name: string) => plan.tensors.find((t) => t.name === name)!;

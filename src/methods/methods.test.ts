@@ -187,9 +187,13 @@ describe('row-wise methods on a 37 × 29 matrix', () => {
   const shape: [number, number] = [37, 29];
   const n = 37 * 29;
   const base = gaussian(11, n, 0.02);
-  const a = base.map((v, i) => v + gaussian(12, n, 0.006)[i]!);
-  const b = base.map((v, i) => v + gaussian(13, n, 0.006)[i]!);
-  const c = base.map((v, i) => v + gaussian(14, n, 0.006)[i]!);
+  const tune = (seed: number) => {
+    const noise = gaussian(seed, n, 0.006);
+    return base.map((v, i) => v + noise[i]!);
+  };
+  const a = tune(12);
+  const b = tune(13);
+  const c = tune(14);
 
   it('nuslerp: flattened, per row, per column, with and without a base', () => {
     const t = 0.7 / (0.3 + 0.7);
@@ -232,7 +236,8 @@ describe('row-wise methods on a 37 × 29 matrix', () => {
 describe('DARE statistics and determinism', () => {
   const n = 50_000;
   const base = gaussian(21, n, 0.02);
-  const a = base.map((v, i) => v + gaussian(22, n, 0.01)[i]!);
+  const noise = gaussian(22, n, 0.01);
+  const a = base.map((v, i) => v + noise[i]!);
 
   it('keeps about `density` of the task vector and matches its L1 norm after rescaling', () => {
     const y = run({ method: 'dare_linear', inputs: [base, a], shape: [n], baseIndex: 0, perModel: [{}, { weight: 1, density: 0.3 }] }, 8192);

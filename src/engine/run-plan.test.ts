@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { fixtureFiles, loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
+import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -60,20 +61,7 @@ const layerT = (name: string, values: number[]) => {
 
 describe('runPlan: community recipes against the float64 references', () => {
   it('(a) two-model SLERP with self_attn/mlp gradient filters', async () => {
-    const { out, plan } = await merge(`merge_method: slerp
-base_model: tiny/llama-bf16
-models:
-  - model: tiny/llama-bf16
-  - model: tiny/llama-bf16-ft
-parameters:
-  t:
-    - filter: self_attn
-      value: [0, 0.5, 0.3, 0.7, 1]
-    - filter: mlp
-      value: [1, 0.5, 0.7, 0.3, 0]
-    - value: 0.5
-dtype: bfloat16
-`);
+    const { out, plan } = await merge(GRADIENT_SLERP);
     expect(await out.list()).toEqual(['README.md', 'config.json', 'generation_config.json', 'mergekit_config.yml', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
     expect(plan.tensors).toHaveLength(39);
     for (const name of SAMPLE) {
@@ -84,32 +72,7 @@ dtype: bfloat16
   });
 
   it('(b) lzlv-style: two SLERP components with layer gradients, then a SLERP of the two, in one pass', async () => {
-    const { out } = await merge(`name: component-1
-merge_method: slerp
-base_model: tiny/llama-bf16
-models:
-  - model: tiny/llama-bf16-ft
-parameters:
-  t: [0.25, 0.3, 0.5]
-dtype: bfloat16
----
-name: component-2
-merge_method: slerp
-base_model: tiny/llama-bf16-ft2
-models:
-  - model: tiny/llama-bf16
-parameters:
-  t: [0.4, 0.3, 0.25]
-dtype: bfloat16
----
-merge_method: slerp
-base_model: component-1
-models:
-  - model: component-2
-parameters:
-  t: 0.5
-dtype: bfloat16
-`);
+    const { out } = await merge(LZLV);
     for (const name of SAMPLE) {
       const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
       // Each stage's result is rounded to bf16, as if written to disk and read back.

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { modelBytes, modelTensors } from '../../test/fixtures/models';
 import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
+import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
 import type { ModelSpec } from '../../test/fixtures/models';
 import { TINY_LLAMA, fixtureById, writeFixture } from '../../test/fixtures/standard';
 import { loadModel } from '../io/model/load-model';
@@ -30,21 +31,6 @@ async function compile(text: string, extra: Partial<CompileInput> = {}, override
 }
 
 const tensor = (plan: { tensors: readonly PlannedTensor[] }, name: string) => plan.tensors.find((t) => t.name === name)!;
-
-const GRADIENT_SLERP = `merge_method: slerp
-base_model: tiny/llama-bf16
-models:
-  - model: tiny/llama-bf16
-  - model: tiny/llama-bf16-ft
-parameters:
-  t:
-    - filter: self_attn
-      value: [0, 0.5, 0.3, 0.7, 1]
-    - filter: mlp
-      value: [1, 0.5, 0.7, 0.3, 0]
-    - value: 0.5
-dtype: bfloat16
-`;
 
 describe('compilePlan', () => {
   it('plans a gradient SLERP: every tensor, its per-layer t, shards and the files around them', async () => {
@@ -91,30 +77,7 @@ describe('compilePlan', () => {
   });
 
   it('nests multi-stage recipes (lzlv-style) into one expression tree per tensor', async () => {
-    const text = `name: component-1
-merge_method: slerp
-base_model: tiny/llama-bf16
-models:
-  - model: tiny/llama-bf16-ft
-parameters:
-  t: [0.25, 0.3, 0.5]
----
-name: component-2
-merge_method: slerp
-base_model: tiny/llama-bf16-ft2
-models:
-  - model: tiny/llama-bf16
-parameters:
-  t: [0.4, 0.3, 0.25]
----
-merge_method: slerp
-base_model: component-1
-models:
-  - model: component-2
-parameters:
-  t: 0.5
-dtype: bfloat16
-`;
+    const text = LZLV;
     const plan = await compile(text);
     const final = tensor(plan, 'model.layers.3.mlp.down_proj.weight').expr as MergeExpr;
     expect(final.stage).toBeUndefined();

@@ -38,7 +38,7 @@ try {
     await rm(join(root, 'out-model'), { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
-  const mergeMb = Number(process.env['BENCH_MERGE_MB'] ?? 250);
+  const mergeMb = Number(process.env['BENCH_MERGE_MB'] ?? 1000);
   const a = join(root, 'merge-a');
   const b = join(root, 'merge-b');
   measure('generate', 'generate', { mb: mergeMb, dir: a });

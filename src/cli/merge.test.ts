@@ -66,6 +66,12 @@ describe('npm run merge', () => {
     expect(await readFile(join(root, 'out', 'mergekit_config.yml'), 'utf8')).toBe(recipe(`${root}/models/tiny/llama-bf16`, 'tiny/llama-bf16-ft'));
     expect(JSON.parse(await readFile(join(root, 'out', 'config.json'), 'utf8')).torch_dtype).toBe('bfloat16');
     expect(await readFile(join(root, 'out', 'README.md'), 'utf8')).toMatch(/base_model:\n- tiny\/llama-bf16-ft\n/);
+    // Provenance in every shard's safetensors metadata: the recipe and the Hub parent's pinned revision.
+    const shard = await readFile(join(root, 'out', 'model-00001-of-00002.safetensors'));
+    const header = JSON.parse(shard.subarray(8, 8 + Number(shard.readBigUInt64LE(0))).toString('utf8'));
+    expect(header.__metadata__.format).toBe('pt');
+    expect(header.__metadata__.merge_recipe).toContain('tiny/llama-bf16-ft');
+    expect(JSON.parse(header.__metadata__.merge_parents)).toContainEqual({ model: 'tiny/llama-bf16-ft', revision: expect.stringMatching(/^[0-9a-f]{40}$/) });
     const again = await cli([join(root, 'b.yml'), join(root, 'out')]);
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split('\n').at(-1)).toMatch(/^error: The output folder .*out is not empty\. .*--allow-overwrite/);

@@ -18,7 +18,7 @@ import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
 import { compilePlan } from '../plan/compile';
-import { describePlan } from '../plan/describe';
+import { describePlan, provenanceMetadata } from '../plan/describe';
 import { parseRecipe } from '../recipe/parse';
 
 const VERSION = '0.1.0';
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     signal: controller.signal,
     resume,
     onEvent: progressPrinter(),
-    metadata: { merge_studio_version: VERSION },
+    metadata: provenanceMetadata(plan, text, VERSION),
     indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
   });
   process.stderr.write(`\nDone: ${args.out}\n`);

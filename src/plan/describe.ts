@@ -41,3 +41,15 @@ function format(value: ParamValue): string {
 function round(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(4);
 }
+
+/**
+ * Provenance for every shard's `__metadata__` (string values only, per the format): the tool, the recipe as written,
+ * and each parent with the exact revision that was read.
+ */
+export function provenanceMetadata(plan: MergePlan, recipeText: string, toolVersion: string): Record<string, string> {
+  return {
+    merge_studio_version: toolVersion,
+    merge_recipe: recipeText,
+    merge_parents: JSON.stringify(plan.inputs.map((i) => ({ model: i.ref, ...(i.revision === undefined ? {} : { revision: i.revision }) }))),
+  };
+}

@@ -2,12 +2,15 @@ import { MemoryDirectorySink } from '../../src/io/sink/memory-sink';
 import { STANDARD_FIXTURES, writeFixture } from '../fixtures/standard';
 import type { MockRepo } from './server';
 
+/** A mock repo whose files are in memory (tests compare against them). */
+export type MemoryRepo = MockRepo & { readonly files: ReadonlyMap<string, Uint8Array> };
+
 /**
  * The standard fixtures as mock-Hub repos, plus a gated and a private copy of the tiny Llama (for the access
  * errors) with made-up popularity figures so search sorting has something to sort.
  */
-export async function standardRepos(): Promise<MockRepo[]> {
-  const repos: MockRepo[] = [];
+export async function standardRepos(): Promise<MemoryRepo[]> {
+  const repos: MemoryRepo[] = [];
   for (const [i, fixture] of STANDARD_FIXTURES.entries()) {
     const dir = new MemoryDirectorySink();
     await writeFixture(dir, fixture);

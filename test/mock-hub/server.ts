@@ -5,9 +5,11 @@
  * redirects to a second "CDN" origin). Loopback only.
  */
 import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join, relative, sep } from 'node:path';
 
 import { numel } from '../../src/io/safetensors/dtype';
 import { parseHeader } from '../../src/io/safetensors/header';
@@ -15,7 +17,10 @@ import { parseHeader } from '../../src/io/safetensors/header';
 export interface MockRepo {
   /** `owner/name`. */
   readonly id: string;
-  readonly files: ReadonlyMap<string, Uint8Array>;
+  /** Repo-relative path → bytes, or a directory on disk whose files (read once, at start) make up the repo. */
+  readonly files: ReadonlyMap<string, Uint8Array> | string;
+  /** The commit sha `main` resolves to (40 hex digits); default: a hash of the id and the files. */
+  readonly sha?: string;
   readonly gated?: boolean;
   readonly private?: boolean;
   readonly downloads?: number;
@@ -33,6 +38,9 @@ export interface MockFailure {
   readonly status?: number;
   /** Wait this long before answering. */
   readonly delayMs?: number;
+  /** Slow transfer: send the body in pieces of `chunkBytes` (default 16 KiB), waiting this long before each. */
+  readonly chunkDelayMs?: number;
+  readonly chunkBytes?: number;
 }
 
 export interface LoggedRequest {
@@ -40,7 +48,9 @@ export interface LoggedRequest {
   readonly method: string;
   readonly path: string;
   readonly range: string | undefined;
-  readonly authorization: boolean;
+  /** Whether the request carried an `Authorization` header (its value is never logged). */
+  readonly hasAuthorization: boolean;
+  /** The answer's status; -1 when the connection closed before the answer was complete. */
   readonly status: number;
 }
 
@@ -62,7 +72,7 @@ export interface MockHub {
   fail(failure: MockFailure): void;
   /** Forgets injected failures and the request log. */
   reset(): void;
-  addRepo(repo: MockRepo): void;
+  addRepo(repo: MockRepo): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,6 +80,7 @@ export const MOCK_TOKEN = 'hf_mock_token_0123456789';
 
 interface RepoState {
   readonly repo: MockRepo;
+  readonly files: ReadonlyMap<string, Uint8Array>;
   readonly sha: string;
   readonly lastModified: string;
 }
@@ -82,12 +93,12 @@ export async function startMockHub(options: MockHubOptions): Promise<MockHub> {
   const requests: LoggedRequest[] = [];
   const failures: { failure: MockFailure; left: number }[] = [];
   const tokens = new Set(options.tokens ?? [MOCK_TOKEN]);
-  const addRepo = (repo: MockRepo) => {
-    const hash = createHash('sha1').update(repo.id);
-    for (const [path, bytes] of [...repo.files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytes);
-    repos.set(repo.id, { repo, sha: hash.digest('hex'), lastModified: '2026-11-01T12:00:00.000Z' });
+  const addRepo = async (repo: MockRepo) => {
+    const files = typeof repo.files === 'string' ? await readTree(repo.files) : repo.files;
+    if (repo.sha !== undefined && !/^[0-9a-f]{40}$/.test(repo.sha)) throw new Error(`Mock repo ${repo.id}: sha must be 40 hex digits.`);
+    repos.set(repo.id, { repo, files, sha: repo.sha ?? commitSha(repo.id, files), lastModified: '2026-11-01T12:00:00.000Z' });
   };
-  options.repos.forEach(addRepo);
+  for (const repo of options.repos) await addRepo(repo);
 
   let hubUrl = '';
   let cdnUrl: string | undefined;
@@ -142,13 +153,11 @@ async function handle(
   const authorization = req.headers.authorization;
   const authorized = authorization !== undefined && ctx.tokens.has(authorization.replace(/^Bearer /, ''));
   cors(req, res);
-  res.on('finish', () =>
-    ctx.requests.push({ server, method: req.method ?? '', path, range: req.headers.range, authorization: authorization !== undefined, status: res.statusCode }),
-  );
+  const log = (status: number) =>
+    ctx.requests.push({ server, method: req.method ?? '', path, range: req.headers.range, hasAuthorization: authorization !== undefined, status });
+  res.on('finish', () => log(res.statusCode));
   res.on('close', () => {
-    if (!res.writableFinished) {
-      ctx.requests.push({ server, method: req.method ?? '', path, range: req.headers.range, authorization: authorization !== undefined, status: -1 });
-    }
+    if (!res.writableFinished) log(-1);
   });
   if (req.method === 'OPTIONS') {
     res.writeHead(204).end();
@@ -164,7 +173,7 @@ async function handle(
   if (server === 'cdn') {
     const match = /^\/cdn\/([^/]+\/[^/]+)\/([0-9a-f]{40})\/(.+)$/.exec(path);
     const state = match ? ctx.repos.get(match[1] as string) : undefined;
-    const bytes = state?.repo.files.get(match?.[3] as string);
+    const bytes = state?.files.get(match?.[3] as string);
     if (!state || bytes === undefined) return hubError(res, 404, 'EntryNotFound', 'Entry not found');
     return serveFile(req, res, bytes, match?.[3] as string, state, failure);
   }
@@ -183,14 +192,16 @@ async function handle(
   if (m) {
     const state = repoFor(res, ctx, m[1] as string, authorized, false);
     if (!state || !revisionOk(res, state, m[2] as string)) return;
-    return send(res, 200, tree(state, m[3] ?? '', url.searchParams.get('recursive') === 'true'));
+    const entries = tree(state, m[3] ?? '', url.searchParams.get('recursive') === 'true');
+    if (entries.length === 0 && (m[3] ?? '') !== '') return hubError(res, 404, 'EntryNotFound', `${m[3]} does not exist on "${m[2]}"`);
+    return send(res, 200, entries);
   }
   m = /^\/([^/]+\/[^/]+)\/(raw|resolve)\/([^/]+)\/(.+)$/.exec(path);
   if (m && (req.method === 'GET' || req.method === 'HEAD')) {
     const state = repoFor(res, ctx, m[1] as string, authorized, true);
     if (!state || !revisionOk(res, state, m[3] as string)) return;
     const file = m[4] as string;
-    const bytes = state.repo.files.get(file);
+    const bytes = state.files.get(file);
     if (bytes === undefined) return hubError(res, 404, 'EntryNotFound', `${file} does not exist on "${m[3]}"`);
     const { cdnUrl } = urls();
     if (m[2] === 'resolve' && cdnUrl !== undefined && file.endsWith('.safetensors')) {
@@ -217,7 +228,12 @@ function takeFailure(ctx: Context, path: string): MockFailure | undefined {
 
 function repoFor(res: ServerResponse, ctx: Context, id: string, authorized: boolean, files: boolean): RepoState | undefined {
   const state = ctx.repos.get(id);
-  // The Hub answers 401 for a missing repo and a private one alike, so that private names do not leak.
+  // Without a valid token the Hub answers 401 for a missing repo and a private one alike, so that private names do
+  // not leak; with one, a missing repo is a 404.
+  if (state === undefined && authorized) {
+    hubError(res, 404, 'RepoNotFound', 'Repository not found');
+    return undefined;
+  }
   if (state === undefined || (state.repo.private === true && !authorized)) {
     hubError(res, 401, 'RepoNotFound', 'Repository not found');
     return undefined;
@@ -276,7 +292,39 @@ function serveFile(
     res.write(body.subarray(0, failure.dropAfterBytes), () => setTimeout(() => res.destroy(), 10));
     return;
   }
+  if (failure?.chunkDelayMs !== undefined) {
+    void sendSlowly(res, body, failure.chunkDelayMs, failure.chunkBytes ?? 16 * 1024);
+    return;
+  }
   res.end(body);
+}
+
+/** Writes `body` a piece at a time with a pause before each; stops quietly when the client goes away. */
+async function sendSlowly(res: ServerResponse, body: Uint8Array, delayMs: number, chunkBytes: number): Promise<void> {
+  for (let at = 0; at < body.byteLength; at += chunkBytes) {
+    await new Promise((r) => setTimeout(r, delayMs));
+    if (res.destroyed) return;
+    res.write(body.subarray(at, at + chunkBytes));
+  }
+  res.end();
+}
+
+/** Every file under `root` (recursively) by its `/`-separated relative path. */
+async function readTree(root: string): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(relative(root, path).split(sep).join('/'), new Uint8Array(await readFile(path)));
+  }
+  return files;
+}
+
+/** A stable stand-in for a git commit: the same files give the same sha. */
+function commitSha(id: string, files: ReadonlyMap<string, Uint8Array>): string {
+  const hash = createHash('sha1').update(id);
+  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytes);
+  return hash.digest('hex');
 }
 
 function parseRange(header: string, size: number): { start: number; end: number } | undefined {
@@ -320,8 +368,8 @@ function listModels(res: ServerResponse, url: URL, ctx: Context, hubUrl: string)
 }
 
 function modelInfo(state: RepoState, expand: readonly string[]): Record<string, unknown> {
-  const { repo } = state;
-  const config = parseJson(repo.files.get('config.json'));
+  const { repo, files } = state;
+  const config = parseJson(files.get('config.json'));
   const full: Record<string, unknown> = {
     _id: state.sha.slice(0, 24),
     id: repo.id,
@@ -339,9 +387,9 @@ function modelInfo(state: RepoState, expand: readonly string[]): Record<string, 
     pipeline_tag: 'text-generation',
     tags: ['transformers', 'safetensors', ...(typeof config?.['model_type'] === 'string' ? [config['model_type']] : [])],
     config: config === undefined ? undefined : { architectures: config['architectures'], model_type: config['model_type'] },
-    siblings: [...repo.files.keys()].sort().map((rfilename) => ({ rfilename })),
-    safetensors: safetensorsSummary(repo),
-    usedStorage: [...repo.files.values()].reduce((sum, b) => sum + b.byteLength, 0),
+    siblings: [...files.keys()].sort().map((rfilename) => ({ rfilename })),
+    safetensors: safetensorsSummary(files),
+    usedStorage: [...files.values()].reduce((sum, b) => sum + b.byteLength, 0),
   };
   if (expand.length === 0) return full;
   return Object.fromEntries(Object.entries(full).filter(([key]) => key === '_id' || key === 'id' || expand.includes(key)));
@@ -350,7 +398,7 @@ function modelInfo(state: RepoState, expand: readonly string[]): Record<string, 
 function tree(state: RepoState, dir: string, recursive: boolean): unknown[] {
   const prefix = dir === '' ? '' : `${dir.replace(/\/$/, '')}/`;
   const entries = new Map<string, unknown>();
-  for (const [path, bytes] of state.repo.files) {
+  for (const [path, bytes] of state.files) {
     if (!path.startsWith(prefix)) continue;
     const rest = path.slice(prefix.length);
     const slash = rest.indexOf('/');
@@ -368,11 +416,11 @@ function tree(state: RepoState, dir: string, recursive: boolean): unknown[] {
 }
 
 /** Parameter counts per dtype, as the Hub computes them from safetensors headers. */
-function safetensorsSummary(repo: MockRepo): { parameters: Record<string, number>; total: number } | undefined {
+function safetensorsSummary(files: ReadonlyMap<string, Uint8Array>): { parameters: Record<string, number>; total: number } | undefined {
   const parameters: Record<string, number> = {};
   let total = 0;
   let any = false;
-  for (const [path, bytes] of repo.files) {
+  for (const [path, bytes] of files) {
     if (!path.endsWith('.safetensors') || bytes.byteLength < 8) continue;
     any = true;
     const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));

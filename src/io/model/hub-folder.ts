@@ -21,12 +21,13 @@ export async function openHubFolder(repo: string, revision: string | undefined, 
       hint: 'Use the form owner/name, e.g. mistralai/Mistral-7B-v0.1.',
     });
   }
+  const errors = errorCodeRecorder(settings.fetch ?? fetch);
   const common = {
     hubUrl: settings.endpoint,
     ...(settings.token ? { accessToken: settings.token } : {}),
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+    fetch: errors.fetch,
   };
-  const place = { repo, revision };
+  const place = { repo, revision, errorCode: errors.last };
   const info = await hubCall(place, settings, () =>
     modelInfo({ name: repo, ...(revision === undefined ? {} : { revision }), additionalFields: ['sha'], ...common }),
   );
@@ -72,15 +73,37 @@ export async function openHubFolder(repo: string, revision: string | undefined, 
   };
 }
 
+/**
+ * `HubApiError` keeps the status and body but not the headers, so the Hub's `X-Error-Code` (GatedRepo, RepoNotFound,
+ * RevisionNotFound, EntryNotFound) is read off the last failed response on the way through.
+ */
+function errorCodeRecorder(base: typeof fetch): { fetch: typeof fetch; last: () => string | null } {
+  let last: string | null = null;
+  const recording: typeof fetch = async (input, init) => {
+    const response = await base(input, init);
+    if (!response.ok) last = response.headers.get('X-Error-Code');
+    return response;
+  };
+  return { fetch: recording, last: () => last };
+}
+
+interface HubCallPlace {
+  readonly repo: string;
+  readonly revision: string | undefined;
+  /** The `X-Error-Code` of the last failed response, when the Hub sent (and CORS exposed) one. */
+  readonly errorCode: () => string | null;
+}
+
 /** Runs a @huggingface/hub call and turns its errors into ours (the token never appears in a message). */
-async function hubCall<T>(place: { repo: string; revision: string | undefined }, settings: HubSettings, call: () => Promise<T>): Promise<T> {
+async function hubCall<T>(place: HubCallPlace, settings: HubSettings, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (isAbortError(error)) throw new AppError('E_CANCELLED', 'Cancelled.', { cause: error });
     if (error instanceof HubApiError) {
-      const code = typeof error.data?.['error'] === 'string' && /\brev(ision)?\b/i.test(error.data['error']) ? 'RevisionNotFound' : null;
-      throw hubStatusError(error.statusCode, code, place, settings.token !== undefined);
+      // Without the header (a mirror that does not send it), "Invalid rev id: …" in the body still says which.
+      const fromBody = typeof error.data?.['error'] === 'string' && /\brev(ision)?\b/i.test(error.data['error']) ? 'RevisionNotFound' : null;
+      throw hubStatusError(error.statusCode, place.errorCode() ?? fromBody, place, settings.token !== undefined);
     }
     throw new AppError('E_NETWORK', `Cannot reach the Hub at ${settings.endpoint} for ${place.repo}.`, {
       context: { model: place.repo },

@@ -77,6 +77,24 @@ describe('loadModel', () => {
     await expect(loadModel(memoryFolder('broken', files))).rejects.toMatchObject({ code: 'E_TENSOR_MISSING', context: { tensor: 'model.norm.weight', model: 'broken' } });
   });
 
+  it('takes a single weight file with another name, and refuses several without an index', async () => {
+    const files = await fixtureFiles('tiny/llama-bf16');
+    const weights = files.get('model.safetensors')!;
+    files.delete('model.safetensors');
+    files.set('consolidated.safetensors', weights);
+    const model = await loadModel(memoryFolder('renamed', files));
+    expect(model.weightFiles).toEqual(['consolidated.safetensors']);
+    expect([...model.tensors.values()].every((t) => t.file === 'consolidated.safetensors')).toBe(true);
+    files.set('extra.safetensors', weights);
+    await expect(loadModel(memoryFolder('two', files))).rejects.toMatchObject({ code: 'E_NO_WEIGHTS', message: /several \.safetensors files/ });
+  });
+
+  it('refuses a config.json that is JSON but not an object', async () => {
+    const files = await fixtureFiles('tiny/llama-bf16');
+    files.set('config.json', json(['LlamaForCausalLM']));
+    await expect(loadModel(memoryFolder('arr', files))).rejects.toMatchObject({ code: 'E_CONFIG_INVALID', message: /not a JSON object/, context: { model: 'arr' } });
+  });
+
   it('explains an invalid config.json and a corrupt weight file', async () => {
     const files = await fixtureFiles('tiny/llama-bf16');
     files.set('config.json', new TextEncoder().encode('{"architectures": '));

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
 import { authHeaders, hubSettings, hubStatusError, normaliseEndpoint, resolveUrl } from './hub-client';
-import { hubSettingsFromEnv } from './node-hub-env';
+import { hubClientFromEnv } from './node-hub-env';
 
 describe('Hub settings', () => {
   it('reads HF_ENDPOINT and HF_TOKEN from the environment, defaulting to huggingface.co', () => {
-    expect(hubSettingsFromEnv({})).toEqual({ endpoint: 'https://huggingface.co' });
-    expect(hubSettingsFromEnv({ HF_ENDPOINT: 'https://hf-mirror.example/', HF_TOKEN: 'hf_x' })).toEqual({
+    expect(hubClientFromEnv({})).toEqual({ endpoint: 'https://huggingface.co' });
+    expect(hubClientFromEnv({ HF_ENDPOINT: 'https://hf-mirror.example/', HF_TOKEN: 'hf_x' })).toEqual({
       endpoint: 'https://hf-mirror.example',
       token: 'hf_x',
     });
+    expect(hubClientFromEnv({ HUGGING_FACE_HUB_TOKEN: 'hf_old', HF_ENDPOINT: '' })).toEqual({ endpoint: 'https://huggingface.co', token: 'hf_old' });
   });
 
   it('normalises endpoints and refuses non-http ones', () => {
@@ -39,6 +40,7 @@ describe('Hub settings', () => {
     expect(hubStatusError(403, 'GatedRepo', place, false).code).toBe('E_GATED_REPO');
     expect(hubStatusError(404, 'EntryNotFound', place, false).message).toBe('model.safetensors of o/n does not exist.');
     expect(hubStatusError(404, 'RevisionNotFound', place, false).message).toBe('o/n has no revision main.');
+    expect(hubStatusError(404, 'RepoNotFound', { repo: 'o/n' }, true).message).toBe('The repository o/n does not exist on the Hub.');
     expect(hubStatusError(502, null, place, false)).toMatchObject({ code: 'E_HUB_HTTP', context: { status: 502 } });
   });
 });

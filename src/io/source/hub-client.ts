@@ -95,7 +95,9 @@ export function hubStatusError(status: number, errorCode: string | null, place: 
         ? `${place.repo} has no revision ${place.revision ?? ''}.`.replace(' .', '.')
         : errorCode === 'EntryNotFound'
           ? `${what} does not exist.`
-          : `${what} was not found on the Hub.`;
+          : errorCode === 'RepoNotFound'
+            ? `The repository ${place.repo} does not exist on the Hub.`
+            : `${what} was not found on the Hub.`;
     return new AppError('E_HUB_NOT_FOUND', message, { context, hint: 'Check the repository name, revision and file.' });
   }
   return new AppError('E_HUB_HTTP', `The Hub answered HTTP ${status} for ${what}.`, {

@@ -1,20 +1,29 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { listFiles, listModels, modelInfo } from '@huggingface/hub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { writeFixtureToDir } from '../../../test/fixtures/node-fixtures';
+import { fixtureById } from '../../../test/fixtures/standard';
 import { standardRepos } from '../../../test/mock-hub/fixture-repos';
+import type { MemoryRepo } from '../../../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../../../test/mock-hub/server';
-import type { MockHub, MockRepo } from '../../../test/mock-hub/server';
+import type { MockHub } from '../../../test/mock-hub/server';
 import { AppError } from '../../shared/errors';
 import { openHubFolder } from '../model/hub-folder';
 import { loadModel } from '../model/load-model';
-import { memoryFolder } from '../model/memory-folder';
+import { openNodeFolder } from '../model/node-folder';
+import type { Model } from '../model/types';
 import { hubSettings } from './hub-client';
 import type { HubSettings } from './hub-client';
 import { HubFileSource } from './hub-source';
 
 const FAST_RETRY = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
-let repos: MockRepo[];
+let repos: MemoryRepo[];
 let hub: MockHub;
 let settings: HubSettings;
 
@@ -31,6 +40,12 @@ const weights = () => llama().files.get('model.safetensors')!;
 
 async function sha(repo = 'tiny/llama-bf16'): Promise<string> {
   return (await openHubFolder(repo, undefined, settings)).revision!;
+}
+
+/** A model description minus where it came from (`ref`, `revision`, `folder`). */
+function withoutPlace(model: Model): Omit<Model, 'ref' | 'revision' | 'folder'> {
+  const { ref: _ref, revision: _revision, folder: _folder, ...description } = model;
+  return description;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {
@@ -90,11 +105,116 @@ describe('HubFileSource', () => {
     const hubRequests = hub.requests.filter((r) => r.server === 'hub');
     const cdnRequests = hub.requests.filter((r) => r.server === 'cdn');
     expect(hubRequests.length).toBeGreaterThan(0);
-    expect(hubRequests.every((r) => r.authorization)).toBe(true);
+    expect(hubRequests.every((r) => r.hasAuthorization)).toBe(true);
     expect(cdnRequests.length).toBe(1);
-    expect(cdnRequests[0]?.authorization).toBe(false);
+    expect(cdnRequests[0]?.hasAuthorization).toBe(false);
     const error = await rejection(openHubFolder('private/nope', undefined, { ...settings, token: 'hf_secret_that_must_not_leak' }));
     expect(JSON.stringify({ m: error.message, h: error.hint, c: error.context })).not.toContain('hf_secret_that_must_not_leak');
+  });
+});
+
+describe('HubFileSource failures', () => {
+  it('waits out 429 answers and reads on', async () => {
+    const source = new HubFileSource(settings, 'tiny/llama-bf16', await sha(), 'model.safetensors', weights().byteLength);
+    hub.fail({ pathIncludes: '/cdn/tiny/llama-bf16/', times: 2, status: 429 });
+    expect([...(await source.read(8, 32))]).toEqual([...weights().subarray(8, 40)]);
+    expect(hub.requests.filter((r) => r.server === 'cdn').map((r) => r.status)).toEqual([429, 429, 206]);
+  });
+
+  it('stops a slow transfer when the signal aborts', async () => {
+    const source = new HubFileSource(settings, 'tiny/llama-bf16', await sha(), 'model.safetensors', weights().byteLength);
+    hub.fail({ pathIncludes: '/cdn/tiny/llama-bf16/', times: 1, chunkDelayMs: 40, chunkBytes: 1024 });
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 100);
+    await expect(source.read(0, 40_000, controller.signal)).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(1000); // the whole body would take 40 pieces × 40 ms
+  });
+
+  it('says which of repo and file is missing, and that a private repo needs a token', async () => {
+    const revision = await sha();
+    const missingFile = new HubFileSource(settings, 'tiny/llama-bf16', revision, 'nope.safetensors', 10);
+    expect(await rejection(missingFile.read(0, 8))).toMatchObject({
+      code: 'E_HUB_NOT_FOUND',
+      message: 'nope.safetensors of tiny/llama-bf16 does not exist.',
+      context: { model: 'tiny/llama-bf16', file: 'nope.safetensors', status: 404 },
+    });
+    const privateRepo = new HubFileSource(settings, 'private/llama-bf16', revision, 'model.safetensors', weights().byteLength);
+    expect(await rejection(privateRepo.read(0, 8))).toMatchObject({ code: 'E_HUB_UNAUTHORIZED', hint: /add a Hugging Face access token/ });
+    const missingRepo = await rejection(openHubFolder('nobody/missing', undefined, { ...settings, token: MOCK_TOKEN }));
+    expect(missingRepo).toMatchObject({ code: 'E_HUB_NOT_FOUND', message: 'The repository nobody/missing does not exist on the Hub.' });
+  });
+
+  it('keeps the token out of every message, hint and context', async () => {
+    const secret = 'hf_secret_that_must_not_leak';
+    const leaky = { ...settings, token: secret };
+    const revision = await sha();
+    const errors = [
+      await rejection(openHubFolder('private/llama-bf16', undefined, leaky)),
+      await rejection(openHubFolder('tiny/llama-bf16', 'no-such-branch', leaky)),
+      await rejection(new HubFileSource(leaky, 'gated/llama-bf16', revision, 'model.safetensors', weights().byteLength).read(0, 8)),
+      await rejection(new HubFileSource(leaky, 'tiny/llama-bf16', revision, 'missing.json', 4).read(0, 4)),
+    ];
+    hub.fail({ pathIncludes: '/resolve/', times: 10, status: 502 });
+    errors.push(await rejection(new HubFileSource(leaky, 'tiny/llama-bf16', revision, 'config.json', 4).read(0, 4)));
+    expect(errors.map((e) => e.code)).toEqual(['E_HUB_UNAUTHORIZED', 'E_HUB_NOT_FOUND', 'E_GATED_REPO', 'E_HUB_NOT_FOUND', 'E_NETWORK']);
+    for (const error of errors) {
+      expect(JSON.stringify([error.message, error.hint, error.context, String(error.cause)])).not.toContain(secret);
+    }
+  });
+
+  it('reads the Hub error code even when the API client drops the headers (gated model info)', async () => {
+    const gatedApi: typeof fetch = (input, init) =>
+      String(input).includes('/api/models/')
+        ? Promise.resolve(
+            new Response(JSON.stringify({ error: 'Access to this model is restricted.' }), {
+              status: 403,
+              headers: { 'Content-Type': 'application/json', 'X-Error-Code': 'GatedRepo' },
+            }),
+          )
+        : fetch(input, init);
+    const error = await rejection(openHubFolder('gated/llama-bf16', undefined, { ...settings, fetch: gatedApi }));
+    expect(error).toMatchObject({ code: 'E_GATED_REPO', context: { model: 'gated/llama-bf16', status: 403 } });
+  });
+});
+
+describe('the mock Hub', () => {
+  it('serves a repo from a directory at a pinned sha, with the Hub headers, 416 and CORS', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mock-repo-'));
+    try {
+      await mkdir(join(dir, 'sub'));
+      await writeFile(join(dir, 'config.json'), '{"model_type":"llama"}');
+      await writeFile(join(dir, 'sub', 'x.safetensors'), weights());
+      const pinned = 'a'.repeat(40);
+      await hub.addRepo({ id: 'disk/repo', files: dir, sha: pinned });
+      const folder = await openHubFolder('disk/repo', undefined, settings);
+      expect(folder.revision).toBe(pinned);
+      expect(await folder.listFiles()).toEqual([
+        { path: 'config.json', size: 22 },
+        { path: 'sub/x.safetensors', size: weights().byteLength },
+      ]);
+      const config = await fetch(`${hub.url}/disk/repo/resolve/${pinned}/config.json`, { headers: { Range: 'bytes=2-11' } });
+      expect(config.status).toBe(206);
+      expect(await config.text()).toBe('model_type');
+      expect(config.headers.get('Content-Range')).toBe('bytes 2-11/22');
+      expect(config.headers.get('ETag')).toBe(`"${createHash('sha1').update('{"model_type":"llama"}').digest('hex')}"`);
+      expect(config.headers.get('X-Repo-Commit')).toBe(pinned);
+      const beyond = await fetch(`${hub.url}/disk/repo/resolve/main/config.json`, { headers: { Range: 'bytes=22-30' } });
+      expect([beyond.status, beyond.headers.get('Content-Range')]).toEqual([416, 'bytes */22']);
+      const head = await fetch(`${hub.url}/disk/repo/raw/main/sub/x.safetensors`, { method: 'HEAD' });
+      expect(head.headers.get('ETag')).toBe(`"${createHash('sha256').update(weights()).digest('hex')}"`);
+      expect(head.headers.get('X-Linked-Size')).toBe(String(weights().byteLength));
+      const preflight = await fetch(`${hub.url}/disk/repo/resolve/main/config.json`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://app.test', 'Access-Control-Request-Headers': 'authorization,range' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe('http://app.test');
+      expect(preflight.headers.get('Access-Control-Allow-Headers')).toBe('authorization,range');
+      expect(preflight.headers.get('Access-Control-Expose-Headers')).toMatch(/X-Error-Code/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -107,15 +227,19 @@ describe('openHubFolder', () => {
     expect(reads.every((r) => r.path.includes(folder.revision!))).toBe(true);
   });
 
-  it('describes the same model as the same files read locally', async () => {
-    const repo = repos.find((r) => r.id === 'tiny/llama-bf16-sharded')!;
-    const remote = await loadModel(await openHubFolder(repo.id, 'main', settings));
-    const local = await loadModel(memoryFolder(repo.id, repo.files));
-    expect([...remote.tensors]).toEqual([...local.tensors]);
-    expect(remote.files).toEqual(local.files);
-    expect(remote.config).toEqual(local.config);
-    expect(remote.tokenizerFiles).toEqual(local.tokenizerFiles);
-    expect(remote.weightFiles).toEqual(local.weightFiles);
+  it('describes the same model as the same files in a local folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hub-vs-local-'));
+    try {
+      await writeFixtureToDir(dir, fixtureById('tiny/llama-bf16-sharded'));
+      const remote = await loadModel(await openHubFolder('tiny/llama-bf16-sharded', 'main', settings));
+      const local = await loadModel(await openNodeFolder(dir));
+      expect(withoutPlace(remote)).toEqual(withoutPlace(local));
+      expect([...remote.tensors.keys()]).toEqual([...local.tensors.keys()]);
+      expect([remote.ref, remote.revision, remote.folder.kind]).toEqual(['tiny/llama-bf16-sharded', remote.folder.revision, 'hub']);
+      await local.folder.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
 
-const APP_PORT = 4173;
+const APP_PORT = Number(process.env['E2E_PORT'] ?? 4173);
 
 /**
  * End-to-end tests drive Debian's Chromium against the built app (`vite build && vite preview`), because workers and

@@ -1,8 +1,10 @@
 /** Bench cases, each run in its own process by bench/measure.ts. */
 import { open, readdir, mkdir, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 import { loadInputs } from '../src/engine/load-inputs';
+import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
 import { runPlan } from '../src/engine/run-plan';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
@@ -88,8 +90,13 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => openNodeFolder(path));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to));
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU backend, 1 thread` };
+    const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
+    try {
+      await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to), { executor });
+    } finally {
+      await executor.dispose();
+    }
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

@@ -14,7 +14,9 @@ import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import { interpolate } from '../recipe/settings';
 import type { EngineEvent } from './api';
+import { createNodeWorkerExecutor } from './node-worker-executor';
 import { runPlan } from './run-plan';
+import type { RunOptions } from './run-plan';
 
 async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
   const recipe = parseRecipe(text);
@@ -22,7 +24,7 @@ async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<st
   return { plan: compilePlan({ recipe, recipeText: text, models: inputs.models, adapters: inputs.adapters }), folders: inputs.folders };
 }
 
-async function merge(text: string, options: { chunkElements?: number } = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
+async function merge(text: string, options: Omit<RunOptions, 'onEvent'> = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
   const { plan, folders } = await prepare(text);
   const out = new MemoryDirectorySink('out');
   const events: EngineEvent[] = [];
@@ -153,6 +155,22 @@ dtype: bfloat16
     const b = await merge(TIES, { chunkElements: 333 });
     const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
     expect(bytes(a.out).equals(bytes(b.out))).toBe(true);
+  });
+
+  it('gives the same bytes streamed chunk by chunk, preloaded whole, and on worker threads', async () => {
+    const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
+    for (const text of [TIES, GRADIENT_SLERP]) {
+      const preloaded = await merge(text);
+      const streamed = await merge(text, { preloadBytes: 0, chunkElements: 1000 });
+      const executor = createNodeWorkerExecutor({ threads: 2, chunkElements: 777 });
+      try {
+        const threaded = await merge(text, { executor });
+        expect(bytes(threaded.out).equals(bytes(preloaded.out))).toBe(true);
+      } finally {
+        await executor.dispose();
+      }
+      expect(bytes(streamed.out).equals(bytes(preloaded.out))).toBe(true);
+    }
   });
 
   it('reports progress per tensor and finishes with the files written', async () => {

@@ -38,13 +38,21 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
     reduce: (_pass, inputs) => {
       const x = inputs[a] as Float32Array;
       const y = inputs[b] as Float32Array;
+      // Local copies of the running sums (doubles mutated in a closure are boxed on every write); the order of the
+      // additions is the same, so the sums stay independent of the chunking.
+      let xx = aa;
+      let yy = bb;
+      let xy = ab;
       for (let i = 0; i < x.length; i++) {
         const xi = x[i] as number;
         const yi = y[i] as number;
-        aa += xi * xi;
-        bb += yi * yi;
-        ab += xi * yi;
+        xx += xi * xi;
+        yy += yi * yi;
+        xy += xi * yi;
       }
+      aa = xx;
+      bb = yy;
+      ab = xy;
     },
     endPass: () => {
       const na = Math.sqrt(aa);

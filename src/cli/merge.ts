@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     outputName: basename(resolve(args.out)),
     toolVersion: `merge-studio ${VERSION}`,
   });
+  for (const warning of plan.warnings) process.stderr.write(`note: ${warning}\n`);
   if (args.dryRun) {
     process.stdout.write(`${describePlan(plan)}\n`);
     await Promise.all([...inputs.folders.values()].map((f) => f.close()));

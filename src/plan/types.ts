@@ -13,6 +13,8 @@ export interface MergePlan {
   readonly shards: readonly PlannedShard[];
   /** Small files written next to the shards (config.json, tokenizer files, README.md, mergekit_config.yml). */
   readonly extraFiles: readonly PlannedFile[];
+  /** What the user should know before running (vocabulary crops, config fields left alone). */
+  readonly warnings: readonly string[];
   readonly summary: PlanSummary;
 }
 

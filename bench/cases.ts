@@ -1,7 +1,7 @@
 /** Bench cases, each run in its own process by bench/measure.ts. */
 import { open, readdir, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { loadInputs } from '../src/engine/load-inputs';
 import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
@@ -37,14 +37,15 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
 
   /** Baseline: every file read and written with plain positioned fs calls in 16 MiB chunks, one reused buffer. */
   async 'plain-copy'(args) {
-    const from = String(args['from']);
     const to = await freshDir(String(args['to']));
     const started = performance.now();
     const buffer = new Uint8Array(CHUNK);
     let bytes = 0;
-    for (const name of await readdir(from)) {
-      const input = await open(join(from, name), 'r');
-      const output = await open(join(to, name), 'w');
+    // `from` may list several folders (comma-separated): the copy then reads as many bytes as a merge of them.
+    const files = (await Promise.all(String(args['from']).split(',').map(async (from) => (await readdir(from)).map((name) => join(from, name))))).flat();
+    for (const [i, path] of files.entries()) {
+      const input = await open(path, 'r');
+      const output = await open(join(to, `${i}-${basename(path)}`), 'w');
       for (;;) {
         const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
         if (bytesRead === 0) break;

@@ -7,6 +7,7 @@ import { memoryFolder } from '../io/model/memory-folder';
 import type { Model, ModelFolder } from '../io/model/types';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { compilePlan, inputKey, referencedInputs } from '../plan/compile';
+import { CHAT_TEMPLATES } from '../plan/chat-templates';
 import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import type { EngineEvent } from './api';
@@ -124,6 +125,13 @@ slices:
     expect((await bytes(merged, 'model.layers.4.mlp.up_proj.weight')).equals(await bytes(ft, 'model.layers.2.mlp.up_proj.weight'))).toBe(true);
     expect((await bytes(merged, 'model.norm.weight')).equals(await bytes(ft, 'model.norm.weight'))).toBe(true);
     expect(JSON.parse(new TextDecoder().decode(out.files.get('config.json')))).toMatchObject({ num_hidden_layers: 6 });
+  });
+
+  it("writes the recipe's chat_template into the tokenizer config, keeping the rest", async () => {
+    const { out } = await merge(`${GRADIENT_SLERP}chat_template: chatml\n`);
+    const config = JSON.parse(new TextDecoder().decode(out.files.get('tokenizer_config.json'))) as Record<string, unknown>;
+    expect(config['chat_template']).toBe(CHAT_TEMPLATES['chatml']);
+    expect(config['bos_token']).toBe('<s>');
   });
 
   it('copies integer tensors byte for byte', async () => {

@@ -90,7 +90,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   try {
     for (const file of plan.extraFiles) {
       const bytes = file.kind === 'text' ? new TextEncoder().encode(file.text) : await readWhole(await open(file.input, file.path), options.signal);
-      await writer.writeExtraFile(file.name, bytes);
+      await writer.writeExtraFile(file.name, file.kind === 'copy' && file.jsonPatch !== undefined ? patchJson(bytes, file.jsonPatch, file.path) : bytes);
     }
     let bytesDone = 0;
     let tensorsDone = 0;
@@ -211,6 +211,18 @@ function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file
     if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
     return folder.open(file);
   };
+}
+
+/** A JSON file with some keys replaced (pretty-printed, like transformers writes it). */
+function patchJson(bytes: Uint8Array, patch: Readonly<Record<string, unknown>>, path: string): Uint8Array {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new AppError('E_CONFIG_INVALID', `${path} is not valid JSON, so the recipe's settings cannot be written into it.`, { context: { file: path }, cause });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AppError('E_CONFIG_INVALID', `${path} is not a JSON object.`, { context: { file: path } });
+  return new TextEncoder().encode(`${JSON.stringify({ ...json, ...patch }, null, 2)}\n`);
 }
 
 async function readWhole(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {

@@ -247,6 +247,16 @@ modules:
     });
   });
 
+  it('resolves chat_template: built-in names and Jinja text; anything else is refused with what is accepted', async () => {
+    const plan = await compile(`${GRADIENT_SLERP}chat_template: llama3\n`);
+    const file = plan.extraFiles.find((f) => f.name === 'tokenizer_config.json');
+    expect(file).toMatchObject({ kind: 'copy', jsonPatch: { chat_template: expect.stringContaining('<|start_header_id|>') } });
+    const jinja = "{% for m in messages %}{{ m['content'] }}{% endfor %}";
+    expect((await compile(`${GRADIENT_SLERP}chat_template: "${jinja}"\n`)).extraFiles.find((f) => f.name === 'tokenizer_config.json')).toMatchObject({ jsonPatch: { chat_template: jinja } });
+    await expect(compile(`${GRADIENT_SLERP}chat_template: vicuna\n`)).rejects.toMatchObject({ code: 'E_RECIPE_INVALID', hint: expect.stringMatching(/chatml, llama3, alpaca, mistral/) });
+    await expect(compile(`${GRADIENT_SLERP}chat_template: auto\n`)).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+  });
+
   it('finds layer indexes in common naming schemes', () => {
     expect(layerIndex('model.layers.12.mlp.up_proj.weight')).toBe(12);
     expect(layerIndex('transformer.h.3.attn.c_attn.weight')).toBe(3);

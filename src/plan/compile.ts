@@ -17,6 +17,7 @@ import type { InputModel, MergeStage, ModelRef, Parameters, RecipeDocument, Slic
 import type { ArchitectureView } from './architectures';
 import { architectureClass, architectureOf, configValue, inferLayerIndex, layerCountOf } from './architectures';
 import type { LoraConfig } from './lora';
+import { resolveChatTemplate } from './chat-templates';
 import { loraTensorNames } from './lora';
 import { modelCard } from './model-card';
 import type { MergeExpr, MergePlan, ParamValue, PlannedFile, PlannedTensor, ReadExpr, TensorExpr } from './types';
@@ -503,9 +504,14 @@ class Compiler {
     files.push({ name: 'config.json', kind: 'text', text: `${JSON.stringify(config, null, 2)}\n` });
     const tokenizerModel = final.tokenizer?.source.kind === 'model' ? this.model(final.tokenizer.source.model) : donor;
     const tokenizerKey = final.tokenizer?.source.kind === 'model' ? inputKey(final.tokenizer.source.model) : this.donorKey();
+    const chatTemplate = final.chatTemplate === undefined ? undefined : resolveChatTemplate(final.chatTemplate);
     for (const path of tokenizerModel.tokenizerFiles) {
       const size = tokenizerModel.files.find((f) => f.path === path)?.size ?? 0;
-      files.push({ name: path, kind: 'copy', input: tokenizerKey, path, bytes: size });
+      const patch = chatTemplate !== undefined && path === 'tokenizer_config.json' ? { jsonPatch: { chat_template: chatTemplate } } : {};
+      files.push({ name: path, kind: 'copy', input: tokenizerKey, path, bytes: size + (chatTemplate?.length ?? 0), ...patch });
+    }
+    if (chatTemplate !== undefined && !tokenizerModel.tokenizerFiles.includes('tokenizer_config.json')) {
+      files.push({ name: 'tokenizer_config.json', kind: 'text', text: `${JSON.stringify({ chat_template: chatTemplate }, null, 2)}\n` });
     }
     files.push({ name: 'mergekit_config.yml', kind: 'text', text: this.input.recipeText });
     files.push({

@@ -32,11 +32,6 @@ export interface Backend {
   readonly kind: 'cpu' | 'webgpu';
   /** What runs the merge, for the UI and the CLI ("CPU, 2 workers", the GPU adapter's description). */
   readonly label: string;
-  /**
-   * The backend would rather receive f32 than encoded chunks when a method reads its inputs more than once (the CPU
-   * decodes a preloaded input once instead of once per pass; a GPU prefers the smaller encoded upload).
-   */
-  readonly prefersDecoded: boolean;
   /** Builds the merger of one output tensor for merge method `method` (a mergekit id). */
   createMerger(method: string, job: MergeJob, inputCount: number): Promise<BackendMerger>;
   dispose(): Promise<void>;

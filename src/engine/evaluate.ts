@@ -38,8 +38,6 @@ export interface EvaluateOptions {
   readonly encodedAs?: FloatDType | undefined;
 }
 
-/** Decoded inputs of a multi-pass merge kept whole, at most this many bytes of f32 per tensor. */
-const DECODED_CACHE_BYTES = 512 * 1024 * 1024;
 
 /** Consecutive element ranges of one input tensor; a returned chunk stays valid until the next `read`. */
 interface ChunkReader {
@@ -91,9 +89,6 @@ async function streamMerge(
   try {
     for (const input of expr.inputs) readers.push(await inputReader(input, tensorName, shape, options));
     const merger = await options.backend.createMerger(expr.method, job, expr.inputs.length);
-    if (merger.passes > 0 && options.backend.prefersDecoded && count * 4 * readers.length <= DECODED_CACHE_BYTES) {
-      for (const [i, reader] of readers.entries()) readers[i] = await decodedWhole(reader, count, options.pool);
-    }
     try {
       const step = chunkStep(merger, count, options.chunkElements);
       const chunks = (start: number, n: number) => Promise.all(readers.map((r) => r.read(start, n)));
@@ -122,19 +117,6 @@ async function inputReader(expr: TensorExpr, tensorName: string, shape: readonly
   if (expr.kind === 'read') return readReader(expr, options);
   if (expr.kind === 'lora') return loraReader(expr, options);
   return nestedReader(expr, tensorName, shape, options);
-}
-
-/** The whole input as f32, decoded once (an input already held as f32 is passed through). */
-async function decodedWhole(reader: ChunkReader, count: number, pool: BufferPool): Promise<ChunkReader> {
-  const first = await reader.read(0, count);
-  if (first.dtype === 'F32' && first.bytes.byteOffset % 4 === 0) return reader;
-  const buffer = pool.acquire(count * 4);
-  decodeToF32(first.dtype, first.bytes, new Float32Array(buffer, 0, count));
-  reader.release();
-  return {
-    read: (start, n) => Promise.resolve({ dtype: 'F32', bytes: new Uint8Array(buffer, start * 4, n * 4) }),
-    release: () => pool.release(buffer),
-  };
 }
 
 /** A nested stage: computed once, whole, rounded to its stage's dtype (as if written to disk and read back). */

@@ -34,6 +34,17 @@ interface ModelState {
   scale: number;
 }
 
+/** DARE's L1 rescale factor of one task vector: ‖δ‖₁ / ‖mask·δ‖₁, or 1 when either norm is below 1e-7. */
+export function rescaleFactor(l1Before: number, l1After: number): number {
+  return l1Before < RESCALE_EPS || l1After < RESCALE_EPS ? 1 : l1Before / l1After;
+}
+
+/** The divisor of a normalised merge without consensus: the weight sum, or 1 when it is below 1e-8 in size. */
+export function plainTaskDivisor(weights: readonly number[]): number {
+  const sum = weights.reduce((s, w) => s + w, 0);
+  return Math.abs(sum) < DIVISOR_EPS ? 1 : sum;
+}
+
 export function taskVectorKernel(config: TaskVectorConfig): MethodKernel {
   return (job, inputCount) => {
     const base = job.baseIndex;
@@ -126,7 +137,7 @@ class TaskVectorMerger implements TensorMerger {
         if (pass === this.selectPasses - 1) model.window?.restart();
         continue;
       }
-      model.scale = model.l1Before < RESCALE_EPS || model.l1After < RESCALE_EPS ? 1 : model.l1Before / model.l1After;
+      model.scale = rescaleFactor(model.l1Before, model.l1After);
       model.window?.restart();
     }
   }
@@ -142,8 +153,7 @@ class TaskVectorMerger implements TensorMerger {
       masks.push(this.maskInto(model, delta, start, m).slice(0, n));
     });
     const consensus = this.config.consensus;
-    const weightSum = this.models.reduce((s, m) => s + m.weight, 0);
-    const plainDivisor = Math.abs(weightSum) < DIVISOR_EPS ? 1 : weightSum;
+    const plainDivisor = plainTaskDivisor(this.models.map((m) => m.weight));
     for (let i = 0; i < n; i++) {
       let sum = 0;
       if (consensus) for (let m = 0; m < deltas.length; m++) sum += this.weighted(m, deltas, masks, i);

@@ -1,0 +1,277 @@
+/**
+ * The WebGPU backend: each output tensor's merge runs on the GPU chunk by chunk — encoded inputs are uploaded and
+ * decoded on the GPU, the method's kernel runs, and f32 values already rounded to the output dtype come back.
+ * Reductions come back as per-block f32 partials that are added in f64 on the host in block order (mergers that reduce
+ * declare `rowLength` = one block, so blocks never straddle chunks and statistics do not depend on the chunk size).
+ *
+ * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other method (and magnitude-ranked
+ * sparsification: ties/breadcrumbs/della with density < 1) runs the CPU kernel inside this backend, so every method works.
+ *
+ * Chunks larger than one storage binding are cut into sub-chunks (a multiple of a block). The GPU keeps no state between
+ * chunks, so when the device is lost the backend (unless told not to) opens a new device and redoes the chunk; a second
+ * loss in a row is reported as E_DEVICE_LOST.
+ */
+import type { FloatDType } from '../io/safetensors/dtype';
+import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
+import type { MergeJob } from '../methods/kernel';
+import { KERNELS } from '../methods/kernels';
+import { bernoulliThreshold, streamOf } from '../methods/random';
+import { getMethod } from '../methods/registry';
+import { slerpCoefficients } from '../methods/slerp';
+import type { TaskVectorConfig, TaskVectorMethod } from '../methods/task-vector-family';
+import { plainTaskDivisor, rescaleFactor } from '../methods/task-vector-kernel';
+import { castOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp } from '../gpu/ops';
+import type { TaskVectorSpec } from '../gpu/ops';
+import { BLOCK, GpuRuntime } from '../gpu/runtime';
+import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
+import type { ShaderLibrary } from '../gpu/shader-library';
+import { AppError, isAppError } from '../shared/errors';
+import type { Backend, BackendMerger, EncodedChunk } from './backend';
+import { cpuMerger } from './cpu-merger';
+
+/** Methods with a GPU kernel (task-vector methods only without magnitude-ranked sparsification: see {@link runsOnGpu}). */
+export const GPU_NATIVE_METHODS = [
+  'passthrough',
+  'linear',
+  'task_arithmetic',
+  'nearswap',
+  'slerp',
+  'dare_linear',
+  'dare_ties',
+  'ties',
+  'breadcrumbs',
+  'breadcrumbs_ties',
+] as const;
+
+export interface WebGpuBackendOptions extends RuntimeOptions {
+  /** Re-create the device and redo the chunk after a device loss (default true). */
+  readonly recoverFromLoss?: boolean;
+}
+
+export interface WebGpuBackend extends Backend {
+  readonly kind: 'webgpu';
+  /** How many device losses the backend recovered from. */
+  readonly recoveries: number;
+}
+
+/** Whether `method` runs on the GPU for this job (else the CPU kernel runs inside the backend). */
+export function runsOnGpu(method: string, job: MergeJob): boolean {
+  if (!(GPU_NATIVE_METHODS as readonly string[]).includes(method)) return false;
+  const config = taskVectorConfig(method);
+  if (config === undefined) return true;
+  if (config.sparsification === 'none' || config.sparsification === 'random') return true;
+  // Magnitude-ranked sparsification needs an exact top-k; with nothing to drop it is plain task arithmetic.
+  return job.perModel.every((params, i) => i === job.baseIndex || numberParam(params, 'density', 1) >= 1);
+}
+
+export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+  const session = new Session(gpu, shaders, options, await GpuRuntime.open(gpu, shaders, options));
+  return {
+    kind: 'webgpu',
+    get label() {
+      return `WebGPU: ${session.runtime.label}`;
+    },
+    get recoveries() {
+      return session.recoveries;
+    },
+    createMerger: (method, job, inputCount) => {
+      const kernel = KERNELS[method];
+      if (kernel === undefined) throw new AppError('E_UNKNOWN_METHOD', `No kernel for merge method ${method}.`, { context: { tensor: job.tensor } });
+      // The CPU kernel validates the job (and raises the same errors) on both paths.
+      const reference = cpuMerger(kernel, job, inputCount);
+      if (!runsOnGpu(method, job)) return Promise.resolve(reference);
+      return Promise.resolve(gpuMerger(session, method, job, inputCount));
+    },
+    dispose: () => {
+      session.dispose();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The current device, re-opened after a loss. */
+class Session {
+  recoveries = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly gpu: GPU,
+    private readonly shaders: ShaderLibrary,
+    private readonly options: WebGpuBackendOptions,
+    public runtime: GpuRuntime,
+  ) {}
+
+  async run<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.runtime);
+    } catch (error) {
+      if (!isAppError(error, 'E_DEVICE_LOST') || this.disposed || this.options.recoverFromLoss === false) throw error;
+      this.runtime = await GpuRuntime.open(this.gpu, this.shaders, this.options);
+      this.recoveries += 1;
+      return work(this.runtime);
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.runtime.destroy();
+  }
+}
+
+const bytesPerElement = (dtype: FloatDType) => (dtype === 'F32' ? 4 : 2);
+
+/** Elements [from, from + count) of an encoded chunk. */
+function slice(input: EncodedChunk, from: number, count: number): EncodedInput {
+  const size = bytesPerElement(input.dtype);
+  return { dtype: input.dtype, bytes: input.bytes.subarray(from * size, (from + count) * size) };
+}
+
+/** Runs `step` on each sub-chunk small enough for one binding of `arrays` f32 arrays, in element order. */
+async function eachSubChunk(
+  session: Session,
+  inputs: readonly EncodedChunk[],
+  count: number,
+  step: (runtime: GpuRuntime, parts: EncodedInput[], offset: number, n: number) => Promise<void>,
+): Promise<void> {
+  const size = session.runtime.subChunkElements(inputs.length);
+  for (let offset = 0; offset < count; offset += size) {
+    const n = Math.min(size, count - offset);
+    const parts = inputs.map((input) => slice(input, offset, n));
+    await session.run((runtime) => step(runtime, parts, offset, n));
+  }
+}
+
+type ApplyOp = (runtime: GpuRuntime, parts: EncodedInput[], start: number, n: number, roundTo: FloatDType) => Promise<Float32Array>;
+
+/** `apply` over sub-chunks, gathering the output. */
+async function applyBySubChunks(session: Session, op: ApplyOp, inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  await eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
+    out.set(await op(runtime, parts, start + offset, n, roundTo), offset);
+  });
+  return out;
+}
+
+function elementwiseMerger(session: Session, op: ApplyOp): BackendMerger {
+  return {
+    passes: 0,
+    rowLength: undefined,
+    reduce: () => Promise.resolve(),
+    endPass: () => Promise.resolve(),
+    apply: (inputs, start, count, roundTo) => applyBySubChunks(session, op, inputs, start, count, roundTo),
+    release: () => undefined,
+  };
+}
+
+/** Input `index` unchanged (decoded and rounded). */
+function copyOp(index: number): ApplyOp {
+  return (runtime, parts, _start, n, roundTo) => castOp(runtime, parts[index] as EncodedInput, n, roundTo);
+}
+
+function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: number): BackendMerger {
+  const config = taskVectorConfig(method);
+  if (config !== undefined) return taskVectorMerger(session, config, job, inputCount);
+  switch (method) {
+    case 'passthrough': {
+      const scale = numberParam(job.perModel[0] ?? {}, 'scale', 1);
+      if (scale === 1) return elementwiseMerger(session, copyOp(0));
+      return elementwiseMerger(session, (runtime, parts, _start, n, roundTo) => weightedSumOp(runtime, parts, n, [scale], 1, roundTo));
+    }
+    case 'linear': {
+      const weights = Array.from({ length: inputCount }, (_, i) => numberParam(job.perModel[i] ?? {}, 'weight'));
+      const divisor = boolParam(job.globals, 'normalize', true) ? weights.reduce((a, b) => a + b, 0) : 1;
+      return elementwiseMerger(session, (runtime, parts, _start, n, roundTo) => weightedSumOp(runtime, parts, n, weights, divisor, roundTo));
+    }
+    case 'nearswap': {
+      const base = job.baseIndex ?? 0;
+      const other = otherIndexes(job, inputCount)[0];
+      if (other === undefined) return elementwiseMerger(session, copyOp(base));
+      const t = numberParam(job.globals, 't');
+      return elementwiseMerger(session, (runtime, parts, _start, n, roundTo) => nearswapOp(runtime, parts, n, base, other, t, roundTo));
+    }
+    case 'slerp':
+      return slerpMerger(session, job, inputCount);
+    default:
+      throw new AppError('E_INTERNAL', `${method} has no GPU merger.`);
+  }
+}
+
+/** One reduction pass for ‖a‖², ‖b‖², a·b (f32 per block, f64 across blocks), then a weighted sum. */
+function slerpMerger(session: Session, job: MergeJob, inputCount: number): BackendMerger {
+  const a = job.baseIndex ?? 0;
+  const b = otherIndexes(job, inputCount)[0];
+  if (b === undefined) return elementwiseMerger(session, copyOp(a));
+  const t = numberParam(job.globals, 't');
+  const sums = [0, 0, 0];
+  const weights = new Array<number>(inputCount).fill(0);
+  return {
+    passes: 1,
+    rowLength: BLOCK,
+    reduce: (_pass, inputs, _start, count) =>
+      eachSubChunk(session, inputs, count, async (runtime, parts, _offset, n) => {
+        addPartials(sums, await slerpStatsOp(runtime, parts, n, a, b));
+      }),
+    endPass: () => {
+      [weights[a], weights[b]] = slerpCoefficients(sums[0] as number, sums[1] as number, sums[2] as number, t);
+      return Promise.resolve();
+    },
+    apply: (inputs, start, count, roundTo) =>
+      applyBySubChunks(session, (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round), inputs, start, count, roundTo),
+    release: () => undefined,
+  };
+}
+
+/** Adds interleaved per-block partials ([block][k], k < sums.length) into `sums` in f64, block by block in order. */
+function addPartials(sums: number[], partials: Float32Array): void {
+  const k = sums.length;
+  for (let block = 0; block < partials.length; block += k) {
+    for (let j = 0; j < k; j++) sums[j] = (sums[j] as number) + (partials[block + j] as number);
+  }
+}
+
+function taskVectorConfig(method: string): TaskVectorConfig | undefined {
+  return (getMethod(method) as Partial<TaskVectorMethod> | undefined)?.taskVector;
+}
+
+/**
+ * task_arithmetic, DARE (random masks from the counter hash, optional L1 rescale pass), and TIES/breadcrumbs without
+ * magnitude sparsification: the generalised task-vector merge of methods/task-vector-kernel.ts.
+ */
+function taskVectorMerger(session: Session, config: TaskVectorConfig, job: MergeJob, inputCount: number): BackendMerger {
+  const base = job.baseIndex as number;
+  const others = otherIndexes(job, inputCount);
+  if (others.length === 0) return elementwiseMerger(session, copyOp(base));
+  const models = others.map((input) => {
+    const params = job.perModel[input] ?? {};
+    const density = numberParam(params, 'density', 1);
+    const threshold = config.sparsification === 'random' && density < 1 ? bernoulliThreshold(density) : undefined;
+    return { input, stream: streamOf(job.tensor, input), threshold: threshold ?? 0, keepAll: threshold === undefined, weight: numberParam(params, 'weight'), scale: 1 };
+  });
+  const sparsifies = models.some((m) => !m.keepAll);
+  const spec = (): TaskVectorSpec => ({
+    base,
+    models,
+    seed: job.seed,
+    consensus: config.consensus,
+    normalize: boolParam(job.globals, 'normalize', config.normalize),
+    lambda: numberParam(job.globals, 'lambda', 1),
+    plainDivisor: plainTaskDivisor(models.map((m) => m.weight)),
+  });
+  const rescale = boolParam(job.globals, 'rescale', config.rescale) && sparsifies;
+  const l1 = new Array<number>(models.length * 2).fill(0);
+  const apply: ApplyOp = (runtime, parts, start, n, roundTo) => taskVectorOp(runtime, parts, n, start, spec(), roundTo);
+  return {
+    passes: rescale ? 1 : 0,
+    rowLength: rescale ? BLOCK : undefined,
+    reduce: (_pass, inputs, start, count) =>
+      eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
+        addPartials(l1, await taskVectorL1Op(runtime, parts, n, start + offset, spec()));
+      }),
+    endPass: () => {
+      models.forEach((m, i) => (m.scale = rescaleFactor(l1[2 * i] as number, l1[2 * i + 1] as number)));
+      return Promise.resolve();
+    },
+    apply: (inputs, start, count, roundTo) => applyBySubChunks(session, apply, inputs, start, count, roundTo),
+    release: () => undefined,
+  };
+}

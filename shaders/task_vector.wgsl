@@ -4,6 +4,7 @@
 // #include "lib/dtype.wgsl"
 // #include "lib/index.wgsl"
 // #include "lib/task_vector.wgsl"
+// #include "lib/task_vector_mask.wgsl"
 
 override MODELS: u32 = 1u;
 override OUT_DTYPE: u32 = 0u;
@@ -14,6 +15,7 @@ override NORMALIZE: bool = true;
 @group(0) @binding(1) var<storage, read> models: array<Model>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> masks: array<u32>;
 
 fn weighted(m: u32, i: u32) -> f32 {
   if (!kept(m, i)) {

@@ -2,6 +2,7 @@
 // masking (DARE's rescale). Blocks are aligned to the tensor's element index; the host adds them in f64 in order.
 // #include "lib/index.wgsl"
 // #include "lib/task_vector.wgsl"
+// #include "lib/task_vector_mask.wgsl"
 
 override MODELS: u32 = 1u;
 
@@ -9,6 +10,7 @@ override MODELS: u32 = 1u;
 @group(0) @binding(1) var<storage, read> models: array<Model>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> masks: array<u32>;
 
 var<workgroup> sums: array<vec2<f32>, WORKGROUP>;
 

@@ -1,7 +1,7 @@
-// Task vectors and their masks, shared by task_vector.wgsl and task_vector_l1.wgsl (each declares `values`,
-// `models` and `params`): δ_m = x_m − b in f32, kept where model m's random mask says so (DARE's Bernoulli draw
-// from the counter hash: keep when the 32 random bits are below ceil(density·2^32), i.e. uniform < density).
-// #include "lib/hash.wgsl"
+// Task vectors and their masks, shared by the task-vector kernels (each declares `values`, `models`, `params` and,
+// where masks are read, `masks`): δ_m = x_m − b in f32, kept where model m's mask says so — all kept, DARE's
+// Bernoulli draw from the counter hash (keep when the 32 random bits are below ceil(density·2^32), i.e.
+// uniform < density), or an exact top-k selection computed by window_mask.wgsl into `masks` (m·stride + i).
 
 struct Model {
   input: u32,
@@ -10,7 +10,7 @@ struct Model {
   keep_all: u32,
   weight: f32,
   scale: f32,
-  pad0: u32,
+  window: u32,
   pad1: u32,
 }
 
@@ -25,16 +25,12 @@ struct Params {
   plain_divisor: f32,
 }
 
-fn delta_of(m: u32, i: u32) -> f32 {
-  return values[models[m].input * params.stride + i] - values[params.base * params.stride + i];
+/** Model m's rank key at element i: the bits of |δ| (ascending magnitude), or 0x7fffffff minus them (descending). */
+fn rank_key(m: u32, i: u32, descending: bool) -> u32 {
+  let magnitude = bitcast<u32>(delta_of(m, i)) & 0x7fffffffu;
+  return select(magnitude, 0x7fffffffu - magnitude, descending);
 }
 
-fn kept(m: u32, i: u32) -> bool {
-  let model = models[m];
-  if (model.keep_all != 0u) {
-    return true;
-  }
-  let lo = params.start_lo + i;
-  let hi = params.start_hi + select(0u, 1u, lo < params.start_lo);
-  return random_bits(params.seed, model.stream, lo, hi) < model.threshold;
+fn delta_of(m: u32, i: u32) -> f32 {
+  return values[models[m].input * params.stride + i] - values[params.base * params.stride + i];
 }

@@ -26,6 +26,10 @@ const CASES: MergeCase[] = [
   { name: 'dare_linear (rescale)', method: 'dare_linear', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.5, 0.5][i] as number, density: 0.4 }) },
   { name: 'dare_ties', method: 'dare_ties', models: 4, baseIndex: 2, perModel: (i) => ({ weight: [0.3, 0.5, 1, 0.7][i] as number, density: [0.5, 0.7, 1, 0.2][i] as number }) },
   { name: 'dare_ties no rescale', method: 'dare_ties', models: 3, baseIndex: 0, globals: { rescale: false }, perModel: (i) => ({ weight: 0.6, density: 0.5 + i / 10 }) },
+  { name: 'ties (exact top-k)', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.8, -0.5][i] as number, density: [1, 0.3, 0.55][i] as number }) },
+  { name: 'ties with rescale', method: 'ties', models: 3, baseIndex: 1, globals: { rescale: true, lambda: 0.9 }, perModel: (i) => ({ weight: 0.7, density: 0.2 + i / 5 }) },
+  { name: 'breadcrumbs', method: 'breadcrumbs', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5, density: 0.6 + i / 10, gamma: 0.05 }) },
+  { name: 'breadcrumbs_ties', method: 'breadcrumbs_ties', models: 4, baseIndex: 3, perModel: (i) => ({ weight: 0.4 + i / 10, density: 0.5, gamma: 0.1 * i }) },
   { name: 'ties at density 1', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.8, -0.5][i] as number, density: 1 }) },
 ];
 
@@ -70,7 +74,7 @@ describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
 
 describe('methods without a GPU kernel run the CPU kernel inside the backend', () => {
   const fallbacks: MergeCase[] = [
-    { name: 'ties', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 1, density: 0.3 + i / 10 }) },
+    { name: 'sce', method: 'sce', models: 3, baseIndex: 0, perModel: () => ({ weight: 1 }), globals: { select_topk: 0.5 } },
     { name: 'della', method: 'della', models: 3, baseIndex: 0, perModel: () => ({ weight: 0.5, density: 0.5, epsilon: 0.1 }) },
     { name: 'model_stock', method: 'model_stock', models: 3, baseIndex: 0 },
     { name: 'multislerp', method: 'multislerp', models: 3, perModel: () => ({ weight: 1 }) },
@@ -118,5 +122,27 @@ describe('device loss', () => {
     expect(devices).toHaveLength(2);
     expect(sameBits(got, expected)).toBe(true);
     await resilient.dispose();
+  });
+});
+
+describe('exact top-k on the GPU: many equal magnitudes, ties broken by element index as on the CPU', () => {
+  // Task vectors from a few exact levels, so thousands of elements share each magnitude and the window boundaries
+  // fall inside runs of equal keys; the sums are exact in f32 and f64, so the outputs must match bit for bit.
+  const numel = 2999;
+  const levels = (seed: number) => Float32Array.from({ length: numel }, (_, i) => ((((i * 7919 + seed * 104729) >>> 3) % 9) - 4) * 0.125);
+  const inputs = [new Float32Array(numel), levels(1), levels(2), levels(3)];
+  const encoded = inputs.map((x) => ({ dtype: 'F32' as const, bytes: new Uint8Array(x.buffer) }));
+  const cases: MergeCase[] = [
+    { name: 'ties', method: 'ties', models: 4, baseIndex: 0, globals: { normalize: false }, perModel: (i) => ({ weight: 1, density: [1, 0.3, 0.5, 0.71][i] as number }) },
+    { name: 'breadcrumbs', method: 'breadcrumbs', models: 4, baseIndex: 0, perModel: (i) => ({ weight: 1, density: 0.6, gamma: [0, 0.1, 0.25, 0.33][i] as number }) },
+    { name: 'breadcrumbs_ties', method: 'breadcrumbs_ties', models: 4, baseIndex: 0, perModel: () => ({ weight: 1, density: 0.45, gamma: 0.2 }) },
+  ];
+  it.each(cases)('$name', async (c) => {
+    const job = caseJob(c, numel);
+    const expected = cpuReference(c, job, inputs, 'F32');
+    for (const [b, chunk] of [[backend, numel], [smallBinding, 700], [smallBinding, 256]] as const) {
+      const got = await runBackendMerger(await b.createMerger(c.method, job, 4), encoded, numel, chunk, 'F32');
+      expect(sameBits(got, expected)).toBe(true);
+    }
   });
 });

@@ -4,8 +4,8 @@
  * Reductions come back as per-block f32 partials that are added in f64 on the host in block order (mergers that reduce
  * declare `rowLength` = one block, so blocks never straddle chunks and statistics do not depend on the chunk size).
  *
- * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other method (and magnitude-ranked
- * sparsification: ties/breadcrumbs/della with density < 1) runs the CPU kernel inside this backend, so every method works.
+ * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other method (the Gram methods, sce, and
+ * DELLA with density < 1) runs the CPU kernel inside this backend, so every method works.
  *
  * Chunks larger than one storage binding are cut into sub-chunks (a multiple of a block). The GPU keeps no state between
  * chunks, so when the device is lost the backend (unless told not to) opens a new device and redoes the chunk; a second
@@ -19,9 +19,10 @@ import { bernoulliThreshold, streamOf } from '../methods/random';
 import { getMethod } from '../methods/registry';
 import { slerpCoefficients } from '../methods/slerp';
 import type { TaskVectorConfig, TaskVectorMethod } from '../methods/task-vector-family';
-import { plainTaskDivisor, rescaleFactor } from '../methods/task-vector-kernel';
-import { castOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp } from '../gpu/ops';
-import type { TaskVectorSpec } from '../gpu/ops';
+import type { RankWindow } from '../methods/rank-window';
+import { descendingKeys, plainTaskDivisor, rankWindowOf, rescaleFactor } from '../methods/task-vector-kernel';
+import { castOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp, windowHistogramOp } from '../gpu/ops';
+import type { TaskVectorModel, TaskVectorSpec, WindowSpec } from '../gpu/ops';
 import { BLOCK, GpuRuntime } from '../gpu/runtime';
 import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
 import type { ShaderLibrary } from '../gpu/shader-library';
@@ -29,7 +30,7 @@ import { AppError, isAppError } from '../shared/errors';
 import type { Backend, BackendMerger, EncodedChunk } from './backend';
 import { cpuMerger } from './cpu-merger';
 
-/** Methods with a GPU kernel (task-vector methods only without magnitude-ranked sparsification: see {@link runsOnGpu}). */
+/** Methods with a GPU kernel (della and della_linear only when nothing is dropped: see {@link runsOnGpu}). */
 export const GPU_NATIVE_METHODS = [
   'passthrough',
   'linear',
@@ -41,6 +42,8 @@ export const GPU_NATIVE_METHODS = [
   'ties',
   'breadcrumbs',
   'breadcrumbs_ties',
+  'della',
+  'della_linear',
 ] as const;
 
 export interface WebGpuBackendOptions extends RuntimeOptions {
@@ -59,8 +62,8 @@ export function runsOnGpu(method: string, job: MergeJob): boolean {
   if (!(GPU_NATIVE_METHODS as readonly string[]).includes(method)) return false;
   const config = taskVectorConfig(method);
   if (config === undefined) return true;
-  if (config.sparsification === 'none' || config.sparsification === 'random') return true;
-  // Magnitude-ranked sparsification needs an exact top-k; with nothing to drop it is plain task arithmetic.
+  if (config.sparsification !== 'della_magprune') return true;
+  // DELLA ranks within rows (not on the GPU yet); with nothing to drop it is plain task arithmetic.
   return job.perModel.every((params, i) => i === job.baseIndex || numberParam(params, 'density', 1) >= 1);
 }
 
@@ -234,20 +237,32 @@ function taskVectorConfig(method: string): TaskVectorConfig | undefined {
 }
 
 /**
- * task_arithmetic, DARE (random masks from the counter hash, optional L1 rescale pass), and TIES/breadcrumbs without
- * magnitude sparsification: the generalised task-vector merge of methods/task-vector-kernel.ts.
+ * The generalised task-vector merge of methods/task-vector-kernel.ts: plain task vectors, DARE (random masks from the
+ * counter hash), TIES and breadcrumbs (exact top-k: two counting passes on the GPU, the selection on the host with
+ * methods/rank-window.ts, the masks streamed on the GPU), optional L1 rescale pass, sign consensus.
  */
 function taskVectorMerger(session: Session, config: TaskVectorConfig, job: MergeJob, inputCount: number): BackendMerger {
   const base = job.baseIndex as number;
   const others = otherIndexes(job, inputCount);
   if (others.length === 0) return elementwiseMerger(session, copyOp(base));
-  const models = others.map((input) => {
+  const ranked = others.map((input) => rankWindowOf(config, job.perModel[input] ?? {}, job.numel));
+  const models: TaskVectorModel[] = others.map((input, m) => {
     const params = job.perModel[input] ?? {};
     const density = numberParam(params, 'density', 1);
+    const window = ranked[m];
+    const selection = window?.selection();
     const threshold = config.sparsification === 'random' && density < 1 ? bernoulliThreshold(density) : undefined;
-    return { input, stream: streamOf(job.tensor, input), threshold: threshold ?? 0, keepAll: threshold === undefined, weight: numberParam(params, 'weight'), scale: 1 };
+    // A window that needs no counting keeps everything, or nothing when it is empty (threshold 0 keeps nothing).
+    const keepNothing = selection?.empty === true;
+    const keepAll = window === undefined ? threshold === undefined : !window.needsPasses && !keepNothing;
+    return { input, stream: streamOf(job.tensor, input), threshold: threshold ?? 0, keepAll, window: window?.needsPasses === true, weight: numberParam(params, 'weight'), scale: 1 };
   });
-  const sparsifies = models.some((m) => !m.keepAll);
+  const windowed = models.some((m) => m.window);
+  const selectPasses = windowed ? 2 : 0;
+  const sparsifies = config.sparsification !== 'none' && models.some((m) => !m.keepAll);
+  const rescale = boolParam(job.globals, 'rescale', config.rescale) && sparsifies;
+  const seen = new Uint32Array(models.length * 2);
+  let windowSpecs: WindowSpec[] = models.map((m) => ({ active: m.window }));
   const spec = (): TaskVectorSpec => ({
     base,
     models,
@@ -256,22 +271,64 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
     normalize: boolParam(job.globals, 'normalize', config.normalize),
     lambda: numberParam(job.globals, 'lambda', 1),
     plainDivisor: plainTaskDivisor(models.map((m) => m.weight)),
+    ...(windowed ? { windows: { specs: windowSpecs, descending: descendingKeys(config), seen } } : {}),
   });
-  const rescale = boolParam(job.globals, 'rescale', config.rescale) && sparsifies;
+  const keepSeen = (next: Uint32Array | undefined) => {
+    if (next !== undefined) seen.set(next);
+  };
   const l1 = new Array<number>(models.length * 2).fill(0);
-  const apply: ApplyOp = (runtime, parts, start, n, roundTo) => taskVectorOp(runtime, parts, n, start, spec(), roundTo);
+  const passes = selectPasses + (rescale ? 1 : 0);
   return {
-    passes: rescale ? 1 : 0,
-    rowLength: rescale ? BLOCK : undefined,
-    reduce: (_pass, inputs, start, count) =>
+    passes,
+    rowLength: passes > 0 ? BLOCK : undefined,
+    reduce: (pass, inputs, start, count) =>
       eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
-        addPartials(l1, await taskVectorL1Op(runtime, parts, n, start + offset, spec()));
+        if (pass < selectPasses) {
+          const hist = await windowHistogramOp(runtime, parts, n, pass as 0 | 1, spec());
+          ranked.forEach((window, m) => {
+            if (window?.needsPasses !== true) return;
+            if (pass === 0) window.addHighCounts(hist.subarray(m * BINS, (m + 1) * BINS));
+            else for (const b of [0, 1] as const) window.addLowCounts(b, hist.subarray((2 * m + b) * BINS, (2 * m + b + 1) * BINS));
+          });
+          return;
+        }
+        const result = await taskVectorL1Op(runtime, parts, n, start + offset, spec());
+        addPartials(l1, result.values);
+        keepSeen(result.seen);
       }),
-    endPass: () => {
-      models.forEach((m, i) => (m.scale = rescaleFactor(l1[2 * i] as number, l1[2 * i + 1] as number)));
+    endPass: (pass) => {
+      if (pass < selectPasses) {
+        for (const window of ranked) if (window?.needsPasses === true) window.endPass(pass as 0 | 1);
+        windowSpecs = ranked.map(windowSpecOf);
+      } else {
+        models.forEach((m, i) => (m.scale = rescaleFactor(l1[2 * i] as number, l1[2 * i + 1] as number)));
+      }
+      seen.fill(0);
       return Promise.resolve();
     },
-    apply: (inputs, start, count, roundTo) => applyBySubChunks(session, apply, inputs, start, count, roundTo),
+    apply: async (inputs, start, count, roundTo) => {
+      const out = new Float32Array(count);
+      await eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
+        const result = await taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo);
+        out.set(result.values, offset);
+        keepSeen(result.seen);
+      });
+      return out;
+    },
     release: () => undefined,
+  };
+}
+
+const BINS = 65536;
+
+/** A model's window for the shaders, after pass 0 (buckets) or pass 1 (keys and tie counts). */
+function windowSpecOf(window: RankWindow | undefined): WindowSpec {
+  if (window?.needsPasses !== true) return { active: false };
+  const [lowerBucket, upperBucket] = window.boundaryBuckets();
+  const { lower, upper } = window.selection();
+  return {
+    active: true,
+    lower: lowerBucket === undefined ? undefined : { bucket: lowerBucket, key: lower?.key ?? 0, skip: lower?.skip ?? 0 },
+    upper: upperBucket === undefined ? undefined : { bucket: upperBucket, key: upper?.key ?? 0, limit: upper?.limit ?? 0 },
   };
 }

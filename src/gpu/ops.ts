@@ -92,11 +92,21 @@ export interface TaskVectorModel {
   /** Its index among the inputs. */
   readonly input: number;
   readonly stream: number;
-  /** Keep when the element's random bits are below this (ignored when keepAll). */
+  /** Keep when the element's random bits are below this (ignored when keepAll or window). */
   readonly threshold: number;
   readonly keepAll: boolean;
+  /** Its mask is an exact top-k selection ({@link WindowSpec}). */
+  readonly window: boolean;
   readonly weight: number;
-  readonly scale: number;
+  /** DARE's L1 rescale factor, set after the rescale pass. */
+  scale: number;
+}
+
+/** One model's top-k window as far as the counting passes have found it (see methods/rank-window.ts). */
+export interface WindowSpec {
+  readonly active: boolean;
+  readonly lower?: { readonly bucket: number; readonly key?: number; readonly skip?: number } | undefined;
+  readonly upper?: { readonly bucket: number; readonly key?: number; readonly limit?: number } | undefined;
 }
 
 export interface TaskVectorSpec {
@@ -108,6 +118,14 @@ export interface TaskVectorSpec {
   readonly lambda: number;
   /** Divisor of the plain (no consensus) normalised sum. */
   readonly plainDivisor: number;
+  /** The models' windows, when some model's mask is a top-k selection. */
+  readonly windows?: {
+    readonly specs: readonly WindowSpec[];
+    /** Rank keys by descending magnitude (TIES) or ascending (breadcrumbs). */
+    readonly descending: boolean;
+    /** Per model and boundary (2m + b): equal-key elements seen before this sub-chunk. */
+    readonly seen: Uint32Array;
+  };
 }
 
 function taskVectorBindings(job: GpuJob, spec: TaskVectorSpec, count: number, start: number): { models: Binding; params: Binding } {
@@ -120,6 +138,7 @@ function taskVectorBindings(job: GpuJob, spec: TaskVectorSpec, count: number, st
     view.setUint32(i * 32 + 12, m.keepAll ? 1 : 0, true);
     view.setFloat32(i * 32 + 16, m.weight, true);
     view.setFloat32(i * 32 + 20, m.scale, true);
+    view.setUint32(i * 32 + 24, m.window ? 1 : 0, true);
   });
   const models = job.upload(new Uint8Array(modelData), 'models');
   const params = job.uniform(
@@ -138,6 +157,62 @@ function taskVectorBindings(job: GpuJob, spec: TaskVectorSpec, count: number, st
   return { models, params };
 }
 
+function windowBinding(job: GpuJob, specs: readonly WindowSpec[]): Binding {
+  const data = new Uint32Array(specs.length * 12);
+  specs.forEach((w, m) => {
+    data.set(
+      [
+        w.active ? 1 : 0,
+        w.lower === undefined ? 0 : 1,
+        w.upper === undefined ? 0 : 1,
+        0,
+        w.lower?.bucket ?? 0,
+        w.upper?.bucket ?? 0,
+        w.lower?.key ?? 0,
+        w.upper?.key ?? 0,
+        w.lower?.skip ?? 0,
+        w.upper?.limit ?? 0,
+      ],
+      m * 12,
+    );
+  });
+  return job.upload(new Uint8Array(data.buffer), 'windows');
+}
+
+/**
+ * Encodes the top-k masks of a sub-chunk: equal-key counts per block, their prefix from the host's running counts, then
+ * the masks. Returns the masks binding and the new running counts (to read back), or a dummy binding without windows.
+ */
+async function encodeMasks(job: GpuJob, values: Binding, models: Binding, params: Binding, spec: TaskVectorSpec, count: number): Promise<{ masks: Binding; totals: Binding | undefined }> {
+  const windows = spec.windows;
+  if (windows === undefined) return { masks: job.storage(4, 'no masks'), totals: undefined };
+  const n = spec.models.length;
+  const constants = { MODELS: n, DESCENDING: windows.descending };
+  const windowData = windowBinding(job, windows.specs);
+  const blocks = Math.ceil(count / BLOCK);
+  const counts = job.storage(blocks * n * 2 * 4, 'equal-key counts');
+  job.clear(counts);
+  await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowData, params, counts], count);
+  const seen = job.upload(new Uint8Array(windows.seen.buffer, windows.seen.byteOffset, n * 2 * 4), 'seen');
+  const totals = job.storage(n * 2 * 4, 'equal-key totals');
+  const scanParams = job.uniform(uniformBlock([['u32', blocks], ['u32', n * 2]]), 'scan params');
+  await job.dispatchGroups('window_scan.wgsl', {}, [counts, seen, totals, scanParams], Math.ceil((n * 2) / 64));
+  const masks = job.storage(n * count * 4, 'masks');
+  await job.dispatch('window_mask.wgsl', constants, [values, models, windowData, params, counts, masks], count);
+  return { masks, totals };
+}
+
+/** The output of a task-vector kernel and, with windows, the new running equal-key counts. */
+export interface TaskVectorResult {
+  readonly values: Float32Array;
+  readonly seen: Uint32Array | undefined;
+}
+
+async function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Promise<TaskVectorResult> {
+  const [values, seen] = await job.readAll(totals === undefined ? [out] : [out, totals]);
+  return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+}
+
 /** b + λ·(combined masked, weighted task vectors), rounded to `outDtype`; `start` is the sub-chunk's first element. */
 export function taskVectorOp(
   rt: GpuRuntime,
@@ -146,27 +221,49 @@ export function taskVectorOp(
   start: number,
   spec: TaskVectorSpec,
   outDtype: FloatDType,
-): Promise<Float32Array> {
+): Promise<TaskVectorResult> {
   return rt.guard('task_vector', async () => {
     const job = new GpuJob(rt, 'task_vector');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
+    const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const out = job.storage(count * 4, 'output');
     const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize };
-    await job.dispatch('task_vector.wgsl', constants, [values, models, out, params], count);
-    return readF32(job, out);
+    await job.dispatch('task_vector.wgsl', constants, [values, models, out, params, masks], count);
+    return readWithTotals(job, out, totals);
   });
 }
 
 /** Per block and model: Σ|δ| and Σ|δ| over kept elements, as f32 partials ([block][model][2]). */
-export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<Float32Array> {
+export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<TaskVectorResult> {
   return rt.guard('task_vector_l1', async () => {
     const job = new GpuJob(rt, 'task_vector_l1');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
+    const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
-    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params], count);
-    return readF32(job, partials);
+    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], count);
+    return readWithTotals(job, partials, totals);
+  });
+}
+
+/**
+ * A counting pass of the top-k selection over a sub-chunk: pass 0 returns per model a 65,536-bin histogram of the rank
+ * keys' high 16 bits; pass 1 per model and boundary (2m + b) the histogram of low 16 bits inside the boundary bucket.
+ */
+export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Uint32Array> {
+  return rt.guard('window_histogram', async () => {
+    const windows = spec.windows;
+    if (windows === undefined) throw new Error('window_histogram needs windows');
+    const job = new GpuJob(rt, 'window_histogram');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, 0);
+    const n = spec.models.length;
+    const hist = job.storage(n * (pass === 0 ? 1 : 2) * 65536 * 4, `histogram ${pass}`);
+    job.clear(hist);
+    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending };
+    await job.dispatch('window_histogram.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, hist], count);
+    return new Uint32Array(await job.read(hist, hist.size));
   });
 }
 

@@ -147,32 +147,58 @@ export class GpuJob {
   }
 
   /** Encodes one compute pass of `shader` over `elements` elements (one invocation each, 2-D grid when needed). */
-  async dispatch(shader: string, constants: Constants, bindings: readonly Binding[], elements: number): Promise<void> {
+  dispatch(shader: string, constants: Constants, bindings: readonly Binding[], elements: number): Promise<void> {
+    const groups = Math.max(1, Math.ceil(elements / BLOCK));
+    const x = Math.min(groups, MAX_GROUPS_X);
+    return this.dispatchGroups(shader, constants, bindings, x, Math.ceil(groups / x));
+  }
+
+  /** Encodes one compute pass of `shader` with an explicit workgroup grid. */
+  async dispatchGroups(shader: string, constants: Constants, bindings: readonly Binding[], x: number, y = 1): Promise<void> {
     const pipeline = await this.runtime.pipelines.get(shader, constants);
     const bindGroup = this.runtime.device.createBindGroup({
       label: `${this.label} ${shader}`,
       layout: pipeline.getBindGroupLayout(0),
       entries: bindings.map((b, binding) => ({ binding, resource: { buffer: b.buffer, offset: 0, size: b.size } })),
     });
-    const groups = Math.max(1, Math.ceil(elements / BLOCK));
-    const x = Math.min(groups, MAX_GROUPS_X);
     const pass = this.encoder.beginComputePass({ label: `${this.label} ${shader}` });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, Math.ceil(groups / x));
+    pass.dispatchWorkgroups(x, y);
     pass.end();
+  }
+
+  /** Zeroes a buffer the kernels accumulate into (pooled buffers hold old contents). */
+  clear(target: Binding): void {
+    this.encoder.clearBuffer(target.buffer, 0, target.size);
   }
 
   /** Submits everything, reads `size` bytes of `source` back through a staging buffer, and frees the job's buffers. */
   async read(source: Binding, size: number): Promise<ArrayBuffer> {
-    const staging = this.take(GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, size, `${this.label} readback`);
-    this.encoder.copyBufferToBuffer(source.buffer, 0, staging, 0, size);
+    return (await this.readAll([{ buffer: source.buffer, size }]))[0] as ArrayBuffer;
+  }
+
+  /** Like {@link read}, for several buffers through one staging buffer. */
+  async readAll(sources: readonly Binding[]): Promise<ArrayBuffer[]> {
+    const total = sources.reduce((sum, s) => sum + s.size, 0);
+    const staging = this.take(GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, total, `${this.label} readback`);
+    let offset = 0;
+    for (const source of sources) {
+      this.encoder.copyBufferToBuffer(source.buffer, 0, staging, offset, source.size);
+      offset += source.size;
+    }
     this.runtime.device.queue.submit([this.encoder.finish({ label: this.label })]);
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
-      const copy = staging.getMappedRange(0, size).slice(0);
+      await staging.mapAsync(GPUMapMode.READ, 0, total);
+      const mapped = staging.getMappedRange(0, total);
+      offset = 0;
+      const copies = sources.map((source) => {
+        const copy = mapped.slice(offset, offset + source.size);
+        offset += source.size;
+        return copy;
+      });
       staging.unmap();
-      return copy;
+      return copies;
     } finally {
       if (this.runtime.lostInfo === undefined) for (const buffer of this.used) this.runtime.pool.release(buffer);
     }

@@ -11,7 +11,7 @@
  * whole task vector (mergekit's negative-index slice bug, spec §3.7; it only bites tensors with N < 1/γ elements).
  */
 import { AppError } from '../shared/errors';
-import type { MethodKernel, MergeJob, TensorMerger } from './kernel';
+import type { MethodKernel, MergeJob, ParamValue, TensorMerger } from './kernel';
 import { boolParam, copyInput, numberParam, otherIndexes, rowLengthOf } from './kernel';
 import { streamOf, uniform } from './random';
 import { RankWindow, descendingMagnitudeKeys, magnitudeKeys } from './rank-window';
@@ -33,6 +33,29 @@ interface ModelState {
   l1After: number;
   scale: number;
 }
+
+/**
+ * The exact selection of magnitude sparsifiers, as a window of ascending key ranks: TIES keeps ranks [0, ⌊ρN⌋) of
+ * descending-magnitude keys; breadcrumbs keeps [n_bot, N − n_top) of ascending ones. Undefined when nothing is ranked.
+ */
+export function rankWindowOf(config: TaskVectorConfig, params: Readonly<Record<string, ParamValue>>, n: number): RankWindow | undefined {
+  const density = numberParam(params, 'density', 1);
+  if (density < 1 && config.sparsification === 'magnitude') return new RankWindow(n, 0, Math.floor(density * n));
+  if (density < 1 && config.sparsification === 'magnitude_outliers') {
+    const keep = Math.floor(density * n);
+    let top = Math.floor(numberParam(params, 'gamma', 0.01) * n);
+    let bottom = n - keep - top;
+    if (bottom < 0) {
+      top += bottom;
+      bottom = 0;
+    }
+    return new RankWindow(n, bottom, n - top);
+  }
+  return undefined;
+}
+
+/** Whether rank keys are descending magnitudes (TIES) rather than ascending ones (breadcrumbs). */
+export const descendingKeys = (config: TaskVectorConfig): boolean => config.sparsification === 'magnitude';
 
 /** DARE's L1 rescale factor of one task vector: ‖δ‖₁ / ‖mask·δ‖₁, or 1 when either norm is below 1e-7. */
 export function rescaleFactor(l1Before: number, l1After: number): number {
@@ -88,19 +111,7 @@ class TaskVectorMerger implements TensorMerger {
     const density = numberParam(params, 'density', 1);
     const weight = numberParam(params, 'weight');
     const n = this.job.numel;
-    let window: RankWindow | undefined;
-    if (density < 1 && this.config.sparsification === 'magnitude') {
-      window = new RankWindow(n, 0, Math.floor(density * n));
-    } else if (density < 1 && this.config.sparsification === 'magnitude_outliers') {
-      const keep = Math.floor(density * n);
-      let top = Math.floor(numberParam(params, 'gamma', 0.01) * n);
-      let bottom = n - keep - top;
-      if (bottom < 0) {
-        top += bottom;
-        bottom = 0;
-      }
-      window = new RankWindow(n, bottom, n - top);
-    }
+    const window = rankWindowOf(this.config, params, n);
     const epsilon = numberParam(params, 'epsilon', 0.15);
     if (this.config.sparsification === 'della_magprune' && density < 1 && density > 0 && !(density - epsilon > 0 && density + epsilon < 1)) {
       throw new AppError('E_RECIPE_INVALID', `DELLA needs 0 < density − epsilon and density + epsilon < 1, but density is ${density} and epsilon ${epsilon} (tensor ${this.job.tensor}).`, {
@@ -193,7 +204,7 @@ class TaskVectorMerger implements TensorMerger {
   private keyInto(delta: Float32Array): void {
     if (this.keys.length < delta.length) this.keys = new Uint32Array(delta.length);
     const keys = this.keys.subarray(0, delta.length);
-    if (this.config.sparsification === 'magnitude') descendingMagnitudeKeys(delta, keys);
+    if (descendingKeys(this.config)) descendingMagnitudeKeys(delta, keys);
     else magnitudeKeys(delta, keys);
   }
 

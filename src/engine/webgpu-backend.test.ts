@@ -30,6 +30,11 @@ const CASES: MergeCase[] = [
   { name: 'ties with rescale', method: 'ties', models: 3, baseIndex: 1, globals: { rescale: true, lambda: 0.9 }, perModel: (i) => ({ weight: 0.7, density: 0.2 + i / 5 }) },
   { name: 'breadcrumbs', method: 'breadcrumbs', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5, density: 0.6 + i / 10, gamma: 0.05 }) },
   { name: 'breadcrumbs_ties', method: 'breadcrumbs_ties', models: 4, baseIndex: 3, perModel: (i) => ({ weight: 0.4 + i / 10, density: 0.5, gamma: 0.1 * i }) },
+  { name: 'karcher', method: 'karcher', models: 3, globals: { max_iter: 10, tol: 1e-5 } },
+  { name: 'model_stock', method: 'model_stock', models: 4, baseIndex: 0 },
+  { name: 'multislerp with base', method: 'multislerp', models: 4, baseIndex: 1, perModel: (i) => ({ weight: [0, 1, 0.5, 2][i] as number }) },
+  { name: 'multislerp', method: 'multislerp', models: 3, perModel: (i) => ({ weight: 1 + i }), related: false },
+  { name: 'nuslerp', method: 'nuslerp', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [0, 0.3, 0.7][i] as number }) },
   { name: 'ties at density 1', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.8, -0.5][i] as number, density: 1 }) },
 ];
 
@@ -76,8 +81,8 @@ describe('methods without a GPU kernel run the CPU kernel inside the backend', (
   const fallbacks: MergeCase[] = [
     { name: 'sce', method: 'sce', models: 3, baseIndex: 0, perModel: () => ({ weight: 1 }), globals: { select_topk: 0.5 } },
     { name: 'della', method: 'della', models: 3, baseIndex: 0, perModel: () => ({ weight: 0.5, density: 0.5, epsilon: 0.1 }) },
-    { name: 'model_stock', method: 'model_stock', models: 3, baseIndex: 0 },
-    { name: 'multislerp', method: 'multislerp', models: 3, perModel: () => ({ weight: 1 }) },
+    { name: 'model_stock filter_wise', method: 'model_stock', models: 3, baseIndex: 0, globals: { filter_wise: true } },
+    { name: 'nuslerp row-wise', method: 'nuslerp', models: 2, perModel: () => ({ weight: 1 }), globals: { nuslerp_flatten: false } },
   ];
   it.each(fallbacks)('$name equals the CPU kernel bit for bit', async (c) => {
     const job = caseJob(c, 3000, [30, 100]);

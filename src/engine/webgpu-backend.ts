@@ -4,8 +4,8 @@
  * Reductions come back as per-block f32 partials that are added in f64 on the host in block order (mergers that reduce
  * declare `rowLength` = one block, so blocks never straddle chunks and statistics do not depend on the chunk size).
  *
- * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other method (the Gram methods, sce, and
- * DELLA with density < 1) runs the CPU kernel inside this backend, so every method works.
+ * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other case runs the CPU kernel inside this
+ * backend, so every method works.
  *
  * Chunks larger than one storage binding are cut into sub-chunks (a multiple of a block). The GPU keeps no state between
  * chunks, so when the device is lost the backend (unless told not to) opens a new device and redoes the chunk; a second
@@ -16,12 +16,17 @@ import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
 import { KERNELS } from '../methods/kernels';
 import { bernoulliThreshold, streamOf } from '../methods/random';
+import { Gram } from '../methods/gram';
+import { karcherCoefficients } from '../methods/karcher';
+import { modelStockRatio } from '../methods/model_stock';
+import { multislerpCoefficients } from '../methods/multislerp';
+import { nuslerpCoefficients, nuslerpFlat, nuslerpT } from '../methods/nuslerp';
 import { getMethod } from '../methods/registry';
 import { slerpCoefficients } from '../methods/slerp';
 import type { TaskVectorConfig, TaskVectorMethod } from '../methods/task-vector-family';
 import type { RankWindow } from '../methods/rank-window';
 import { descendingKeys, plainTaskDivisor, rankWindowOf, rescaleFactor } from '../methods/task-vector-kernel';
-import { castOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp, windowHistogramOp } from '../gpu/ops';
+import { castOp, gramOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp, windowHistogramOp } from '../gpu/ops';
 import type { TaskVectorModel, TaskVectorSpec, WindowSpec } from '../gpu/ops';
 import { BLOCK, GpuRuntime } from '../gpu/runtime';
 import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
@@ -30,7 +35,10 @@ import { AppError, isAppError } from '../shared/errors';
 import type { Backend, BackendMerger, EncodedChunk } from './backend';
 import { cpuMerger } from './cpu-merger';
 
-/** Methods with a GPU kernel (della and della_linear only when nothing is dropped: see {@link runsOnGpu}). */
+/**
+ * Methods with a GPU kernel. Exceptions that run the CPU kernel: della/della_linear with density < 1 (ranks within
+ * rows), model_stock with filter_wise, nuslerp row- or column-wise (see {@link runsOnGpu}); sce is CPU only.
+ */
 export const GPU_NATIVE_METHODS = [
   'passthrough',
   'linear',
@@ -44,6 +52,10 @@ export const GPU_NATIVE_METHODS = [
   'breadcrumbs_ties',
   'della',
   'della_linear',
+  'karcher',
+  'model_stock',
+  'multislerp',
+  'nuslerp',
 ] as const;
 
 export interface WebGpuBackendOptions extends RuntimeOptions {
@@ -60,6 +72,8 @@ export interface WebGpuBackend extends Backend {
 /** Whether `method` runs on the GPU for this job (else the CPU kernel runs inside the backend). */
 export function runsOnGpu(method: string, job: MergeJob): boolean {
   if (!(GPU_NATIVE_METHODS as readonly string[]).includes(method)) return false;
+  if (method === 'model_stock') return !boolParam(job.globals, 'filter_wise', false);
+  if (method === 'nuslerp') return nuslerpFlat(job);
   const config = taskVectorConfig(method);
   if (config === undefined) return true;
   if (config.sparsification !== 'della_magprune') return true;
@@ -194,6 +208,35 @@ function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: 
     }
     case 'slerp':
       return slerpMerger(session, job, inputCount);
+    case 'karcher': {
+      if (inputCount < 2) return elementwiseMerger(session, copyOp(0));
+      const all = Array.from({ length: inputCount }, (_, i) => i);
+      const maxIter = numberParam(job.globals, 'max_iter', 10);
+      const tol = numberParam(job.globals, 'tol', 1e-5);
+      return gramMerger(session, all, undefined, (gram) => Array.from(karcherCoefficients(gram, maxIter, tol)));
+    }
+    case 'model_stock': {
+      const base = job.baseIndex ?? 0;
+      const others = otherIndexes(job, inputCount);
+      if (others.length === 0) return elementwiseMerger(session, copyOp(base));
+      return gramMerger(session, others, base, (gram) => {
+        const t = modelStockRatio(gram);
+        const weights = new Array<number>(inputCount).fill(0);
+        for (const m of others) weights[m] = t / others.length;
+        weights[base] = 1 - t;
+        return weights;
+      });
+    }
+    case 'multislerp':
+    case 'nuslerp': {
+      const others = otherIndexes(job, inputCount);
+      if (others.length < 2) return elementwiseMerger(session, copyOp(others[0] ?? job.baseIndex ?? 0));
+      const members = method === 'nuslerp' ? others.slice(0, 2) : others;
+      return gramMerger(session, members, job.baseIndex, (gram) => {
+        const c = method === 'nuslerp' ? nuslerpCoefficients(nuslerpT(job, members[0] as number, members[1] as number), gram.get(0, 0), gram.get(1, 1), gram.get(0, 1)) : multislerpCoefficients(job, members, gram);
+        return offsetWeights(inputCount, members, c, job.baseIndex);
+      });
+    }
     default:
       throw new AppError('E_INTERNAL', `${method} has no GPU merger.`);
   }
@@ -216,6 +259,42 @@ function slerpMerger(session: Session, job: MergeJob, inputCount: number): Backe
       }),
     endPass: () => {
       [weights[a], weights[b]] = slerpCoefficients(sums[0] as number, sums[1] as number, sums[2] as number, t);
+      return Promise.resolve();
+    },
+    apply: (inputs, start, count, roundTo) =>
+      applyBySubChunks(session, (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round), inputs, start, count, roundTo),
+    release: () => undefined,
+  };
+}
+
+/** Weights over all inputs of y = b + Σ cᵢ(x_{members[i]} − b) (or Σ cᵢx_{members[i]} without a base). */
+function offsetWeights(inputCount: number, members: readonly number[], c: readonly number[], base: number | undefined): number[] {
+  const weights = new Array<number>(inputCount).fill(0);
+  members.forEach((m, i) => (weights[m] = c[i] as number));
+  if (base !== undefined) weights[base] = 1 - c.reduce((sum, v) => sum + v, 0);
+  return weights;
+}
+
+/**
+ * The Gram methods: one pass for the Gram matrix of the members (offsets from the base when given) — f32 per block on
+ * the GPU, f64 across blocks — then the method's host math turns it into weights over the inputs for a weighted sum.
+ */
+function gramMerger(session: Session, members: readonly number[], base: number | undefined, weightsOf: (gram: Gram) => number[]): BackendMerger {
+  const k = members.length;
+  const triangle = new Array<number>((k * (k + 1)) / 2).fill(0);
+  let weights: number[] = [];
+  return {
+    passes: 1,
+    rowLength: BLOCK,
+    reduce: (_pass, inputs, _start, count) =>
+      eachSubChunk(session, inputs, count, async (runtime, parts, _offset, n) => {
+        addPartials(triangle, await gramOp(runtime, parts, n, members, base));
+      }),
+    endPass: () => {
+      const gram = new Gram(k);
+      let at = 0;
+      for (let i = 0; i < k; i++) for (let j = i; j < k; j++) gram.values[i * k + j] = triangle[at++] as number;
+      weights = weightsOf(gram);
       return Promise.resolve();
     },
     apply: (inputs, start, count, roundTo) =>

@@ -6,6 +6,8 @@
  *   whether memory stays flat as the model grows.
  * - Merges: slerp, nearswap and ties of two generated models on the CPU backend (GB of input per second), beside a
  *   plain copy of one model in the same run.
+ * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 250; 0 skips), with the
+ *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
  * - Codecs: bf16 decode + encode throughput.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +50,28 @@ try {
   for (const method of ['slerp', 'nearswap', 'ties']) {
     const merged = best(() => measure(`${method} merge, 2 × ${mergeMb} MB`, 'merge', { a, b, method, to: join(root, 'out-merge') }));
     rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainMerge)).toFixed(2)}x of plain copy`));
+  }
+  await rm(a, { recursive: true, force: true });
+  await rm(b, { recursive: true, force: true });
+  // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
+  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 250);
+  if (gpuMb > 0) {
+    const ga = join(root, 'gpu-a');
+    const gb = join(root, 'gpu-b');
+    measure('generate', 'generate', { mb: gpuMb, dir: ga });
+    measure('generate sibling', 'generate-sibling', { mb: gpuMb, dir: gb });
+    const plainGpu = best(() => measure(`plain read+write copy, ${gpuMb} MB`, 'plain-copy', { from: ga, to: join(root, 'out-plain') }));
+    rows.push(row(plainGpu));
+    for (const method of ['slerp', 'nearswap']) {
+      try {
+        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'gpu-merge', { a: ga, b: gb, method, to: join(root, 'out-gpu.bin') }));
+        rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainGpu)).toFixed(2)}x of plain copy`));
+      } catch (error) {
+        rows.push([`${method} merge on WebGPU`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
+      }
+    }
+    await rm(ga, { recursive: true, force: true });
+    await rm(gb, { recursive: true, force: true });
   }
   rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);

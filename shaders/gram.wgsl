@@ -1,4 +1,4 @@
-// gram: per block of WORKGROUP elements, the f32 partial inner products vᵢ·vⱼ (i ≤ j, row-major upper triangle) of
+// gram: per block of BLOCK consecutive elements (one invocation, index order), the f32 inner products vᵢ·vⱼ (i ≤ j, row-major upper triangle) of
 // the member vectors vᵢ = x_{members[i]} (minus the base when HAS_BASE). The host adds the blocks in f64 in order into
 // methods/gram.ts's Gram matrix, then computes the method's coefficients.
 // #include "lib/index.wgsl"
@@ -17,8 +17,6 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-var<workgroup> sums: array<f32, WORKGROUP>;
-
 fn member(m: u32, i: u32) -> f32 {
   let x = values[members[m] * params.stride + i];
   if (HAS_BASE) {
@@ -29,29 +27,21 @@ fn member(m: u32, i: u32) -> f32 {
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = flat_group(wid, groups);
-  let i = block * WORKGROUP + lid;
-  let inside = i < params.count;
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
   let pairs = MEMBERS * (MEMBERS + 1u) / 2u;
   var pair = 0u;
   for (var a = 0u; a < MEMBERS; a++) {
     for (var b = a; b < MEMBERS; b++) {
       var s = 0.0;
-      if (inside) {
-        s = member(a, i) * member(b, i);
+      for (var i = first; i < last; i++) {
+        s += member(a, i) * member(b, i);
       }
-      sums[lid] = s;
-      workgroupBarrier();
-      for (var width = WORKGROUP / 2u; width > 0u; width >>= 1u) {
-        if (lid < width) {
-          sums[lid] += sums[lid + width];
-        }
-        workgroupBarrier();
-      }
-      if (lid == 0u && block * WORKGROUP < params.count) {
-        partials[block * pairs + pair] = sums[0];
-      }
-      workgroupBarrier();
+      partials[block * pairs + pair] = s;
       pair++;
     }
   }

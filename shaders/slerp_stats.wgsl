@@ -1,6 +1,6 @@
-// slerp_stats: per block of WORKGROUP elements, the f32 partial sums of a·a, b·b and a·b (a = base). Blocks are
-// aligned to the tensor's element index; the host adds the partials in f64 in block order, so the statistics do not
-// depend on where chunks are cut.
+// slerp_stats: per block of BLOCK consecutive elements, the f32 sums of a·a, b·b and a·b (a = base), added in index
+// order by one invocation. Blocks are aligned to the tensor's element index; the host adds the partials in f64 in block
+// order, so the statistics do not depend on where chunks are cut.
 // #include "lib/index.wgsl"
 
 struct Params {
@@ -14,29 +14,21 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-var<workgroup> sums: array<vec3<f32>, WORKGROUP>;
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = flat_group(wid, groups);
-  let i = block * WORKGROUP + lid;
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
   var s = vec3<f32>(0.0);
-  if (i < params.count) {
+  for (var i = first; i < last; i++) {
     let a = values[params.base * params.stride + i];
     let b = values[params.other * params.stride + i];
-    s = vec3<f32>(a * a, b * b, a * b);
+    s += vec3<f32>(a * a, b * b, a * b);
   }
-  sums[lid] = s;
-  workgroupBarrier();
-  for (var width = WORKGROUP / 2u; width > 0u; width >>= 1u) {
-    if (lid < width) {
-      sums[lid] += sums[lid + width];
-    }
-    workgroupBarrier();
-  }
-  if (lid == 0u && block * WORKGROUP < params.count) {
-    partials[block * 3u] = sums[0].x;
-    partials[block * 3u + 1u] = sums[0].y;
-    partials[block * 3u + 2u] = sums[0].z;
-  }
+  partials[block * 3u] = s.x;
+  partials[block * 3u + 1u] = s.y;
+  partials[block * 3u + 2u] = s.z;
 }

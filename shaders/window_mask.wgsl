@@ -1,6 +1,6 @@
-// window_mask: the keep mask of each model with a window (masks[m·stride + i] = 1 or 0). An element equal to a
-// boundary key learns how many equal keys precede it: the block's prefix (window_scan.wgsl) plus a scan inside the
-// workgroup.
+// window_mask: the keep mask of each model with a window (masks[m·stride + i] = 1 or 0). One invocation walks a block
+// of BLOCK consecutive elements in index order, starting from the block's count of earlier equal keys
+// (window_scan.wgsl), so an element equal to a boundary key knows how many equal keys precede it in the tensor.
 // #include "lib/index.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/window.wgsl"
@@ -15,47 +15,40 @@ override DESCENDING: bool = true;
 @group(0) @binding(4) var<storage, read> prefix: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_masks: array<u32>;
 
-var<workgroup> scan: array<u32, WORKGROUP>;
-
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = flat_group(wid, groups);
-  let i = block * WORKGROUP + lid;
-  let inside = i < params.count;
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
   for (var m = 0u; m < MODELS; m++) {
     let w = windows[m];
-    var key = 0u;
-    if (inside) {
-      key = rank_key(m, i, DESCENDING);
+    if (w.enabled == 0u) {
+      continue;
     }
-    var keep = true;
-    for (var b = 0u; b < 2u; b++) {
-      let equal = inside && has_boundary(w, b) && key == boundary_key(w, b);
-      // Inclusive Hillis–Steele scan of the equal flags over the workgroup.
-      scan[lid] = select(0u, 1u, equal);
-      workgroupBarrier();
-      for (var offset = 1u; offset < WORKGROUP; offset <<= 1u) {
-        var add = 0u;
-        if (lid >= offset) {
-          add = scan[lid - offset];
-        }
-        workgroupBarrier();
-        scan[lid] += add;
-        workgroupBarrier();
-      }
-      let before = scan[lid] - select(0u, 1u, equal);
-      workgroupBarrier();
-      if (inside && has_boundary(w, b)) {
-        let bound = boundary_key(w, b);
-        let seen = prefix[(block * MODELS + m) * 2u + b] + before;
-        if (b == 0u) {
-          keep = keep && (key > bound || (key == bound && seen >= w.lower_skip));
+    var seen_lower = prefix[(block * MODELS + m) * 2u];
+    var seen_upper = prefix[(block * MODELS + m) * 2u + 1u];
+    for (var i = first; i < last; i++) {
+      let key = rank_key(m, i, DESCENDING);
+      var keep = true;
+      if (w.has_lower != 0u) {
+        if (key == w.lower_key) {
+          keep = seen_lower >= w.lower_skip;
+          seen_lower++;
         } else {
-          keep = keep && (key < bound || (key == bound && seen < w.upper_limit));
+          keep = key > w.lower_key;
         }
       }
-    }
-    if (inside && w.enabled != 0u) {
+      if (w.has_upper != 0u) {
+        if (key == w.upper_key) {
+          keep = keep && seen_upper < w.upper_limit;
+          seen_upper++;
+        } else {
+          keep = keep && key < w.upper_key;
+        }
+      }
       out_masks[m * params.stride + i] = select(0u, 1u, keep);
     }
   }

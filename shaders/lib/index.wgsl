@@ -3,6 +3,9 @@
 
 const WORKGROUP: u32 = 256u;
 
+/** Reductions work in blocks of this many consecutive elements, one invocation per block, summed in index order. */
+const BLOCK: u32 = 256u;
+
 fn flat_group(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return wid.y * groups.x + wid.x;
 }

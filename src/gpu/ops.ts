@@ -82,7 +82,7 @@ export function slerpStatsOp(rt: GpuRuntime, inputs: readonly EncodedInput[], co
     const values = await decodeInputs(job, inputs, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * 3 * 4, 'partials');
     const params = job.uniform(uniformBlock([['u32', count], ['u32', count], ['u32', base], ['u32', other]]), 'params');
-    await job.dispatch('slerp_stats.wgsl', {}, [values, partials, params], count);
+    await job.dispatch('slerp_stats.wgsl', {}, [values, partials, params], Math.ceil(count / BLOCK));
     return readF32(job, partials);
   });
 }
@@ -191,14 +191,13 @@ async function encodeMasks(job: GpuJob, values: Binding, models: Binding, params
   const windowData = windowBinding(job, windows.specs);
   const blocks = Math.ceil(count / BLOCK);
   const counts = job.storage(blocks * n * 2 * 4, 'equal-key counts');
-  job.clear(counts);
-  await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowData, params, counts], count);
+  await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowData, params, counts], blocks);
   const seen = job.upload(new Uint8Array(windows.seen.buffer, windows.seen.byteOffset, n * 2 * 4), 'seen');
   const totals = job.storage(n * 2 * 4, 'equal-key totals');
   const scanParams = job.uniform(uniformBlock([['u32', blocks], ['u32', n * 2]]), 'scan params');
   await job.dispatchGroups('window_scan.wgsl', {}, [counts, seen, totals, scanParams], Math.ceil((n * 2) / 64));
   const masks = job.storage(n * count * 4, 'masks');
-  await job.dispatch('window_mask.wgsl', constants, [values, models, windowData, params, counts, masks], count);
+  await job.dispatch('window_mask.wgsl', constants, [values, models, windowData, params, counts, masks], blocks);
   return { masks, totals };
 }
 
@@ -242,7 +241,7 @@ export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], 
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
-    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], count);
+    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
     return readWithTotals(job, partials, totals);
   });
 }
@@ -290,7 +289,7 @@ export function gramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: n
     const pairs = (members.length * (members.length + 1)) / 2;
     const partials = job.storage(Math.ceil(count / BLOCK) * pairs * 4, 'partials');
     const params = job.uniform(uniformBlock([['u32', count], ['u32', count], ['u32', base ?? 0]]), 'params');
-    await job.dispatch('gram.wgsl', { MEMBERS: members.length, HAS_BASE: base !== undefined }, [values, memberList, partials, params], count);
+    await job.dispatch('gram.wgsl', { MEMBERS: members.length, HAS_BASE: base !== undefined }, [values, memberList, partials, params], Math.ceil(count / BLOCK));
     return readF32(job, partials);
   });
 }

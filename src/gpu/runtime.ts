@@ -29,8 +29,10 @@ export interface RuntimeOptions extends DeviceOptions {
   readonly onDevice?: (device: GPUDevice) => void;
 }
 
-/** Reductions produce one partial per block of this many elements (the shaders' workgroup size). */
+/** Reductions produce one partial per block of this many consecutive elements (BLOCK in shaders/lib/index.wgsl). */
 export const BLOCK = 256;
+/** Invocations per workgroup (WORKGROUP in shaders/lib/index.wgsl). */
+const WORKGROUP = 256;
 const MAX_GROUPS_X = 65535;
 
 export class GpuRuntime {
@@ -146,9 +148,9 @@ export class GpuJob {
     return { buffer, size: data.byteLength };
   }
 
-  /** Encodes one compute pass of `shader` over `elements` elements (one invocation each, 2-D grid when needed). */
-  dispatch(shader: string, constants: Constants, bindings: readonly Binding[], elements: number): Promise<void> {
-    const groups = Math.max(1, Math.ceil(elements / BLOCK));
+  /** Encodes one compute pass of `shader` with `invocations` invocations (2-D grid of workgroups when needed). */
+  dispatch(shader: string, constants: Constants, bindings: readonly Binding[], invocations: number): Promise<void> {
+    const groups = Math.max(1, Math.ceil(invocations / WORKGROUP));
     const x = Math.min(groups, MAX_GROUPS_X);
     return this.dispatchGroups(shader, constants, bindings, x, Math.ceil(groups / x));
   }

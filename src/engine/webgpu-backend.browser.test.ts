@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sameBits, ulpDistance } from './webgpu-backend.test-support';
 import type { WorkerReply, WorkerRequest } from './webgpu-worker.test-support';
 
-const NAMES = ['cast', 'linear', 'slerp', 'nearswap', 'dare_ties'];
+const NAMES = ['cast', 'linear', 'slerp', 'nearswap', 'dare_ties', 'ties', 'karcher'];
 
 function runInWorker(request: WorkerRequest): Promise<WorkerReply> {
   const worker = new Worker(new URL('./webgpu-worker.test-support.ts', import.meta.url), { type: 'module' });

@@ -15,6 +15,8 @@ export const WORKER_CASES: readonly MergeCase[] = [
   { name: 'slerp', method: 'slerp', models: 2, baseIndex: 0, globals: { t: 0.4 } },
   { name: 'nearswap', method: 'nearswap', models: 2, baseIndex: 0, globals: { t: 0.004 } },
   { name: 'dare_ties', method: 'dare_ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5 + i / 4, density: 0.5 }) },
+  { name: 'ties', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5 + i / 4, density: 0.4 }) },
+  { name: 'karcher', method: 'karcher', models: 3 },
 ];
 
 export interface WorkerRequest {

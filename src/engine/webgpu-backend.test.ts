@@ -151,3 +151,18 @@ describe('exact top-k on the GPU: many equal magnitudes, ties broken by element 
     }
   });
 });
+
+describe('concurrent use', () => {
+  it('mergers used at the same time give the same bytes as one after the other', async () => {
+    const cases = CASES.filter((c) => ['slerp', 'dare_ties', 'ties', 'linear'].includes(c.method));
+    const run = async (c: MergeCase) => {
+      const job = caseJob(c, NUMEL);
+      const { encoded } = caseInputs(c, 'BF16', NUMEL);
+      return runBackendMerger(await smallBinding.createMerger(c.method, job, c.models), encoded, NUMEL, 1000, 'BF16');
+    };
+    const sequential: Float32Array[] = [];
+    for (const c of cases) sequential.push(await run(c));
+    const concurrent = await Promise.all(cases.map(run));
+    concurrent.forEach((out, i) => expect(sameBits(out, sequential[i] as Float32Array)).toBe(true));
+  });
+});

@@ -106,10 +106,14 @@ export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, opti
   };
 }
 
-/** The current device, re-opened after a loss. */
+/**
+ * The current device, re-opened after a loss. GPU work runs one sub-chunk at a time, in call order, even when the
+ * engine calls several mergers at once (error scopes are a per-device stack and must not interleave).
+ */
 class Session {
   recoveries = 0;
   private disposed = false;
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly gpu: GPU,
@@ -118,11 +122,19 @@ class Session {
     public runtime: GpuRuntime,
   ) {}
 
-  async run<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
+  run<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => this.attempt(work));
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async attempt<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
+    if (this.disposed) throw new AppError('E_INTERNAL', 'The WebGPU backend was disposed.');
     try {
       return await work(this.runtime);
     } catch (error) {
       if (!isAppError(error, 'E_DEVICE_LOST') || this.disposed || this.options.recoverFromLoss === false) throw error;
+      this.runtime.pool.destroy();
       this.runtime = await GpuRuntime.open(this.gpu, this.shaders, this.options);
       this.recoveries += 1;
       return work(this.runtime);

@@ -166,3 +166,13 @@ describe('concurrent use', () => {
     concurrent.forEach((out, i) => expect(sameBits(out, sequential[i] as Float32Array)).toBe(true));
   });
 });
+
+describe('errors', () => {
+  it('an invalid job is rejected with the CPU kernel’s typed error, naming the tensor', async () => {
+    const c: MergeCase = { name: 'model_stock', method: 'model_stock', models: 2, baseIndex: 0 };
+    const error = await backend.createMerger('model_stock', caseJob(c, 10), 2).catch((e: unknown) => e);
+    expect(isAppError(error, 'E_RECIPE_INVALID')).toBe(true);
+    expect((error as { context: { tensor?: string } }).context.tensor).toBe(caseJob(c, 10).tensor);
+    expect(isAppError(await backend.createMerger('nope', caseJob(c, 10), 2).catch((e: unknown) => e), 'E_UNKNOWN_METHOD')).toBe(true);
+  });
+});

@@ -86,18 +86,21 @@ export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, opti
   return {
     kind: 'webgpu',
     get label() {
-      return `WebGPU: ${session.runtime.label}`;
+      return `WebGPU: ${session.runtime.label}${session.runtime.isFallbackAdapter ? ' (software fallback adapter)' : ''}`;
     },
     get recoveries() {
       return session.recoveries;
     },
-    createMerger: (method, job, inputCount) => {
+    createMerger: async (method, job, inputCount) => {
       const kernel = KERNELS[method];
       if (kernel === undefined) throw new AppError('E_UNKNOWN_METHOD', `No kernel for merge method ${method}.`, { context: { tensor: job.tensor } });
-      // The CPU kernel validates the job (and raises the same errors) on both paths.
-      const reference = cpuMerger(kernel, job, inputCount);
-      if (!runsOnGpu(method, job)) return Promise.resolve(reference);
-      return Promise.resolve(gpuMerger(session, method, job, inputCount));
+      try {
+        // The CPU kernel validates the job (and raises the same errors) on both paths.
+        const reference = cpuMerger(kernel, job, inputCount);
+        return runsOnGpu(method, job) ? gpuMerger(session, method, job, inputCount) : reference;
+      } catch (error) {
+        throw error instanceof AppError ? error.withContext({ tensor: job.tensor }) : error;
+      }
     },
     dispose: () => {
       session.dispose();

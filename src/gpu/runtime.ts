@@ -46,6 +46,8 @@ export class GpuRuntime {
     readonly gpu: GPU,
     readonly device: GPUDevice,
     readonly label: string,
+    /** A software adapter (SwiftShader): works, but slower than the CPU kernels for most merges. */
+    readonly isFallbackAdapter: boolean,
     readonly maxBindingBytes: number,
     maxBufferSize: number,
     private readonly maxDispatchElements: number,
@@ -65,6 +67,7 @@ export class GpuRuntime {
       gpu,
       acquired.device,
       acquired.adapterLabel,
+      acquired.isFallbackAdapter,
       acquired.maxBindingBytes,
       acquired.maxBufferSize,
       options.maxDispatchElements ?? 4 * 1024 * 1024,

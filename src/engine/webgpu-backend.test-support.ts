@@ -17,6 +17,8 @@ export interface MergeCase {
   readonly baseIndex?: number;
   readonly globals?: Record<string, ParamValue>;
   readonly perModel?: (i: number) => Record<string, ParamValue>;
+  /** Tensor shape (default: one row of the test's element count). */
+  readonly shape?: readonly number[];
   /** Whether the other models are small perturbations of model 0 (fine-tunes of one parent) or independent. */
   readonly related?: boolean;
 }

@@ -35,6 +35,8 @@ const CASES: MergeCase[] = [
   { name: 'multislerp with base', method: 'multislerp', models: 4, baseIndex: 1, perModel: (i) => ({ weight: [0, 1, 0.5, 2][i] as number }) },
   { name: 'multislerp', method: 'multislerp', models: 3, perModel: (i) => ({ weight: 1 + i }), related: false },
   { name: 'nuslerp', method: 'nuslerp', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [0, 0.3, 0.7][i] as number }) },
+  { name: 'della (rows)', method: 'della', models: 3, baseIndex: 0, shape: [23, 130], perModel: (i) => ({ weight: 0.5 + i / 5, density: [1, 0.5, 0.3][i] as number, epsilon: 0.15 }) },
+  { name: 'della_linear (rows of 300)', method: 'della_linear', models: 4, baseIndex: 1, shape: [10, 300], perModel: (i) => ({ weight: 0.3 * i, density: [0.6, 1, 0, 0.4][i] as number, epsilon: 0.2 }) },
   { name: 'ties at density 1', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.8, -0.5][i] as number, density: 1 }) },
 ];
 
@@ -59,19 +61,20 @@ afterAll(async () => {
 
 describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
   it.each(DTYPES)('%s inputs and output, several chunk sizes, forced small bindings', async (dtype) => {
-    const job = caseJob(c, NUMEL);
+    const numel = c.shape === undefined ? NUMEL : c.shape.reduce((a, b) => a * b, 1);
+    const job = caseJob(c, numel, c.shape);
     expect(runsOnGpu(c.method, job)).toBe(true);
-    const { encoded, decoded } = caseInputs(c, dtype, NUMEL);
+    const { encoded, decoded } = caseInputs(c, dtype, numel);
     const expected = cpuReference(c, job, decoded, dtype);
     const results: Float32Array[] = [];
     for (const chunk of CHUNKS) {
-      results.push(await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, NUMEL, chunk, dtype));
+      results.push(await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, chunk, dtype));
     }
-    results.push(await runBackendMerger(await smallBinding.createMerger(c.method, job, c.models), encoded, NUMEL, 1000, dtype));
+    results.push(await runBackendMerger(await smallBinding.createMerger(c.method, job, c.models), encoded, numel, 1000, dtype));
     for (const other of results.slice(1)) expect(sameBits(other, results[0] as Float32Array)).toBe(true);
     const distance = ulpDistance(dtype, results[0] as Float32Array, expected);
     const scaled = scaledError(results[0] as Float32Array, expected);
-    console.log(`${c.name} ${dtype}: max ${distance.max} ulp, ${distance.differing}/${NUMEL} differ, scaled ${scaled.toFixed(2)}`);
+    console.log(`${c.name} ${dtype}: max ${distance.max} ulp, ${distance.differing}/${numel} differ, scaled ${scaled.toFixed(2)}`);
     if (dtype === 'F32') expect(scaled).toBeLessThanOrEqual(F32_BOUND);
     else expect(distance.max).toBeLessThanOrEqual(1);
   });
@@ -80,7 +83,6 @@ describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
 describe('methods without a GPU kernel run the CPU kernel inside the backend', () => {
   const fallbacks: MergeCase[] = [
     { name: 'sce', method: 'sce', models: 3, baseIndex: 0, perModel: () => ({ weight: 1 }), globals: { select_topk: 0.5 } },
-    { name: 'della', method: 'della', models: 3, baseIndex: 0, perModel: () => ({ weight: 0.5, density: 0.5, epsilon: 0.1 }) },
     { name: 'model_stock filter_wise', method: 'model_stock', models: 3, baseIndex: 0, globals: { filter_wise: true } },
     { name: 'nuslerp row-wise', method: 'nuslerp', models: 2, perModel: () => ({ weight: 1 }), globals: { nuslerp_flatten: false } },
   ];
@@ -130,7 +132,7 @@ describe('device loss', () => {
   });
 });
 
-describe('exact top-k on the GPU: many equal magnitudes, ties broken by element index as on the CPU', () => {
+describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties broken by element index as on the CPU', () => {
   // Task vectors from a few exact levels, so thousands of elements share each magnitude and the window boundaries
   // fall inside runs of equal keys; the sums are exact in f32 and f64, so the outputs must match bit for bit.
   const numel = 2999;
@@ -141,6 +143,7 @@ describe('exact top-k on the GPU: many equal magnitudes, ties broken by element 
     { name: 'ties', method: 'ties', models: 4, baseIndex: 0, globals: { normalize: false }, perModel: (i) => ({ weight: 1, density: [1, 0.3, 0.5, 0.71][i] as number }) },
     { name: 'breadcrumbs', method: 'breadcrumbs', models: 4, baseIndex: 0, perModel: (i) => ({ weight: 1, density: 0.6, gamma: [0, 0.1, 0.25, 0.33][i] as number }) },
     { name: 'breadcrumbs_ties', method: 'breadcrumbs_ties', models: 4, baseIndex: 0, perModel: () => ({ weight: 1, density: 0.45, gamma: 0.2 }) },
+    { name: 'della_linear (ranks within one 2,999-element row)', method: 'della_linear', models: 4, baseIndex: 0, globals: { rescale: false }, perModel: () => ({ weight: 1, density: 0.5, epsilon: 0.3 }) },
   ];
   it.each(cases)('$name', async (c) => {
     const job = caseJob(c, numel);

@@ -12,7 +12,7 @@
  * loss in a row is reported as E_DEVICE_LOST.
  */
 import type { FloatDType } from '../io/safetensors/dtype';
-import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
+import { boolParam, numberParam, otherIndexes, rowLengthOf } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
 import { KERNELS } from '../methods/kernels';
 import { bernoulliThreshold, streamOf } from '../methods/random';
@@ -25,7 +25,7 @@ import { getMethod } from '../methods/registry';
 import { slerpCoefficients } from '../methods/slerp';
 import type { TaskVectorConfig, TaskVectorMethod } from '../methods/task-vector-family';
 import type { RankWindow } from '../methods/rank-window';
-import { descendingKeys, plainTaskDivisor, rankWindowOf, rescaleFactor } from '../methods/task-vector-kernel';
+import { dellaProbability, descendingKeys, plainTaskDivisor, rankWindowOf, rescaleFactor } from '../methods/task-vector-kernel';
 import { castOp, gramOp, nearswapOp, slerpStatsOp, taskVectorL1Op, taskVectorOp, weightedSumOp, windowHistogramOp } from '../gpu/ops';
 import type { TaskVectorModel, TaskVectorSpec, WindowSpec } from '../gpu/ops';
 import { BLOCK, GpuRuntime } from '../gpu/runtime';
@@ -36,8 +36,8 @@ import type { Backend, BackendMerger, EncodedChunk } from './backend';
 import { cpuMerger } from './cpu-merger';
 
 /**
- * Methods with a GPU kernel. Exceptions that run the CPU kernel: della/della_linear with density < 1 (ranks within
- * rows), model_stock with filter_wise, nuslerp row- or column-wise (see {@link runsOnGpu}); sce is CPU only.
+ * Methods with a GPU kernel. Exceptions that run the CPU kernel: model_stock with filter_wise, nuslerp row- or
+ * column-wise (see {@link runsOnGpu}); sce is CPU only.
  */
 export const GPU_NATIVE_METHODS = [
   'passthrough',
@@ -74,11 +74,7 @@ export function runsOnGpu(method: string, job: MergeJob): boolean {
   if (!(GPU_NATIVE_METHODS as readonly string[]).includes(method)) return false;
   if (method === 'model_stock') return !boolParam(job.globals, 'filter_wise', false);
   if (method === 'nuslerp') return nuslerpFlat(job);
-  const config = taskVectorConfig(method);
-  if (config === undefined) return true;
-  if (config.sparsification !== 'della_magprune') return true;
-  // DELLA ranks within rows (not on the GPU yet); with nothing to drop it is plain task arithmetic.
-  return job.perModel.every((params, i) => i === job.baseIndex || numberParam(params, 'density', 1) >= 1);
+  return true;
 }
 
 export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
@@ -164,8 +160,9 @@ async function eachSubChunk(
   inputs: readonly EncodedChunk[],
   count: number,
   step: (runtime: GpuRuntime, parts: EncodedInput[], offset: number, n: number) => Promise<void>,
+  unit = BLOCK,
 ): Promise<void> {
-  const size = session.runtime.subChunkElements(inputs.length);
+  const size = Math.max(unit, Math.floor(session.runtime.subChunkElements(inputs.length) / unit) * unit);
   for (let offset = 0; offset < count; offset += size) {
     const n = Math.min(size, count - offset);
     const parts = inputs.map((input) => slice(input, offset, n));
@@ -340,18 +337,21 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
   const others = otherIndexes(job, inputCount);
   if (others.length === 0) return elementwiseMerger(session, copyOp(base));
   const ranked = others.map((input) => rankWindowOf(config, job.perModel[input] ?? {}, job.numel));
+  const della = config.sparsification === 'della_magprune' ? dellaMasks(job, others) : undefined;
   const models: TaskVectorModel[] = others.map((input, m) => {
     const params = job.perModel[input] ?? {};
     const density = numberParam(params, 'density', 1);
     const window = ranked[m];
     const selection = window?.selection();
+    const base = { input, stream: streamOf(job.tensor, input), weight: numberParam(params, 'weight'), scale: 1 };
+    if (della !== undefined) return { ...base, threshold: 0, keepAll: density >= 1, window: della.ranked[m] === true };
     const threshold = config.sparsification === 'random' && density < 1 ? bernoulliThreshold(density) : undefined;
     // A window that needs no counting keeps everything, or nothing when it is empty (threshold 0 keeps nothing).
     const keepNothing = selection?.empty === true;
     const keepAll = window === undefined ? threshold === undefined : !window.needsPasses && !keepNothing;
-    return { input, stream: streamOf(job.tensor, input), threshold: threshold ?? 0, keepAll, window: window?.needsPasses === true, weight: numberParam(params, 'weight'), scale: 1 };
+    return { ...base, threshold: threshold ?? 0, keepAll, window: window?.needsPasses === true };
   });
-  const windowed = models.some((m) => m.window);
+  const windowed = della === undefined && models.some((m) => m.window);
   const selectPasses = windowed ? 2 : 0;
   const sparsifies = config.sparsification !== 'none' && models.some((m) => !m.keepAll);
   const rescale = boolParam(job.globals, 'rescale', config.rescale) && sparsifies;
@@ -366,7 +366,10 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
     lambda: numberParam(job.globals, 'lambda', 1),
     plainDivisor: plainTaskDivisor(models.map((m) => m.weight)),
     ...(windowed ? { windows: { specs: windowSpecs, descending: descendingKeys(config), seen } } : {}),
+    ...(della !== undefined && della.ranked.some(Boolean) ? { della: { rowLength: della.rowLength, thresholds: della.thresholds } } : {}),
   });
+  // Sub-chunks (and, with reductions, chunks) hold whole rows for DELLA and whole blocks for the partial sums.
+  const unit = della === undefined ? BLOCK : lcm(della.rowLength, BLOCK);
   const keepSeen = (next: Uint32Array | undefined) => {
     if (next !== undefined) seen.set(next);
   };
@@ -374,7 +377,7 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
   const passes = selectPasses + (rescale ? 1 : 0);
   return {
     passes,
-    rowLength: passes > 0 ? BLOCK : undefined,
+    rowLength: passes > 0 ? unit : della?.rowLength,
     reduce: (pass, inputs, start, count) =>
       eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
         if (pass < selectPasses) {
@@ -389,7 +392,7 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
         const result = await taskVectorL1Op(runtime, parts, n, start + offset, spec());
         addPartials(l1, result.values);
         keepSeen(result.seen);
-      }),
+      }, unit),
     endPass: (pass) => {
       if (pass < selectPasses) {
         for (const window of ranked) if (window?.needsPasses === true) window.endPass(pass as 0 | 1);
@@ -406,7 +409,7 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
         const result = await taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo);
         out.set(result.values, offset);
         keepSeen(result.seen);
-      });
+      }, unit);
       return out;
     },
     release: () => undefined,
@@ -414,6 +417,30 @@ function taskVectorMerger(session: Session, config: TaskVectorConfig, job: Merge
 }
 
 const BINS = 65536;
+
+/**
+ * DELLA's per-row ranked masks: which models are ranked (0 < density < 1; density ≤ 0 keeps nothing, ≥ 1 everything),
+ * and each one's keep threshold by rank — the exact integer form of `uniform < p(rank)`, computed here in f64.
+ */
+function dellaMasks(job: MergeJob, others: readonly number[]): { rowLength: number; ranked: boolean[]; thresholds: Uint32Array } {
+  const rowLength = rowLengthOf(job);
+  const thresholds = new Uint32Array(others.length * rowLength);
+  const ranked = others.map((input, m) => {
+    const params = job.perModel[input] ?? {};
+    const density = numberParam(params, 'density', 1);
+    if (!(density > 0 && density < 1)) return false;
+    const epsilon = numberParam(params, 'epsilon', 0.15);
+    for (let r = 0; r < rowLength; r++) thresholds[m * rowLength + r] = bernoulliThreshold(dellaProbability(density, epsilon, r, rowLength)) ?? 0xffffffff;
+    return true;
+  });
+  return { rowLength, ranked, thresholds };
+}
+
+function lcm(a: number, b: number): number {
+  let [x, y] = [a, b];
+  while (y !== 0) [x, y] = [y, x % y];
+  return (a / x) * b;
+}
 
 /** A model's window for the shaders, after pass 0 (buckets) or pass 1 (keys and tie counts). */
 function windowSpecOf(window: RankWindow | undefined): WindowSpec {

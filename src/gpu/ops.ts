@@ -118,6 +118,8 @@ export interface TaskVectorSpec {
   readonly lambda: number;
   /** Divisor of the plain (no consensus) normalised sum. */
   readonly plainDivisor: number;
+  /** DELLA: masks ranked within rows; `thresholds[m·rowLength + rank]` is model m's keep threshold at that rank. */
+  readonly della?: { readonly rowLength: number; readonly thresholds: Uint32Array };
   /** The models' windows, when some model's mask is a top-k selection. */
   readonly windows?: {
     readonly specs: readonly WindowSpec[];
@@ -184,6 +186,14 @@ function windowBinding(job: GpuJob, specs: readonly WindowSpec[]): Binding {
  * the masks. Returns the masks binding and the new running counts (to read back), or a dummy binding without windows.
  */
 async function encodeMasks(job: GpuJob, values: Binding, models: Binding, params: Binding, spec: TaskVectorSpec, count: number): Promise<{ masks: Binding; totals: Binding | undefined }> {
+  const della = spec.della;
+  if (della !== undefined) {
+    const thresholds = job.upload(new Uint8Array(della.thresholds.buffer, della.thresholds.byteOffset, della.thresholds.byteLength), 'thresholds');
+    const masks = job.storage(spec.models.length * count * 4, 'masks');
+    const rows = Math.ceil(count / della.rowLength);
+    await job.dispatch('della_mask.wgsl', { MODELS: spec.models.length, ROW_LENGTH: della.rowLength }, [values, models, params, thresholds, masks], rows * BLOCK);
+    return { masks, totals: undefined };
+  }
   const windows = spec.windows;
   if (windows === undefined) return { masks: job.storage(4, 'no masks'), totals: undefined };
   const n = spec.models.length;

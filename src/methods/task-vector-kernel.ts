@@ -245,8 +245,13 @@ function dellaMask(model: ModelState, delta: Float32Array, start: number, rowLen
     order.sort((a, c) => Math.abs(delta[row + a] as number) - Math.abs(delta[row + c] as number) || a - c);
     for (let r = 0; r < rowLength; r++) {
       const i = order[r] as number;
-      const p = rowLength === 1 ? model.density : model.density - model.epsilon + (2 * model.epsilon * r) / (rowLength - 1);
+      const p = dellaProbability(model.density, model.epsilon, r, rowLength);
       mask[row + i] = uniform(seed, model.stream, start + row + i) < p ? 1 : 0;
     }
   }
+}
+
+/** DELLA's keep probability of the element of 0-based ascending magnitude rank r in a row of `rowLength`. */
+export function dellaProbability(density: number, epsilon: number, r: number, rowLength: number): number {
+  return rowLength === 1 ? density : density - epsilon + (2 * epsilon * r) / (rowLength - 1);
 }

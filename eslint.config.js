@@ -78,7 +78,8 @@ export default tseslint.config(
     notFrom(['**/engine/**', '**/gpu/**', '**/io/source/**', '**/io/sink/**', ...UPPER], 'plan/ is pure: shared, recipe, methods and io types only.'),
   ]),
   zone(['src/gpu/**/*.ts'], [
-    notFrom(['**/io/**', '**/recipe/**', '**/plan/**', '**/engine/**', ...UPPER], 'gpu/ knows nothing about models: shared, methods (ops) and shaders only.'),
+    notFrom(['**/io/source/**', '**/io/sink/**', '**/io/model/**', '**/recipe/**', '**/plan/**', '**/engine/**', ...UPPER], 'gpu/ knows nothing about models: shared, methods (ops), dtype types and shaders only.'),
+    notFrom(['**/io/safetensors/**'], 'gpu/ may import safetensors dtype types only.', true),
   ]),
   zone(['src/engine/**/*.ts'], [notFrom(UPPER, 'engine/ must not import UI or state.')]),
   {

@@ -9,7 +9,13 @@ import { runPlan } from '../src/engine/run-plan';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
 import { openNodeFolder } from '../src/io/model/node-folder';
+import { createWebGpuBackend } from '../src/engine/webgpu-backend';
+import { createNodeGpu } from '../src/gpu/node-gpu';
+import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
+import { isFloatDType, numel } from '../src/io/safetensors/dtype';
+import type { FloatDType } from '../src/io/safetensors/dtype';
+import type { ParamValue } from '../src/methods/kernel';
 import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { parseRecipe } from '../src/recipe/parse';
@@ -98,6 +104,61 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       await executor.dispose();
     }
     return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}` };
+  },
+
+  /**
+   * A merge of two models on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver): every tensor read in
+   * 16 MiB steps per input, merged by the backend's merger (reduction passes re-read the inputs, as the engine does),
+   * encoded to bf16 and written raw to one file. Input = both models, once. Also reports the adapter and the share of
+   * the wall time spent waiting on the backend (GPU work, uploads and readbacks).
+   */
+  async 'gpu-merge'(args) {
+    const method = String(args['method']);
+    const globals: Record<string, ParamValue> = method === 'slerp' ? { t: 0.5 } : { t: 0.0001 };
+    const started = performance.now();
+    const [a, b] = await Promise.all([loadModel(await openNodeFolder(String(args['a']))), loadModel(await openNodeFolder(String(args['b'])))]);
+    const backend = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary());
+    const output = await open(String(args['to']), 'w');
+    let inputBytes = 0;
+    let busy = 0;
+    const timed = async <T>(work: Promise<T>): Promise<T> => {
+      const at = performance.now();
+      const result = await work;
+      busy += performance.now() - at;
+      return result;
+    };
+    for (const [name, ta] of a.tensors) {
+      const tb = b.tensors.get(name);
+      if (tb === undefined || !isFloatDType(ta.dtype) || !isFloatDType(tb.dtype)) continue;
+      const count = numel(ta.shape);
+      const job = { tensor: name, shape: ta.shape, numel: count, baseIndex: 0, globals, perModel: [{}, {}], seed: 1 };
+      const merger = await backend.createMerger(method, job, 2);
+      const sources = await Promise.all([a.folder.open(ta.file), b.folder.open(tb.file)]);
+      const tensors = [ta, tb];
+      const row = merger.rowLength ?? 1;
+      const step = Math.max(row, Math.floor(CHUNK / 2 / row) * row);
+      const read = (start: number, n: number) =>
+        Promise.all(tensors.map(async (t, i) => ({ dtype: t.dtype as FloatDType, bytes: await sources[i]!.read(t.offset + start * 2, n * 2) })));
+      for (let pass = 0; pass < merger.passes; pass++) {
+        for (let start = 0; start < count; start += step) await timed(merger.reduce(pass, await read(start, Math.min(step, count - start)), start, Math.min(step, count - start)));
+        await timed(merger.endPass(pass));
+      }
+      for (let start = 0; start < count; start += step) {
+        const n = Math.min(step, count - start);
+        const values = await timed(merger.apply(await read(start, n), start, n, 'BF16'));
+        const bytes = new Uint8Array(n * 2);
+        encodeFromF32('BF16', values, bytes);
+        await output.write(bytes);
+      }
+      merger.release();
+      inputBytes += ta.length + tb.length;
+    }
+    await output.close();
+    const label = backend.label;
+    await backend.dispose();
+    await Promise.all([a.folder.close(), b.folder.close()]);
+    const seconds = (performance.now() - started) / 1000;
+    return { inputBytes, seconds, note: `${method}, ${label}, backend busy ${((busy / 1000 / seconds) * 100).toFixed(0)}% of wall time` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

@@ -6,6 +6,8 @@
  *   whether memory stays flat as the model grows.
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
+ * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 250; 0 skips), with the
+ *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
  * - Codecs: bf16 decode + encode throughput.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -58,6 +60,26 @@ try {
     }
     await rm(join(root, 'out-plain'), { recursive: true, force: true });
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
+  }
+  // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
+  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 250);
+  if (gpuMb > 0) {
+    const ga = join(root, 'gpu-a');
+    const gb = join(root, 'gpu-b');
+    measure('generate', 'generate', { mb: gpuMb, dir: ga });
+    measure('generate sibling', 'generate-sibling', { mb: gpuMb, dir: gb });
+    const plainGpu = best(() => measure(`plain read+write copy, 2 × ${gpuMb} MB`, 'plain-copy', { from: [ga, gb].join(','), to: join(root, 'out-plain') }));
+    rows.push(row(plainGpu));
+    for (const method of ['slerp', 'nearswap']) {
+      try {
+        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'gpu-merge', { a: ga, b: gb, method, to: join(root, 'out-gpu.bin') }));
+        rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainGpu)).toFixed(2)}x of plain copy`));
+      } catch (error) {
+        rows.push([`${method} merge on WebGPU`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
+      }
+    }
+    await rm(ga, { recursive: true, force: true });
+    await rm(gb, { recursive: true, force: true });
   }
   rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);

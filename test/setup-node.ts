@@ -1,5 +1,11 @@
 /**
  * Node test set-up. Dawn (the `webgpu` package) finds a Vulkan adapter only through Chromium's bundled
- * SwiftShader ICD; point the loader there before the first `create()`.
+ * SwiftShader ICD; point the loader there before the first `create()`. A private XDG_RUNTIME_DIR keeps the Vulkan
+ * loader from printing "XDG_RUNTIME_DIR is invalid" on every adapter request.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 process.env['VK_ICD_FILENAMES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+process.env['XDG_RUNTIME_DIR'] ??= mkdtempSync(join(tmpdir(), 'merge-studio-xdg-'));

@@ -41,20 +41,7 @@ export const modelStockKernel: MethodKernel = (job, inputCount) => {
       out[e] = t * (mean / others.length) + (1 - t) * (b[e] as number);
     }
   };
-  const ratio = (gram: Gram) => {
-    const k = others.length;
-    let sum = 0;
-    let pairs = 0;
-    for (let i = 0; i < k; i++) {
-      for (let j = i + 1; j < k; j++) {
-        const denominator = Math.max(Math.sqrt(gram.get(i, i) * gram.get(j, j)), NORM_PRODUCT_EPS);
-        sum += Math.min(1, Math.max(-1, gram.get(i, j) / denominator));
-        pairs += 1;
-      }
-    }
-    const c = sum / pairs;
-    return (k * c) / (1 + (k - 1) * c);
-  };
+  const ratio = modelStockRatio;
   if (boolParam(job.globals, 'filter_wise', false)) {
     const row = rowLengthOf(job);
     const gram = new Gram(others.length);
@@ -77,3 +64,19 @@ export const modelStockKernel: MethodKernel = (job, inputCount) => {
     apply: (inputs, _start, out) => blend(t, inputs, out, 0, out.length),
   };
 };
+
+/** t = K·c / (1 + (K − 1)·c) from the Gram matrix of the K offsets (c = mean pairwise cosine). */
+export function modelStockRatio(gram: Gram): number {
+  const k = gram.size;
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      const denominator = Math.max(Math.sqrt(gram.get(i, i) * gram.get(j, j)), NORM_PRODUCT_EPS);
+      sum += Math.min(1, Math.max(-1, gram.get(i, j) / denominator));
+      pairs += 1;
+    }
+  }
+  const c = sum / pairs;
+  return (k * c) / (1 + (k - 1) * c);
+}

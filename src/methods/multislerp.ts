@@ -1,7 +1,7 @@
 import { AppError } from '../shared/errors';
 import { Gram } from './gram';
 import { boolParam, copyInput, numberParam, otherIndexes } from './kernel';
-import type { MethodKernel } from './kernel';
+import type { MergeJob, MethodKernel } from './kernel';
 import { WEIGHT, globalBoolean, globalNumber } from './params';
 import type { MethodSpec } from './types';
 
@@ -28,34 +28,13 @@ export const multislerpKernel: MethodKernel = (job, inputCount) => {
   const base = job.baseIndex;
   const others = otherIndexes(job, inputCount);
   if (others.length < 2) return copyInput(others[0] ?? base ?? 0);
-  const eps = numberParam(job.globals, 'eps', 1e-8);
-  let weights = others.map((i) => numberParam(job.perModel[i] ?? {}, 'weight'));
-  if (boolParam(job.globals, 'normalize_weights', true)) {
-    const total = weights.reduce((a, b) => a + b, 0);
-    weights = weights.map((w) => w / total);
-  }
   const gram = new Gram(others.length);
-  let coefficients = weights;
+  let coefficients: readonly number[] = [];
   return {
     passes: 1,
     reduce: (_pass, inputs) => gram.add(inputs, others, base),
     endPass: () => {
-      const k = others.length;
-      const norms = others.map((_, i) => Math.sqrt(gram.get(i, i)));
-      let mm = 0;
-      for (let i = 0; i < k; i++) {
-        for (let j = 0; j < k; j++) mm += (weights[i] as number) * (weights[j] as number) * gram.get(i, j) / (((norms[i] as number) + eps) * ((norms[j] as number) + eps));
-      }
-      const m = Math.sqrt(Math.max(0, mm));
-      if (m < eps) {
-        if (k === 2) return; // mergekit: fall back to the weighted sum of the two
-        throw new AppError('E_RECIPE_INVALID', `multislerp: the models point in opposite directions for ${job.tensor}; their mean is zero.`, {
-          context: { tensor: job.tensor },
-          hint: 'Change the weights or use linear for this tensor.',
-        });
-      }
-      const scale = norms.reduce((s, n, i) => s + (weights[i] as number) * n, 0) / m;
-      coefficients = weights.map((w, i) => (w / ((norms[i] as number) + eps)) * scale);
+      coefficients = multislerpCoefficients(job, others, gram);
     },
     apply: (inputs, _start, out) => {
       const b = base === undefined ? undefined : (inputs[base] as Float32Array);
@@ -68,3 +47,29 @@ export const multislerpKernel: MethodKernel = (job, inputCount) => {
     },
   };
 };
+
+/** The coefficients cᵢ of y = Σ cᵢvᵢ (+ b) over the non-base inputs, from the Gram matrix of the vᵢ. */
+export function multislerpCoefficients(job: MergeJob, others: readonly number[], gram: Gram): number[] {
+  const eps = numberParam(job.globals, 'eps', 1e-8);
+  let weights = others.map((i) => numberParam(job.perModel[i] ?? {}, 'weight'));
+  if (boolParam(job.globals, 'normalize_weights', true)) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    weights = weights.map((w) => w / total);
+  }
+  const k = others.length;
+  const norms = others.map((_, i) => Math.sqrt(gram.get(i, i)));
+  let mm = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) mm += (weights[i] as number) * (weights[j] as number) * gram.get(i, j) / (((norms[i] as number) + eps) * ((norms[j] as number) + eps));
+  }
+  const m = Math.sqrt(Math.max(0, mm));
+  if (m < eps) {
+    if (k === 2) return weights; // mergekit: fall back to the weighted sum of the two
+    throw new AppError('E_RECIPE_INVALID', `multislerp: the models point in opposite directions for ${job.tensor}; their mean is zero.`, {
+      context: { tensor: job.tensor },
+      hint: 'Change the weights or use linear for this tensor.',
+    });
+  }
+  const scale = norms.reduce((s, n, i) => s + (weights[i] as number) * n, 0) / m;
+  return weights.map((w, i) => (w / ((norms[i] as number) + eps)) * scale);
+}

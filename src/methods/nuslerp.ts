@@ -1,6 +1,6 @@
 import { Gram } from './gram';
 import { boolParam, copyInput, elementwise, numberParam, otherIndexes, rowLengthOf } from './kernel';
-import type { MethodKernel } from './kernel';
+import type { MergeJob, MethodKernel } from './kernel';
 import { WEIGHT, globalBoolean } from './params';
 import type { MethodSpec } from './types';
 
@@ -24,7 +24,7 @@ const NORM_FLOOR = 1e-7;
 const SIN_EPS = 1e-8;
 
 /** Coefficients (cp, cq) of S(t, p, q) = cp·p + cq·q from ‖p‖², ‖q‖², p·q. */
-function nuslerpCoefficients(t: number, pp: number, qq: number, pq: number): [number, number] {
+export function nuslerpCoefficients(t: number, pp: number, qq: number, pq: number): [number, number] {
   const cos = Math.min(1, Math.max(-1, pq / (Math.max(Math.sqrt(pp), NORM_FLOOR) * Math.max(Math.sqrt(qq), NORM_FLOOR))));
   const theta = Math.acos(cos);
   const sin = Math.sin(theta);
@@ -41,9 +41,7 @@ export const nuslerpKernel: MethodKernel = (job, inputCount) => {
   const others = otherIndexes(job, inputCount);
   if (others.length < 2) return copyInput(others[0] ?? base ?? 0);
   const [i1, i2] = others as [number, number];
-  const w1 = numberParam(job.perModel[i1] ?? {}, 'weight');
-  const w2 = numberParam(job.perModel[i2] ?? {}, 'weight');
-  const t = Math.abs(w1 + w2) < 1e-6 ? 0.5 : w2 / (w1 + w2);
+  const t = nuslerpT(job, i1, i2);
   const members = [i1, i2];
   /** Writes the blend of elements `from + k·stride`, k < count, given their Gram matrix. */
   const blend = (inputs: readonly Float32Array[], out: Float32Array, gram: Gram, from: number, count: number, stride: number) => {
@@ -54,7 +52,7 @@ export const nuslerpKernel: MethodKernel = (job, inputCount) => {
       out[e] = offset + cp * ((inputs[i1]![e] as number) - offset) + cq * ((inputs[i2]![e] as number) - offset);
     }
   };
-  if (boolParam(job.globals, 'nuslerp_flatten', true) || job.shape.length < 2) {
+  if (nuslerpFlat(job)) {
     const gram = new Gram(2);
     return {
       passes: 1,
@@ -89,3 +87,13 @@ export const nuslerpKernel: MethodKernel = (job, inputCount) => {
     }
   }, job.numel);
 };
+
+/** t = w₂/(w₁ + w₂), or 0.5 when the weights cancel. */
+export function nuslerpT(job: MergeJob, i1: number, i2: number): number {
+  const w1 = numberParam(job.perModel[i1] ?? {}, 'weight');
+  const w2 = numberParam(job.perModel[i2] ?? {}, 'weight');
+  return Math.abs(w1 + w2) < 1e-6 ? 0.5 : w2 / (w1 + w2);
+}
+
+/** Whether nuslerp treats the whole tensor as one vector (otherwise rows or columns). */
+export const nuslerpFlat = (job: MergeJob): boolean => boolParam(job.globals, 'nuslerp_flatten', true) || job.shape.length < 2;

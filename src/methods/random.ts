@@ -39,3 +39,13 @@ export function randomBits(seed: number, stream: number, index: number): number 
 export function uniform(seed: number, stream: number, index: number): number {
   return randomBits(seed, stream, index) / 4294967296;
 }
+
+/**
+ * The integer form of `uniform(...) < p` for the GPU: `randomBits(...) < threshold`, with threshold = ⌈p·2^32⌉ (exact:
+ * scaling by 2^32 loses nothing in f64). Returns undefined when every element passes (threshold 2^32, not a u32).
+ */
+export function bernoulliThreshold(p: number): number | undefined {
+  const threshold = Math.ceil(p * 4294967296);
+  if (threshold >= 4294967296) return undefined;
+  return Math.max(0, threshold);
+}

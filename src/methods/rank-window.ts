@@ -104,6 +104,36 @@ export class RankWindow {
     }
   }
 
+  // The same selection with the counting done elsewhere (the WebGPU backend counts on the GPU and streams the keep
+  // decisions there): add each pass's histograms, then read the boundary keys.
+
+  /** Pass 0: adds a 65,536-bin histogram of the keys' high 16 bits. */
+  addHighCounts(counts: Uint32Array): void {
+    for (let i = 0; i < BUCKETS; i++) this.high[i]! += counts[i] as number;
+  }
+
+  /** After pass 0: the high-16-bit buckets of the lower and upper boundary keys (undefined where there is none). */
+  boundaryBuckets(): [number | undefined, number | undefined] {
+    return [this.lower?.bucket, this.upper?.bucket];
+  }
+
+  /** Pass 1: adds the histogram of the low 16 bits of keys in boundary `which`'s bucket (0 lower, 1 upper). */
+  addLowCounts(which: 0 | 1, counts: Uint32Array): void {
+    const low = (which === 0 ? this.lower : this.upper)?.low;
+    if (low === undefined) return;
+    for (let i = 0; i < BUCKETS; i++) low[i]! += counts[i] as number;
+  }
+
+  /**
+   * After pass 1: the window as boundary keys. An element with a key strictly between them is kept; one equal to the
+   * lower key is kept once `skip` equal ones came before it, one equal to the upper key while fewer than `limit` did.
+   */
+  selection(): { empty: boolean; lower: { key: number; skip: number } | undefined; upper: { key: number; limit: number } | undefined } {
+    const lower = this.lower === undefined ? undefined : { key: this.lower.key, skip: this.lower.rank - this.lower.less };
+    const upper = this.upper === undefined ? undefined : { key: this.upper.key, limit: this.upper.rank - this.upper.less };
+    return { empty: this.empty, lower, upper };
+  }
+
   private boundaries(): Boundary[] {
     return [this.lower, this.upper].filter((b): b is Boundary => b !== undefined);
   }

@@ -75,14 +75,7 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
         bb += lanes[lane + 1] as number;
         ab += lanes[lane + 2] as number;
       }
-      const na = Math.sqrt(aa);
-      const nb = Math.sqrt(bb);
-      const cos = ab / ((na > NORM_EPS ? na : 1) * (nb > NORM_EPS ? nb : 1));
-      if (Math.abs(cos) > COLINEAR) return;
-      const theta = Math.acos(cos);
-      const sin = Math.sin(theta);
-      s0 = Math.sin((1 - t) * theta) / sin;
-      s1 = Math.sin(t * theta) / sin;
+      [s0, s1] = slerpCoefficients(aa, bb, ab, t);
     },
     apply: (inputs, _start, out) => {
       const x = inputs[a] as Float32Array;
@@ -91,3 +84,17 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
     },
   };
 };
+
+/**
+ * The blend weights [s₀, s₁] of y = s₀·a + s₁·b from ‖a‖², ‖b‖² and a·b: sin((1−t)θ)/sin θ and sin(tθ)/sin θ, or
+ * lerp's [1 − t, t] when |cos θ| > 0.9995 (shared by the CPU kernel and the WebGPU backend).
+ */
+export function slerpCoefficients(aa: number, bb: number, ab: number, t: number): [number, number] {
+  const na = Math.sqrt(aa);
+  const nb = Math.sqrt(bb);
+  const cos = ab / ((na > NORM_EPS ? na : 1) * (nb > NORM_EPS ? nb : 1));
+  if (Math.abs(cos) > COLINEAR) return [1 - t, t];
+  const theta = Math.acos(cos);
+  const sin = Math.sin(theta);
+  return [Math.sin((1 - t) * theta) / sin, Math.sin(t * theta) / sin];
+}

@@ -11,7 +11,7 @@
  * whole task vector (mergekit's negative-index slice bug, spec §3.7; it only bites tensors with N < 1/γ elements).
  */
 import { AppError } from '../shared/errors';
-import type { MethodKernel, MergeJob, TensorMerger } from './kernel';
+import type { MethodKernel, MergeJob, ParamValue, TensorMerger } from './kernel';
 import { boolParam, copyInput, numberParam, otherIndexes, rowLengthOf } from './kernel';
 import { streamOf, uniform } from './random';
 import { RankWindow, descendingMagnitudeKeys, magnitudeKeys } from './rank-window';
@@ -32,6 +32,40 @@ interface ModelState {
   l1Before: number;
   l1After: number;
   scale: number;
+}
+
+/**
+ * The exact selection of magnitude sparsifiers, as a window of ascending key ranks: TIES keeps ranks [0, ⌊ρN⌋) of
+ * descending-magnitude keys; breadcrumbs keeps [n_bot, N − n_top) of ascending ones. Undefined when nothing is ranked.
+ */
+export function rankWindowOf(config: TaskVectorConfig, params: Readonly<Record<string, ParamValue>>, n: number): RankWindow | undefined {
+  const density = numberParam(params, 'density', 1);
+  if (density < 1 && config.sparsification === 'magnitude') return new RankWindow(n, 0, Math.floor(density * n));
+  if (density < 1 && config.sparsification === 'magnitude_outliers') {
+    const keep = Math.floor(density * n);
+    let top = Math.floor(numberParam(params, 'gamma', 0.01) * n);
+    let bottom = n - keep - top;
+    if (bottom < 0) {
+      top += bottom;
+      bottom = 0;
+    }
+    return new RankWindow(n, bottom, n - top);
+  }
+  return undefined;
+}
+
+/** Whether rank keys are descending magnitudes (TIES) rather than ascending ones (breadcrumbs). */
+export const descendingKeys = (config: TaskVectorConfig): boolean => config.sparsification === 'magnitude';
+
+/** DARE's L1 rescale factor of one task vector: ‖δ‖₁ / ‖mask·δ‖₁, or 1 when either norm is below 1e-7. */
+export function rescaleFactor(l1Before: number, l1After: number): number {
+  return l1Before < RESCALE_EPS || l1After < RESCALE_EPS ? 1 : l1Before / l1After;
+}
+
+/** The divisor of a normalised merge without consensus: the weight sum, or 1 when it is below 1e-8 in size. */
+export function plainTaskDivisor(weights: readonly number[]): number {
+  const sum = weights.reduce((s, w) => s + w, 0);
+  return Math.abs(sum) < DIVISOR_EPS ? 1 : sum;
 }
 
 export function taskVectorKernel(config: TaskVectorConfig): MethodKernel {
@@ -77,19 +111,7 @@ class TaskVectorMerger implements TensorMerger {
     const density = numberParam(params, 'density', 1);
     const weight = numberParam(params, 'weight');
     const n = this.job.numel;
-    let window: RankWindow | undefined;
-    if (density < 1 && this.config.sparsification === 'magnitude') {
-      window = new RankWindow(n, 0, Math.floor(density * n));
-    } else if (density < 1 && this.config.sparsification === 'magnitude_outliers') {
-      const keep = Math.floor(density * n);
-      let top = Math.floor(numberParam(params, 'gamma', 0.01) * n);
-      let bottom = n - keep - top;
-      if (bottom < 0) {
-        top += bottom;
-        bottom = 0;
-      }
-      window = new RankWindow(n, bottom, n - top);
-    }
+    const window = rankWindowOf(this.config, params, n);
     const epsilon = numberParam(params, 'epsilon', 0.15);
     if (this.config.sparsification === 'della_magprune' && density < 1 && density > 0 && !(density - epsilon > 0 && density + epsilon < 1)) {
       throw new AppError('E_RECIPE_INVALID', `DELLA needs 0 < density − epsilon and density + epsilon < 1, but density is ${density} and epsilon ${epsilon} (tensor ${this.job.tensor}).`, {
@@ -126,7 +148,7 @@ class TaskVectorMerger implements TensorMerger {
         if (pass === this.selectPasses - 1) model.window?.restart();
         continue;
       }
-      model.scale = model.l1Before < RESCALE_EPS || model.l1After < RESCALE_EPS ? 1 : model.l1Before / model.l1After;
+      model.scale = rescaleFactor(model.l1Before, model.l1After);
       model.window?.restart();
     }
   }
@@ -142,8 +164,7 @@ class TaskVectorMerger implements TensorMerger {
       masks.push(this.maskInto(model, delta, start, m).slice(0, n));
     });
     const consensus = this.config.consensus;
-    const weightSum = this.models.reduce((s, m) => s + m.weight, 0);
-    const plainDivisor = Math.abs(weightSum) < DIVISOR_EPS ? 1 : weightSum;
+    const plainDivisor = plainTaskDivisor(this.models.map((m) => m.weight));
     for (let i = 0; i < n; i++) {
       let sum = 0;
       if (consensus) for (let m = 0; m < deltas.length; m++) sum += this.weighted(m, deltas, masks, i);
@@ -183,7 +204,7 @@ class TaskVectorMerger implements TensorMerger {
   private keyInto(delta: Float32Array): void {
     if (this.keys.length < delta.length) this.keys = new Uint32Array(delta.length);
     const keys = this.keys.subarray(0, delta.length);
-    if (this.config.sparsification === 'magnitude') descendingMagnitudeKeys(delta, keys);
+    if (descendingKeys(this.config)) descendingMagnitudeKeys(delta, keys);
     else magnitudeKeys(delta, keys);
   }
 
@@ -224,8 +245,13 @@ function dellaMask(model: ModelState, delta: Float32Array, start: number, rowLen
     order.sort((a, c) => Math.abs(delta[row + a] as number) - Math.abs(delta[row + c] as number) || a - c);
     for (let r = 0; r < rowLength; r++) {
       const i = order[r] as number;
-      const p = rowLength === 1 ? model.density : model.density - model.epsilon + (2 * model.epsilon * r) / (rowLength - 1);
+      const p = dellaProbability(model.density, model.epsilon, r, rowLength);
       mask[row + i] = uniform(seed, model.stream, start + row + i) < p ? 1 : 0;
     }
   }
+}
+
+/** DELLA's keep probability of the element of 0-based ascending magnitude rank r in a row of `rowLength`. */
+export function dellaProbability(density: number, epsilon: number, r: number, rowLength: number): number {
+  return rowLength === 1 ? density : density - epsilon + (2 * epsilon * r) / (rowLength - 1);
 }

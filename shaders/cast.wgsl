@@ -1,0 +1,24 @@
+// cast: decode `count` elements of SRC_DTYPE and round them to OUT_DTYPE, as f32 bits (integer work only, so the
+// result is bit-exact, NaN payloads included).
+// #include "lib/dtype.wgsl"
+// #include "lib/index.wgsl"
+
+override SRC_DTYPE: u32 = 0u;
+override OUT_DTYPE: u32 = 0u;
+
+struct Params {
+  count: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  out[i] = round_f32_bits(decode_bits(src[word_of(i, SRC_DTYPE)], i, SRC_DTYPE), OUT_DTYPE);
+}

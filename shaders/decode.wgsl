@@ -1,0 +1,24 @@
+// decode: one input's `count` encoded elements of SRC_DTYPE into f32 bits at `dst_offset` of the inputs buffer that
+// the method kernels read (input m of a sub-chunk lives at m·stride).
+// #include "lib/dtype.wgsl"
+// #include "lib/index.wgsl"
+
+override SRC_DTYPE: u32 = 0u;
+
+struct Params {
+  count: u32,
+  dst_offset: u32,
+}
+
+@group(0) @binding(0) var<storage, read> src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> dst: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  dst[params.dst_offset + i] = decode_bits(src[word_of(i, SRC_DTYPE)], i, SRC_DTYPE);
+}

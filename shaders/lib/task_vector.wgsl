@@ -1,0 +1,36 @@
+// Task vectors and their masks, shared by the task-vector kernels (each declares `values`, `models`, `params` and,
+// where masks are read, `masks`): δ_m = x_m − b in f32, kept where model m's mask says so — all kept, DARE's
+// Bernoulli draw from the counter hash (keep when the 32 random bits are below ceil(density·2^32), i.e.
+// uniform < density), or an exact top-k selection computed by window_mask.wgsl into `masks` (m·stride + i).
+
+struct Model {
+  input: u32,
+  stream: u32,
+  threshold: u32,
+  keep_all: u32,
+  weight: f32,
+  scale: f32,
+  window: u32,
+  pad1: u32,
+}
+
+struct Params {
+  count: u32,
+  stride: u32,
+  base: u32,
+  seed: u32,
+  start_lo: u32,
+  start_hi: u32,
+  lambda: f32,
+  plain_divisor: f32,
+}
+
+/** Model m's rank key at element i: the bits of |δ| (ascending magnitude), or 0x7fffffff minus them (descending). */
+fn rank_key(m: u32, i: u32, descending: bool) -> u32 {
+  let magnitude = bitcast<u32>(delta_of(m, i)) & 0x7fffffffu;
+  return select(magnitude, 0x7fffffffu - magnitude, descending);
+}
+
+fn delta_of(m: u32, i: u32) -> f32 {
+  return values[models[m].input * params.stride + i] - values[params.base * params.stride + i];
+}

@@ -1,0 +1,16 @@
+// The keep decision of model m at element i (all kept, DARE's random draw, or the exact top-k mask in `masks`), for
+// the kernels that declare `masks` next to lib/task_vector.wgsl's bindings.
+// #include "lib/hash.wgsl"
+
+fn kept(m: u32, i: u32) -> bool {
+  let model = models[m];
+  if (model.keep_all != 0u) {
+    return true;
+  }
+  if (model.window != 0u) {
+    return masks[m * params.stride + i] != 0u;
+  }
+  let lo = params.start_lo + i;
+  let hi = params.start_hi + select(0u, 1u, lo < params.start_lo);
+  return random_bits(params.seed, model.stream, lo, hi) < model.threshold;
+}

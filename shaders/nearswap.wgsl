@@ -1,0 +1,29 @@
+// nearswap: w = clamp(t / max(|b − x|, 1e-6), 0, 1); y = w·x + (1 − w)·b, rounded to OUT_DTYPE.
+// #include "lib/dtype.wgsl"
+// #include "lib/index.wgsl"
+
+override OUT_DTYPE: u32 = 0u;
+
+struct Params {
+  count: u32,
+  stride: u32,
+  base: u32,
+  other: u32,
+  t: f32,
+}
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  let b = values[params.base * params.stride + i];
+  let x = values[params.other * params.stride + i];
+  let w = clamp(params.t / max(abs(b - x), 1e-6), 0.0, 1.0);
+  out[i] = round_f32_bits(bitcast<u32>(w * x + (1.0 - w) * b), OUT_DTYPE);
+}

@@ -1,0 +1,25 @@
+// random_bits probe: writes the counter hash of elements [start, start + count) of one stream, so tests can compare
+// the WGSL hash with src/methods/random.ts word for word.
+// #include "lib/hash.wgsl"
+// #include "lib/index.wgsl"
+
+struct Params {
+  count: u32,
+  seed: u32,
+  stream: u32,
+  start_lo: u32,
+  start_hi: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  let lo = params.start_lo + i;
+  out[i] = random_bits(params.seed, params.stream, lo, params.start_hi + select(0u, 1u, lo < params.start_lo));
+}

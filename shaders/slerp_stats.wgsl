@@ -1,0 +1,34 @@
+// slerp_stats: per block of BLOCK consecutive elements, the f32 sums of a·a, b·b and a·b (a = base), added in index
+// order by one invocation. Blocks are aligned to the tensor's element index; the host adds the partials in f64 in block
+// order, so the statistics do not depend on where chunks are cut.
+// #include "lib/index.wgsl"
+
+struct Params {
+  count: u32,
+  stride: u32,
+  base: u32,
+  other: u32,
+}
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
+  var s = vec3<f32>(0.0);
+  for (var i = first; i < last; i++) {
+    let a = values[params.base * params.stride + i];
+    let b = values[params.other * params.stride + i];
+    s += vec3<f32>(a * a, b * b, a * b);
+  }
+  partials[block * 3u] = s.x;
+  partials[block * 3u + 1u] = s.y;
+  partials[block * 3u + 2u] = s.z;
+}

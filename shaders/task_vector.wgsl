@@ -1,0 +1,61 @@
+// task_vector: y = b + λ · mix_m(w_m · scale_m · mask_m · δ_m), with TIES sign consensus when CONSENSUS (sum the
+// agreeing terms, divide by the agreeing weights) or a plain sum divided by the weight sum, rounded to OUT_DTYPE.
+// Serves task_arithmetic, dare_linear, dare_ties and ties/breadcrumbs without sparsification.
+// #include "lib/dtype.wgsl"
+// #include "lib/index.wgsl"
+// #include "lib/task_vector.wgsl"
+// #include "lib/task_vector_mask.wgsl"
+
+override MODELS: u32 = 1u;
+override OUT_DTYPE: u32 = 0u;
+override CONSENSUS: bool = false;
+override NORMALIZE: bool = true;
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> models: array<Model>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> masks: array<u32>;
+
+fn weighted(m: u32, i: u32) -> f32 {
+  if (!kept(m, i)) {
+    return 0.0;
+  }
+  return models[m].weight * delta_of(m, i) * models[m].scale;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  var mixed = 0.0;
+  if (CONSENSUS) {
+    var total = 0.0;
+    for (var m = 0u; m < MODELS; m++) {
+      total += weighted(m, i);
+    }
+    let majority = select(-1.0, 1.0, total >= 0.0);
+    var divisor = 0.0;
+    for (var m = 0u; m < MODELS; m++) {
+      let w = weighted(m, i);
+      if (w != 0.0 && sign(w) == majority) {
+        mixed += w;
+        divisor += models[m].weight;
+      }
+    }
+    if (NORMALIZE) {
+      mixed /= select(divisor, 1.0, divisor == 0.0);
+    }
+  } else {
+    for (var m = 0u; m < MODELS; m++) {
+      mixed += weighted(m, i);
+    }
+    if (NORMALIZE) {
+      mixed /= params.plain_divisor;
+    }
+  }
+  let b = values[params.base * params.stride + i];
+  out[i] = round_f32_bits(bitcast<u32>(b + mixed * params.lambda), OUT_DTYPE);
+}

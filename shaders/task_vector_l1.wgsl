@@ -1,0 +1,32 @@
+// task_vector_l1: per block of BLOCK consecutive elements and per model, the f32 L1 norms of δ_m before and after
+// masking (DARE's rescale), added in index order by one invocation. The host adds the blocks in f64 in order.
+// #include "lib/index.wgsl"
+// #include "lib/task_vector.wgsl"
+// #include "lib/task_vector_mask.wgsl"
+
+override MODELS: u32 = 1u;
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> models: array<Model>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read> masks: array<u32>;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
+  for (var m = 0u; m < MODELS; m++) {
+    var s = vec2<f32>(0.0);
+    for (var i = first; i < last; i++) {
+      let d = abs(delta_of(m, i));
+      s += vec2<f32>(d, select(0.0, d, kept(m, i)));
+    }
+    partials[(block * MODELS + m) * 2u] = s.x;
+    partials[(block * MODELS + m) * 2u + 1u] = s.y;
+  }
+}

@@ -1,0 +1,31 @@
+// weighted_sum: y = (Σ_m w_m · x_m) / divisor, rounded to OUT_DTYPE. Serves linear, passthrough with a scale, and
+// slerp's blend (weights s₀, s₁ from the host).
+// #include "lib/dtype.wgsl"
+// #include "lib/index.wgsl"
+
+override INPUTS: u32 = 1u;
+override OUT_DTYPE: u32 = 0u;
+
+struct Params {
+  count: u32,
+  stride: u32,
+  divisor: f32,
+}
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> weights: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(wid, lid, groups);
+  if (i >= params.count) {
+    return;
+  }
+  var sum = 0.0;
+  for (var m = 0u; m < INPUTS; m++) {
+    sum += weights[m] * values[m * params.stride + i];
+  }
+  out[i] = round_f32_bits(bitcast<u32>(sum / params.divisor), OUT_DTYPE);
+}

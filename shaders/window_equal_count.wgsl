@@ -1,0 +1,36 @@
+// window_equal_count: per block of BLOCK consecutive elements, how many have a key equal to each boundary key
+// (counts[(block·MODELS + m)·2 + b]); window_scan.wgsl turns these into each block's count of earlier equal keys.
+// #include "lib/index.wgsl"
+// #include "lib/task_vector.wgsl"
+// #include "lib/window.wgsl"
+
+override MODELS: u32 = 1u;
+override DESCENDING: bool = true;
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> models: array<Model>;
+@group(0) @binding(2) var<storage, read> windows: array<Window>;
+@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(4) var<storage, read_write> counts: array<u32>;
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
+  let block = flat_index(wid, lid, groups);
+  let first = block * BLOCK;
+  if (first >= params.count) {
+    return;
+  }
+  let last = min(first + BLOCK, params.count);
+  for (var m = 0u; m < MODELS; m++) {
+    let w = windows[m];
+    var equal = vec2<u32>(0u);
+    if (w.enabled != 0u) {
+      for (var i = first; i < last; i++) {
+        let key = rank_key(m, i, DESCENDING);
+        equal += vec2<u32>(select(0u, 1u, w.has_lower != 0u && key == w.lower_key), select(0u, 1u, w.has_upper != 0u && key == w.upper_key));
+      }
+    }
+    counts[(block * MODELS + m) * 2u] = equal.x;
+    counts[(block * MODELS + m) * 2u + 1u] = equal.y;
+  }
+}

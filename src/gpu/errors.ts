@@ -1,0 +1,35 @@
+/** GPU failures as {@link AppError}s: device loss (E_DEVICE_LOST) and validation / out-of-memory errors (E_GPU). */
+import { AppError } from '../shared/errors';
+
+const LOST_HINT = 'Run the merge again (it resumes); if the GPU keeps failing, close other GPU-heavy tabs or use the CPU backend.';
+
+export function deviceLostError(info: GPUDeviceLostInfo | undefined, cause?: unknown): AppError {
+  const why = info === undefined ? 'unknown reason' : `${info.reason}${info.message === '' ? '' : `: ${info.message}`}`;
+  return new AppError('E_DEVICE_LOST', `The GPU device was lost (${why}).`, { hint: LOST_HINT, ...(cause === undefined ? {} : { cause }) });
+}
+
+export function gpuError(what: string, error: GPUError | unknown): AppError {
+  const outOfMemory = typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError;
+  const message = error instanceof Object && 'message' in error ? String(error.message) : String(error);
+  return new AppError('E_GPU', `${what} failed on the GPU${outOfMemory ? ' (out of memory)' : ''}: ${message}`, {
+    hint: outOfMemory ? 'Use a smaller chunk size or the CPU backend.' : 'This is a bug in the WebGPU backend; the CPU backend gives the same result.',
+    cause: error,
+  });
+}
+
+/** Runs `work` inside validation and out-of-memory error scopes; a captured error becomes an E_GPU AppError. */
+export async function withErrorScopes<T>(device: GPUDevice, what: string, work: () => Promise<T>): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    const validation = await device.popErrorScope().catch(() => null);
+    const memory = await device.popErrorScope().catch(() => null);
+    const error = memory ?? validation;
+    // eslint-disable-next-line no-unsafe-finally -- a GPU error explains whatever `work` threw.
+    if (error !== null) throw gpuError(what, error);
+  }
+  return result;
+}

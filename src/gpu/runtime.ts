@@ -1,0 +1,228 @@
+/**
+ * One device's worth of GPU state (device, buffer pool, pipeline cache) and {@link GpuJob}, the unit of work: uploads,
+ * dispatches and one readback in one submission, under error scopes, with every buffer it used returned to the pool
+ * when it completes. Device loss is watched: work on a lost device fails with E_DEVICE_LOST.
+ */
+import type { FloatDType } from '../io/safetensors/dtype';
+import { AppError } from '../shared/errors';
+import { BufferPool } from './buffer-pool';
+import { acquireDevice } from './device';
+import type { DeviceOptions } from './device';
+import { deviceLostError, gpuError, withErrorScopes } from './errors';
+import { PipelineCache } from './pipelines';
+import type { Constants } from './pipelines';
+import type { ShaderLibrary } from './shader-library';
+
+/** One input's elements in their stored encoding (little-endian). */
+export interface EncodedInput {
+  readonly dtype: FloatDType;
+  readonly bytes: Uint8Array;
+}
+
+/** The dtype codes of shaders/lib/dtype.wgsl. */
+export const DTYPE_CODE: Readonly<Record<FloatDType, number>> = { F32: 0, F16: 1, BF16: 2 };
+
+export interface RuntimeOptions extends DeviceOptions {
+  /** Most elements one dispatch covers (keeps each dispatch short); default 4 Mi. */
+  readonly maxDispatchElements?: number;
+  /** Called with each device created (tests use it to simulate device loss). */
+  readonly onDevice?: (device: GPUDevice) => void;
+}
+
+/** Reductions produce one partial per block of this many consecutive elements (BLOCK in shaders/lib/index.wgsl). */
+export const BLOCK = 256;
+/** Invocations per workgroup (WORKGROUP in shaders/lib/index.wgsl). */
+const WORKGROUP = 256;
+const MAX_GROUPS_X = 65535;
+
+export class GpuRuntime {
+  lostInfo: GPUDeviceLostInfo | undefined;
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  private readonly lostPromise: Promise<GPUDeviceLostInfo>;
+
+  private constructor(
+    /** Held so the GPU instance outlives its devices (Dawn in Node tears everything down when it is collected). */
+    readonly gpu: GPU,
+    readonly device: GPUDevice,
+    readonly label: string,
+    /** A software adapter (SwiftShader): works, but slower than the CPU kernels for most merges. */
+    readonly isFallbackAdapter: boolean,
+    readonly maxBindingBytes: number,
+    maxBufferSize: number,
+    private readonly maxDispatchElements: number,
+    shaders: ShaderLibrary,
+  ) {
+    this.pool = new BufferPool(device, maxBufferSize);
+    this.pipelines = new PipelineCache(device, shaders);
+    this.lostPromise = device.lost.then((info) => {
+      this.lostInfo = info;
+      return info;
+    });
+  }
+
+  static async open(gpu: GPU, shaders: ShaderLibrary, options: RuntimeOptions = {}): Promise<GpuRuntime> {
+    const acquired = await acquireDevice(gpu, options);
+    const runtime = new GpuRuntime(
+      gpu,
+      acquired.device,
+      acquired.adapterLabel,
+      acquired.isFallbackAdapter,
+      acquired.maxBindingBytes,
+      acquired.maxBufferSize,
+      options.maxDispatchElements ?? 4 * 1024 * 1024,
+      shaders,
+    );
+    options.onDevice?.(acquired.device);
+    return runtime;
+  }
+
+  /**
+   * Elements per dispatch when `arrays` f32 arrays of that length are bound together in one binding (the decoded
+   * inputs): a multiple of {@link BLOCK}, so sub-chunks keep reduction blocks aligned to the element index.
+   */
+  subChunkElements(arrays: number): number {
+    const byBinding = Math.floor(this.maxBindingBytes / (4 * Math.max(1, arrays)) / BLOCK) * BLOCK;
+    return Math.max(BLOCK, Math.min(byBinding, Math.floor(this.maxDispatchElements / BLOCK) * BLOCK));
+  }
+
+  /** Runs `work` with error scopes; failures on a lost device become E_DEVICE_LOST, others E_GPU. */
+  async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
+    if (this.lostInfo !== undefined) throw deviceLostError(this.lostInfo);
+    try {
+      return await withErrorScopes(this.device, what, work);
+    } catch (error) {
+      const info = this.lostInfo ?? (await Promise.race([this.lostPromise, delay(100)]));
+      if (info !== undefined) throw deviceLostError(info, error);
+      throw error instanceof AppError ? error : gpuError(what, error);
+    }
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.device.destroy();
+  }
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+}
+
+/** A binding: a whole pooled buffer's first `size` bytes. */
+export interface Binding {
+  readonly buffer: GPUBuffer;
+  readonly size: number;
+}
+
+/** One submission's uploads, dispatches and readback. */
+export class GpuJob {
+  private readonly encoder: GPUCommandEncoder;
+  private readonly used: GPUBuffer[] = [];
+
+  constructor(
+    private readonly runtime: GpuRuntime,
+    private readonly label: string,
+  ) {
+    this.encoder = runtime.device.createCommandEncoder({ label });
+  }
+
+  /** A storage buffer holding `bytes` (padded to a multiple of 4 bytes). */
+  upload(bytes: Uint8Array, what: string): Binding {
+    const size = Math.ceil(bytes.byteLength / 4) * 4;
+    const buffer = this.take(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, size, what);
+    if (size === bytes.byteLength && bytes.byteOffset % 4 === 0) {
+      this.runtime.device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, size);
+    } else {
+      const padded = new Uint8Array(size);
+      padded.set(bytes);
+      this.runtime.device.queue.writeBuffer(buffer, 0, padded.buffer, 0, size);
+    }
+    return { buffer, size };
+  }
+
+  /** A storage buffer the kernels write (and that may be read back). */
+  storage(size: number, what: string): Binding {
+    return { buffer: this.take(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, size, what), size };
+  }
+
+  uniform(data: ArrayBuffer, what: string): Binding {
+    const buffer = this.take(GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, data.byteLength, what);
+    this.runtime.device.queue.writeBuffer(buffer, 0, data);
+    return { buffer, size: data.byteLength };
+  }
+
+  /** Encodes one compute pass of `shader` with `invocations` invocations (2-D grid of workgroups when needed). */
+  dispatch(shader: string, constants: Constants, bindings: readonly Binding[], invocations: number): Promise<void> {
+    const groups = Math.max(1, Math.ceil(invocations / WORKGROUP));
+    const x = Math.min(groups, MAX_GROUPS_X);
+    return this.dispatchGroups(shader, constants, bindings, x, Math.ceil(groups / x));
+  }
+
+  /** Encodes one compute pass of `shader` with an explicit workgroup grid. */
+  async dispatchGroups(shader: string, constants: Constants, bindings: readonly Binding[], x: number, y = 1): Promise<void> {
+    const pipeline = await this.runtime.pipelines.get(shader, constants);
+    const bindGroup = this.runtime.device.createBindGroup({
+      label: `${this.label} ${shader}`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: bindings.map((b, binding) => ({ binding, resource: { buffer: b.buffer, offset: 0, size: b.size } })),
+    });
+    const pass = this.encoder.beginComputePass({ label: `${this.label} ${shader}` });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+    pass.end();
+  }
+
+  /** Zeroes a buffer the kernels accumulate into (pooled buffers hold old contents). */
+  clear(target: Binding): void {
+    this.encoder.clearBuffer(target.buffer, 0, target.size);
+  }
+
+  /** Submits everything, reads `size` bytes of `source` back through a staging buffer, and frees the job's buffers. */
+  async read(source: Binding, size: number): Promise<ArrayBuffer> {
+    return (await this.readAll([{ buffer: source.buffer, size }]))[0] as ArrayBuffer;
+  }
+
+  /** Like {@link read}, for several buffers through one staging buffer. */
+  async readAll(sources: readonly Binding[]): Promise<ArrayBuffer[]> {
+    const total = sources.reduce((sum, s) => sum + s.size, 0);
+    const staging = this.take(GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, total, `${this.label} readback`);
+    let offset = 0;
+    for (const source of sources) {
+      this.encoder.copyBufferToBuffer(source.buffer, 0, staging, offset, source.size);
+      offset += source.size;
+    }
+    this.runtime.device.queue.submit([this.encoder.finish({ label: this.label })]);
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, total);
+      const mapped = staging.getMappedRange(0, total);
+      offset = 0;
+      const copies = sources.map((source) => {
+        const copy = mapped.slice(offset, offset + source.size);
+        offset += source.size;
+        return copy;
+      });
+      staging.unmap();
+      return copies;
+    } finally {
+      if (this.runtime.lostInfo === undefined) for (const buffer of this.used) this.runtime.pool.release(buffer);
+    }
+  }
+
+  private take(usage: GPUBufferUsageFlags, size: number, what: string): GPUBuffer {
+    const buffer = this.runtime.pool.acquire(usage, size, `${this.label} ${what}`);
+    this.used.push(buffer);
+    return buffer;
+  }
+}
+
+/** A little-endian uniform block of u32 and f32 fields, padded to 16 bytes. */
+export function uniformBlock(fields: readonly (readonly ['u32' | 'f32', number])[]): ArrayBuffer {
+  const data = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
+  const view = new DataView(data);
+  fields.forEach(([type, value], i) => {
+    if (type === 'u32') view.setUint32(i * 4, value >>> 0, true);
+    else view.setFloat32(i * 4, value, true);
+  });
+  return data;
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
+ * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
  * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
  * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
  */
@@ -16,10 +16,11 @@ import { hubSettingsFromEnv } from '../io/source/node-hub-env';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
-import { createNodeWorkerExecutor } from '../engine/node-worker-executor';
 import { runPlan } from '../engine/run-plan';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
+import { chooseBackend } from './backend-choice';
+import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 
 const VERSION = '0.1.0';
@@ -27,7 +28,7 @@ const VERSION = '0.1.0';
 interface Args {
   config: string;
   out: string;
-  backend: 'cpu' | 'webgpu';
+  backend: BackendKind;
   /** CPU worker threads (default: one per core). */
   threads: number | undefined;
   shardBytes: number | undefined;
@@ -36,11 +37,11 @@ interface Args {
   seed: number;
 }
 
-const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
+const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { config: '', out: '', backend: 'cpu', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
+  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -56,7 +57,7 @@ function parseArgs(argv: readonly string[]): Args {
       args.threads = threads;
     } else if (arg === '--backend') {
       const backend = value();
-      if (backend !== 'cpu' && backend !== 'webgpu') throw new AppError('E_RECIPE_INVALID', `Unknown backend ${backend}.`, { hint: 'Use --backend cpu or --backend webgpu.' });
+      if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new AppError('E_RECIPE_INVALID', `Unknown backend ${backend}.`, { hint: 'Use --backend auto, cpu or webgpu.' });
       args.backend = backend;
     } else if (arg === '--out-shard-size') {
       const text = value();
@@ -81,9 +82,6 @@ async function resolveFolder(path: string, revision: string | undefined): Promis
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  if (args.backend === 'webgpu') {
-    throw new AppError('E_UNSUPPORTED', 'The WebGPU backend is not available in this version.', { hint: 'Run with --backend cpu (the default).' });
-  }
   const text = await readFile(args.config, 'utf8').catch((cause: unknown) => {
     throw new AppError('E_FILE_MISSING', `Cannot read the recipe ${args.config}.`, { cause, hint: 'Check the path.' });
   });
@@ -114,8 +112,9 @@ async function main(): Promise<void> {
     throw new AppError('E_OUTPUT_NOT_EMPTY', `The output folder ${args.out} is not empty.`, { hint: 'Choose an empty folder, or pass --allow-overwrite.' });
   }
   if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
-  const executor = createNodeWorkerExecutor(args.threads === undefined ? {} : { threads: args.threads });
-  process.stderr.write(`Merging on the ${executor.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  const chosen = await chooseBackend(args.backend, args.threads);
+  if (chosen.note !== undefined) process.stderr.write(`note: ${chosen.note}; merging on the ${chosen.label}.\n`);
+  process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nCancelling… (run the same command again to resume)\n');
@@ -125,13 +124,14 @@ async function main(): Promise<void> {
     await runPlan(plan, inputs.folders, out, {
       signal: controller.signal,
       resume,
-      executor,
+      ...(chosen.executor === undefined ? {} : { executor: chosen.executor }),
+      ...(chosen.backend === undefined ? {} : { backend: chosen.backend }),
       onEvent: progressPrinter(),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
     });
   } finally {
-    await executor.dispose();
+    await chosen.dispose();
   }
   process.stderr.write(`\nDone: ${args.out}\n`);
 }

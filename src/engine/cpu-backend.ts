@@ -18,9 +18,14 @@ export function createCpuBackend(pool = new BufferPool()): Backend {
   return {
     kind: 'cpu',
     label: 'CPU',
-    createMerger: (method, job, inputCount) => Promise.resolve(new CpuMerger(buildMerger(method, job, inputCount), inputCount, pool)),
+    createMerger: (method, job, inputCount) => Promise.resolve(cpuMerger(method, job, inputCount, pool)),
     dispose: () => Promise.resolve(),
   };
+}
+
+/** The method's CPU kernel behind the {@link BackendMerger} interface (also the WebGPU backend's fallback). */
+export function cpuMerger(method: string, job: MergeJob, inputCount: number, pool: BufferPool): BackendMerger {
+  return new CpuMerger(buildMerger(method, job, inputCount), inputCount, pool);
 }
 
 /** The method's CPU kernel for one tensor, with errors naming the tensor. */

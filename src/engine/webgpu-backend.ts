@@ -14,7 +14,6 @@
 import type { FloatDType } from '../io/safetensors/dtype';
 import { boolParam, numberParam, otherIndexes, rowLengthOf } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
-import { KERNELS } from '../methods/kernels';
 import { bernoulliThreshold, streamOf } from '../methods/random';
 import { Gram } from '../methods/gram';
 import { karcherCoefficients } from '../methods/karcher';
@@ -33,7 +32,8 @@ import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
 import type { ShaderLibrary } from '../gpu/shader-library';
 import { AppError, isAppError } from '../shared/errors';
 import type { Backend, BackendMerger, EncodedChunk } from './backend';
-import { cpuMerger } from './cpu-merger';
+import { BufferPool } from './buffer-pool';
+import { cpuMerger } from './cpu-backend';
 
 /**
  * Methods with a GPU kernel. Exceptions that run the CPU kernel: model_stock with filter_wise, nuslerp row- or
@@ -67,6 +67,8 @@ export interface WebGpuBackend extends Backend {
   readonly kind: 'webgpu';
   /** How many device losses the backend recovered from. */
   readonly recoveries: number;
+  /** The adapter is a software rasteriser (SwiftShader): correct, but slower than the CPU backend. */
+  readonly software: boolean;
 }
 
 /** Whether `method` runs on the GPU for this job (else the CPU kernel runs inside the backend). */
@@ -79,6 +81,7 @@ export function runsOnGpu(method: string, job: MergeJob): boolean {
 
 export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
   const session = new Session(gpu, shaders, options, await GpuRuntime.open(gpu, shaders, options));
+  const pool = new BufferPool(256 * 1024 * 1024);
   return {
     kind: 'webgpu',
     get label() {
@@ -87,12 +90,13 @@ export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, opti
     get recoveries() {
       return session.recoveries;
     },
+    get software() {
+      return session.runtime.isFallbackAdapter || /swiftshader/i.test(session.runtime.label);
+    },
     createMerger: async (method, job, inputCount) => {
-      const kernel = KERNELS[method];
-      if (kernel === undefined) throw new AppError('E_UNKNOWN_METHOD', `No kernel for merge method ${method}.`, { context: { tensor: job.tensor } });
       try {
         // The CPU kernel validates the job (and raises the same errors) on both paths.
-        const reference = cpuMerger(kernel, job, inputCount);
+        const reference = cpuMerger(method, job, inputCount, pool);
         return runsOnGpu(method, job) ? gpuMerger(session, method, job, inputCount) : reference;
       } catch (error) {
         throw error instanceof AppError ? error.withContext({ tensor: job.tensor }) : error;

@@ -3,6 +3,7 @@ import { open, readdir, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 
+import type { Backend } from '../src/engine/backend';
 import { loadInputs } from '../src/engine/load-inputs';
 import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
 import { runPlan } from '../src/engine/run-plan';
@@ -13,9 +14,6 @@ import { createWebGpuBackend } from '../src/engine/webgpu-backend';
 import { createNodeGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
-import { isFloatDType, numel } from '../src/io/safetensors/dtype';
-import type { FloatDType } from '../src/io/safetensors/dtype';
-import type { ParamValue } from '../src/methods/kernel';
 import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { parseRecipe } from '../src/recipe/parse';
@@ -97,68 +95,27 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => openNodeFolder(path));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
+    const sink = await NodeDirectorySink.open(to);
+    if (args['backend'] === 'webgpu') {
+      // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
+      // engine waits on the backend: GPU work, uploads and readbacks.
+      const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary());
+      const timed = timedBackend(gpu);
+      try {
+        await runPlan(plan, inputs.folders, sink, { backend: timed.backend });
+      } finally {
+        await gpu.dispose();
+      }
+      const seconds = (performance.now() - started) / 1000;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
+    }
     const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
     try {
-      await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to), { executor });
+      await runPlan(plan, inputs.folders, sink, { executor });
     } finally {
       await executor.dispose();
     }
     return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}` };
-  },
-
-  /**
-   * A merge of two models on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver): every tensor read in
-   * 16 MiB steps per input, merged by the backend's merger (reduction passes re-read the inputs, as the engine does),
-   * encoded to bf16 and written raw to one file. Input = both models, once. Also reports the adapter and the share of
-   * the wall time spent waiting on the backend (GPU work, uploads and readbacks).
-   */
-  async 'gpu-merge'(args) {
-    const method = String(args['method']);
-    const globals: Record<string, ParamValue> = method === 'slerp' ? { t: 0.5 } : { t: 0.0001 };
-    const started = performance.now();
-    const [a, b] = await Promise.all([loadModel(await openNodeFolder(String(args['a']))), loadModel(await openNodeFolder(String(args['b'])))]);
-    const backend = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary());
-    const output = await open(String(args['to']), 'w');
-    let inputBytes = 0;
-    let busy = 0;
-    const timed = async <T>(work: Promise<T>): Promise<T> => {
-      const at = performance.now();
-      const result = await work;
-      busy += performance.now() - at;
-      return result;
-    };
-    for (const [name, ta] of a.tensors) {
-      const tb = b.tensors.get(name);
-      if (tb === undefined || !isFloatDType(ta.dtype) || !isFloatDType(tb.dtype)) continue;
-      const count = numel(ta.shape);
-      const job = { tensor: name, shape: ta.shape, numel: count, baseIndex: 0, globals, perModel: [{}, {}], seed: 1 };
-      const merger = await backend.createMerger(method, job, 2);
-      const sources = await Promise.all([a.folder.open(ta.file), b.folder.open(tb.file)]);
-      const tensors = [ta, tb];
-      const row = merger.rowLength ?? 1;
-      const step = Math.max(row, Math.floor(CHUNK / 2 / row) * row);
-      const read = (start: number, n: number) =>
-        Promise.all(tensors.map(async (t, i) => ({ dtype: t.dtype as FloatDType, bytes: await sources[i]!.read(t.offset + start * 2, n * 2) })));
-      for (let pass = 0; pass < merger.passes; pass++) {
-        for (let start = 0; start < count; start += step) await timed(merger.reduce(pass, await read(start, Math.min(step, count - start)), start, Math.min(step, count - start)));
-        await timed(merger.endPass(pass));
-      }
-      for (let start = 0; start < count; start += step) {
-        const n = Math.min(step, count - start);
-        const values = await timed(merger.apply(await read(start, n), start, n, 'BF16'));
-        const bytes = new Uint8Array(n * 2);
-        encodeFromF32('BF16', values, bytes);
-        await output.write(bytes);
-      }
-      merger.release();
-      inputBytes += ta.length + tb.length;
-    }
-    await output.close();
-    const label = backend.label;
-    await backend.dispose();
-    await Promise.all([a.folder.close(), b.folder.close()]);
-    const seconds = (performance.now() - started) / 1000;
-    return { inputBytes, seconds, note: `${method}, ${label}, backend busy ${((busy / 1000 / seconds) * 100).toFixed(0)}% of wall time` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
@@ -180,6 +137,39 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: 'bf16 decode + encode, warm' };
   },
 };
+
+/** A backend that adds up the time its mergers' calls take (how long the engine waits on it). */
+function timedBackend(inner: Backend): { backend: Backend; busySeconds: () => number } {
+  // Wall time during which at least one call is in flight (calls of two tensors may overlap).
+  let busy = 0;
+  let active = 0;
+  let since = 0;
+  const time = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active++ === 0) since = performance.now();
+    try {
+      return await work();
+    } finally {
+      if (--active === 0) busy += performance.now() - since;
+    }
+  };
+  const backend: Backend = {
+    kind: inner.kind,
+    label: inner.label,
+    createMerger: async (method, job, count) => {
+      const merger = await time(() => inner.createMerger(method, job, count));
+      return {
+        passes: merger.passes,
+        rowLength: merger.rowLength,
+        reduce: (pass, inputs, start, n) => time(() => merger.reduce(pass, inputs, start, n)),
+        endPass: (pass) => time(() => merger.endPass(pass)),
+        apply: (inputs, start, n, roundTo) => time(() => merger.apply(inputs, start, n, roundTo)),
+        release: () => merger.release(),
+      };
+    },
+    dispose: () => inner.dispose(),
+  };
+  return { backend, busySeconds: () => busy / 1000 };
+}
 
 async function freshDir(dir: string): Promise<string> {
   await rm(dir, { recursive: true, force: true });

@@ -72,7 +72,7 @@ try {
     rows.push(row(plainGpu));
     for (const method of ['slerp', 'nearswap']) {
       try {
-        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'gpu-merge', { a: ga, b: gb, method, to: join(root, 'out-gpu.bin') }));
+        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'merge', { a: ga, b: gb, method, backend: 'webgpu', to: join(root, 'out-gpu') }));
         rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainGpu)).toFixed(2)}x of plain copy`));
       } catch (error) {
         rows.push([`${method} merge on WebGPU`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);

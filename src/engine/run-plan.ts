@@ -67,18 +67,24 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
   const todo = plan.shards.flatMap((shard, i) => (writer.finishedShards.has(shard.file) ? [] : (shardTensors[i] as PlannedTensor[])));
   const launched: Promise<Computed | undefined>[] = [];
+  const slots = new Semaphore(executor.concurrency);
   const launch = (k: number): Promise<Computed | undefined> => {
     const tensor = todo[k];
     if (tensor === undefined || !isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) return Promise.resolve(undefined);
     const size = floatBytes(tensor.dtype, numel(tensor.shape));
     const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal }).then(async (preloaded) => {
       const out = new Uint8Array(pool.acquire(size), 0, size);
+      // The next tensor loads while this one computes, but no more tensors compute at once than the executor has
+      // threads for.
+      await slots.acquire();
       try {
         return await executor.compute(tensor, preloaded, out, options.signal);
       } catch (error) {
         if (out.buffer.byteLength > 0) pool.release(out.buffer);
         preloaded.release();
         throw error;
+      } finally {
+        slots.release();
       }
     });
     promise.catch(() => undefined);
@@ -211,6 +217,27 @@ function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file
     if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
     return folder.open(file);
   };
+}
+
+/** At most `size` holders at once; the others wait in order. */
+class Semaphore {
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private free: number) {}
+
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.free += 1;
+    else next();
+  }
 }
 
 /** A JSON file with some keys replaced (pretty-printed, like transformers writes it). */

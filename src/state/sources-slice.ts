@@ -5,11 +5,14 @@
  */
 import type { StateCreator } from 'zustand';
 
-import { folderFromFiles } from '../io/model/browser-folder';
+import { folderFromFiles, folderFromHandle } from '../io/model/browser-folder';
 import { openHubFolder } from '../io/model/hub-folder';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
 import { hubSettings } from '../io/source/hub-client';
+import type { HubSettings } from '../io/source/hub-client';
+import { searchHubModels } from '../io/source/hub-search';
+import type { HubModelHit } from '../io/source/hub-search';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { summariseModel } from './model-summary';
@@ -29,7 +32,11 @@ export interface SourcesSlice {
   loadHubModel(ref: string): Promise<void>;
   /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
   loadLocalFiles(files: readonly File[], name?: string): Promise<string>;
+  /** Reads a folder the user dropped (a directory handle); returns its reference. */
+  loadLocalHandle(handle: FileSystemDirectoryHandle): Promise<string>;
   forgetSource(ref: string): void;
+  /** Searches the configured Hub for safetensors models. */
+  searchHub(query: string): Promise<HubModelHit[]>;
 }
 
 /** `https://huggingface.co/owner/name/tree/rev` or `owner/name@rev` → `owner/name@rev`; other text unchanged. */
@@ -53,19 +60,28 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
       set({ sources: { ...get().sources, [ref]: { status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() } } });
     }
   };
+  const settings = (): HubSettings => {
+    const { hubEndpoint, hubToken } = get();
+    return hubSettings({ endpoint: hubEndpoint, ...(hubToken === '' ? {} : { token: hubToken }) });
+  };
   return {
     sources: {},
     models: {},
     loadHubModel: (ref) => {
       const [repo, revision] = ref.split('@') as [string, string | undefined];
-      const { hubEndpoint, hubToken } = get();
-      return load(ref, 'hub', () => openHubFolder(repo, revision, hubSettings({ endpoint: hubEndpoint, ...(hubToken === '' ? {} : { token: hubToken }) })));
+      return load(ref, 'hub', () => openHubFolder(repo, revision, settings()));
     },
     loadLocalFiles: async (files, name) => {
       const folder = folderFromFiles(files, name);
       await load(folder.ref, 'local', () => Promise.resolve(folder));
       return folder.ref;
     },
+    loadLocalHandle: async (handle) => {
+      const folder = await folderFromHandle(handle);
+      await load(folder.ref, 'local', () => Promise.resolve(folder));
+      return folder.ref;
+    },
+    searchHub: (query) => searchHubModels(settings(), query),
     forgetSource: (ref) => {
       const { [ref]: _source, ...sources } = get().sources;
       const { [ref]: _model, ...models } = get().models;

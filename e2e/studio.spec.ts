@@ -117,6 +117,25 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   await page.getByRole('button', { name: 'Undo' }).click();
   await expect(t).toHaveValue('[0, 0.25, 0.75, 1]');
   expect(parseRecipe(await yamlText(page)).stages[0]?.parameters['t']).toEqual([0, 0.25, 0.75, 1]);
+
+  // The gradient editor: self_attn gets its own rising curve, its first anchor nudged up by keyboard.
+  await merge.locator('.node-title').click();
+  const gradient = page.getByTestId('gradient-t');
+  await expect(gradient).toBeVisible();
+  await gradient.getByRole('tab', { name: /self_attn/ }).click();
+  await gradient.getByRole('button', { name: 'Give self_attn its own curve' }).click();
+  await gradient.getByRole('button', { name: 'Linear up' }).click();
+  await gradient.getByRole('slider', { name: 't anchor 1 of 2' }).press('Shift+ArrowUp');
+  await expect(gradient.getByRole('slider', { name: 't anchor 1 of 2' })).toHaveAttribute('aria-valuenow', '0.1');
+  const t2 = parseRecipe(await yamlText(page)).stages[0]?.parameters['t'];
+  expect(t2).toEqual([{ filter: 'self_attn', value: [0.1, 1] }, { value: [0, 0.25, 0.75, 1] }]);
+  // The table resolves per layer of the loaded 4-layer model: columns default, self_attn, mlp.
+  const rows = gradient.getByRole('table', { name: 't per layer' }).locator('tbody tr');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(0).locator('td')).toHaveText(['0', '0.000', '0.100', '0.000']);
+  await expect(rows.nth(3).locator('td')).toHaveText(['3', '1.000', '1.000', '1.000']);
+  await expect(merge.getByRole('textbox', { name: 't', exact: true })).toHaveValue(/self_attn/);
+  await page.screenshot({ path: `${SHOTS}/studio-gradient.png` });
   expect(errors).toEqual([]);
 });
 

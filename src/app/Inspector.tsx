@@ -13,6 +13,7 @@ import { formatBytes, formatCount } from '../state/model-summary';
 import { allModelRefs, stageIndexOf, stageInputs } from '../state/recipe-edit';
 import type { InputRole, WireSource } from '../state/recipe-edit';
 import { ErrorNote } from '../ui/ErrorNote';
+import { GradientPanel } from './GradientPanel';
 import { ModelFacts } from '../ui/ModelFacts';
 
 export function Inspector() {
@@ -130,6 +131,16 @@ function StageInspector({ index }: { index: number }) {
       </div>
       <h3>Parameters</h3>
       <StageParams index={index} scope="global" idPrefix={`inspector-${index}`} />
+      {(method?.params ?? [])
+        .filter((p) => p.scope === 'global' && p.type === 'number')
+        .map((p) => (
+          <details key={p.name} className="curve-box" open={p.name === 't'}>
+            <summary>
+              Per-layer curve <code className="param-name">{p.name}</code>
+            </summary>
+            <GradientPanel index={index} param={p} />
+          </details>
+        ))}
     </div>
   );
 }

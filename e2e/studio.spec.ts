@@ -10,7 +10,7 @@ import { LZLV } from '../test/fixtures/recipes';
 import { writeFixtureTree } from '../test/fixtures/node-fixtures';
 import { fixtureById } from '../test/fixtures/standard';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
-import { startMockHub } from '../test/mock-hub/server';
+import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 
 const SHOTS = 'test-results/screenshots';
@@ -152,6 +152,17 @@ test('a YAML error shows line:column and the canvas keeps the last good recipe; 
   await expect(page.locator('.react-flow__edge')).toHaveCount(7);
   await page.screenshot({ path: `${SHOTS}/studio-lzlv.png` });
 
+  // The permalink opens the same recipe in a browser with no autosave.
+  await page.getByRole('button', { name: /Copy link|Link copied/ }).click();
+  const link = await page.getByLabel('Link to this recipe').inputValue();
+  expect(link).toContain('#recipe=');
+  await page.evaluate(() => localStorage.clear());
+  await page.goto('about:blank');
+  await page.goto(link);
+  await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
+  expect(parseRecipe(await yamlText(page)).stages).toEqual(parseRecipe(LZLV).stages);
+  expect(new URL(page.url()).hash).toBe('');
+
   await yaml.fill(LZLV.replace('  t: 0.5', '  t: [0.5'));
   const error = page.getByTestId('yaml-error');
   await expect(error).toContainText(/^\d+:\d+ — /);
@@ -188,6 +199,13 @@ test('a gated repo without a token is explained', async ({ page }) => {
   await expect(error).toContainText('gated');
   await expect(error.locator('.error-hint')).not.toBeEmpty();
   await page.screenshot({ path: `${SHOTS}/studio-gated.png` });
+
+  // With the token (kept in memory only), trying again reads the headers.
+  await page.getByText('Hub settings').click();
+  await page.getByLabel('Access token').fill(MOCK_TOKEN);
+  await page.getByTestId('model-item-gated/llama-bf16').getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('model-item-gated/llama-bf16')).toContainText('LlamaForCausalLM');
+  expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(MOCK_TOKEN);
 });
 
 test('a local folder is read in place; a corrupt weight file is named', async ({ page }) => {

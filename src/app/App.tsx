@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 
 import { MergeCanvas } from '../canvas/MergeCanvas';
 import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
+import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
 import { CapabilityList } from '../ui/CapabilityList';
@@ -13,7 +14,12 @@ import { YamlPanel } from './YamlPanel';
 
 /** The studio: models on the left, the merge canvas in the centre, the inspector and the recipe YAML on the right. */
 export function App() {
-  const [store] = useState(() => createAppStore({ storage: safeLocalStorage(), url: window.location.href }));
+  const [store] = useState(() => {
+    const created = createAppStore({ storage: safeLocalStorage(), url: window.location.href });
+    // A permalink has been read into the store; from here on the autosave is the recipe's home.
+    if (window.location.hash.startsWith('#recipe=')) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    return created;
+  });
   return (
     <StoreProvider store={store}>
       <Studio />
@@ -23,6 +29,7 @@ export function App() {
 
 function Studio() {
   useHubHeadersForRecipe();
+  usePermalinkHashChange();
   useUndoKeys();
   return (
     <div className="app">
@@ -54,11 +61,30 @@ function useHubHeadersForRecipe() {
   const stages = useAppStore((s) => s.recipe.stages);
   const looseModels = useAppStore((s) => s.looseModels);
   useEffect(() => {
-    const { sources, loadHubModel } = store.getState();
-    for (const ref of allModelRefs({ stages, looseModels })) {
-      if (sources[ref] === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(ref)) void loadHubModel(ref);
-    }
+    // After a pause, so names half-typed in the YAML panel are not fetched.
+    const timer = setTimeout(() => {
+      const { sources, loadHubModel } = store.getState();
+      for (const ref of allModelRefs({ stages, looseModels })) {
+        if (sources[ref] === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(ref)) void loadHubModel(ref);
+      }
+    }, 600);
+    return () => clearTimeout(timer);
   }, [store, stages, looseModels]);
+}
+
+/** A permalink pasted into the address bar of an open studio changes only the hash: open its recipe then. */
+function usePermalinkHashChange() {
+  const store = useAppStoreApi();
+  useEffect(() => {
+    const onHash = () => {
+      const yaml = decodePermalink(window.location.hash);
+      if (yaml === undefined) return;
+      store.getState().setYaml(yaml);
+      window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [store]);
 }
 
 /** Ctrl/Cmd+Z and Ctrl/Cmd+Shift+Z (or Ctrl+Y) outside text fields. */

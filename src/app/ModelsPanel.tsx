@@ -160,7 +160,8 @@ function ModelList() {
   const sources = useAppStore((s) => s.sources);
   const removeModel = useAppStore((s) => s.removeModel);
   const select = useAppStore((s) => s.select);
-  const refs = [...new Set([...allModelRefs({ stages, looseModels }), ...Object.keys(sources)])].filter((ref) => !stages.some((s) => s.name === ref));
+  const loadHubModel = useAppStore((s) => s.loadHubModel);
+  const refs = allModelRefs({ stages, looseModels });
   if (refs.length === 0) return null;
   return (
     <section className="panel-section" aria-labelledby="models-title">
@@ -193,7 +194,14 @@ function ModelList() {
                 />
               ) : null}
               {entry?.status === 'error' ? (
-                <ErrorNote testId={`model-error-${ref}`} message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} />
+                <>
+                  <ErrorNote testId={`model-error-${ref}`} message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} />
+                  {entry.kind === 'hub' ? (
+                    <button type="button" className="small retry" onClick={() => void loadHubModel(ref)}>
+                      Try again
+                    </button>
+                  ) : null}
+                </>
               ) : null}
             </li>
           );

@@ -19,7 +19,8 @@ export function YamlPanel() {
   const canUndo = useAppStore((s) => s.past.length > 0);
   const canRedo = useAppStore((s) => s.future.length > 0);
   const fileInput = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState(false);
+  /** The last link made, with the text it encodes (hidden once the recipe changes). */
+  const [link, setLink] = useState<{ url: string; yaml: string; copied: boolean } | undefined>(undefined);
 
   const download = () => {
     const url = URL.createObjectURL(new Blob([yamlText], { type: 'application/yaml' }));
@@ -30,16 +31,16 @@ export function YamlPanel() {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
   const copyLink = async () => {
-    const link = permalink(window.location.href);
-    window.history.replaceState(null, '', link);
+    const url = permalink(window.location.href);
+    let copied = true;
     try {
-      await navigator.clipboard.writeText(link);
+      await navigator.clipboard.writeText(url);
     } catch {
-      // clipboard refused (no permission): the link is still in the address bar
+      copied = false; // no clipboard permission: the link is shown to copy by hand
     }
-    setCopied(true);
-    setTimeout(() => setCopied(false), 1500);
+    setLink({ url, yaml: yamlText, copied });
   };
+  const shownLink = link?.yaml === yamlText ? link : undefined;
   const lines = yamlText === '' ? 1 : yamlText.split('\n').length;
 
   return (
@@ -60,10 +61,13 @@ export function YamlPanel() {
             Download
           </button>
           <button type="button" className="small" onClick={() => void copyLink()} disabled={yamlText === ''}>
-            {copied ? 'Link copied' : 'Copy link'}
+            {shownLink?.copied === true ? 'Link copied' : 'Copy link'}
           </button>
         </div>
       </div>
+      {shownLink === undefined ? null : (
+        <input className="permalink" readOnly aria-label="Link to this recipe" value={shownLink.url} onFocus={(e) => e.target.select()} />
+      )}
       <input
         ref={fileInput}
         type="file"

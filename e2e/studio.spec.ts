@@ -201,7 +201,7 @@ test('a gated repo without a token is explained', async ({ page }) => {
   await page.screenshot({ path: `${SHOTS}/studio-gated.png` });
 
   // With the token (kept in memory only), trying again reads the headers.
-  await page.getByText('Hub settings').click();
+  await page.getByText('Settings: Hub endpoint and access token').click();
   await page.getByLabel('Access token').fill(MOCK_TOKEN);
   await page.getByTestId('model-item-gated/llama-bf16').getByRole('button', { name: 'Try again' }).click();
   await expect(page.getByTestId('model-item-gated/llama-bf16')).toContainText('LlamaForCausalLM');

@@ -231,7 +231,7 @@ function HubSettingsForm() {
   };
   return (
     <details className="panel-section settings">
-      <summary>Hub settings</summary>
+      <summary>Settings: Hub endpoint and access token</summary>
       <label className="field">
         <span>Endpoint</span>
         <input value={draft ?? endpoint} onChange={(e) => setDraft(e.target.value)} onBlur={commitEndpoint} />

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -227,4 +227,16 @@ test('a local folder is read in place; a corrupt weight file is named', async ({
   const error = page.getByTestId('model-error-broken-model');
   await expect(error).toContainText('model.safetensors');
   await page.screenshot({ path: `${SHOTS}/studio-local.png` });
+
+  // Files dropped without their folder are read as one local model.
+  const dir = join(root, 'tiny', 'llama-f32');
+  const payload = await Promise.all(
+    ['config.json', 'model.safetensors'].map(async (name) => ({ name, bytes: [...(await readFile(join(dir, name)))] })),
+  );
+  await page.locator('.dropzone').evaluate((zone, files) => {
+    const data = new DataTransfer();
+    for (const f of files) data.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, payload);
+  await expect(page.getByTestId('model-item-local files')).toContainText('LlamaForCausalLM');
 });

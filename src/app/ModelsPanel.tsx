@@ -103,23 +103,23 @@ function HubSearch() {
 function LocalFolder() {
   const addModel = useAppStore((s) => s.addModel);
   const loadLocalFiles = useAppStore((s) => s.loadLocalFiles);
-  const loadLocalHandle = useAppStore((s) => s.loadLocalHandle);
   const [over, setOver] = useState(false);
   const addFiles = async (files: readonly File[]) => {
     if (files.length === 0) return;
     const ref = await loadLocalFiles(files);
     addModel(ref);
   };
-  const onDrop = async (event: DragEvent) => {
+  const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setOver(false);
-    const items = [...event.dataTransfer.items].filter((item) => item.kind === 'file');
-    const handles = await Promise.all(
-      items.map((item) => (item as DataTransferItem & { getAsFileSystemHandle?: () => Promise<FileSystemHandle | null> }).getAsFileSystemHandle?.() ?? Promise.resolve(null)),
-    );
-    const dirs = handles.filter((h): h is FileSystemDirectoryHandle => h?.kind === 'directory');
-    for (const dir of dirs) addModel(await loadLocalHandle(dir));
-    if (dirs.length === 0) await addFiles([...event.dataTransfer.files]);
+    // Entries must be taken while the drop event runs; reading them may happen later.
+    const entries = [...event.dataTransfer.items].map((item) => item.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
+    const dirs = entries.filter((e): e is FileSystemDirectoryEntry => e.isDirectory);
+    const loose = [...event.dataTransfer.files];
+    void (async () => {
+      for (const dir of dirs) addModel(await loadLocalFiles(await filesOfDirectory(dir), dir.name));
+      if (dirs.length === 0) await addFiles(loose);
+    })();
   };
   return (
     <section
@@ -130,7 +130,7 @@ function LocalFolder() {
         setOver(true);
       }}
       onDragLeave={() => setOver(false)}
-      onDrop={(e) => void onDrop(e)}
+      onDrop={onDrop}
     >
       <h2 id="local-title">Local folder</h2>
       <p className="muted">Drop a model folder here, or pick one. Files are read in place, never uploaded.</p>
@@ -248,4 +248,17 @@ function HubSettingsForm() {
       <p className="muted small-text">The token is sent only to the endpoint above, never put in links or recipes.</p>
     </details>
   );
+}
+
+/** The files directly inside a dropped folder (model folders are flat; subfolders such as `original/` are not read). */
+async function filesOfDirectory(dir: FileSystemDirectoryEntry): Promise<File[]> {
+  const reader = dir.createReader();
+  const entries: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) break;
+    entries.push(...batch);
+  }
+  const files = entries.filter((e): e is FileSystemFileEntry => e.isFile && !e.name.startsWith('.'));
+  return Promise.all(files.map((e) => new Promise<File>((resolve, reject) => e.file(resolve, reject))));
 }

@@ -5,7 +5,7 @@
  */
 import type { StateCreator } from 'zustand';
 
-import { folderFromFiles, folderFromHandle } from '../io/model/browser-folder';
+import { folderFromFiles } from '../io/model/browser-folder';
 import { openHubFolder } from '../io/model/hub-folder';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -32,8 +32,6 @@ export interface SourcesSlice {
   loadHubModel(ref: string): Promise<void>;
   /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
   loadLocalFiles(files: readonly File[], name?: string): Promise<string>;
-  /** Reads a folder the user dropped (a directory handle); returns its reference. */
-  loadLocalHandle(handle: FileSystemDirectoryHandle): Promise<string>;
   forgetSource(ref: string): void;
   /** Searches the configured Hub for safetensors models. */
   searchHub(query: string): Promise<HubModelHit[]>;
@@ -73,11 +71,6 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
     },
     loadLocalFiles: async (files, name) => {
       const folder = folderFromFiles(files, name);
-      await load(folder.ref, 'local', () => Promise.resolve(folder));
-      return folder.ref;
-    },
-    loadLocalHandle: async (handle) => {
-      const folder = await folderFromHandle(handle);
       await load(folder.ref, 'local', () => Promise.resolve(folder));
       return folder.ref;
     },

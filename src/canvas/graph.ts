@@ -26,7 +26,7 @@ export function parseNodeId(id: string): { kind: 'model'; ref: string } | { kind
   return { kind: 'output' };
 }
 
-const COLUMN = 290;
+const COLUMN = 270;
 const MODEL_ROW = 165;
 const STAGE_ROW = 260;
 

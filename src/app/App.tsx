@@ -8,22 +8,24 @@ import { allModelRefs } from '../state/recipe-edit';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
+import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
 
 /** The studio: models on the left, the merge canvas in the centre, the inspector and the recipe YAML on the right. */
 export function App() {
-  const [store] = useState(() => {
-    const created = createAppStore({ storage: safeLocalStorage(), url: window.location.href });
-    // A permalink has been read into the store; from here on the autosave is the recipe's home.
+  const [store] = useState(() => createAppStore({ storage: safeLocalStorage(), url: window.location.href }));
+  useEffect(() => {
+    // The permalink has been read into the store; from here on the autosave is the recipe's home.
     if (window.location.hash.startsWith('#recipe=')) window.history.replaceState(null, '', window.location.pathname + window.location.search);
-    return created;
-  });
+  }, []);
   return (
-    <StoreProvider store={store}>
-      <Studio />
-    </StoreProvider>
+    <ErrorBoundary>
+      <StoreProvider store={store}>
+        <Studio />
+      </StoreProvider>
+    </ErrorBoundary>
   );
 }
 

@@ -121,7 +121,16 @@ function BrowserCapabilities() {
   }, []);
   return (
     <details className="capabilities-box">
-      <summary>This browser</summary>
+      <summary>
+        This browser
+        {capabilities === undefined
+          ? ''
+          : capabilities.map((c) => (
+              <span key={c.name} className={`cap-dot capability-${c.status}`} title={`${c.name}: ${c.detail}`}>
+                {c.name}
+              </span>
+            ))}
+      </summary>
       {capabilities === undefined ? <p>Checking…</p> : <CapabilityList items={capabilities} />}
     </details>
   );

@@ -1,13 +1,115 @@
 import { useEffect, useState } from 'react';
 
+import { MergeCanvas } from '../canvas/MergeCanvas';
+import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
+import { decodePermalink } from '../state/permalink';
+import { createAppStore } from '../state/store';
+import { allModelRefs } from '../state/recipe-edit';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
+import { ErrorBoundary } from './ErrorBoundary';
+import { Inspector } from './Inspector';
+import { ModelsPanel } from './ModelsPanel';
+import { YamlPanel } from './YamlPanel';
 
-/** The studio shell. The merge canvas arrives with the studio issue; today it reports what this browser can do. */
+/** The studio: models on the left, the merge canvas in the centre, the inspector and the recipe YAML on the right. */
 export function App() {
-  const [capabilities, setCapabilities] = useState<readonly Capability[] | undefined>(undefined);
+  const [store] = useState(() => createAppStore({ storage: safeLocalStorage(), url: window.location.href }));
+  useEffect(() => {
+    // The permalink has been read into the store; from here on the autosave is the recipe's home.
+    if (window.location.hash.startsWith('#recipe=')) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }, []);
+  return (
+    <ErrorBoundary>
+      <StoreProvider store={store}>
+        <Studio />
+      </StoreProvider>
+    </ErrorBoundary>
+  );
+}
 
+function Studio() {
+  useHubHeadersForRecipe();
+  usePermalinkHashChange();
+  useUndoKeys();
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>Merge Studio</h1>
+        <p className="tagline">Merge language models in your browser, on your own GPU. Nothing is uploaded.</p>
+        <BrowserCapabilities />
+      </header>
+      <main className="studio">
+        <ModelsPanel />
+        <div className="centre">
+          <MergeCanvas />
+          {/* ── RunArea slot ─────────────────────────────────────────────────────────────────────────────
+              The run side's <RunArea /> (src/app/RunArea.tsx: output settings, run, progress) goes here,
+              under the canvas: import it above and render `<RunArea />` in place of this comment. */}
+        </div>
+        <aside className="side side-right" aria-label="Inspector and recipe">
+          <Inspector />
+          <YamlPanel />
+        </aside>
+      </main>
+    </div>
+  );
+}
+
+/** Hub models named by an imported, linked or restored recipe get their headers read once. */
+function useHubHeadersForRecipe() {
+  const store = useAppStoreApi();
+  const stages = useAppStore((s) => s.recipe.stages);
+  const looseModels = useAppStore((s) => s.looseModels);
+  useEffect(() => {
+    // After a pause, so names half-typed in the YAML panel are not fetched.
+    const timer = setTimeout(() => {
+      const { sources, loadHubModel } = store.getState();
+      for (const ref of allModelRefs({ stages, looseModels })) {
+        if (sources[ref] === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(ref)) void loadHubModel(ref);
+      }
+    }, 600);
+    return () => clearTimeout(timer);
+  }, [store, stages, looseModels]);
+}
+
+/** A permalink pasted into the address bar of an open studio changes only the hash: open its recipe then. */
+function usePermalinkHashChange() {
+  const store = useAppStoreApi();
+  useEffect(() => {
+    const onHash = () => {
+      const yaml = decodePermalink(window.location.hash);
+      if (yaml === undefined) return;
+      store.getState().setYaml(yaml);
+      window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [store]);
+}
+
+/** Ctrl/Cmd+Z and Ctrl/Cmd+Shift+Z (or Ctrl+Y) outside text fields. */
+function useUndoKeys() {
+  const store = useAppStoreApi();
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement | null;
+      if (target !== null && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT')) return;
+      if (!(e.ctrlKey || e.metaKey)) return;
+      const key = e.key.toLowerCase();
+      if (key === 'z' && !e.shiftKey) store.getState().undo();
+      else if ((key === 'z' && e.shiftKey) || key === 'y') store.getState().redo();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+}
+
+function BrowserCapabilities() {
+  const [capabilities, setCapabilities] = useState<readonly Capability[] | undefined>(undefined);
   useEffect(() => {
     let live = true;
     void detectCapabilities().then((found) => {
@@ -17,19 +119,27 @@ export function App() {
       live = false;
     };
   }, []);
-
   return (
-    <div className="app">
-      <header className="app-header">
-        <h1>Merge Studio</h1>
-        <p className="tagline">Merge language models in your browser, on your own GPU. Nothing is uploaded.</p>
-      </header>
-      <main className="app-main">
-        <section aria-labelledby="capabilities-title" className="panel">
-          <h2 id="capabilities-title">This browser</h2>
-          {capabilities === undefined ? <p>Checking…</p> : <CapabilityList items={capabilities} />}
-        </section>
-      </main>
-    </div>
+    <details className="capabilities-box">
+      <summary>
+        This browser
+        {capabilities === undefined
+          ? ''
+          : capabilities.map((c) => (
+              <span key={c.name} className={`cap-dot capability-${c.status}`} title={`${c.name}: ${c.detail}`}>
+                {c.name}
+              </span>
+            ))}
+      </summary>
+      {capabilities === undefined ? <p>Checking…</p> : <CapabilityList items={capabilities} />}
+    </details>
   );
+}
+
+function safeLocalStorage(): Storage | undefined {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined;
+  }
 }

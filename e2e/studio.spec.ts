@@ -1,0 +1,242 @@
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { expect, test } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
+
+import { parseRecipe } from '../src/recipe/parse';
+import { LZLV } from '../test/fixtures/recipes';
+import { writeFixtureTree } from '../test/fixtures/node-fixtures';
+import { fixtureById } from '../test/fixtures/standard';
+import { standardRepos } from '../test/mock-hub/fixture-repos';
+import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
+import type { MockHub } from '../test/mock-hub/server';
+
+const SHOTS = 'test-results/screenshots';
+let hub: MockHub;
+
+test.beforeAll(async () => {
+  hub = await startMockHub({ repos: await standardRepos() });
+});
+test.afterAll(async () => {
+  await hub.close();
+});
+
+/** Opens a fresh studio (no autosave carried over) against the mock Hub. */
+async function openStudio(page: Page): Promise<string[]> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Merge Studio' })).toBeVisible();
+  return errors;
+}
+
+async function addByRepoId(page: Page, ref: string) {
+  await page.getByLabel('Repo id or URL').fill(ref);
+  await page.getByLabel('Repo id or URL').press('Enter');
+}
+
+async function addMerge(page: Page, method: string) {
+  await page.getByLabel('Method for a new merge').selectOption(method);
+  await page.getByRole('button', { name: 'Add merge' }).click();
+}
+
+/** Drags a wire from a node's output handle to a merge node's `base` or `models` handle. */
+async function dragWire(page: Page, from: Locator, to: Locator, handle: 'base' | 'models') {
+  const source = from.locator('.react-flow__handle.source');
+  const target = to.locator(`.react-flow__handle[data-handleid="${handle}"]`);
+  const a = await stableBox(source);
+  const b = await stableBox(target);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+  await page.mouse.up();
+}
+
+/** The element's box once the canvas has stopped moving (fit-view animates after nodes are added). */
+async function stableBox(locator: Locator) {
+  let last = await locator.boundingBox();
+  for (let i = 0; i < 40; i++) {
+    await locator.page().waitForTimeout(100);
+    const next = await locator.boundingBox();
+    if (next !== null && last !== null && next.x === last.x && next.y === last.y && next.width === last.width) return next;
+    last = next;
+  }
+  throw new Error('handle did not settle');
+}
+
+async function yamlText(page: Page): Promise<string> {
+  return page.getByRole('textbox', { name: 'Recipe YAML' }).inputValue();
+}
+
+test('search the Hub, add two models, wire a SLERP and give it a gradient; the YAML panel shows the same recipe', async ({ page }) => {
+  const errors = await openStudio(page);
+  await page.getByLabel('Search models on the Hub').fill('llama-bf16');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const results = page.getByRole('list', { name: 'Search results' });
+  await expect(results.getByText('tiny/llama-bf16-ft', { exact: true })).toBeVisible();
+  await expect(results.getByText('gated/llama-bf16')).toBeVisible();
+  await expect(results.getByText('private/llama-bf16')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Add tiny/llama-bf16', exact: true }).click();
+  await page.getByRole('button', { name: 'Add tiny/llama-bf16-ft', exact: true }).click();
+
+  const base = page.getByTestId('model-node-tiny/llama-bf16');
+  const other = page.getByTestId('model-node-tiny/llama-bf16-ft');
+  // Header facts read through the mock Hub: the fixture is a 4-layer Llama in bf16.
+  await expect(base).toContainText('LlamaForCausalLM');
+  await expect(base.locator('.fact', { hasText: 'layers' })).toContainText('4');
+  await expect(base.locator('.fact', { hasText: 'dtype' })).toContainText('BF16');
+
+  await addMerge(page, 'slerp');
+  const merge = page.getByTestId('merge-node-final');
+  await expect(merge).toBeVisible();
+  await dragWire(page, base, merge, 'base');
+  await dragWire(page, other, merge, 'models');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(3);
+
+  const t = merge.getByRole('textbox', { name: 't', exact: true });
+  await t.fill('[0, 0.25, 0.75, 1]');
+  await t.press('Enter');
+
+  const recipe = parseRecipe(await yamlText(page));
+  expect(recipe.stages).toHaveLength(1);
+  expect(recipe.stages[0]?.mergeMethod).toBe('slerp');
+  expect(recipe.stages[0]?.baseModel).toEqual({ path: 'tiny/llama-bf16' });
+  expect(recipe.stages[0]?.models?.map((m) => m.model.path)).toEqual(['tiny/llama-bf16-ft']);
+  expect(recipe.stages[0]?.parameters['t']).toEqual([0, 0.25, 0.75, 1]);
+  await page.screenshot({ path: `${SHOTS}/studio-slerp.png` });
+
+  // YAML → canvas: a value typed in the text shows on the node.
+  await page.getByRole('textbox', { name: 'Recipe YAML' }).fill((await yamlText(page)).replace(/ {2}t:\n( {4}- .*\n)+/, '  t: 0.3\n'));
+  await expect(t).toHaveValue('0.3');
+  // Undo brings the gradient back on both sides.
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(t).toHaveValue('[0, 0.25, 0.75, 1]');
+  expect(parseRecipe(await yamlText(page)).stages[0]?.parameters['t']).toEqual([0, 0.25, 0.75, 1]);
+
+  // The gradient editor: self_attn gets its own rising curve, its first anchor nudged up by keyboard.
+  await merge.locator('.node-title').click();
+  const gradient = page.getByTestId('gradient-t');
+  await expect(gradient).toBeVisible();
+  await gradient.getByRole('tab', { name: /self_attn/ }).click();
+  await gradient.getByRole('button', { name: 'Give self_attn its own curve' }).click();
+  await gradient.getByRole('button', { name: 'Linear up' }).click();
+  await gradient.getByRole('slider', { name: 't anchor 1 of 2' }).press('Shift+ArrowUp');
+  await expect(gradient.getByRole('slider', { name: 't anchor 1 of 2' })).toHaveAttribute('aria-valuenow', '0.1');
+  const t2 = parseRecipe(await yamlText(page)).stages[0]?.parameters['t'];
+  expect(t2).toEqual([{ filter: 'self_attn', value: [0.1, 1] }, { value: [0, 0.25, 0.75, 1] }]);
+  // The table resolves per layer of the loaded 4-layer model: columns default, self_attn, mlp.
+  const rows = gradient.getByRole('table', { name: 't per layer' }).locator('tbody tr');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(0).locator('td')).toHaveText(['0', '0.000', '0.100', '0.000']);
+  await expect(rows.nth(3).locator('td')).toHaveText(['3', '1.000', '1.000', '1.000']);
+  await expect(merge.getByRole('textbox', { name: 't', exact: true })).toHaveValue(/self_attn/);
+  await page.screenshot({ path: `${SHOTS}/studio-gradient.png` });
+  expect(errors).toEqual([]);
+});
+
+test('a YAML error shows line:column and the canvas keeps the last good recipe; LZLV imports as three merges', async ({ page }) => {
+  const errors = await openStudio(page);
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(LZLV);
+  await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
+  await expect(page.getByTestId('merge-node-component-1')).toBeVisible();
+  await expect(page.getByTestId('merge-node-component-2')).toBeVisible();
+  await expect(page.getByTestId('merge-node-final')).toBeVisible();
+  // Three input models read from the mock Hub, plus two stage→stage wires and the output.
+  await expect(page.getByTestId('model-node-tiny/llama-bf16-ft2')).toContainText('LlamaForCausalLM');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(7);
+  await page.screenshot({ path: `${SHOTS}/studio-lzlv.png` });
+
+  // The permalink opens the same recipe in a browser with no autosave.
+  await page.getByRole('button', { name: /Copy link|Link copied/ }).click();
+  const link = await page.getByLabel('Link to this recipe').inputValue();
+  expect(link).toContain('#recipe=');
+  await page.evaluate(() => localStorage.clear());
+  await page.goto('about:blank');
+  await page.goto(link);
+  await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
+  expect(parseRecipe(await yamlText(page)).stages).toEqual(parseRecipe(LZLV).stages);
+  expect(new URL(page.url()).hash).toBe('');
+
+  await yaml.fill(LZLV.replace('  t: 0.5', '  t: [0.5'));
+  const error = page.getByTestId('yaml-error');
+  await expect(error).toContainText(/^\d+:\d+ — /);
+  await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
+  await page.screenshot({ path: `${SHOTS}/studio-yaml-error.png` });
+  expect(errors).toEqual([]);
+});
+
+test('an incompatible wire is refused with its reason', async ({ page }) => {
+  await openStudio(page);
+  await addByRepoId(page, 'tiny/llama-bf16');
+  await addByRepoId(page, `${hub.url}/tiny/mistral-f16`);
+  const llama = page.getByTestId('model-node-tiny/llama-bf16');
+  const mistral = page.getByTestId('model-node-tiny/mistral-f16');
+  await expect(llama).toContainText('LlamaForCausalLM');
+  await expect(mistral).toContainText('MistralForCausalLM');
+  await addMerge(page, 'linear');
+  const merge = page.getByTestId('merge-node-final');
+  await dragWire(page, llama, merge, 'models');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+  await dragWire(page, mistral, merge, 'models');
+  const notice = page.getByTestId('wire-notice');
+  await expect(notice).toContainText('tiny/mistral-f16 is MistralForCausalLM but tiny/llama-bf16 is LlamaForCausalLM');
+  await expect(notice).toContainText('same architecture');
+  await expect(page.locator('.react-flow__edge')).toHaveCount(2);
+  expect(parseRecipe(await yamlText(page)).stages[0]?.models?.map((m) => m.model.path)).toEqual(['tiny/llama-bf16']);
+  await page.screenshot({ path: `${SHOTS}/studio-incompatible.png` });
+});
+
+test('a gated repo without a token is explained', async ({ page }) => {
+  await openStudio(page);
+  await addByRepoId(page, 'gated/llama-bf16');
+  const error = page.getByTestId('model-error-gated/llama-bf16');
+  await expect(error).toContainText('gated');
+  await expect(error.locator('.error-hint')).not.toBeEmpty();
+  await page.screenshot({ path: `${SHOTS}/studio-gated.png` });
+
+  // With the token (kept in memory only), trying again reads the headers.
+  await page.getByText('Settings: Hub endpoint and access token').click();
+  await page.getByLabel('Access token').fill(MOCK_TOKEN);
+  await page.getByTestId('model-item-gated/llama-bf16').getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByTestId('model-item-gated/llama-bf16')).toContainText('LlamaForCausalLM');
+  expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(MOCK_TOKEN);
+});
+
+test('a local folder is read in place; a corrupt weight file is named', async ({ page }) => {
+  await openStudio(page);
+  const root = await writeFixtureTree(undefined, [fixtureById('tiny/llama-f32')]);
+  const input = page.getByTestId('folder-input');
+  await input.setInputFiles(join(root, 'tiny', 'llama-f32'));
+  const item = page.getByTestId('model-item-llama-f32');
+  await expect(item).toContainText('LlamaForCausalLM');
+  await expect(item.locator('.fact', { hasText: 'dtype' })).toContainText('F32');
+  await expect(page.getByTestId('model-node-llama-f32')).toBeVisible();
+
+  const broken = join(await mkdtemp(join(tmpdir(), 'merge-studio-broken-')), 'broken-model');
+  await mkdir(broken);
+  await writeFile(join(broken, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], num_hidden_layers: 4 }));
+  // A header length far beyond the file: not a safetensors file.
+  await writeFile(join(broken, 'model.safetensors'), new Uint8Array([0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0x7b, 0x7d]));
+  await input.setInputFiles(broken);
+  const error = page.getByTestId('model-error-broken-model');
+  await expect(error).toContainText('model.safetensors');
+  await page.screenshot({ path: `${SHOTS}/studio-local.png` });
+
+  // Files dropped without their folder are read as one local model.
+  const dir = join(root, 'tiny', 'llama-f32');
+  const payload = await Promise.all(
+    ['config.json', 'model.safetensors'].map(async (name) => ({ name, bytes: [...(await readFile(join(dir, name)))] })),
+  );
+  await page.locator('.dropzone').evaluate((zone, files) => {
+    const data = new DataTransfer();
+    for (const f of files) data.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, payload);
+  await expect(page.getByTestId('model-item-local files')).toContainText('LlamaForCausalLM');
+});

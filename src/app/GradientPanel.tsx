@@ -1,0 +1,69 @@
+/** The gradient editor for one numeric parameter of a stage, wired to the recipe (writes mergekit's notation). */
+import { useState } from 'react';
+
+import type { ParamSpec } from '../methods/types';
+import { formatModelRef } from '../recipe/model-ref';
+import { useAppStore } from '../state/hooks';
+import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, resample, resolvedTable, settingToCurves } from '../state/gradient';
+import type { Curves } from '../state/gradient';
+import { stageInputs } from '../state/recipe-edit';
+import { GradientEditor } from '../ui/GradientEditor';
+
+/** Layers drawn when no input's headers are loaded yet. */
+const ASSUMED_LAYERS = 8;
+
+export function GradientPanel({ index, param }: { index: number; param: ParamSpec }) {
+  const stage = useAppStore((s) => s.recipe.stages[index]);
+  const sources = useAppStore((s) => s.sources);
+  const setParameter = useAppStore((s) => s.setParameter);
+  const [active, setActive] = useState<string>(DEFAULT_FILTER);
+  if (stage === undefined) return null;
+  const min = param.min ?? 0;
+  const max = param.max ?? 1;
+  const setting = stage.parameters[param.name];
+  const curves = settingToCurves(setting, typeof param.default === 'number' ? param.default : (min + max) / 2);
+  if (curves === undefined) return <p className="muted">This value is not numeric: edit it as text above.</p>;
+  const loaded = stageInputs(stage)
+    .map((input) => sources[formatModelRef(input.ref)])
+    .find((entry) => entry?.status === 'ready');
+  const layers = loaded?.status === 'ready' ? loaded.summary.layers : ASSUMED_LAYERS;
+  const layersNote = loaded?.status === 'ready' ? `${layers} layers (${loaded.summary.ref})` : `${layers} layers assumed (no headers read)`;
+  const keys = [DEFAULT_FILTER, ...COMMON_FILTERS, ...Object.keys(curves).filter((k) => k !== DEFAULT_FILTER && !(COMMON_FILTERS as readonly string[]).includes(k))];
+  const filters = keys.map((key) => ({ key, label: key === DEFAULT_FILTER ? 'default' : key, own: key in curves }));
+  const activeKey = keys.includes(active) ? active : DEFAULT_FILTER;
+  const anchors = curves[activeKey] ?? curves[DEFAULT_FILTER] ?? [min];
+  const write = (next: Curves) => setParameter(index, param.name, curvesToSetting(next));
+  const table = resolvedTable(curvesToSetting(curves), layers, keys);
+  const column = keys.indexOf(activeKey);
+  return (
+    <GradientEditor
+      name={param.name}
+      filters={filters}
+      active={activeKey}
+      anchors={anchors}
+      min={min}
+      max={max}
+      layers={layers}
+      layersNote={layersNote}
+      layerValues={table.map((row) => row.values[column])}
+      table={table}
+      presets={PRESETS}
+      onActive={setActive}
+      onAnchors={(next) => write({ ...curves, [activeKey]: next })}
+      onPreset={(id) => {
+        const preset = PRESETS.find((p) => p.id === id);
+        if (preset !== undefined) write({ ...curves, [activeKey]: preset.anchors.map((v) => min + v * (max - min)) });
+      }}
+      onAnchorCount={(count) => {
+        if (Number.isInteger(count) && count >= 1 && count <= 16) write({ ...curves, [activeKey]: resample(anchors, count) });
+      }}
+      onOwnCurve={(own) => {
+        if (own) write({ ...curves, [activeKey]: [...(curves[DEFAULT_FILTER] ?? anchors)] });
+        else {
+          const { [activeKey]: _dropped, ...rest } = curves;
+          write(rest);
+        }
+      }}
+    />
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The right column's upper half: details of the selected node. A stage: method, inputs (each with its own
+ * parameters), a way to wire inputs without dragging, and the global parameters. A model: its header facts or error.
+ */
+import { useState } from 'react';
+
+import { StageParams } from '../canvas/StageParams';
+import { METHODS, getMethod } from '../methods/registry';
+import { formatModelRef } from '../recipe/model-ref';
+import { describeContext } from '../shared/errors';
+import { useAppStore } from '../state/hooks';
+import { formatBytes, formatCount } from '../state/model-summary';
+import { allModelRefs, stageIndexOf, stageInputs } from '../state/recipe-edit';
+import type { InputRole, WireSource } from '../state/recipe-edit';
+import { ErrorNote } from '../ui/ErrorNote';
+import { GradientPanel } from './GradientPanel';
+import { ModelFacts } from '../ui/ModelFacts';
+
+export function Inspector() {
+  const selection = useAppStore((s) => s.selection);
+  const stageCount = useAppStore((s) => s.recipe.stages.length);
+  const addStage = useAppStore((s) => s.addStage);
+  const select = useAppStore((s) => s.select);
+  const [method, setMethod] = useState('slerp');
+  return (
+    <section className="panel-section inspector" aria-labelledby="inspector-title">
+      <div className="section-head">
+        <h2 id="inspector-title">Inspector</h2>
+        <div className="toolbar">
+          <select aria-label="Method for a new merge" value={method} onChange={(e) => setMethod(e.target.value)}>
+            {METHODS.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+          <button type="button" className="small primary" onClick={() => select({ kind: 'stage', index: addStage(method) })}>
+            Add merge
+          </button>
+        </div>
+      </div>
+      {selection?.kind === 'stage' && selection.index < stageCount ? <StageInspector index={selection.index} /> : null}
+      {selection?.kind === 'model' ? <ModelInspector ref_={selection.ref} /> : null}
+      {selection === undefined ? <p className="muted">Select a node on the canvas to edit it.</p> : null}
+    </section>
+  );
+}
+
+function StageInspector({ index }: { index: number }) {
+  const stages = useAppStore((s) => s.recipe.stages);
+  const looseModels = useAppStore((s) => s.looseModels);
+  const wire = useAppStore((s) => s.wire);
+  const disconnect = useAppStore((s) => s.disconnect);
+  const removeStage = useAppStore((s) => s.removeStage);
+  const select = useAppStore((s) => s.select);
+  const stage = stages[index];
+  const [pick, setPick] = useState('');
+  const [role, setRole] = useState<InputRole>('model');
+  if (stage === undefined) return null;
+  const method = getMethod(stage.mergeMethod);
+  const inputs = stageInputs(stage);
+  const used = new Set(inputs.map((i) => formatModelRef(i.ref)));
+  const candidates = [
+    ...allModelRefs({ stages, looseModels }).map((ref) => ({ value: `model:${ref}`, label: ref })),
+    ...stages.flatMap((s, i) => (i === index ? [] : [{ value: `stage:${i}`, label: `${s.name ?? 'final merge'} (merge)` }])),
+  ].filter((c) => !used.has(c.label.replace(/ \(merge\)$/, '')));
+  const title = stage.name ?? 'Final merge';
+  const connect = () => {
+    if (pick === '') return;
+    const source: WireSource = pick.startsWith('stage:') ? { kind: 'stage', index: Number(pick.slice(6)) } : { kind: 'model', ref: pick.slice(6) };
+    if (wire(source, index, role) === undefined) setPick('');
+  };
+  return (
+    <div className="stage-inspector" data-testid="stage-inspector">
+      <div className="inspector-title">
+        <strong>{title}</strong>
+        <span className="muted">
+          {method?.label ?? stage.mergeMethod}
+          {method === undefined ? null : (
+            <>
+              {' · '}
+              <a href={method.referenceUrl} target="_blank" rel="noreferrer">
+                reference
+              </a>
+            </>
+          )}
+        </span>
+        <button type="button" className="small danger" onClick={() => (removeStage(index), select(undefined))}>
+          Delete merge
+        </button>
+      </div>
+      <h3>Inputs</h3>
+      {inputs.length === 0 ? <p className="muted">No inputs yet: wire models into the merge node, or pick one below.</p> : null}
+      <ul className="input-list">
+        {inputs.map((input, k) => {
+          const ref = formatModelRef(input.ref);
+          const isStage = stageIndexOf(stages, input.ref) !== undefined;
+          return (
+            <li key={`${ref}-${k}`} className="input-item">
+              <div className="input-head">
+                <span className={`role role-${input.role}`}>{input.role}</span>
+                <span className="input-ref" title={ref}>
+                  {ref}
+                  {isStage ? ' (merge)' : ''}
+                </span>
+                <button type="button" className="icon" aria-label={`Disconnect ${ref}`} onClick={() => disconnect(index, ref)}>
+                  ×
+                </button>
+              </div>
+              {input.role === 'model' && stage.models !== undefined ? <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} /> : null}
+            </li>
+          );
+        })}
+      </ul>
+      <div className="row">
+        <select aria-label="Input to connect" value={pick} onChange={(e) => setPick(e.target.value)}>
+          <option value="">Input…</option>
+          {candidates.map((c) => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Connect as" value={role} onChange={(e) => setRole(e.target.value as InputRole)}>
+          {method?.base === 'none' ? null : <option value="base">as base</option>}
+          <option value="model">as model</option>
+        </select>
+        <button type="button" className="small" onClick={connect} disabled={pick === ''}>
+          Connect
+        </button>
+      </div>
+      <h3>Parameters</h3>
+      <StageParams index={index} scope="global" idPrefix={`inspector-${index}`} />
+      {(method?.params ?? [])
+        .filter((p) => p.scope === 'global' && p.type === 'number')
+        .map((p) => (
+          <details key={p.name} className="curve-box" open={p.name === 't'}>
+            <summary>
+              Per-layer curve <code className="param-name">{p.name}</code>
+            </summary>
+            <GradientPanel index={index} param={p} />
+          </details>
+        ))}
+    </div>
+  );
+}
+
+function ModelInspector({ ref_ }: { ref_: string }) {
+  const entry = useAppStore((s) => s.sources[ref_]);
+  return (
+    <div className="model-inspector">
+      <div className="inspector-title">
+        <strong>{ref_}</strong>
+        <span className="muted">{entry?.kind === 'local' ? 'local folder' : 'Hub model'}</span>
+      </div>
+      {entry === undefined ? <p className="muted">Its headers have not been read: add it from the Hub or a local folder.</p> : null}
+      {entry?.status === 'loading' ? <p className="muted">Reading headers…</p> : null}
+      {entry?.status === 'error' ? <ErrorNote message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} /> : null}
+      {entry?.status === 'ready' ? (
+        <ModelFacts
+          facts={[
+            { label: 'architecture', value: entry.summary.architecture ?? 'unknown' },
+            { label: 'layers', value: String(entry.summary.layers) },
+            { label: 'parameters', value: formatCount(entry.summary.params) },
+            { label: 'dtype', value: entry.summary.dtype },
+            { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
+            { label: 'revision', value: entry.summary.revision ?? 'local' },
+          ]}
+        />
+      ) : null}
+    </div>
+  );
+}

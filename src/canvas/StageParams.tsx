@@ -1,0 +1,46 @@
+/** A stage's parameters as a form generated from its method's schema (global parameters, or one input's own). */
+import { getMethod } from '../methods/registry';
+import { formatModelRef } from '../recipe/model-ref';
+import type { ParamScope } from '../methods/types';
+import { useAppStore } from '../state/hooks';
+import { formatSetting, parseSetting } from '../state/param-notation';
+import { ParamField } from '../ui/ParamField';
+
+export interface StageParamsProps {
+  readonly index: number;
+  readonly scope: ParamScope;
+  /** For `scope: 'model'`: the input whose entry is edited. */
+  readonly model?: string;
+  readonly idPrefix: string;
+}
+
+export function StageParams({ index, scope, model, idPrefix }: StageParamsProps) {
+  const stage = useAppStore((s) => s.recipe.stages[index]);
+  const setParameter = useAppStore((s) => s.setParameter);
+  const method = stage === undefined ? undefined : getMethod(stage.mergeMethod);
+  if (stage === undefined || method === undefined) return null;
+  const params = method.params.filter((p) => p.scope === scope);
+  if (params.length === 0) return null;
+  const values = model === undefined ? stage.parameters : (stage.models?.find((m) => formatModelRef(m.model) === model)?.parameters ?? {});
+  return (
+    <div className="param-list">
+      {params.map((param) => (
+        <ParamField
+          key={param.name}
+          id={`${idPrefix}-${param.name}`}
+          name={param.name}
+          description={param.description}
+          required={param.required && param.default === undefined}
+          value={formatSetting(values[param.name])}
+          placeholder={param.default === undefined ? undefined : `${String(param.default)} (default)`}
+          onCommit={(text) => {
+            const parsed = parseSetting(text);
+            if (!parsed.ok) return parsed.reason;
+            setParameter(index, param.name, parsed.value, model);
+            return undefined;
+          }}
+        />
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * The canvas picture of a recipe: a node per model, per merge stage and for the output; edges model→stage and
+ * stage→stage (multi-document recipes) into a stage's `base` or `models` handle, and final stage→output.
+ */
+import type { Edge, Node } from '@xyflow/react';
+
+import { formatModelRef } from '../recipe/model-ref';
+import type { MergeStage } from '../recipe/types';
+import type { XY } from '../state/recipe-slice';
+import { allModelRefs, stageIndexOf, stageInputs } from '../state/recipe-edit';
+
+export type ModelNodeData = { readonly ref: string };
+export type MergeNodeData = { readonly index: number };
+export type OutputNodeData = Record<string, never>;
+
+export type StudioNode = Node<ModelNodeData, 'model'> | Node<MergeNodeData, 'merge'> | Node<OutputNodeData, 'output'>;
+
+export const modelNodeId = (ref: string) => `model:${ref}`;
+export const stageNodeId = (index: number) => `stage:${index}`;
+export const OUTPUT_ID = 'output';
+
+/** What a node id points at. */
+export function parseNodeId(id: string): { kind: 'model'; ref: string } | { kind: 'stage'; index: number } | { kind: 'output' } {
+  if (id.startsWith('model:')) return { kind: 'model', ref: id.slice('model:'.length) };
+  if (id.startsWith('stage:')) return { kind: 'stage', index: Number(id.slice('stage:'.length)) };
+  return { kind: 'output' };
+}
+
+const COLUMN = 270;
+const MODEL_ROW = 165;
+const STAGE_ROW = 260;
+
+/** Depth of each stage: 0 when it reads only models, else one more than its deepest input stage. */
+function depths(stages: readonly MergeStage[]): number[] {
+  const memo = new Map<number, number>();
+  const depth = (i: number, seen: Set<number>): number => {
+    const known = memo.get(i);
+    if (known !== undefined) return known;
+    if (seen.has(i)) return 0;
+    seen.add(i);
+    let d = 0;
+    for (const input of stageInputs(stages[i] as MergeStage)) {
+      const up = stageIndexOf(stages, input.ref);
+      if (up !== undefined) d = Math.max(d, depth(up, seen) + 1);
+    }
+    memo.set(i, d);
+    return d;
+  };
+  return stages.map((_, i) => depth(i, new Set()));
+}
+
+export function buildGraph(
+  stages: readonly MergeStage[],
+  final: number,
+  looseModels: readonly string[],
+  positions: Readonly<Record<string, XY>>,
+): { nodes: StudioNode[]; edges: Edge[] } {
+  const nodes: StudioNode[] = [];
+  const edges: Edge[] = [];
+  const at = (id: string, fallback: XY) => positions[id] ?? fallback;
+  allModelRefs({ stages, looseModels }).forEach((ref, k) => {
+    const id = modelNodeId(ref);
+    nodes.push({ id, type: 'model', position: at(id, { x: 0, y: k * MODEL_ROW }), data: { ref } });
+  });
+  const depth = depths(stages);
+  const rows = new Map<number, number>();
+  stages.forEach((stage, i) => {
+    const d = depth[i] ?? 0;
+    const row = rows.get(d) ?? 0;
+    rows.set(d, row + 1);
+    const id = stageNodeId(i);
+    nodes.push({ id, type: 'merge', position: at(id, { x: COLUMN * (d + 1), y: row * STAGE_ROW }), data: { index: i } });
+    stageInputs(stage).forEach((input, k) => {
+      const ref = formatModelRef(input.ref);
+      const up = stageIndexOf(stages, input.ref);
+      const source = up === undefined ? modelNodeId(ref) : stageNodeId(up);
+      edges.push({
+        id: `edge:${i}:${input.role}:${ref}:${k}`,
+        source,
+        target: id,
+        targetHandle: input.role === 'base' ? 'base' : 'models',
+        className: input.role === 'base' ? 'edge-base' : 'edge-model',
+        data: { ref },
+      });
+    });
+  });
+  if (stages.length > 0) {
+    const maxDepth = Math.max(...depth);
+    nodes.push({ id: OUTPUT_ID, type: 'output', position: at(OUTPUT_ID, { x: COLUMN * (maxDepth + 2), y: 0 }), data: {}, deletable: false });
+    edges.push({ id: 'edge:output', source: stageNodeId(final), target: OUTPUT_ID, deletable: false, className: 'edge-output' });
+  }
+  return { nodes, edges };
+}

@@ -1,0 +1,88 @@
+/** The three node kinds: a model (its header facts once read), a merge stage (method and form), the output. */
+import { Handle, Position } from '@xyflow/react';
+import type { NodeProps } from '@xyflow/react';
+
+import { METHODS, getMethod } from '../methods/registry';
+import { useAppStore } from '../state/hooks';
+import { formatBytes, formatCount } from '../state/model-summary';
+import { ModelFacts } from '../ui/ModelFacts';
+import type { MergeNodeData, ModelNodeData, StudioNode } from './graph';
+import { StageParams } from './StageParams';
+
+export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'model'; data: ModelNodeData }>) {
+  const entry = useAppStore((s) => s.sources[data.ref]);
+  return (
+    <div className={`node node-model${selected ? ' is-selected' : ''}`} data-testid={`model-node-${data.ref}`}>
+      <div className="node-kicker">{entry?.kind === 'local' ? 'Local folder' : 'Model'}</div>
+      <div className="node-title" title={data.ref}>
+        {data.ref}
+      </div>
+      {entry === undefined ? <div className="node-muted">Headers not read</div> : null}
+      {entry?.status === 'loading' ? <div className="node-muted">Reading headers…</div> : null}
+      {entry?.status === 'error' ? <div className="node-error">{entry.error.message}</div> : null}
+      {entry?.status === 'ready' ? (
+        <ModelFacts
+          facts={[
+            { label: 'architecture', value: entry.summary.architecture ?? 'unknown' },
+            { label: 'layers', value: String(entry.summary.layers) },
+            { label: 'dtype', value: entry.summary.dtype },
+            { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
+            { label: 'params', value: formatCount(entry.summary.params) },
+          ]}
+        />
+      ) : null}
+      <Handle type="source" position={Position.Right} className="handle handle-out" />
+    </div>
+  );
+}
+
+export function MergeNode({ data, selected }: NodeProps<StudioNode & { type: 'merge'; data: MergeNodeData }>) {
+  const stage = useAppStore((s) => s.recipe.stages[data.index]);
+  const isFinal = useAppStore((s) => s.recipe.final === data.index);
+  const setMethod = useAppStore((s) => s.setMethod);
+  if (stage === undefined) return null;
+  const method = getMethod(stage.mergeMethod);
+  const title = stage.name ?? 'Final merge';
+  return (
+    <div className={`node node-merge${selected ? ' is-selected' : ''}`} data-testid={`merge-node-${stage.name ?? 'final'}`}>
+      {method?.base === 'none' ? null : (
+        <Handle type="target" id="base" position={Position.Left} className="handle handle-base" style={{ top: 34 }}>
+          <span className="handle-label">base</span>
+        </Handle>
+      )}
+      <Handle type="target" id="models" position={Position.Left} className="handle handle-models" style={{ top: 70 }}>
+        <span className="handle-label">models</span>
+      </Handle>
+      <div className="node-kicker">{isFinal ? 'Merge · final' : 'Merge stage'}</div>
+      <div className="node-title">{title}</div>
+      <select
+        className="nodrag method-select"
+        aria-label={`Method of ${title}`}
+        value={stage.mergeMethod}
+        onChange={(e) => setMethod(data.index, e.target.value)}
+      >
+        {METHODS.map((m) => (
+          <option key={m.id} value={m.id}>
+            {m.label}
+          </option>
+        ))}
+      </select>
+      <StageParams index={data.index} scope="global" idPrefix={`node-${data.index}`} />
+      <Handle type="source" position={Position.Right} className="handle handle-out" />
+    </div>
+  );
+}
+
+export function OutputNode() {
+  const stage = useAppStore((s) => s.recipe.stages[s.recipe.final]);
+  return (
+    <div className="node node-output" data-testid="output-node">
+      <Handle type="target" position={Position.Left} className="handle handle-models" isConnectable={false} />
+      <div className="node-kicker">Output</div>
+      <div className="node-title">Merged model</div>
+      <div className="node-muted">{stage?.dtype === undefined ? 'dtype of the inputs' : stage.dtype}</div>
+    </div>
+  );
+}
+
+export const NODE_TYPES = { model: ModelNode, merge: MergeNode, output: OutputNode };

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseRecipe } from '../recipe/parse';
+import { LZLV } from '../../test/fixtures/recipes';
+import { wireProblem } from './compatibility';
+import type { ModelSummary } from './model-summary';
+import type { SourceEntry } from './sources-slice';
+
+const summary = (ref: string, architecture: string, layers: number): SourceEntry => ({
+  status: 'ready',
+  kind: 'hub',
+  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined } satisfies ModelSummary,
+});
+
+describe('wire compatibility from headers', () => {
+  const stages = parseRecipe(LZLV).stages;
+
+  it('refuses a model with another layer count, naming both models and the counts', () => {
+    const sources = {
+      'tiny/llama-bf16': summary('tiny/llama-bf16', 'LlamaForCausalLM', 4),
+      'deep/llama': summary('deep/llama', 'LlamaForCausalLM', 8),
+    };
+    const reason = wireProblem(stages, sources, { kind: 'model', ref: 'deep/llama' }, 1);
+    expect(reason).toContain('deep/llama has 8 layers but tiny/llama-bf16 has 4');
+  });
+
+  it('judges a stage by the models that feed it, and lets unknown models through', () => {
+    const sources = {
+      'tiny/llama-bf16': summary('tiny/llama-bf16', 'LlamaForCausalLM', 4),
+      'tiny/qwen2-bf16': summary('tiny/qwen2-bf16', 'Qwen2ForCausalLM', 4),
+    };
+    // component-1 reads tiny/llama-bf16; a stage fed by Qwen2 would not fit.
+    const withQwen = [...stages, { ...stages[1]!, name: 'qwen-stage', baseModel: { path: 'tiny/qwen2-bf16' }, models: [] }];
+    expect(wireProblem(withQwen, sources, { kind: 'stage', index: 3 }, 0)).toContain('Qwen2ForCausalLM');
+    expect(wireProblem(stages, sources, { kind: 'model', ref: 'not/loaded' }, 0)).toBeUndefined();
+    expect(wireProblem(stages, sources, { kind: 'model', ref: 'tiny/llama-bf16' }, 2)).toBeUndefined();
+  });
+});

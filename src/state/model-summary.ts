@@ -1,0 +1,74 @@
+/** What the studio shows about a loaded model, read off its headers and config: the facts a merge must agree on. */
+import type { Model } from '../io/model/types';
+import { numel } from '../io/safetensors/dtype';
+import { architectureClass, layerCountOf } from '../plan/architectures';
+
+export interface ModelSummary {
+  readonly ref: string;
+  readonly kind: 'hub' | 'local';
+  /** `architectures[0]` of config.json, else `model_type`, else undefined. */
+  readonly architecture: string | undefined;
+  readonly layers: number;
+  readonly params: number;
+  /** The dtype holding most of the weights. */
+  readonly dtype: string;
+  /** Bytes of the weight files. */
+  readonly sizeBytes: number;
+  /** Hub: the pinned commit sha. */
+  readonly revision: string | undefined;
+}
+
+export function summariseModel(model: Model): ModelSummary {
+  let params = 0;
+  const byDtype = new Map<string, number>();
+  for (const tensor of model.tensors.values()) {
+    const n = numel(tensor.shape);
+    params += n;
+    byDtype.set(tensor.dtype, (byDtype.get(tensor.dtype) ?? 0) + n);
+  }
+  const dtype = [...byDtype.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+  const weightFiles = new Set(model.weightFiles);
+  const sizeBytes = model.files.filter((f) => weightFiles.has(f.path)).reduce((sum, f) => sum + f.size, 0);
+  const modelType = model.config?.['model_type'];
+  return {
+    ref: model.ref,
+    kind: model.folder.kind,
+    architecture: architectureClass(model) ?? (typeof modelType === 'string' ? modelType : undefined),
+    layers: layerCountOf(model),
+    params,
+    dtype,
+    sizeBytes,
+    revision: model.revision,
+  };
+}
+
+/** Why two models cannot be merged together, or undefined when their headers agree on architecture and depth. */
+export function incompatibility(a: ModelSummary, b: ModelSummary): string | undefined {
+  if (a.architecture !== undefined && b.architecture !== undefined && a.architecture !== b.architecture) {
+    return `${a.ref} is ${a.architecture} but ${b.ref} is ${b.architecture}: models in one merge need the same architecture.`;
+  }
+  if (a.layers !== b.layers) {
+    return `${a.ref} has ${a.layers} layers but ${b.ref} has ${b.layers}: models in one merge need the same layer count (use slices to stack layers).`;
+  }
+  return undefined;
+}
+
+/** `1.2 GB`, `340 kB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** `7.2B`, `125M`, `98k` parameters. */
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(0)}k`;
+  return String(n);
+}

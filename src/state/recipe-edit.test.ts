@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+
+import { exportRecipe } from '../recipe/export';
+import { parseRecipe } from '../recipe/parse';
+import { LZLV } from '../../test/fixtures/recipes';
+import { formatSetting, parseSetting } from './param-notation';
+import * as edit from './recipe-edit';
+import { repoIdFromInput } from './sources-slice';
+
+const lzlv = (): edit.EditableRecipe => ({ stages: parseRecipe(LZLV).stages, looseModels: [] });
+
+describe('recipe edits', () => {
+  it('removing a stage frees its models and unhooks the stages that used it', () => {
+    const next = edit.removeStage(lzlv(), 0);
+    expect(next.stages.map((s) => s.name)).toEqual(['component-2', undefined]);
+    expect(next.stages[1]?.baseModel).toBeUndefined();
+    // tiny/llama-bf16 is still used by component-2; tiny/llama-bf16-ft is left unwired on the canvas.
+    expect(next.looseModels).toEqual(['tiny/llama-bf16-ft']);
+    expect(edit.toDocument(next.stages).final).toBe(1);
+  });
+
+  it('disconnecting keeps the model on the canvas; removing a model takes it out of every stage', () => {
+    const cut = edit.disconnect(lzlv(), 0, 'tiny/llama-bf16-ft');
+    expect(cut.stages[0]?.models).toEqual([]);
+    expect(cut.looseModels).toEqual(['tiny/llama-bf16-ft']);
+    const gone = edit.removeModel(lzlv(), 'tiny/llama-bf16');
+    expect(gone.stages[0]?.baseModel).toBeUndefined();
+    expect(gone.stages[1]?.models).toEqual([]);
+    expect(edit.allModelRefs(gone)).not.toContain('tiny/llama-bf16');
+  });
+
+  it('changing the method keeps shared parameters and adds required ones', () => {
+    const linear = edit.setMethod(lzlv(), 2, 'linear');
+    const stage = linear.stages[2];
+    expect(stage?.mergeMethod).toBe('linear');
+    expect(stage?.baseModel).toBeUndefined();
+    expect(stage?.parameters['t']).toBeUndefined();
+    expect(stage?.models?.map((m) => m.model.path)).toEqual(['component-1', 'component-2']);
+    expect(stage?.models?.every((m) => m.parameters['weight'] === 1)).toBe(true);
+    // The edited recipe is one mergekit reads.
+    expect(parseRecipe(exportRecipe(linear)).stages).toEqual(linear.stages);
+  });
+
+  it('refuses a second model into SLERP and a duplicate input, with reasons', () => {
+    const recipe = lzlv();
+    expect(() => edit.connect(recipe, { kind: 'model', ref: 'tiny/llama-bf16-ft2' }, 0, 'model')).toThrow(/SLERP takes 1 model/);
+    expect(() => edit.connect(recipe, { kind: 'model', ref: 'tiny/llama-bf16' }, 1, 'model')).toThrow(/already an input/);
+    expect(() => edit.connect(recipe, { kind: 'stage', index: 2 }, 0, 'base')).toThrow(/loop/);
+  });
+});
+
+describe('inputs the user types', () => {
+  it('reads Hub URLs and repo ids', () => {
+    expect(repoIdFromInput('https://huggingface.co/mistralai/Mistral-7B-v0.1')).toBe('mistralai/Mistral-7B-v0.1');
+    expect(repoIdFromInput('https://huggingface.co/org/model/tree/v2')).toBe('org/model@v2');
+    expect(repoIdFromInput('http://127.0.0.1:5190/tiny/llama-bf16/tree/main')).toBe('tiny/llama-bf16');
+    expect(repoIdFromInput('  owner/name@abc ')).toBe('owner/name@abc');
+  });
+
+  it('parameter notation round-trips and refuses what mergekit would not read', () => {
+    for (const text of ['0.5', 'true', '[0, 0.5, 1]', '[{filter: self_attn, value: [0, 1]}, {value: 0.5}]']) {
+      const parsed = parseSetting(text);
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) expect(formatSetting(parsed.value)).toBe(text);
+    }
+    expect(parseSetting('')).toEqual({ ok: true, value: undefined });
+    expect(parseSetting('[0, [1]]').ok).toBe(false);
+    expect(parseSetting('{a: 1}').ok).toBe(false);
+  });
+});

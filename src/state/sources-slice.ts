@@ -1,0 +1,84 @@
+/**
+ * Models the studio has read: per reference, whether its headers are loading, what they say (architecture, layers,
+ * parameters, dtype, size, revision) or why they could not be read. The loaded `Model`s (with their folders) stay here
+ * for the run side, which reads weights through them.
+ */
+import type { StateCreator } from 'zustand';
+
+import { folderFromFiles } from '../io/model/browser-folder';
+import { openHubFolder } from '../io/model/hub-folder';
+import { loadModel } from '../io/model/load-model';
+import type { Model, ModelFolder } from '../io/model/types';
+import { hubSettings } from '../io/source/hub-client';
+import type { HubSettings } from '../io/source/hub-client';
+import { searchHubModels } from '../io/source/hub-search';
+import type { HubModelHit } from '../io/source/hub-search';
+import { toAppError } from '../shared/errors';
+import type { ErrorPayload } from '../shared/errors';
+import { summariseModel } from './model-summary';
+import type { ModelSummary } from './model-summary';
+import type { AppState } from './store';
+
+export type SourceEntry =
+  | { readonly status: 'loading'; readonly kind: 'hub' | 'local' }
+  | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: ModelSummary }
+  | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
+
+export interface SourcesSlice {
+  readonly sources: Readonly<Record<string, SourceEntry>>;
+  /** Loaded models by reference (not serialisable; read by the run side). */
+  readonly models: Readonly<Record<string, Model>>;
+  /** Reads a Hub repo's headers (`owner/name[@revision]`) with the view's endpoint and token. */
+  loadHubModel(ref: string): Promise<void>;
+  /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
+  loadLocalFiles(files: readonly File[], name?: string): Promise<string>;
+  forgetSource(ref: string): void;
+  /** Searches the configured Hub for safetensors models. */
+  searchHub(query: string): Promise<HubModelHit[]>;
+}
+
+/** `https://huggingface.co/owner/name/tree/rev` or `owner/name@rev` → `owner/name@rev`; other text unchanged. */
+export function repoIdFromInput(text: string): string {
+  const trimmed = text.trim();
+  const url = /^https?:\/\/[^/]+\/(?:models\/)?([^/\s]+\/[^/\s?#]+)(?:\/(?:tree|blob|resolve)\/([^/\s?#]+))?/.exec(trimmed);
+  if (url === null) return trimmed;
+  return url[2] === undefined || url[2] === 'main' ? (url[1] as string) : `${url[1]}@${url[2]}`;
+}
+
+export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = (set, get) => {
+  const load = async (ref: string, kind: 'hub' | 'local', open: () => Promise<ModelFolder>) => {
+    set({ sources: { ...get().sources, [ref]: { status: 'loading', kind } } });
+    try {
+      const model = await loadModel(await open());
+      set({
+        sources: { ...get().sources, [ref]: { status: 'ready', kind, summary: { ...summariseModel(model), ref } } },
+        models: { ...get().models, [ref]: model },
+      });
+    } catch (error) {
+      set({ sources: { ...get().sources, [ref]: { status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() } } });
+    }
+  };
+  const settings = (): HubSettings => {
+    const { hubEndpoint, hubToken } = get();
+    return hubSettings({ endpoint: hubEndpoint, ...(hubToken === '' ? {} : { token: hubToken }) });
+  };
+  return {
+    sources: {},
+    models: {},
+    loadHubModel: (ref) => {
+      const [repo, revision] = ref.split('@') as [string, string | undefined];
+      return load(ref, 'hub', () => openHubFolder(repo, revision, settings()));
+    },
+    loadLocalFiles: async (files, name) => {
+      const folder = folderFromFiles(files, name);
+      await load(folder.ref, 'local', () => Promise.resolve(folder));
+      return folder.ref;
+    },
+    searchHub: (query) => searchHubModels(settings(), query),
+    forgetSource: (ref) => {
+      const { [ref]: _source, ...sources } = get().sources;
+      const { [ref]: _model, ...models } = get().models;
+      set({ sources, models });
+    },
+  };
+};

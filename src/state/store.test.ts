@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { exportRecipe } from '../recipe/export';
+import { parseRecipe } from '../recipe/parse';
+import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
+import { standardRepos } from '../../test/mock-hub/fixture-repos';
+import { MOCK_TOKEN, startMockHub } from '../../test/mock-hub/server';
+import type { MockHub } from '../../test/mock-hub/server';
+import { decodePermalink, encodePermalink } from './permalink';
+import { createAppStore } from './store';
+import { STORAGE_KEYS } from './view-slice';
+
+/** A Storage over a Map, as the browser's localStorage behaves. */
+function memoryStorage(): Storage {
+  const map = new Map<string, string>();
+  return {
+    get length() {
+      return map.size;
+    },
+    clear: () => map.clear(),
+    getItem: (key) => map.get(key) ?? null,
+    key: (i) => [...map.keys()][i] ?? null,
+    removeItem: (key) => void map.delete(key),
+    setItem: (key, value) => void map.set(key, String(value)),
+  };
+}
+
+/** Builds `slerp(tiny/llama-bf16 as base, tiny/llama-bf16-ft)` by canvas actions. */
+function buildSlerp(store: ReturnType<typeof createAppStore>) {
+  const s = store.getState();
+  s.addModel('tiny/llama-bf16');
+  s.addModel('tiny/llama-bf16-ft');
+  const stage = s.addStage('slerp');
+  expect(s.wire({ kind: 'model', ref: 'tiny/llama-bf16' }, stage, 'base')).toBeUndefined();
+  expect(store.getState().wire({ kind: 'model', ref: 'tiny/llama-bf16-ft' }, stage, 'model')).toBeUndefined();
+  return stage;
+}
+
+describe('recipe slice: YAML and canvas in sync', () => {
+  it('canvas edits write YAML that parses back to the same stages', () => {
+    const store = createAppStore();
+    const stage = buildSlerp(store);
+    store.getState().setParameter(stage, 't', [0, 0.5, 1]);
+    const { yamlText, recipe } = store.getState();
+    expect(yamlText).toBe(exportRecipe(recipe));
+    const reparsed = parseRecipe(yamlText);
+    expect(reparsed.stages).toEqual(recipe.stages);
+    expect(reparsed.stages[0]?.baseModel).toEqual({ path: 'tiny/llama-bf16' });
+    expect(reparsed.stages[0]?.parameters['t']).toEqual([0, 0.5, 1]);
+    expect(store.getState().looseModels).toEqual([]);
+  });
+
+  it('YAML text replaces the recipe; a parse error keeps the last good one and says where', () => {
+    const store = createAppStore();
+    expect(store.getState().setYaml(LZLV)).toBe(true);
+    const good = store.getState().recipe;
+    expect(good.stages.map((s) => s.name)).toEqual(['component-1', 'component-2', undefined]);
+    expect(good.final).toBe(2);
+    expect(good.order.indexOf(2)).toBeGreaterThan(Math.max(good.order.indexOf(0), good.order.indexOf(1)));
+    const broken = LZLV.replace('  t: 0.5', '  t: [0.5');
+    expect(store.getState().setYaml(broken)).toBe(false);
+    const { yamlError, yamlText, recipe } = store.getState();
+    expect(yamlText).toBe(broken);
+    expect(recipe).toBe(good);
+    expect(yamlError?.code).toBe('E_RECIPE_YAML');
+    expect(yamlError?.context.line).toBeGreaterThan(0);
+    expect(yamlError?.context.column).toBeGreaterThan(0);
+  });
+
+  it('an unknown method is reported with its line', () => {
+    const store = createAppStore();
+    store.getState().setYaml(GRADIENT_SLERP);
+    store.getState().setYaml(GRADIENT_SLERP.replace('merge_method: slerp', 'merge_method: slurp'));
+    const error = store.getState().yamlError;
+    expect(error?.code).toBe('E_UNKNOWN_METHOD');
+    expect(error?.context.line).toBe(1);
+    expect(store.getState().recipe.stages[0]?.mergeMethod).toBe('slerp');
+  });
+
+  it('wiring a stage into another names it and orders the stages', () => {
+    const store = createAppStore();
+    const first = buildSlerp(store);
+    const s = store.getState();
+    s.addModel('tiny/llama-bf16-ft2');
+    const second = s.addStage('linear');
+    expect(store.getState().wire({ kind: 'stage', index: first }, second, 'model')).toBeUndefined();
+    expect(store.getState().wire({ kind: 'model', ref: 'tiny/llama-bf16-ft2' }, second, 'model')).toBeUndefined();
+    const { recipe } = store.getState();
+    expect(recipe.stages[first]?.name).toBeDefined();
+    expect(parseRecipe(store.getState().yamlText).stages).toEqual(recipe.stages);
+    // A loop is refused with the reason.
+    const reason = store.getState().wire({ kind: 'stage', index: second }, first, 'model');
+    expect(reason).toMatch(/loop|takes 1 model/);
+    expect(store.getState().recipe).toBe(recipe);
+  });
+});
+
+describe('recipe slice: undo and redo', () => {
+  it('steps back and forth through edits; a new edit clears redo', () => {
+    const store = createAppStore();
+    const stage = buildSlerp(store);
+    const wired = store.getState().yamlText;
+    store.getState().setParameter(stage, 't', 0.3);
+    const withT = store.getState().yamlText;
+    expect(withT).not.toBe(wired);
+    store.getState().undo();
+    expect(store.getState().yamlText).toBe(wired);
+    store.getState().redo();
+    expect(store.getState().yamlText).toBe(withT);
+    // Back to the empty canvas: six steps (two models, the stage, two wires, the parameter).
+    for (let i = 0; i < 6; i++) store.getState().undo();
+    expect(store.getState().recipe.stages).toEqual([]);
+    expect(store.getState().looseModels).toEqual([]);
+    store.getState().undo();
+    expect(store.getState().recipe.stages).toEqual([]);
+    store.getState().redo();
+    expect(store.getState().looseModels).toEqual(['tiny/llama-bf16']);
+    store.getState().addModel('tiny/qwen2-bf16');
+    expect(store.getState().future).toEqual([]);
+  });
+
+  it('undoes a YAML import in one step and clears the parse error', () => {
+    const store = createAppStore();
+    store.getState().setYaml(GRADIENT_SLERP);
+    const before = store.getState().recipe.stages;
+    store.getState().setYaml('merge_method: [');
+    expect(store.getState().yamlError).toBeDefined();
+    store.getState().undo();
+    expect(store.getState().yamlError).toBeUndefined();
+    expect(store.getState().recipe.stages).toEqual([]);
+    store.getState().redo();
+    expect(store.getState().recipe.stages).toEqual(before);
+  });
+});
+
+describe('permalink and autosave', () => {
+  it('round-trips the recipe through the URL hash, never the token', () => {
+    const store = createAppStore({ url: 'http://studio.test/?hub=http://127.0.0.1:9/' });
+    store.getState().setYaml(LZLV);
+    store.getState().setHubToken(MOCK_TOKEN, false);
+    const link = store.getState().permalink('http://studio.test/?hub=x#old');
+    expect(link).not.toContain(MOCK_TOKEN);
+    expect(link.startsWith('http://studio.test/?hub=x#recipe=')).toBe(true);
+    const opened = createAppStore({ url: link });
+    expect(opened.getState().recipe.stages).toEqual(store.getState().recipe.stages);
+    expect(opened.getState().past).toEqual([]);
+    expect(decodePermalink(encodePermalink('name: é — ✓\n'))).toBe('name: é — ✓\n');
+    expect(decodePermalink('#recipe=%%%')).toBeUndefined();
+  });
+
+  it('autosaves the recipe and loose models, restores them, and keeps the token out unless asked', () => {
+    const storage = memoryStorage();
+    const store = createAppStore({ storage });
+    buildSlerp(store);
+    store.getState().addModel('tiny/qwen2-bf16');
+    store.getState().setHubToken(MOCK_TOKEN, false);
+    expect(JSON.stringify([...Array(storage.length)].map((_, i) => storage.getItem(storage.key(i) ?? '')))).not.toContain(MOCK_TOKEN);
+    const reopened = createAppStore({ storage });
+    expect(reopened.getState().recipe.stages).toEqual(store.getState().recipe.stages);
+    expect(reopened.getState().looseModels).toEqual(['tiny/qwen2-bf16']);
+    expect(reopened.getState().hubToken).toBe('');
+    store.getState().setHubToken(MOCK_TOKEN, true);
+    expect(storage.getItem(STORAGE_KEYS.token)).toBe(MOCK_TOKEN);
+    expect(createAppStore({ storage }).getState().hubToken).toBe(MOCK_TOKEN);
+  });
+});
+
+describe('sources slice against the mock Hub', () => {
+  let hub: MockHub;
+  beforeAll(async () => {
+    hub = await startMockHub({ repos: await standardRepos() });
+  });
+  afterAll(() => hub.close());
+
+  it('reads header facts, refuses a wire across architectures, explains a gated repo', async () => {
+    const store = createAppStore({ url: `http://studio.test/?hub=${encodeURIComponent(hub.url)}` });
+    expect(store.getState().hubEndpoint).toBe(hub.url);
+    await Promise.all(['tiny/llama-bf16', 'tiny/mistral-f16', 'gated/llama-bf16'].map((ref) => store.getState().loadHubModel(ref)));
+    const llama = store.getState().sources['tiny/llama-bf16'];
+    expect(llama?.status).toBe('ready');
+    if (llama?.status !== 'ready') return;
+    const model = store.getState().models['tiny/llama-bf16'];
+    expect(llama.summary.architecture).toBe(model?.config?.['architectures'] instanceof Array ? model.config['architectures'][0] : undefined);
+    expect(llama.summary.layers).toBe(model?.config?.['num_hidden_layers']);
+    expect(llama.summary.dtype).toBe('BF16');
+    expect(llama.summary.revision).toMatch(/^[0-9a-f]{40}$/);
+    const tensorBytes = [...(model?.tensors.values() ?? [])].reduce((sum, t) => sum + t.length, 0);
+    expect(llama.summary.params * 2).toBe(tensorBytes);
+
+    const gated = store.getState().sources['gated/llama-bf16'];
+    expect(gated?.status).toBe('error');
+    if (gated?.status === 'error') {
+      expect(gated.error.code).toBe('E_GATED_REPO');
+      expect(gated.error.hint).toBeDefined();
+    }
+
+    const s = store.getState();
+    s.addModel('tiny/llama-bf16');
+    s.addModel('tiny/mistral-f16');
+    const stage = s.addStage('linear');
+    expect(store.getState().wire({ kind: 'model', ref: 'tiny/llama-bf16' }, stage, 'model')).toBeUndefined();
+    const reason = store.getState().wire({ kind: 'model', ref: 'tiny/mistral-f16' }, stage, 'model');
+    expect(reason).toContain('same architecture');
+    expect(store.getState().notice).toBe(reason);
+    expect(store.getState().recipe.stages[stage]?.models?.length).toBe(1);
+  });
+});

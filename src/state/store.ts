@@ -1,0 +1,108 @@
+/**
+ * The studio's one store, made per app root by {@link createAppStore} from typed slices: `recipe` (the document being
+ * edited), `sources` (model headers), `view` (selection, Hub settings) — and the run side's `job` slice. The recipe is
+ * autosaved to storage; a `#recipe=` permalink in the page URL wins over the autosave when the app opens.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { StoreApi } from 'zustand/vanilla';
+
+import { toAppError } from '../shared/errors';
+import { wireProblem } from './compatibility';
+import { decodePermalink, encodePermalink } from './permalink';
+import { createRecipeSlice } from './recipe-slice';
+import type { RecipeSlice, XY } from './recipe-slice';
+import type { InputRole, WireSource } from './recipe-edit';
+import { createSourcesSlice } from './sources-slice';
+import type { SourcesSlice } from './sources-slice';
+import { STORAGE_KEYS, createViewSlice } from './view-slice';
+import type { ViewSlice } from './view-slice';
+
+/** Edits that need more than one slice. */
+export interface StudioActions {
+  /**
+   * Wires `source` into stage `target` unless the loaded headers say the models cannot merge or the recipe refuses
+   * the edit; returns the reason it was refused (also left in `notice`), or undefined when it was made.
+   */
+  wire(source: WireSource, target: number, role: InputRole): string | undefined;
+  /** The page URL with the recipe in its hash (never the token). */
+  permalink(base: string): string;
+}
+
+// ── job slice (run side) ──────────────────────────────────────────────────────────────────────────────────────────
+// The run side composes its `JobSlice` (src/state/job-slice.ts) here: add `& JobSlice` to AppState and
+// `...createJobSlice(...args)` in createAppStore below.
+export type AppState = RecipeSlice & SourcesSlice & ViewSlice & StudioActions;
+
+export type AppStore = StoreApi<AppState>;
+
+export interface StoreEnvironment {
+  /** Where the recipe autosave (and, if the user opts in, the token) lives; undefined: nothing is saved. */
+  readonly storage?: Storage | undefined;
+  /** The page URL: `?hub=` sets the endpoint, `#recipe=` the recipe. */
+  readonly url?: string | undefined;
+}
+
+interface Autosave {
+  readonly yaml: string;
+  readonly looseModels: readonly string[];
+  readonly positions: Readonly<Record<string, XY>>;
+}
+
+export function createAppStore(env: StoreEnvironment = {}): AppStore {
+  const { storage, url } = env;
+  const store = createStore<AppState>()((...args) => {
+    const [set, get] = args;
+    return {
+      ...createRecipeSlice(...args),
+      ...createSourcesSlice(...args),
+      ...createViewSlice(storage, url)(...args),
+      // job slice (run side): ...createJobSlice(...args),
+      wire: (source, target, role) => {
+        const state = get();
+        let reason = wireProblem(state.recipe.stages, state.sources, source, target);
+        if (reason === undefined) {
+          try {
+            state.connect(source, target, role);
+          } catch (error) {
+            const e = toAppError(error);
+            reason = e.hint === undefined ? e.message : `${e.message} ${e.hint}`;
+          }
+        }
+        set({ notice: reason });
+        return reason;
+      },
+      permalink: (base) => `${base.split('#')[0]}${encodePermalink(get().yamlText)}`,
+    };
+  });
+  restore(store, storage, url);
+  if (storage !== undefined) {
+    store.subscribe((state, previous) => {
+      if (state.yamlText === previous.yamlText && state.looseModels === previous.looseModels && state.positions === previous.positions) return;
+      const saved: Autosave = { yaml: state.yamlText, looseModels: state.looseModels, positions: state.positions };
+      try {
+        storage.setItem(STORAGE_KEYS.recipe, JSON.stringify(saved));
+      } catch {
+        // storage full or disabled: autosave is best effort
+      }
+    });
+  }
+  return store;
+}
+
+/** Opens the permalink's recipe, else the autosaved one; the opening state is not an undo step. */
+function restore(store: AppStore, storage: Storage | undefined, url: string | undefined): void {
+  const linked = url === undefined ? undefined : decodePermalink(new URL(url).hash);
+  let saved: Autosave | undefined;
+  try {
+    const text = storage?.getItem(STORAGE_KEYS.recipe);
+    saved = text === null || text === undefined ? undefined : (JSON.parse(text) as Autosave);
+  } catch {
+    saved = undefined;
+  }
+  const yaml = linked ?? saved?.yaml;
+  if (yaml === undefined) return;
+  const state = store.getState();
+  state.setYaml(yaml);
+  for (const ref of linked === undefined ? (saved?.looseModels ?? []) : []) store.getState().addModel(ref);
+  store.setState({ past: [], future: [], positions: saved?.positions ?? {} });
+}

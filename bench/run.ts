@@ -6,7 +6,7 @@
  *   whether memory stays flat as the model grows.
  * - Merges: slerp, nearswap and ties of two generated models on the CPU backend (GB of input per second), beside a
  *   plain copy of one model in the same run.
- * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 250; 0 skips), with the
+ * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
  *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
  * - Codecs: bf16 decode + encode throughput.
  */
@@ -54,7 +54,7 @@ try {
   await rm(a, { recursive: true, force: true });
   await rm(b, { recursive: true, force: true });
   // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
-  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 250);
+  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 100);
   if (gpuMb > 0) {
     const ga = join(root, 'gpu-a');
     const gb = join(root, 'gpu-b');

@@ -5,6 +5,7 @@
  * for the host to add up in f64.
  */
 import type { FloatDType } from '../io/safetensors/dtype';
+import { AppError } from '../shared/errors';
 import type { Binding, EncodedInput, GpuRuntime } from './runtime';
 import { BLOCK, DTYPE_CODE, GpuJob, uniformBlock } from './runtime';
 
@@ -263,7 +264,7 @@ export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], 
 export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Uint32Array> {
   return rt.guard('window_histogram', async () => {
     const windows = spec.windows;
-    if (windows === undefined) throw new Error('window_histogram needs windows');
+    if (windows === undefined) throw new AppError('E_INTERNAL', 'window_histogram needs the models\' windows.');
     const job = new GpuJob(rt, 'window_histogram');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, 0);

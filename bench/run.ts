@@ -6,7 +6,7 @@
  *   whether memory stays flat as the model grows.
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
- * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 250; 0 skips), with the
+ * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
  *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
  * - Codecs: bf16 decode + encode throughput.
  */
@@ -62,7 +62,7 @@ try {
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
   }
   // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
-  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 250);
+  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 100);
   if (gpuMb > 0) {
     const ga = join(root, 'gpu-a');
     const gb = join(root, 'gpu-b');

@@ -1,0 +1,147 @@
+/**
+ * The task-vector kernels: task_vector.wgsl (the merge), task_vector_l1.wgsl (DARE's rescale norms) and
+ * window_histogram.wgsl (the counting passes of the exact top-k), with their masks from task-vector-masks.ts.
+ */
+import type { FloatDType } from '../../io/safetensors/dtype';
+import { AppError } from '../../shared/errors';
+import type { Binding, EncodedInput, GpuRuntime } from '../runtime';
+import { BLOCK, DTYPE_CODE, GpuJob, uniformBlock } from '../runtime';
+import { decodeInputs } from './inputs';
+import { encodeMasks, windowBinding } from './task-vector-masks';
+
+/** One non-base model of a task-vector merge, as the shaders see it. */
+export interface TaskVectorModel {
+  /** Its index among the inputs. */
+  readonly input: number;
+  readonly stream: number;
+  /** Keep when the element's random bits are below this (ignored when keepAll or window). */
+  readonly threshold: number;
+  readonly keepAll: boolean;
+  /** Its mask comes from the masks buffer: an exact top-k selection ({@link WindowSpec}) or DELLA ranks. */
+  readonly window: boolean;
+  readonly weight: number;
+  /** DARE's L1 rescale factor, set after the rescale pass. */
+  scale: number;
+}
+
+/** One model's top-k window as far as the counting passes have found it (see methods/rank-window.ts). */
+export interface WindowSpec {
+  readonly active: boolean;
+  readonly lower?: { readonly bucket: number; readonly key?: number; readonly skip?: number } | undefined;
+  readonly upper?: { readonly bucket: number; readonly key?: number; readonly limit?: number } | undefined;
+}
+
+export interface TaskVectorSpec {
+  readonly base: number;
+  readonly models: readonly TaskVectorModel[];
+  readonly seed: number;
+  readonly consensus: boolean;
+  readonly normalize: boolean;
+  readonly lambda: number;
+  /** Divisor of the plain (no consensus) normalised sum. */
+  readonly plainDivisor: number;
+  /** DELLA: masks ranked within rows; `thresholds[m·rowLength + rank]` is model m's keep threshold at that rank. */
+  readonly della?: { readonly rowLength: number; readonly thresholds: Uint32Array };
+  /** The models' windows, when some model's mask is a top-k selection. */
+  readonly windows?: {
+    readonly specs: readonly WindowSpec[];
+    /** Rank keys by descending magnitude (TIES) or ascending (breadcrumbs). */
+    readonly descending: boolean;
+    /** Per model and boundary (2m + b): equal-key elements seen before this sub-chunk. */
+    readonly seen: Uint32Array;
+  };
+}
+
+function taskVectorBindings(job: GpuJob, spec: TaskVectorSpec, count: number, start: number): { models: Binding; params: Binding } {
+  const modelData = new ArrayBuffer(spec.models.length * 32);
+  const view = new DataView(modelData);
+  spec.models.forEach((m, i) => {
+    view.setUint32(i * 32, m.input, true);
+    view.setUint32(i * 32 + 4, m.stream >>> 0, true);
+    view.setUint32(i * 32 + 8, m.threshold >>> 0, true);
+    view.setUint32(i * 32 + 12, m.keepAll ? 1 : 0, true);
+    view.setFloat32(i * 32 + 16, m.weight, true);
+    view.setFloat32(i * 32 + 20, m.scale, true);
+    view.setUint32(i * 32 + 24, m.window ? 1 : 0, true);
+  });
+  const models = job.upload(new Uint8Array(modelData), 'models');
+  const params = job.uniform(
+    uniformBlock([
+      ['u32', count],
+      ['u32', count],
+      ['u32', spec.base],
+      ['u32', spec.seed],
+      ['u32', start % 4294967296],
+      ['u32', Math.floor(start / 4294967296)],
+      ['f32', spec.lambda],
+      ['f32', spec.plainDivisor],
+    ]),
+    'params',
+  );
+  return { models, params };
+}
+
+/** The output of a task-vector kernel and, with windows, the new running equal-key counts. */
+export interface TaskVectorResult {
+  readonly values: Float32Array;
+  readonly seen: Uint32Array | undefined;
+}
+
+async function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Promise<TaskVectorResult> {
+  const [values, seen] = await job.readAll(totals === undefined ? [out] : [out, totals]);
+  return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+}
+
+/** b + λ·(combined masked, weighted task vectors), rounded to `outDtype`; `start` is the sub-chunk's first element. */
+export function taskVectorOp(
+  rt: GpuRuntime,
+  inputs: readonly EncodedInput[],
+  count: number,
+  start: number,
+  spec: TaskVectorSpec,
+  outDtype: FloatDType,
+): Promise<TaskVectorResult> {
+  return rt.guard('task_vector', async () => {
+    const job = new GpuJob(rt, 'task_vector');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, start);
+    const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
+    const out = job.storage(count * 4, 'output');
+    const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize };
+    await job.dispatch('task_vector.wgsl', constants, [values, models, out, params, masks], count);
+    return readWithTotals(job, out, totals);
+  });
+}
+
+/** Per block and model: Σ|δ| and Σ|δ| over kept elements, as f32 partials ([block][model][2]). */
+export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<TaskVectorResult> {
+  return rt.guard('task_vector_l1', async () => {
+    const job = new GpuJob(rt, 'task_vector_l1');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, start);
+    const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
+    const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
+    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
+    return readWithTotals(job, partials, totals);
+  });
+}
+
+/**
+ * A counting pass of the top-k selection over a sub-chunk: pass 0 returns per model a 65,536-bin histogram of the rank
+ * keys' high 16 bits; pass 1 per model and boundary (2m + b) the histogram of low 16 bits inside the boundary bucket.
+ */
+export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Uint32Array> {
+  return rt.guard('window_histogram', async () => {
+    const windows = spec.windows;
+    if (windows === undefined) throw new AppError('E_INTERNAL', 'window_histogram needs the models\' windows.');
+    const job = new GpuJob(rt, 'window_histogram');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, 0);
+    const n = spec.models.length;
+    const hist = job.storage(n * (pass === 0 ? 1 : 2) * 65536 * 4, `histogram ${pass}`);
+    job.clear(hist);
+    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending };
+    await job.dispatch('window_histogram.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, hist], count);
+    return new Uint32Array(await job.read(hist, hist.size));
+  });
+}

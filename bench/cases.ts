@@ -1,5 +1,5 @@
 /** Bench cases, each run in its own process by bench/measure.ts. */
-import { open, readdir, mkdir, rm } from 'node:fs/promises';
+import { open, readFile, readdir, mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -9,7 +9,10 @@ import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
 import { runPlan } from '../src/engine/run-plan';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
+import { memoryFolder } from '../src/io/model/memory-folder';
 import { openNodeFolder } from '../src/io/model/node-folder';
+import type { ModelFolder } from '../src/io/model/types';
+import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { createWebGpuBackend } from '../src/engine/webgpu-backend';
 import { createNodeGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
@@ -91,11 +94,22 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       ties: 'parameters:\n  density: 0.5\n  weight: 0.5\n',
     };
     const text = `merge_method: ${method}\nbase_model: ${String(args['a'])}\nmodels:\n  - model: ${String(args['b'])}\n${parameters[method] ?? ''}dtype: bfloat16\n`;
+    // `in-memory`: both models are read into memory first (untimed) and the output stays in memory, so the figure is
+    // the merge math and the engine alone — comparable with a kernel measured on in-memory tensors.
+    const inMemory = args['in-memory'] === 1 || args['in-memory'] === '1';
+    const preloaded = new Map<string, ModelFolder>();
+    if (inMemory) {
+      for (const dir of [String(args['a']), String(args['b'])]) {
+        const files = new Map<string, Uint8Array>();
+        for (const name of await readdir(dir)) files.set(name, new Uint8Array(await readFile(join(dir, name))));
+        preloaded.set(dir, memoryFolder(dir, files));
+      }
+    }
     const started = performance.now();
     const recipe = parseRecipe(text);
-    const inputs = await loadInputs(recipe, (path) => openNodeFolder(path));
+    const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    const sink = await NodeDirectorySink.open(to);
+    const sink = inMemory ? new MemoryDirectorySink('out') : await NodeDirectorySink.open(to);
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
@@ -115,7 +129,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     } finally {
       await executor.dispose();
     }
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}` };
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${inMemory ? ', inputs and output in memory' : ''}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

@@ -59,7 +59,8 @@ try {
       await rm(join(root, 'out-merge'), { recursive: true, force: true });
     }
     if (mergeMb === mergeSizes.at(-1)) {
-      // The same merges without disk I/O: the figure to hold against a CPU kernel measured on tensors in memory
+      // The same merges without disk I/O (inputs read into memory first, output encoded and discarded): the figure to
+      // hold against a CPU kernel measured on tensors in memory
       // (performance.md: torch on this machine, about 0.5 GB/s for slerp).
       for (const method of ['slerp', 'nearswap']) rows.push(row(best(() => measure(`${method} merge in memory, 2 × ${mergeMb} MB`, 'merge', { a, b, method, 'in-memory': 1, to: join(root, 'unused') }))));
     }

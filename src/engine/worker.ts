@@ -1,0 +1,69 @@
+/**
+ * The engine's module worker: exposes {@link EngineApi} through comlink. Each call answers an {@link EngineResult}
+ * (errors as `ErrorPayload`s, so code, context and hint survive the crossing); a run's events reach the page in
+ * batches at most every {@link BATCH_INTERVAL_MS}, and `cancel` aborts the run's `AbortSignal` here in the worker.
+ */
+import * as Comlink from 'comlink';
+
+import { toAppError } from '../shared/errors';
+import type { EngineApi, EngineEvent, EngineEventBatchListener, EngineResult } from './api';
+import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
+
+/** Progress reaches the page at most this often (plus at once for a run's start, shards and end). */
+const BATCH_INTERVAL_MS = 100;
+
+const runs = new Map<string, AbortController>();
+
+async function settle<T>(work: () => Promise<T>): Promise<EngineResult<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: toAppError(error).toPayload() };
+  }
+}
+
+/** Queues events and hands them over in batches; `flush` sends what is queued. */
+function batcher(listener: EngineEventBatchListener): { push(event: EngineEvent): void; flush(): void } {
+  let queue: EngineEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    listener(batch);
+  };
+  return {
+    push(event) {
+      queue.push(event);
+      if (event.type === 'start' || event.type === 'shard-written' || event.type === 'finalizing' || event.type === 'done') flush();
+      else timer ??= setTimeout(flush, BATCH_INTERVAL_MS);
+    },
+    flush,
+  };
+}
+
+const api: EngineApi = {
+  inspect: (source, hub) => settle(() => inspectSource(source, hub)),
+  plan: (request) => settle(() => planRequest(request)),
+  inspectOutput: (directory) => settle(() => inspectOutput(directory)),
+  async run(request, onEvents) {
+    const controller = new AbortController();
+    runs.get(request.runId)?.abort();
+    runs.set(request.runId, controller);
+    const events = batcher(onEvents);
+    try {
+      return await settle(() => runRequest(request, (event) => events.push(event), controller.signal));
+    } finally {
+      events.flush();
+      if (runs.get(request.runId) === controller) runs.delete(request.runId);
+    }
+  },
+  cancel(runId) {
+    runs.get(runId)?.abort();
+    return Promise.resolve();
+  },
+};
+
+Comlink.expose(api);

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
+import { RunArea } from './RunArea';
 
 /** The studio shell. The merge canvas arrives with the studio issue; today it reports what this browser can do. */
 export function App() {
@@ -29,6 +30,7 @@ export function App() {
           <h2 id="capabilities-title">This browser</h2>
           {capabilities === undefined ? <p>Checking…</p> : <CapabilityList items={capabilities} />}
         </section>
+        <RunArea />
       </main>
     </div>
   );

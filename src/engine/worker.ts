@@ -1,7 +1,8 @@
 /**
  * The engine's module worker: exposes {@link EngineApi} through comlink. Each call answers an {@link EngineResult}
- * (errors as `ErrorPayload`s, so code, context and hint survive the crossing); a run's events reach the page in
- * batches at most every {@link BATCH_INTERVAL_MS}, and `cancel` aborts the run's `AbortSignal` here in the worker.
+ * (errors as `ErrorPayload`s, so code, context and hint survive the crossing). A run's events reach the page in
+ * batches, at most every {@link BATCH_INTERVAL_MS} (and at once at the start, after each shard and at the end);
+ * `cancel` aborts the run's `AbortSignal` here in the worker.
  */
 import * as Comlink from 'comlink';
 
@@ -37,7 +38,9 @@ function batcher(listener: EngineEventBatchListener): { push(event: EngineEvent)
   return {
     push(event) {
       queue.push(event);
-      if (event.type === 'start' || event.type === 'shard-written' || event.type === 'finalizing' || event.type === 'done') flush();
+      if (event.type === 'start' || event.type === 'finalizing' || event.type === 'done') flush();
+      // The engine reports progress right after a shard: send both together.
+      else if (event.type === 'shard-written') queueMicrotask(flush);
       else timer ??= setTimeout(flush, BATCH_INTERVAL_MS);
     },
     flush,

@@ -9,6 +9,7 @@ import type { StateCreator } from 'zustand';
 import type { HubAccess, OutputFolderState, OutputOptions, PlanOverview, RunOutcome, SourceSpec } from '../engine/api';
 import { createEngineClient } from '../engine/client';
 import type { EngineClient } from '../engine/client';
+import { DEFAULT_HUB_ENDPOINT } from '../io/source/hub-client';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { applyEvents, initialProgress } from './job-progress';
@@ -88,6 +89,9 @@ export interface JobDeps {
 }
 
 export const DEFAULT_OUTPUT: OutputOptions = { name: 'merged-model' };
+
+/** The public Hub, anonymous (until the settings give an endpoint or token). */
+export const DEFAULT_HUB: HubAccess = { endpoint: DEFAULT_HUB_ENDPOINT };
 
 let sharedEngine: EngineClient | undefined;
 

@@ -70,6 +70,11 @@ test.beforeEach(async ({ page }) => {
   }, PICKED);
 });
 
+/** The notice titled exactly `title`. */
+function notice(page: Page, title: string) {
+  return page.locator('.notice', { has: page.locator('strong', { hasText: new RegExp(`^${title}$`) }) });
+}
+
 /** A screenshot of the viewport with the run area scrolled to the top, as a user at 1280×800 sees it. */
 async function shot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => document.querySelector('.run-area')?.scrollIntoView({ block: 'start' }));
@@ -104,7 +109,7 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
   await expect(page.locator('.shard-written').first()).toBeVisible();
   await shot(page, 'run-3-running');
-  await expect(page.getByRole('status').filter({ hasText: 'Merged' })).toBeVisible({ timeout: 30_000 });
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('output-folder')).toHaveText(PICKED);
   await expect(page.getByTestId('result-files')).toContainText('model.safetensors.index.json');
   await shot(page, 'run-4-done');
@@ -119,7 +124,7 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
   await expect(page.locator('.shard-written').first()).toBeVisible();
   await page.getByRole('button', { name: 'Cancel' }).click();
-  const cancelled = page.getByRole('status').filter({ hasText: 'Cancelled' });
+  const cancelled = notice(page, 'Cancelled');
   await expect(cancelled).toBeVisible();
   await expect(cancelled).toContainText(/[1-9] of \d+ shards are finished/);
   await shot(page, 'run-5-cancelled');
@@ -129,7 +134,7 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await expect(pending).toBeVisible();
   await shot(page, 'run-6-after-reload');
   await pending.getByRole('button', { name: 'Resume…' }).click();
-  const merged = page.getByRole('status').filter({ hasText: 'Merged' });
+  const merged = notice(page, 'Merged');
   await expect(merged).toBeVisible({ timeout: 30_000 });
   await expect(merged).toContainText(/kept from the interrupted run/);
   await shot(page, 'run-7-resumed');
@@ -138,4 +143,38 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   // The resume is remembered no longer.
   await page.reload();
   await expect(page.getByTestId('demo-offer')).toBeVisible();
+});
+
+test('without a folder picker or WebGPU: notices, output in browser storage, each file downloaded', async ({ browser }) => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+    delete (Window.prototype as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
+  await page.goto('/');
+  await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges in a worker.')).toBeVisible();
+  await expect(page.getByText('No folder picker in this browser')).toBeVisible();
+  await page.getByRole('button', { name: 'Load the demo' }).click();
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('output-folder')).toHaveText('demo-merge');
+  await shot(page, 'run-8-browser-storage');
+
+  const expected = await expectedOutput(5e9);
+  const rows = page.getByTestId('result-files').getByRole('listitem');
+  await expect(rows).toHaveCount(expected.size);
+  const downloaded = new Map<string, Uint8Array>();
+  for (let i = 0; i < expected.size; i++) {
+    const row = rows.nth(i);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    downloaded.set(download.suggestedFilename(), new Uint8Array(Buffer.concat(chunks)));
+  }
+  await expectSameFolder(downloaded, expected);
+  await context.close();
 });

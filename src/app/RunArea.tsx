@@ -119,7 +119,7 @@ export function RunArea() {
       const input: RunInput =
         pending.origin === 'demo' ? (await demoInput(pending.recipeText)).input : { recipeText: pending.recipeText, sources: {}, hub: DEFAULT_HUB, origin: 'recipe' };
       await actions.setOutput(pending.output);
-      if (pending.output.maxShardBytes !== undefined) setShardText(formatBytes(pending.output.maxShardBytes).replace(' ', ''));
+      if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);
       await actions.setFolder(chosen.handle, chosen.storage);
       if (appStore.getState().job.folder?.state?.unfinished === true) await actions.startRun({ resume: true });
@@ -218,6 +218,11 @@ function InputsLine({ job }: { readonly job: JobState }) {
   );
 }
 
+/** `1000000` → `1MB`, `1500000000` → `1.50GB`: what the shard size field shows. */
+function compactSize(bytes: number): string {
+  return formatBytes(bytes).replace(' ', '').replace(/\.0+(?=[a-zA-Z])/, '');
+}
+
 function planSummary(plan: PlanOverview): { label: string; value: string }[] {
   return [
     { label: 'Output', value: formatBytes(plan.outputBytes) },
@@ -262,9 +267,17 @@ function progressView(job: JobState): RunProgressView {
     tensors: `${p.tensorsDone} / ${p.tensorCount} tensors`,
     bytes: `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
     rate: p.bytesPerSecond > 0 ? `${formatBytes(p.bytesPerSecond)}/s` : '– /s',
-    eta: job.phase === 'done' ? `took ${formatDuration(job.result?.seconds ?? 0)}` : p.etaSeconds === undefined ? 'ETA –' : `ETA ${formatDuration(p.etaSeconds)}`,
+    eta:
+      job.phase === 'done'
+        ? `took ${formatDuration(job.result?.seconds ?? 0)}`
+        : job.phase !== 'running'
+          ? 'stopped'
+          : p.etaSeconds === undefined
+            ? 'ETA –'
+            : `ETA ${formatDuration(p.etaSeconds)}`,
     currentTensor: job.phase === 'running' ? p.currentTensor : undefined,
-    shards: p.shards,
+    // A shard being written when the run stopped was discarded.
+    shards: job.phase === 'running' ? p.shards : p.shards.map((s) => (s.status === 'writing' ? { ...s, status: 'waiting' } : s)),
   };
 }
 

@@ -17,6 +17,9 @@ import { provenanceMetadata } from '../src/plan/describe';
 import { parseRecipe } from '../src/recipe/parse';
 import { tensorDifferences } from '../test/compare-models';
 
+// Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
+test.describe.configure({ timeout: 120_000 });
+
 const PICKED = 'picked-output';
 const SHOTS = 'test-results/screenshots';
 
@@ -113,8 +116,18 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await expect(page.getByTestId('output-folder')).toHaveText(PICKED);
   await expect(page.getByTestId('result-files')).toContainText('model.safetensors.index.json');
   await shot(page, 'run-4-done');
+  const expected = await expectedOutput(1e6);
+  await expectSameFolder(await readPicked(page), expected);
 
-  await expectSameFolder(await readPicked(page), await expectedOutput(1e6));
+  // Again into the same, now full, folder: refused with the reason, then written over when the user says so.
+  await page.getByRole('button', { name: 'Merge again' }).click();
+  const refused = notice(page, 'The merge stopped');
+  await expect(refused).toContainText(`The output folder ${PICKED} is not empty`);
+  await shot(page, 'run-4b-not-empty');
+  await expect(page.getByTestId('run-progress')).toHaveCount(0);
+  await refused.getByRole('button', { name: 'Write into it anyway' }).click();
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
+  await expectSameFolder(await readPicked(page), expected);
   expect(outside).toEqual([]);
   expect(errors).toEqual([]);
 });

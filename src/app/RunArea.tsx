@@ -149,7 +149,7 @@ export function RunArea() {
     summary: job.plan === undefined ? undefined : planSummary(job.plan),
     summaryNote: job.phase === 'planning' ? 'Updating the plan…' : job.plan === undefined ? undefined : `Also writes ${job.plan.extraFiles.join(', ')}.`,
     notices,
-    progress: job.progress === undefined ? undefined : progressView(job),
+    progress: job.progress === undefined || (!job.progress.started && !running) ? undefined : progressView(job),
     files: job.result?.files.map((f) => ({
       name: f.name,
       size: formatBytes(f.bytes),

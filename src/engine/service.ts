@@ -183,7 +183,6 @@ export async function runRequest(request: RunRequest, onEvent: EngineEventListen
       'E_OUTPUT_NOT_EMPTY',
       state.unfinished ? `${state.name} holds an unfinished merge.` : `The output folder ${state.name} is not empty (${state.files.length} files).`,
       {
-        context: { file: state.name },
         hint: state.unfinished ? 'Resume it, or choose an empty folder.' : 'Choose an empty folder, or allow overwriting its files.',
       },
     );

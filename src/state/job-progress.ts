@@ -17,6 +17,8 @@ export interface RunProgress {
   readonly currentTensor: string | undefined;
   readonly shards: readonly { readonly file: string; readonly bytes: number; readonly status: ShardStatus }[];
   readonly finalizing: boolean;
+  /** The engine began writing (a run refused up front never starts). */
+  readonly started: boolean;
 }
 
 export function initialProgress(plan: PlanOverview | undefined): RunProgress {
@@ -30,6 +32,7 @@ export function initialProgress(plan: PlanOverview | undefined): RunProgress {
     currentTensor: undefined,
     shards: (plan?.shards ?? []).map((s) => ({ file: s.file, bytes: s.bytes, status: 'waiting' })),
     finalizing: false,
+    started: false,
   };
 }
 
@@ -43,7 +46,7 @@ function applyEvent(p: RunProgress, event: EngineEvent): RunProgress {
   switch (event.type) {
     case 'start': {
       const kept = new Set(event.resumedShards);
-      return { ...p, tensorCount: event.tensorCount, bytesTotal: event.bytesTotal, shards: p.shards.map((s) => (kept.has(s.file) ? { ...s, status: 'kept' } : s)) };
+      return { ...p, started: true, tensorCount: event.tensorCount, bytesTotal: event.bytesTotal, shards: p.shards.map((s) => (kept.has(s.file) ? { ...s, status: 'kept' } : s)) };
     }
     case 'tensor':
       return {

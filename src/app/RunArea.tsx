@@ -207,11 +207,13 @@ export function RunArea() {
 }
 
 function InputsLine({ job }: { readonly job: JobState }) {
-  const inputs = job.plan?.inputs ?? [];
+  const inputs = (job.plan?.inputs ?? []).map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 7)}`));
+  const adapters = job.plan?.adapters ?? [];
+  const text = inputs.length === 0 ? 'reading model headers…' : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}`;
   return (
     <details className="inputs-line">
       <summary>
-        {job.input?.origin === 'demo' ? 'Demo recipe' : 'Recipe'}: {inputs.length === 0 ? 'reading model headers…' : inputs.map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 7)}`)).join(' · ')}
+        {job.input?.origin === 'demo' ? 'Demo recipe' : 'Recipe'}: {text}
       </summary>
       <pre className="recipe-text">{job.input?.recipeText}</pre>
     </details>

@@ -97,6 +97,8 @@ export interface PlanOverview {
   readonly extraFiles: readonly string[];
   /** Inputs with the revision each one is pinned to. */
   readonly inputs: readonly { readonly ref: string; readonly revision: string | undefined; readonly kind: 'hub' | 'local' }[];
+  /** LoRA adapters baked into inputs, by reference. */
+  readonly adapters: readonly string[];
   /** The plan's content id: a resume reuses shards only of the very same plan. */
   readonly planId: string;
 }

@@ -90,6 +90,7 @@ describe('engine worker (real worker, comlink, Chromium)', () => {
     const overview = await engine.plan({ recipeText: HUB_RECIPE, sources: {}, hub, output });
     expect(overview.shardCount).toBeGreaterThan(1);
     expect(overview.inputs.map((i) => i.kind)).toEqual(['hub', 'hub']);
+    expect(overview.adapters).toEqual(['tiny/llama-lora']);
     expect(overview.estimatedSeconds).toBeGreaterThan(0);
     const directory = await opfsFolder('engine-hub');
     const events: EngineEvent[] = [];
@@ -127,6 +128,7 @@ describe('engine worker (real worker, comlink, Chromium)', () => {
     const tuned = await opfsFolder('engine-tuned');
     await writeModel(new FsAccessDirectorySink(base), spec);
     await writeModel(new FsAccessDirectorySink(tuned), { ...spec, derivedFrom: { seed: 12, scale: 0.3 } });
+    expect(await engine.inspect({ kind: 'directory', handle: tuned }, hub)).toMatchObject({ ref: tuned.name, kind: 'local', layers: 4, architecture: 'LlamaForCausalLM', dtype: 'BF16' });
     const recipeText = `merge_method: slerp\nbase_model: base\nmodels:\n  - model: base\n  - model: tuned\nparameters:\n  t: [0.1, 0.9]\ndtype: bfloat16\n`;
     const request = { recipeText, sources: { base: { kind: 'directory', handle: base }, tuned: { kind: 'directory', handle: tuned } } as const, hub, output: { name: 'resumed', maxShardBytes: 1_000_000 } };
 

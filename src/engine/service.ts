@@ -131,10 +131,10 @@ function withOutputDtype(recipe: RecipeDocument, dtype: PlanRequest['output']['d
 export async function planRequest(request: PlanRequest, signal?: AbortSignal): Promise<PlanOverview> {
   const { plan, inputs } = await compileRequest(request, signal);
   await closeAll(inputs);
-  return overviewOf(plan);
+  return overviewOf(plan, [...inputs.adapters.keys()]);
 }
 
-export function overviewOf(plan: MergePlan): PlanOverview {
+export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): PlanOverview {
   const s = plan.summary;
   const hubBytes = plan.tensors.reduce((sum, t) => sum + hubReadBytes(plan, t.expr), 0);
   const floatOut = plan.tensors.reduce((sum, t) => sum + (isFloatDType(t.dtype) ? numel(t.shape) : 0), 0);
@@ -154,6 +154,7 @@ export function overviewOf(plan: MergePlan): PlanOverview {
     shards: plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
     extraFiles: plan.extraFiles.map((file) => file.name),
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),
+    adapters,
     planId: planId(plan),
   };
 }

@@ -11,7 +11,7 @@ import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { appStore, useAppStore } from '../state/store';
 import { formatBytes, formatDuration, parseByteSize } from '../shared/format';
-import { describeContext } from '../shared/errors';
+import { AppError, describeContext } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { OutputSettings } from '../ui/OutputSettings';
 import type { DtypeChoice } from '../ui/OutputSettings';
@@ -123,6 +123,11 @@ export function RunArea() {
       await actions.setRunInput(input);
       await actions.setFolder(chosen.handle, chosen.storage);
       if (appStore.getState().job.folder?.state?.unfinished === true) await actions.startRun({ resume: true });
+      else {
+        throw new AppError('E_FILE_MISSING', `“${chosen.handle.name}” holds no unfinished merge.`, {
+          hint: `Choose the folder the merge was writing into (“${pending.folderName}”), or merge anew into this one.`,
+        });
+      }
     });
 
   const changeShardSize = (text: string) => {
@@ -156,6 +161,7 @@ export function RunArea() {
       onDownload: folder?.storage === 'browser' ? () => void download(folder.handle, f.name) : undefined,
     })),
     filesTitle: folder?.storage === 'browser' ? 'Files (in browser storage: download each)' : `Files in ${folder?.name ?? 'the folder'}`,
+    actionsVisible: job.input !== undefined,
     canRun: !running && busy === undefined && job.plan !== undefined && job.phase !== 'planning',
     runLabel: canResume ? 'Start over' : folder === undefined ? 'Choose folder and merge' : job.phase === 'done' ? 'Merge again' : 'Merge',
     canResume: canResume && busy === undefined,

@@ -31,6 +31,8 @@ export interface RunPanelProps {
   readonly progress: RunProgressView | undefined;
   readonly files: readonly { readonly name: string; readonly size: string; readonly onDownload?: (() => void) | undefined }[] | undefined;
   readonly filesTitle: string;
+  /** Run and friends are hidden until there is something to merge. */
+  readonly actionsVisible: boolean;
   readonly canRun: boolean;
   readonly runLabel: string;
   readonly canResume: boolean;
@@ -64,21 +66,23 @@ export function RunPanel(props: RunPanelProps) {
         </section>
       )}
 
-      <div className="run-actions">
-        <button type="button" className="button primary" disabled={!props.canRun} onClick={props.onRun}>
-          {props.runLabel}
-        </button>
-        {props.canResume ? (
-          <button type="button" className="button primary" onClick={props.onResume}>
-            Resume
+      {props.actionsVisible ? (
+        <div className="run-actions">
+          <button type="button" className="button primary" disabled={!props.canRun} onClick={props.onRun}>
+            {props.runLabel}
           </button>
-        ) : null}
-        {props.canCancel ? (
-          <button type="button" className="button danger" disabled={props.cancelling} onClick={props.onCancel}>
-            {props.cancelling ? 'Cancelling…' : 'Cancel'}
-          </button>
-        ) : null}
-      </div>
+          {props.canResume ? (
+            <button type="button" className="button primary" onClick={props.onResume}>
+              Resume
+            </button>
+          ) : null}
+          {props.canCancel ? (
+            <button type="button" className="button danger" disabled={props.cancelling} onClick={props.onCancel}>
+              {props.cancelling ? 'Cancelling…' : 'Cancel'}
+            </button>
+          ) : null}
+        </div>
+      ) : null}
 
       {props.progress === undefined ? null : <Progress view={props.progress} />}
 

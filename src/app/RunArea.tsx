@@ -65,7 +65,10 @@ export function RunArea() {
   const [webgpu, setWebgpu] = useState<Capability | undefined>(undefined);
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [localError, setLocalError] = useState<ErrorPayload | undefined>(undefined);
-  const [shardText, setShardText] = useState('5GB');
+  const [shardText, setShardText] = useState(() => {
+    const bytes = appStore.getState().job.output.maxShardBytes;
+    return bytes === undefined ? '5GB' : compactSize(bytes);
+  });
   const [shardError, setShardError] = useState<string | undefined>(undefined);
 
   useEffect(() => {
@@ -306,7 +309,7 @@ function buildNotices(
     notices.push({
       kind: 'warn',
       title: `An unfinished merge into “${pending.folderName}”`,
-      text: `It stopped when the page was closed${pending.startedAt === '' ? '' : ` (started ${new Date(pending.startedAt).toLocaleString()})`}. Finished shards are kept.`,
+      text: `It did not finish${pending.startedAt === '' ? '' : ` (started ${new Date(pending.startedAt).toLocaleString()})`}. Finished shards are kept.`,
       hint: 'Resume asks for the same folder again.',
       actions: [
         { label: 'Resume…', onClick: () => void on.resume(pending) },

@@ -131,6 +131,7 @@ describe('job slice', () => {
     expect(store.getState().job.progress?.shards.filter((s) => s.status === 'written')).toHaveLength(1);
     const reloaded = createAppStore({ job: { engine: () => fakeEngine(), storage } });
     expect(reloaded.getState().job.pending).toMatchObject({ recipeText: GRADIENT_SLERP, folderName: 'out', output: { name: 'half' } });
+    expect(reloaded.getState().job.output).toEqual({ name: 'half', maxShardBytes: 100_000 });
     reloaded.getState().jobActions.dismissPending();
     expect(createAppStore({ job: { engine: () => fakeEngine(), storage } }).getState().job.pending).toBeUndefined();
   });

@@ -200,10 +200,12 @@ export function jobSlice<S extends JobSlice>(deps: JobDeps = defaultJobDeps): St
       },
     };
 
+    const pending = readPendingRun(deps.storage);
     return {
       job: {
         input: undefined,
-        output: DEFAULT_OUTPUT,
+        // The interrupted run's options, so a resume compiles the very same plan.
+        output: pending?.output ?? DEFAULT_OUTPUT,
         folder: undefined,
         phase: 'idle',
         plan: undefined,
@@ -211,7 +213,7 @@ export function jobSlice<S extends JobSlice>(deps: JobDeps = defaultJobDeps): St
         progress: undefined,
         result: undefined,
         error: undefined,
-        pending: readPendingRun(deps.storage),
+        pending,
         cancelling: false,
       },
       jobActions: actions,

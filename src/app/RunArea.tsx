@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 
 import type { PlanOverview } from '../engine/api';
+import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
@@ -286,7 +287,9 @@ function progressView(job: JobState): RunProgressView {
           : p.etaSeconds === undefined
             ? 'ETA –'
             : `ETA ${formatDuration(p.etaSeconds)}`,
-    currentTensor: job.phase === 'running' ? p.currentTensor : undefined,
+    currentTensor: job.phase === 'running' && !p.finalizing ? p.currentTensor : undefined,
+    tensorFraction: currentTensorFraction(p),
+    tensorSize: formatBytes(p.currentTensorBytes),
     // A shard being written when the run stopped was discarded.
     shards: job.phase === 'running' ? p.shards : p.shards.map((s) => (s.status === 'writing' ? { ...s, status: 'waiting' } : s)),
   };

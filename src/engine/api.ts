@@ -93,6 +93,8 @@ export interface PlanOverview {
   /** A rough duration on the CPU backend, from the bytes read and written. */
   readonly estimatedSeconds: number;
   readonly shards: readonly { readonly file: string; readonly bytes: number }[];
+  /** Every output tensor in write order with its bytes (for per-tensor progress). */
+  readonly tensors: readonly { readonly name: string; readonly bytes: number }[];
   /** Files written beside the shards (config, tokenizer, card, recipe). */
   readonly extraFiles: readonly string[];
   /** Inputs with the revision each one is pinned to. */

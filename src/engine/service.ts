@@ -10,6 +10,7 @@ import { openHubFolder } from '../io/model/hub-folder';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
+import { entryBytes } from '../io/safetensors/layout';
 import { PARTIAL_MARKER, readOutputManifest } from '../io/safetensors/writer';
 import { FsAccessDirectorySink } from '../io/sink/fs-access-sink';
 import { hubSettings } from '../io/source/hub-client';
@@ -152,6 +153,7 @@ export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): P
     peakMemoryBytes: s.peakMemoryBytes,
     estimatedSeconds,
     shards: plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
+    tensors: plan.tensors.map((t) => ({ name: t.name, bytes: entryBytes(t) })),
     extraFiles: plan.extraFiles.map((file) => file.name),
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),
     adapters,

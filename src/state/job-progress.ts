@@ -15,14 +15,28 @@ export interface RunProgress {
   readonly bytesPerSecond: number;
   readonly etaSeconds: number | undefined;
   readonly currentTensor: string | undefined;
+  /** Bytes of the current tensor, and how many of the run's bytes came before it. */
+  readonly currentTensorBytes: number;
+  readonly currentTensorStart: number;
   readonly shards: readonly { readonly file: string; readonly bytes: number; readonly status: ShardStatus }[];
   readonly finalizing: boolean;
   /** The engine began writing (a run refused up front never starts). */
   readonly started: boolean;
+  /** Each output tensor's bytes, from the plan. */
+  readonly tensorBytes: ReadonlyMap<string, number>;
+}
+
+/** 0…1 of the current tensor written, as far as the last progress event tells. */
+export function currentTensorFraction(p: RunProgress): number {
+  if (p.currentTensor === undefined || p.currentTensorBytes === 0) return 0;
+  return Math.min(1, Math.max(0, (p.bytesDone - p.currentTensorStart) / p.currentTensorBytes));
 }
 
 export function initialProgress(plan: PlanOverview | undefined): RunProgress {
   return {
+    tensorBytes: new Map((plan?.tensors ?? []).map((t) => [t.name, t.bytes])),
+    currentTensorBytes: 0,
+    currentTensorStart: 0,
     tensorsDone: 0,
     tensorCount: plan?.tensorCount ?? 0,
     bytesDone: 0,
@@ -52,6 +66,9 @@ function applyEvent(p: RunProgress, event: EngineEvent): RunProgress {
       return {
         ...p,
         currentTensor: event.name,
+        // Tensors are written one after another, so this one starts where the previous one ended.
+        currentTensorStart: p.currentTensor === undefined ? p.currentTensorStart : p.currentTensorStart + p.currentTensorBytes,
+        currentTensorBytes: p.tensorBytes.get(event.name) ?? 0,
         tensorsDone: Math.max(p.tensorsDone, event.index),
         shards: p.shards.map((s) => (s.file === event.shard && s.status === 'waiting' ? { ...s, status: 'writing' } : s)),
       };

@@ -10,6 +10,7 @@ import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { compilePlan } from '../plan/compile';
 import { parseRecipe } from '../recipe/parse';
 import { AppError } from '../shared/errors';
+import { currentTensorFraction } from './job-progress';
 import type { RunInput } from './job-slice';
 import { PENDING_RUN_KEY } from './pending-run';
 import type { KeyValueStorage } from './pending-run';
@@ -101,8 +102,14 @@ describe('job slice', () => {
     await actions.setOutput({ maxShardBytes: 100_000 });
     await actions.setFolder(folder, 'picked');
     const seen: number[] = [];
+    const starts = new Map<string, number>();
     const unsubscribe = store.subscribe((s) => {
-      if (s.job.progress !== undefined) seen.push(s.job.progress.tensorsDone);
+      const p = s.job.progress;
+      if (p === undefined) return;
+      seen.push(p.tensorsDone);
+      if (p.currentTensor !== undefined) starts.set(p.currentTensor, p.currentTensorStart);
+      expect(currentTensorFraction(p)).toBeGreaterThanOrEqual(0);
+      expect(currentTensorFraction(p)).toBeLessThanOrEqual(1);
     });
     const running = actions.startRun();
     expect(store.getState().job.phase).toBe('running');
@@ -116,6 +123,11 @@ describe('job slice', () => {
     expect(job.progress?.shards.every((s) => s.status === 'written')).toBe(true);
     expect(job.result?.files.map((f) => f.name)).toContain('model.safetensors.index.json');
     expect(new Set(seen).size).toBeGreaterThan(3);
+    // Each tensor the panel showed as current started where the tensors before it in the plan ended.
+    let offset = 0;
+    const expectedStarts = new Map(job.plan?.tensors.map((t) => [t.name, (offset += t.bytes) - t.bytes]));
+    expect(starts.size).toBeGreaterThan(3);
+    for (const [name, start] of starts) expect(start, name).toBe(expectedStarts.get(name));
     expect(storage.items.has(PENDING_RUN_KEY)).toBe(false);
   });
 

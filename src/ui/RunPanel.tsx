@@ -21,6 +21,9 @@ export interface RunProgressView {
   readonly rate: string;
   readonly eta: string;
   readonly currentTensor: string | undefined;
+  /** 0…1 of the current tensor, and its size in words. */
+  readonly tensorFraction: number;
+  readonly tensorSize: string;
   readonly shards: readonly { readonly file: string; readonly status: 'waiting' | 'writing' | 'written' | 'kept' }[];
 }
 
@@ -144,8 +147,19 @@ function Progress({ view }: { readonly view: RunProgressView }) {
         <span>{view.eta}</span>
       </div>
       <div className="current-tensor" title={view.currentTensor}>
-        {view.currentTensor === undefined ? '\u00a0' : <code>{view.currentTensor}</code>}
+        {view.currentTensor === undefined ? (
+          '\u00a0'
+        ) : (
+          <>
+            <code>{view.currentTensor}</code> <span>{view.tensorSize}</span>
+          </>
+        )}
       </div>
+      {view.currentTensor === undefined ? null : (
+        <div className="bar thin" role="progressbar" aria-label="Current tensor" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(view.tensorFraction * 100)}>
+          <div className="bar-fill" style={{ width: `${view.tensorFraction * 100}%` }} />
+        </div>
+      )}
       {view.shards.length > 1 ? (
         <ol className="shards" aria-label="Shards">
           {view.shards.map((shard) => (

@@ -61,6 +61,8 @@ const api: EngineApi = {
     } finally {
       events.flush();
       if (runs.get(request.runId) === controller) runs.delete(request.runId);
+      // The listener is a comlink proxy of the page's function: free its message port (after the last batch).
+      (onEvents as Partial<Comlink.Remote<EngineEventBatchListener>>)[Comlink.releaseProxy]?.();
     }
   },
   cancel(runId) {

@@ -92,6 +92,9 @@ describe('engine worker (real worker, comlink, Chromium)', () => {
     expect(overview.inputs.map((i) => i.kind)).toEqual(['hub', 'hub']);
     expect(overview.adapters).toEqual(['tiny/llama-lora']);
     expect(overview.estimatedSeconds).toBeGreaterThan(0);
+    // The output dtype choice overrides the recipe's: every float tensor doubles from bf16 to f32.
+    const f32 = await engine.plan({ recipeText: HUB_RECIPE, sources: {}, hub, output: { ...output, dtype: 'float32' } });
+    expect(f32.tensors.map((t) => t.bytes)).toEqual(overview.tensors.map((t) => 2 * t.bytes));
     const directory = await opfsFolder('engine-hub');
     const events: EngineEvent[] = [];
     let batches = 0;

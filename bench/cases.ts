@@ -1,8 +1,10 @@
 /** Bench cases, each run in its own process by bench/measure.ts. */
 import { open, readdir, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
 
 import { loadInputs } from '../src/engine/load-inputs';
+import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
 import { runPlan } from '../src/engine/run-plan';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
@@ -35,14 +37,15 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
 
   /** Baseline: every file read and written with plain positioned fs calls in 16 MiB chunks, one reused buffer. */
   async 'plain-copy'(args) {
-    const from = String(args['from']);
     const to = await freshDir(String(args['to']));
     const started = performance.now();
     const buffer = new Uint8Array(CHUNK);
     let bytes = 0;
-    for (const name of await readdir(from)) {
-      const input = await open(join(from, name), 'r');
-      const output = await open(join(to, name), 'w');
+    // `from` may list several folders (comma-separated): the copy then reads as many bytes as a merge of them.
+    const files = (await Promise.all(String(args['from']).split(',').map(async (from) => (await readdir(from)).map((name) => join(from, name))))).flat();
+    for (const [i, path] of files.entries()) {
+      const input = await open(path, 'r');
+      const output = await open(join(to, `${i}-${basename(path)}`), 'w');
       for (;;) {
         const { bytesRead } = await input.read(buffer, 0, CHUNK, null);
         if (bytesRead === 0) break;
@@ -88,8 +91,13 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => openNodeFolder(path));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to));
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU backend, 1 thread` };
+    const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
+    try {
+      await runPlan(plan, inputs.folders, await NodeDirectorySink.open(to), { executor });
+    } finally {
+      await executor.dispose();
+    }
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

@@ -4,8 +4,8 @@
  * - I/O pipeline: copying a generated bf16 model (0.25 GB and 1 GB) through our source → safetensors writer → sink
  *   path, against a plain read+write copy of the same files in the same run. Peak memory (RSS) of both sizes shows
  *   whether memory stays flat as the model grows.
- * - Merges: slerp, nearswap and ties of two generated models on the CPU backend (GB of input per second), beside a
- *   plain copy of one model in the same run.
+ * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
+ *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
  * - Codecs: bf16 decode + encode throughput.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,32 +38,47 @@ try {
     await rm(join(root, 'out-model'), { recursive: true, force: true });
     await rm(dir, { recursive: true, force: true });
   }
-  const mergeMb = Number(process.env['BENCH_MERGE_MB'] ?? 1000);
-  const a = join(root, 'merge-a');
-  const b = join(root, 'merge-b');
-  measure('generate', 'generate', { mb: mergeMb, dir: a });
-  measure('generate sibling', 'generate-sibling', { mb: mergeMb, dir: b });
-  const plainMerge = best(() => measure(`plain read+write copy, ${mergeMb} MB`, 'plain-copy', { from: a, to: join(root, 'out-plain') }));
-  rows.push(row(plainMerge));
-  for (const method of ['slerp', 'nearswap', 'ties']) {
-    const merged = best(() => measure(`${method} merge, 2 × ${mergeMb} MB`, 'merge', { a, b, method, to: join(root, 'out-merge') }));
-    rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainMerge)).toFixed(2)}x of plain copy`));
+  // Merges: slerp at every size (its peak memory must not grow with the model), nearswap and ties at the largest,
+  // each beside a plain copy of the same bytes measured in the same run.
+  const mergePeaks: Record<number, number> = {};
+  const mergeSizes = (process.env['BENCH_MERGE_MB'] ?? SIZES_MB.join(',')).split(',').map(Number);
+  for (const mergeMb of mergeSizes) {
+    const a = join(root, `merge-a-${mergeMb}`);
+    const b = join(root, `merge-b-${mergeMb}`);
+    measure('generate', 'generate', { mb: mergeMb, dir: a });
+    measure('generate sibling', 'generate-sibling', { mb: mergeMb, dir: b });
+    const plainMerge = best(() => measure(`plain read+write copy, 2 × ${mergeMb} MB`, 'plain-copy', { from: [a, b].join(','), to: join(root, 'out-plain') }));
+    rows.push(row(plainMerge));
+    const methods = mergeMb === mergeSizes.at(-1) ? ['slerp', 'nearswap', 'ties'] : ['slerp'];
+    for (const method of methods) {
+      const merged = best(() => measure(`${method} merge, 2 × ${mergeMb} MB`, 'merge', { a, b, method, to: join(root, 'out-merge') }));
+      if (method === 'slerp') mergePeaks[mergeMb] = merged.peakRssBytes;
+      rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainMerge)).toFixed(2)}x of plain copy`));
+      await rm(join(root, 'out-merge'), { recursive: true, force: true });
+    }
+    await rm(join(root, 'out-plain'), { recursive: true, force: true });
+    await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
   }
   rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
-  const sizes = Object.keys(peaks).map(Number).sort((a, b) => a - b);
-  if (sizes.length >= 2) {
-    const small = sizes[0] as number;
-    const large = sizes.at(-1) as number;
-    const growth = ((peaks[large] as number) - (peaks[small] as number)) / MB;
-    console.log(
-      `\nPeak memory of the model copy: ${((peaks[small] as number) / MB).toFixed(0)} MB for ${small} MB of model, ` +
-        `${((peaks[large] as number) / MB).toFixed(0)} MB for ${large} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB for ${(large / small).toFixed(0)}x the model): ` +
-        `${Math.abs(growth) < 64 ? 'flat' : 'NOT flat'}.`,
-    );
-  }
+  printFlatness('model copy', peaks);
+  printFlatness('slerp merge (2 inputs)', mergePeaks);
 } finally {
   await rm(root, { recursive: true, force: true });
+}
+
+/** Peak RSS at the smallest and the largest model size: flat means it grew by less than 64 MB. */
+function printFlatness(label: string, peaks: Record<number, number>): void {
+  const sizes = Object.keys(peaks).map(Number).sort((x, y) => x - y);
+  if (sizes.length < 2) return;
+  const small = sizes[0] as number;
+  const large = sizes.at(-1) as number;
+  const growth = ((peaks[large] as number) - (peaks[small] as number)) / MB;
+  console.log(
+    `Peak memory of the ${label}: ${((peaks[small] as number) / MB).toFixed(0)} MB for ${small} MB models, ` +
+      `${((peaks[large] as number) / MB).toFixed(0)} MB for ${large} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB for ${(large / small).toFixed(0)}x the model): ` +
+      `${Math.abs(growth) < 64 ? 'flat' : 'NOT flat'}.`,
+  );
 }
 
 function best(run: () => MeasuredCase): MeasuredCase {

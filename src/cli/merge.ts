@@ -16,6 +16,7 @@ import { hubSettingsFromEnv } from '../io/source/node-hub-env';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
+import { createNodeWorkerExecutor } from '../engine/node-worker-executor';
 import { runPlan } from '../engine/run-plan';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
@@ -27,17 +28,19 @@ interface Args {
   config: string;
   out: string;
   backend: 'cpu' | 'webgpu';
+  /** CPU worker threads (default: one per core). */
+  threads: number | undefined;
   shardBytes: number | undefined;
   allowOverwrite: boolean;
   dryRun: boolean;
   seed: number;
 }
 
-const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N]';
+const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { config: '', out: '', backend: 'cpu', shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
+  const args: Args = { config: '', out: '', backend: 'cpu', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -47,7 +50,11 @@ function parseArgs(argv: readonly string[]): Args {
     };
     if (arg === '--dry-run') args.dryRun = true;
     else if (arg === '--allow-overwrite') args.allowOverwrite = true;
-    else if (arg === '--backend') {
+    else if (arg === '--threads') {
+      const threads = Number(value());
+      if (!Number.isInteger(threads) || threads < 1) throw new AppError('E_RECIPE_INVALID', '--threads takes a whole number of at least 1.');
+      args.threads = threads;
+    } else if (arg === '--backend') {
       const backend = value();
       if (backend !== 'cpu' && backend !== 'webgpu') throw new AppError('E_RECIPE_INVALID', `Unknown backend ${backend}.`, { hint: 'Use --backend cpu or --backend webgpu.' });
       args.backend = backend;
@@ -94,6 +101,7 @@ async function main(): Promise<void> {
     outputName: basename(resolve(args.out)),
     toolVersion: `merge-studio ${VERSION}`,
   });
+  for (const warning of plan.warnings) process.stderr.write(`note: ${warning}\n`);
   if (args.dryRun) {
     process.stdout.write(`${describePlan(plan)}\n`);
     await Promise.all([...inputs.folders.values()].map((f) => f.close()));
@@ -106,19 +114,25 @@ async function main(): Promise<void> {
     throw new AppError('E_OUTPUT_NOT_EMPTY', `The output folder ${args.out} is not empty.`, { hint: 'Choose an empty folder, or pass --allow-overwrite.' });
   }
   if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
-  process.stderr.write(`Merging on the CPU: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  const executor = createNodeWorkerExecutor(args.threads === undefined ? {} : { threads: args.threads });
+  process.stderr.write(`Merging on the ${executor.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nCancelling… (run the same command again to resume)\n');
     controller.abort();
   });
-  await runPlan(plan, inputs.folders, out, {
-    signal: controller.signal,
-    resume,
-    onEvent: progressPrinter(),
-    metadata: provenanceMetadata(plan, text, VERSION),
-    indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
-  });
+  try {
+    await runPlan(plan, inputs.folders, out, {
+      signal: controller.signal,
+      resume,
+      executor,
+      onEvent: progressPrinter(),
+      metadata: provenanceMetadata(plan, text, VERSION),
+      indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
+    });
+  } finally {
+    await executor.dispose();
+  }
   process.stderr.write(`\nDone: ${args.out}\n`);
 }
 

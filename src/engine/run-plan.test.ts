@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest';
 
 import { fixtureFiles, loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
-import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
+import { GRADIENT_SLERP } from '../../test/fixtures/recipes';
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import type { Model, ModelFolder } from '../io/model/types';
-import { decodeToF32, f32ToBf16 } from '../io/safetensors/codec';
-import type { FloatDType } from '../io/safetensors/dtype';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
-import * as ref from '../methods/reference.test-support';
 import { compilePlan, inputKey, referencedInputs } from '../plan/compile';
+import { CHAT_TEMPLATES } from '../plan/chat-templates';
 import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
-import { interpolate } from '../recipe/settings';
 import type { EngineEvent } from './api';
+import { createNodeWorkerExecutor } from './node-worker-executor';
 import { runPlan } from './run-plan';
+import type { RunOptions } from './run-plan';
 
 async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
   const recipe = parseRecipe(text);
@@ -22,120 +21,13 @@ async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<st
   return { plan: compilePlan({ recipe, recipeText: text, models: inputs.models, adapters: inputs.adapters }), folders: inputs.folders };
 }
 
-async function merge(text: string, options: { chunkElements?: number } = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
+async function merge(text: string, options: Omit<RunOptions, 'onEvent'> = {}): Promise<{ out: MemoryDirectorySink; plan: MergePlan; events: EngineEvent[] }> {
   const { plan, folders } = await prepare(text);
   const out = new MemoryDirectorySink('out');
   const events: EngineEvent[] = [];
   await runPlan(plan, folders, out, { ...options, onEvent: (e) => events.push(e) });
   return { out, plan, events };
 }
-
-/** f64 values of a tensor of a fixture or an output folder. */
-async function tensorOf(source: string | Map<string, Uint8Array>, name: string): Promise<Float64Array> {
-  const model = await loadModel(memoryFolder('m', typeof source === 'string' ? await fixtureFiles(source) : source));
-  const t = model.tensors.get(name)!;
-  const bytes = await (await model.folder.open(t.file)).read(t.offset, t.length);
-  const values = new Float32Array(t.shape.reduce((a, b) => a * b, 1));
-  decodeToF32(t.dtype as FloatDType, bytes, values);
-  return Float64Array.from(values);
-}
-
-const bf16 = (values: Float64Array) => values.map((v) => {
-  const bits = f32ToBf16(v);
-  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0]!;
-});
-
-function expectWithinOneUlp(actual: Float64Array, expected: Float64Array): void {
-  expect(actual.length).toBe(expected.length);
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(f32ToBf16(actual[i]!) - f32ToBf16(expected[i]!)));
-  expect(worst).toBeLessThanOrEqual(1);
-}
-
-const LAYERS = 4;
-const SAMPLE = ['model.embed_tokens.weight', 'model.layers.1.self_attn.q_proj.weight', 'model.layers.2.mlp.down_proj.weight', 'model.layers.3.input_layernorm.weight', 'model.norm.weight', 'lm_head.weight'];
-const layerT = (name: string, values: number[]) => {
-  const m = /layers\.(\d+)\./.exec(name);
-  return m === null ? values[0]! : interpolate(values, Number(m[1]) / (LAYERS - 1));
-};
-
-describe('runPlan: community recipes against the float64 references', () => {
-  it('(a) two-model SLERP with self_attn/mlp gradient filters', async () => {
-    const { out, plan } = await merge(GRADIENT_SLERP);
-    expect(await out.list()).toEqual(['README.md', 'config.json', 'generation_config.json', 'mergekit_config.yml', 'model.safetensors', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
-    expect(plan.tensors).toHaveLength(39);
-    for (const name of SAMPLE) {
-      const t = name.includes('self_attn') ? layerT(name, [0, 0.5, 0.3, 0.7, 1]) : name.includes('mlp') ? layerT(name, [1, 0.5, 0.7, 0.3, 0]) : 0.5;
-      const expected = ref.slerp(t, await tensorOf('tiny/llama-bf16', name), await tensorOf('tiny/llama-bf16-ft', name));
-      expectWithinOneUlp(await tensorOf(out.files, name), expected);
-    }
-  });
-
-  it('(b) lzlv-style: two SLERP components with layer gradients, then a SLERP of the two, in one pass', async () => {
-    const { out } = await merge(LZLV);
-    for (const name of SAMPLE) {
-      const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
-      // Each stage's result is rounded to bf16, as if written to disk and read back.
-      const c1 = bf16(ref.slerp(layerT(name, [0.25, 0.3, 0.5]), base!, ft!));
-      const c2 = bf16(ref.slerp(layerT(name, [0.4, 0.3, 0.25]), ft2!, base!));
-      expectWithinOneUlp(await tensorOf(out.files, name), ref.slerp(0.5, c1, c2));
-    }
-  });
-
-  it('(c) QuartetAnemoi-style: three sequential NearSwap stages at t = 0.0001 into one base', async () => {
-    const stage = (name: string | undefined, base: string, other: string) =>
-      `${name === undefined ? '' : `name: ${name}\n`}merge_method: nearswap\nbase_model: ${base}\nmodels:\n  - model: ${base}\n  - model: ${other}\nparameters:\n  t: 0.0001\ndtype: bfloat16\n`;
-    const { out } = await merge([stage('step-1', 'tiny/llama-bf16', 'tiny/llama-bf16-ft'), stage('step-2', 'step-1', 'tiny/llama-bf16-ft2'), stage(undefined, 'step-2', 'tiny/llama-bf16-sharded')].join('---\n'));
-    for (const name of SAMPLE) {
-      const [base, ft, ft2, sharded] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2', 'tiny/llama-bf16-sharded'].map((id) => tensorOf(id, name)));
-      const s1 = bf16(ref.nearswap(1e-4, base!, ft!));
-      const s2 = bf16(ref.nearswap(1e-4, s1, ft2!));
-      expectWithinOneUlp(await tensorOf(out.files, name), ref.nearswap(1e-4, s2, sharded!));
-    }
-  });
-
-  it('(d) Thorns-style: nested SLERPs whose inputs include model+lora references', async () => {
-    const { out } = await merge(`name: inner
-merge_method: slerp
-base_model: tiny/llama-bf16
-models:
-  - model: tiny/llama-bf16-ft+tiny/llama-lora
-parameters:
-  t: 0.4
-dtype: bfloat16
----
-merge_method: slerp
-base_model: inner
-models:
-  - model: tiny/llama-bf16-ft2+tiny/llama-lora
-parameters:
-  t: [0.2, 0.8]
-dtype: bfloat16
-`);
-    const lora = await fixtureFiles('tiny/llama-lora');
-    for (const name of SAMPLE) {
-      const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
-      const module = name.replace(/\.weight$/, '');
-      const adapted = /q_proj|v_proj/.test(name);
-      const bake = async (w: Float64Array) => {
-        if (!adapted) return w;
-        const a = await tensorOf(lora, `base_model.model.${module}.lora_A.weight`);
-        const b = await tensorOf(lora, `base_model.model.${module}.lora_B.weight`);
-        const rank = 4;
-        const inFeatures = a.length / rank;
-        return bf16(w.map((v, e) => {
-          const row = Math.floor(e / inFeatures);
-          const col = e % inFeatures;
-          let d = 0;
-          for (let k = 0; k < rank; k++) d += b[row * rank + k]! * a[k * inFeatures + col]!;
-          return v + 2 * d; // lora_alpha 8 / r 4
-        }));
-      };
-      const inner = bf16(ref.slerp(0.4, base!, await bake(ft!)));
-      expectWithinOneUlp(await tensorOf(out.files, name), ref.slerp(layerT(name, [0.2, 0.8]), inner, await bake(ft2!)));
-    }
-  });
-});
 
 describe('runPlan: the run itself', () => {
   const TIES = `merge_method: ties
@@ -153,6 +45,22 @@ dtype: bfloat16
     const b = await merge(TIES, { chunkElements: 333 });
     const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
     expect(bytes(a.out).equals(bytes(b.out))).toBe(true);
+  });
+
+  it('gives the same bytes streamed chunk by chunk, preloaded whole, and on worker threads', async () => {
+    const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
+    for (const text of [TIES, GRADIENT_SLERP]) {
+      const preloaded = await merge(text);
+      const streamed = await merge(text, { preloadBytes: 0, chunkElements: 1000 });
+      const executor = createNodeWorkerExecutor({ threads: 2, chunkElements: 777 });
+      try {
+        const threaded = await merge(text, { executor });
+        expect(bytes(threaded.out).equals(bytes(preloaded.out))).toBe(true);
+      } finally {
+        await executor.dispose();
+      }
+      expect(bytes(streamed.out).equals(bytes(preloaded.out))).toBe(true);
+    }
   });
 
   it('reports progress per tensor and finishes with the files written', async () => {
@@ -195,6 +103,37 @@ dtype: bfloat16
     expect(Buffer.from(out.files.get('model.safetensors.index.json')!).equals(Buffer.from(fresh.files.get('model.safetensors.index.json')!))).toBe(true);
   });
 
+  it('stacks layers from slices byte for byte', async () => {
+    const { out } = await merge(`merge_method: passthrough
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 3]
+  - sources:
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+`);
+    const merged = await loadModel(memoryFolder('out', out.files));
+    const base = await loadModel(memoryFolder('base', await fixtureFiles('tiny/llama-bf16')));
+    const ft = await loadModel(memoryFolder('ft', await fixtureFiles('tiny/llama-bf16-ft')));
+    const bytes = async (model: Model, name: string) => {
+      const t = model.tensors.get(name)!;
+      return Buffer.from(await (await model.folder.open(t.file)).read(t.offset, t.length));
+    };
+    expect(merged.tensors.size).toBe(3 + 9 * 6);
+    expect((await bytes(merged, 'model.layers.1.mlp.up_proj.weight')).equals(await bytes(base, 'model.layers.1.mlp.up_proj.weight'))).toBe(true);
+    expect((await bytes(merged, 'model.layers.4.mlp.up_proj.weight')).equals(await bytes(ft, 'model.layers.2.mlp.up_proj.weight'))).toBe(true);
+    expect((await bytes(merged, 'model.norm.weight')).equals(await bytes(ft, 'model.norm.weight'))).toBe(true);
+    expect(JSON.parse(new TextDecoder().decode(out.files.get('config.json')))).toMatchObject({ num_hidden_layers: 6 });
+  });
+
+  it("writes the recipe's chat_template into the tokenizer config, keeping the rest", async () => {
+    const { out } = await merge(`${GRADIENT_SLERP}chat_template: chatml\n`);
+    const config = JSON.parse(new TextDecoder().decode(out.files.get('tokenizer_config.json'))) as Record<string, unknown>;
+    expect(config['chat_template']).toBe(CHAT_TEMPLATES['chatml']);
+    expect(config['bos_token']).toBe('<s>');
+  });
+
   it('copies integer tensors byte for byte', async () => {
     const edge = await fixtureFiles('tiny/edge-dtypes');
     const recipe = parseRecipe('merge_method: linear\nmodels:\n  - model: tiny/edge-dtypes\n    parameters: {weight: 0.5}\n');
@@ -213,51 +152,3 @@ dtype: bfloat16
   });
 });
 
-describe('runPlan: every method end to end on the fixtures, against the float64 references', () => {
-  const NAME = 'model.layers.2.mlp.down_proj.weight';
-  const load = (id: string) => tensorOf(id, NAME);
-  const deltaOf = (x: Float64Array, b: Float64Array) => x.map((v, i) => Math.fround(v - b[i]!));
-  const cases: [string, string, (t: Record<string, Float64Array>) => Float64Array | undefined][] = [
-    ['linear', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.3}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.7}}\n', (t) => ref.linear([t.ft!, t.ft2!], [0.3, 0.7])],
-    ['passthrough', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {scale: 0.5}}\n', (t) => t.ft!.map((v) => v * 0.5)],
-    ['slerp', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\nparameters: {t: 0.35}\n', (t) => ref.slerp(0.35, t.base!, t.ft!)],
-    ['nearswap', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\nparameters: {t: 0.004}\n', (t) => ref.nearswap(0.004, t.base!, t.ft!)],
-    ['task_arithmetic', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.6}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.4}}\nparameters: {lambda: 0.9}\n', (t) => ref.gta(t.base!, [t.ft!, t.ft2!], [0.6, 0.4], { lambda: 0.9 })],
-    ['ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.6, density: 0.5}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.4, density: 0.3}}\n', (t) =>
-      ref.gta(t.base!, [t.ft!, t.ft2!], [0.6, 0.4], { masks: [ref.topkMask(deltaOf(t.ft!, t.base!), 0.5), ref.topkMask(deltaOf(t.ft2!, t.base!), 0.3)], consensus: true, normalize: true })],
-    ['breadcrumbs', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.6, gamma: 0.05}}\n', (t) =>
-      ref.gta(t.base!, [t.ft!], [1], { masks: [ref.breadcrumbsMask(deltaOf(t.ft!, t.base!), 0.6, 0.05)] })],
-    ['breadcrumbs_ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.5, density: 0.6}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.5, density: 0.6}}\n', (t) =>
-      ref.gta(t.base!, [t.ft!, t.ft2!], [0.5, 0.5], { masks: [ref.breadcrumbsMask(deltaOf(t.ft!, t.base!), 0.6, 0.01), ref.breadcrumbsMask(deltaOf(t.ft2!, t.base!), 0.6, 0.01)], consensus: true })],
-    ['model_stock', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-bf16-ft2\n  - model: tiny/llama-f32\n', (t) => ref.modelStock(t.base!, [t.ft!, t.ft2!, t.f32!])],
-    ['nuslerp', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.4}}\n  - {model: tiny/llama-bf16-ft2, parameters: {weight: 0.6}}\n', (t) => ref.nuslerp(0.6, t.ft!, t.ft2!, [64, 128], 'flat')],
-    ['multislerp', 'models:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 0.5}}\n  - {model: tiny/llama-f32, parameters: {weight: 0.5}}\n', (t) => ref.multislerp([t.ft!, t.f32!], [0.5, 0.5])],
-    ['karcher', 'models:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-f32\n  - model: tiny/llama-bf16\n', (t) => ref.karcher([t.ft!, t.f32!, t.base!])],
-    ['sce', 'base_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\n  - model: tiny/llama-bf16-ft2\nparameters: {select_topk: 0.5}\n', (t) => ref.sce(t.base!, [t.ft!, t.ft2!], 0.5)],
-    ['dare_ties', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4}}\n', () => undefined],
-    ['dare_linear', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4}}\n', () => undefined],
-    ['della', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4, epsilon: 0.1}}\n', () => undefined],
-    ['della_linear', 'base_model: tiny/llama-bf16\nmodels:\n  - {model: tiny/llama-bf16-ft, parameters: {weight: 1, density: 0.4, epsilon: 0.1}}\n', () => undefined],
-  ];
-
-  it('covers every registered method', async () => {
-    const { METHODS } = await import('../methods/registry');
-    expect(cases.map((c) => c[0]).sort()).toEqual(METHODS.map((m) => m.id).sort());
-  });
-
-  it.each(cases)('%s', async (method, body, reference) => {
-    const { out } = await merge(`merge_method: ${method}\n${body}dtype: bfloat16\n`);
-    const t = { base: await load('tiny/llama-bf16'), ft: await load('tiny/llama-bf16-ft'), ft2: await load('tiny/llama-bf16-ft2'), f32: await load('tiny/llama-f32') };
-    const actual = await tensorOf(out.files, NAME);
-    const expected = reference(t);
-    if (expected !== undefined) {
-      expectWithinOneUlp(actual, expected);
-      return;
-    }
-    // Random masks: the share of elements that moved away from the base is about the density (8,192 elements:
-    // one standard deviation is 0.5 %; 5 % is ten).
-    let moved = 0;
-    for (let i = 0; i < actual.length; i++) if (actual[i] !== t.base[i]) moved += 1;
-    expect(Math.abs(moved / actual.length - 0.4)).toBeLessThan(0.05);
-  });
-});

@@ -14,13 +14,28 @@ import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
-import { streamTensor } from './evaluate';
+import type { Backend } from './backend';
+import { BufferPool, Scratch } from './buffer-pool';
+import { createCpuBackend } from './cpu-backend';
+import type { EvaluateOptions } from './evaluate';
+import { inputBytesOf, preloadTensor, streamTensor } from './evaluate';
+import type { Computed, TensorExecutor } from './tensor-executor';
+import { inThreadExecutor } from './tensor-executor';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: EngineEventListener;
   /** Elements per chunk (default 1 Mi: 4 MiB of f32 per input). */
   readonly chunkElements?: number;
+  /** Where the merge math runs (default: the CPU backend). */
+  readonly backend?: Backend;
+  /** Computes tensors (default: on this thread with `backend`); the Node CLI passes worker threads. */
+  readonly executor?: TensorExecutor;
+  /**
+   * A tensor whose input bytes fit this budget is read whole once (every pass reuses the bytes) while the previous
+   * tensor computes; larger tensors stream in chunks. Default 256 MiB.
+   */
+  readonly preloadBytes?: number;
   /** Keep shards a previous run of the same plan finished. */
   readonly resume?: boolean;
   /** Extra `__metadata__` entries of every shard (provenance). */
@@ -30,6 +45,7 @@ export interface RunOptions {
 }
 
 const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
+export const DEFAULT_PRELOAD_BYTES = 256 * 1024 * 1024;
 /** Progress events at most this often. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -43,10 +59,38 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const bytesTotal = plan.tensors.filter((t) => !writer.finishedShards.has(plan.shards[t.shard]?.file ?? '')).reduce((s, t) => s + tensorBytes(t), 0);
   emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed });
   const open = opener(folders);
+  const pool = new BufferPool();
+  const backend = options.backend ?? createCpuBackend(pool);
+  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements });
+  const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
+  // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
+  const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
+  const todo = plan.shards.flatMap((shard, i) => (writer.finishedShards.has(shard.file) ? [] : (shardTensors[i] as PlannedTensor[])));
+  const launched: Promise<Computed | undefined>[] = [];
+  const launch = (k: number): Promise<Computed | undefined> => {
+    const tensor = todo[k];
+    if (tensor === undefined || !isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) return Promise.resolve(undefined);
+    const size = floatBytes(tensor.dtype, numel(tensor.shape));
+    const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal }).then(async (preloaded) => {
+      const out = new Uint8Array(pool.acquire(size), 0, size);
+      try {
+        return await executor.compute(tensor, preloaded, out, options.signal);
+      } catch (error) {
+        if (out.buffer.byteLength > 0) pool.release(out.buffer);
+        preloaded.release();
+        throw error;
+      }
+    });
+    promise.catch(() => undefined);
+    return promise;
+  };
+  const ensureLaunched = (k: number) => {
+    while (launched.length < Math.min(todo.length, k + executor.concurrency + 1)) launched.push(launch(launched.length));
+  };
   try {
     for (const file of plan.extraFiles) {
       const bytes = file.kind === 'text' ? new TextEncoder().encode(file.text) : await readWhole(await open(file.input, file.path), options.signal);
-      await writer.writeExtraFile(file.name, bytes);
+      await writer.writeExtraFile(file.name, file.kind === 'copy' && file.jsonPatch !== undefined ? patchJson(bytes, file.jsonPatch, file.path) : bytes);
     }
     let bytesDone = 0;
     let tensorsDone = 0;
@@ -59,18 +103,35 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
       const rate = seconds > 0 ? bytesDone / seconds : 0;
       emit({ type: 'progress', tensorsDone, tensorCount: plan.tensors.length, bytesDone, bytesTotal, bytesPerSecond: rate, etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined });
     };
+    let k = 0;
     for (const [i, shard] of plan.shards.entries()) {
       if (writer.finishedShards.has(shard.file)) {
         tensorsDone += shard.tensors.length;
         continue;
       }
       const output = await writer.openShard(i);
-      for (const tensor of plan.tensors.filter((t) => t.shard === i)) {
+      for (const tensor of shardTensors[i] as PlannedTensor[]) {
         emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
-        await writeTensor(tensor, output, { open, chunkElements, signal: options.signal }, (n) => {
-          bytesDone += n;
-          progress(false);
-        });
+        ensureLaunched(k);
+        const computed = await (launched[k] as Promise<Computed | undefined>);
+        k += 1;
+        ensureLaunched(k);
+        if (computed === undefined) {
+          // Integer tensors, empty ones and those larger than the preload budget stream on this thread.
+          await writeTensor(tensor, output, { open, chunkElements, signal: options.signal, backend, pool }, (n) => {
+            bytesDone += n;
+            progress(false);
+          });
+        } else {
+          try {
+            await output.write(tensor.name, computed.out);
+            bytesDone += computed.out.byteLength;
+            progress(false);
+          } finally {
+            pool.release(computed.out.buffer as ArrayBuffer);
+            computed.preloaded.release();
+          }
+        }
         tensorsDone += 1;
       }
       await output.finish();
@@ -80,9 +141,17 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     emit({ type: 'finalizing' });
     await writer.finish();
   } catch (error) {
+    // Let computations in flight settle (their buffers return to the pool) before the folder is cleaned up.
+    await Promise.allSettled(launched).then((results) =>
+      results.forEach((r) => {
+        if (r.status === 'fulfilled' && r.value !== undefined) r.value.preloaded.release();
+      }),
+    );
     await writer.abort();
     throw error;
   } finally {
+    if (options.executor === undefined) await executor.dispose();
+    if (options.backend === undefined) await backend.dispose();
     await Promise.all([...folders.values()].map((f) => f.close().catch(() => undefined)));
   }
   const files = await dir.list();
@@ -93,7 +162,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
 async function writeTensor(
   tensor: PlannedTensor,
   output: { write(name: string, bytes: Uint8Array): Promise<void> },
-  options: { open: (input: string, file: string) => Promise<ByteSource>; chunkElements: number; signal: AbortSignal | undefined },
+  options: EvaluateOptions,
   progress: (bytes: number) => void,
 ): Promise<void> {
   const dtype = tensor.dtype;
@@ -110,15 +179,17 @@ async function writeTensor(
     await output.write(tensor.name, new Uint8Array(0));
     return;
   }
-  let encoded = new Uint8Array(0);
-  await streamTensor(tensor.expr, tensor.name, tensor.shape, options, async (values) => {
-    const size = floatBytes(dtype, values.length);
-    if (encoded.length < size) encoded = new Uint8Array(size);
-    const chunk = encoded.subarray(0, size);
-    encodeFromF32(dtype, values, chunk);
-    await output.write(tensor.name, chunk);
-    progress(size);
-  });
+  const encoded = new Scratch(options.pool);
+  try {
+    await streamTensor(tensor.expr, tensor.name, tensor.shape, { ...options, encodedAs: dtype }, async (values) => {
+      const chunk = encoded.bytes(floatBytes(dtype, values.length));
+      encodeFromF32(dtype, values, chunk);
+      await output.write(tensor.name, chunk);
+      progress(chunk.byteLength);
+    });
+  } finally {
+    encoded.release();
+  }
 }
 
 /** The writer's view of the plan: the same shard files and header order, with provenance metadata. */
@@ -140,6 +211,18 @@ function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file
     if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
     return folder.open(file);
   };
+}
+
+/** A JSON file with some keys replaced (pretty-printed, like transformers writes it). */
+function patchJson(bytes: Uint8Array, patch: Readonly<Record<string, unknown>>, path: string): Uint8Array {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new AppError('E_CONFIG_INVALID', `${path} is not valid JSON, so the recipe's settings cannot be written into it.`, { context: { file: path }, cause });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AppError('E_CONFIG_INVALID', `${path} is not a JSON object.`, { context: { file: path } });
+  return new TextEncoder().encode(`${JSON.stringify({ ...json, ...patch }, null, 2)}\n`);
 }
 
 async function readWhole(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {

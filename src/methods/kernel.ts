@@ -90,7 +90,7 @@ export function runMerger(merger: TensorMerger, inputs: readonly Float32Array[],
 }
 
 /** A chunk size that respects the merger's row length. */
-export function chunkStep(merger: TensorMerger, numel: number, chunkElements: number): number {
+export function chunkStep(merger: { readonly rowLength?: number | undefined }, numel: number, chunkElements: number): number {
   const row = merger.rowLength;
   if (row === undefined || row <= 0) return Math.max(1, Math.min(chunkElements, numel));
   return Math.max(row, Math.floor(chunkElements / row) * row);

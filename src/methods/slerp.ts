@@ -28,6 +28,9 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
   const b = otherIndexes(job, inputCount)[0];
   if (b === undefined) return copyInput(a);
   const t = numberParam(job.globals, 't');
+  // Four running sums per statistic, one per lane (absolute element index mod 4): independent chains run four times
+  // faster than one, and each lane adds its elements in index order, so the sums do not depend on the chunking.
+  const lanes = new Float64Array(12);
   let aa = 0;
   let bb = 0;
   let ab = 0;
@@ -35,18 +38,43 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
   let s1 = t;
   return {
     passes: 1,
-    reduce: (_pass, inputs) => {
+    reduce: (_pass, inputs, start) => {
       const x = inputs[a] as Float32Array;
       const y = inputs[b] as Float32Array;
-      for (let i = 0; i < x.length; i++) {
-        const xi = x[i] as number;
-        const yi = y[i] as number;
-        aa += xi * xi;
-        bb += yi * yi;
-        ab += xi * yi;
+      const n = x.length;
+      let i = 0;
+      const single = (k: number) => {
+        const lane = ((start + k) & 3) * 3;
+        const xk = x[k] as number;
+        const yk = y[k] as number;
+        lanes[lane] = (lanes[lane] as number) + xk * xk;
+        lanes[lane + 1] = (lanes[lane + 1] as number) + yk * yk;
+        lanes[lane + 2] = (lanes[lane + 2] as number) + xk * yk;
+      };
+      for (; i < n && ((start + i) & 3) !== 0; i++) single(i);
+      let xx0 = lanes[0] as number, yy0 = lanes[1] as number, xy0 = lanes[2] as number;
+      let xx1 = lanes[3] as number, yy1 = lanes[4] as number, xy1 = lanes[5] as number;
+      let xx2 = lanes[6] as number, yy2 = lanes[7] as number, xy2 = lanes[8] as number;
+      let xx3 = lanes[9] as number, yy3 = lanes[10] as number, xy3 = lanes[11] as number;
+      for (; i + 3 < n; i += 4) {
+        const x0 = x[i] as number, y0 = y[i] as number;
+        const x1 = x[i + 1] as number, y1 = y[i + 1] as number;
+        const x2 = x[i + 2] as number, y2 = y[i + 2] as number;
+        const x3 = x[i + 3] as number, y3 = y[i + 3] as number;
+        xx0 += x0 * x0; yy0 += y0 * y0; xy0 += x0 * y0;
+        xx1 += x1 * x1; yy1 += y1 * y1; xy1 += x1 * y1;
+        xx2 += x2 * x2; yy2 += y2 * y2; xy2 += x2 * y2;
+        xx3 += x3 * x3; yy3 += y3 * y3; xy3 += x3 * y3;
       }
+      lanes.set([xx0, yy0, xy0, xx1, yy1, xy1, xx2, yy2, xy2, xx3, yy3, xy3]);
+      for (; i < n; i++) single(i);
     },
     endPass: () => {
+      for (let lane = 0; lane < 12; lane += 3) {
+        aa += lanes[lane] as number;
+        bb += lanes[lane + 1] as number;
+        ab += lanes[lane + 2] as number;
+      }
       const na = Math.sqrt(aa);
       const nb = Math.sqrt(bb);
       const cos = ab / ((na > NORM_EPS ? na : 1) * (nb > NORM_EPS ? nb : 1));

@@ -13,7 +13,19 @@ import { parseRecipe } from '../recipe/parse';
 import { interpolate } from '../recipe/settings';
 import { compilePlan, layerIndex } from './compile';
 import type { CompileInput } from './compile';
-import type { LoraExpr, MergeExpr, PlannedTensor } from './types';
+import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr } from './types';
+
+/** A frankenmerge: layers 0-2 of the base, then layers 1-3 of the fine-tune (6 layers). */
+const FRANKEN = `merge_method: passthrough
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 3]
+  - sources:
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+dtype: bfloat16
+`;
 
 async function load(id: string, as = id, spec?: ModelSpec): Promise<Model> {
   const dir = new MemoryDirectorySink();
@@ -119,8 +131,8 @@ parameters:
     const wide = await load('wide', 'other/wide', { ...TINY_LLAMA, hidden: 32, intermediate: 64 });
     await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/wide\nparameters: {t: 0.5}\n', {}, { 'other/wide': wide })).rejects.toMatchObject({
       code: 'E_SHAPE_MISMATCH',
-      context: { tensor: 'lm_head.weight' },
-      hint: expect.stringMatching(/different vocabulary sizes/),
+      context: { tensor: 'model.embed_tokens.weight' },
+      hint: expect.stringMatching(/do not share an architecture/),
     });
     await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: tiny/qwen2-bf16\nparameters: {t: 0.5}\n')).rejects.toMatchObject({
       code: 'E_ARCH_MISMATCH',
@@ -136,7 +148,113 @@ parameters:
       code: 'E_TENSOR_MISSING',
       context: { model: 'tiny/llama-bf16', tensor: 'model.norm.weight' },
     });
-    await expect(compile('merge_method: passthrough\nslices:\n  - sources:\n      - model: tiny/llama-bf16\n        layer_range: [0, 2]\n')).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+  });
+
+  it('stacks layers from slices: renumbered output layers, embeddings from the first slice, head from the last', async () => {
+    const plan = await compile(FRANKEN);
+    const layerNames = (layer: number) => plan.tensors.filter((t) => layerIndex(t.name) === layer).map((t) => t.name);
+    expect(plan.summary.tensorCount).toBe(3 + 9 * 6);
+    expect(layerNames(5)).toHaveLength(9);
+    expect(layerNames(6)).toHaveLength(0);
+    // Output layers 0-2 are layers 0-2 of the base; 3-5 are layers 1-3 of the fine-tune.
+    const source = (name: string) => tensor(plan, name).expr as ReadExpr;
+    expect(source('model.layers.2.mlp.up_proj.weight')).toMatchObject({ input: 'tiny/llama-bf16', tensor: 'model.layers.2.mlp.up_proj.weight' });
+    expect(source('model.layers.3.mlp.up_proj.weight')).toMatchObject({ input: 'tiny/llama-bf16-ft', tensor: 'model.layers.1.mlp.up_proj.weight' });
+    expect(source('model.layers.5.self_attn.q_proj.weight')).toMatchObject({ input: 'tiny/llama-bf16-ft', tensor: 'model.layers.3.self_attn.q_proj.weight' });
+    expect(source('model.embed_tokens.weight').input).toBe('tiny/llama-bf16');
+    expect(source('model.norm.weight').input).toBe('tiny/llama-bf16-ft');
+    const config = JSON.parse((plan.extraFiles.find((f) => f.name === 'config.json') as { text: string }).text) as Record<string, unknown>;
+    expect(config['num_hidden_layers']).toBe(6);
+  });
+
+  it('restarts gradients in every slice, and reads each slice source at its own layer', async () => {
+    const plan = await compile(`merge_method: slerp
+base_model: tiny/llama-bf16
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 2]
+      - model: tiny/llama-bf16-ft
+        layer_range: [2, 4]
+    parameters:
+      t: [0, 1]
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [1, 4]
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+parameters:
+  t: [0.2, 0.8]
+`);
+    const merge = (name: string) => tensor(plan, name).expr as MergeExpr;
+    const t = (layer: number) => merge(`model.layers.${layer}.mlp.up_proj.weight`).globals['t'];
+    expect([0, 1, 2, 3, 4].map(t)).toEqual([0, 1, 0.2, 0.5, 0.8].map((v) => expect.closeTo(v, 12)));
+    expect((merge('model.layers.1.mlp.up_proj.weight').inputs as ReadExpr[]).map((r) => r.tensor)).toEqual(['model.layers.1.mlp.up_proj.weight', 'model.layers.3.mlp.up_proj.weight']);
+    // Slice parameters win over the top level; embeddings come from the first slice at t = 0.
+    expect(merge('model.embed_tokens.weight').globals['t']).toBe(0);
+    expect(merge('model.norm.weight').globals['t']).toBe(0.2);
+    expect(JSON.parse((plan.extraFiles.find((f) => f.name === 'config.json') as { text: string }).text)['num_hidden_layers']).toBe(5);
+  });
+
+  it('refuses a layer_range outside the model, naming the model and its layer count', async () => {
+    await expect(compile('merge_method: passthrough\nslices:\n  - sources:\n      - model: tiny/llama-bf16\n        layer_range: [2, 6]\n')).rejects.toMatchObject({
+      code: 'E_RECIPE_INVALID',
+      message: expect.stringMatching(/layer_range \[2, 6\] is outside tiny\/llama-bf16, which has 4 layers/),
+    });
+    const deep = await load('deep', 'other/deep', { ...TINY_LLAMA, layers: 6 });
+    await expect(compile('merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/deep\nparameters: {t: 0.5}\n', {}, { 'other/deep': deep })).rejects.toMatchObject({
+      code: 'E_SHAPE_MISMATCH',
+      message: expect.stringMatching(/tiny\/llama-bf16 contributes 4 layers but other\/deep contributes 6/),
+    });
+  });
+
+  it('runs a single module like slices, and refuses several modules', async () => {
+    const plan = await compile(`merge_method: passthrough
+modules:
+  text:
+    slices:
+      - sources:
+          - model: tiny/llama-bf16
+            layer_range: [0, 1]
+      - sources:
+          - model: tiny/llama-bf16
+            layer_range: [0, 1]
+`);
+    expect((tensor(plan, 'model.layers.1.mlp.up_proj.weight').expr as ReadExpr).tensor).toBe('model.layers.0.mlp.up_proj.weight');
+    const two = 'merge_method: passthrough\nmodules:\n  a:\n    models:\n      - model: tiny/llama-bf16\n  b:\n    models:\n      - model: tiny/llama-bf16\n';
+    await expect(compile(two)).rejects.toMatchObject({ code: 'E_UNSUPPORTED', message: expect.stringMatching(/2 modules \(a, b\)/) });
+  });
+
+  it('crops embeddings of different vocabularies as mergekit does, per method, and says so', async () => {
+    const small = await load('small', 'other/small', { ...TINY_LLAMA, vocab: TINY_LLAMA.vocab - 8, derivedFrom: { seed: 2, scale: 0.25 } });
+    const overrides = { 'other/small': small };
+    const linear = await compile('merge_method: linear\nmodels:\n  - model: tiny/llama-bf16\n    parameters: {weight: 0.5}\n  - model: other/small\n    parameters: {weight: 0.5}\n', {}, overrides);
+    const embed = tensor(linear, 'model.embed_tokens.weight');
+    expect(embed.shape).toEqual([TINY_LLAMA.vocab - 8, TINY_LLAMA.hidden]);
+    expect(((embed.expr as MergeExpr).inputs as ReadExpr[]).map((r) => r.shape[0])).toEqual([TINY_LLAMA.vocab - 8, TINY_LLAMA.vocab - 8]);
+    expect(linear.warnings.join('\n')).toMatch(/different vocabularies/);
+    expect(JSON.parse((linear.extraFiles.find((f) => f.name === 'config.json') as { text: string }).text)['vocab_size']).toBe(TINY_LLAMA.vocab - 8);
+    // The task-vector family keeps the base's rows: a smaller other model is refused, a smaller base crops the others.
+    await expect(compile('merge_method: task_arithmetic\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/small\n    parameters: {weight: 0.5}\n', {}, overrides)).rejects.toMatchObject({
+      code: 'E_SHAPE_MISMATCH',
+      message: expect.stringMatching(/fewer than the base/),
+    });
+    const ta = await compile('merge_method: task_arithmetic\nbase_model: other/small\nmodels:\n  - model: tiny/llama-bf16\n    parameters: {weight: 0.5}\n', {}, overrides);
+    expect(tensor(ta, 'model.embed_tokens.weight').shape[0]).toBe(TINY_LLAMA.vocab - 8);
+    await expect(compile('merge_method: nearswap\nbase_model: tiny/llama-bf16\nmodels:\n  - model: other/small\nparameters: {t: 0.001}\n', {}, overrides)).rejects.toMatchObject({
+      code: 'E_SHAPE_MISMATCH',
+      hint: expect.stringMatching(/different vocabulary sizes, which nearswap cannot merge/),
+    });
+  });
+
+  it('resolves chat_template: built-in names and Jinja text; anything else is refused with what is accepted', async () => {
+    const plan = await compile(`${GRADIENT_SLERP}chat_template: llama3\n`);
+    const file = plan.extraFiles.find((f) => f.name === 'tokenizer_config.json');
+    expect(file).toMatchObject({ kind: 'copy', jsonPatch: { chat_template: expect.stringContaining('<|start_header_id|>') } });
+    const jinja = "{% for m in messages %}{{ m['content'] }}{% endfor %}";
+    expect((await compile(`${GRADIENT_SLERP}chat_template: "${jinja}"\n`)).extraFiles.find((f) => f.name === 'tokenizer_config.json')).toMatchObject({ jsonPatch: { chat_template: jinja } });
+    await expect(compile(`${GRADIENT_SLERP}chat_template: vicuna\n`)).rejects.toMatchObject({ code: 'E_RECIPE_INVALID', hint: expect.stringMatching(/chatml, llama3, alpaca, mistral/) });
+    await expect(compile(`${GRADIENT_SLERP}chat_template: auto\n`)).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
   });
 
   it('finds layer indexes in common naming schemes', () => {

@@ -13,8 +13,11 @@ import { getMethod } from '../methods/registry';
 import type { MethodSpec } from '../methods/types';
 import { formatModelRef } from '../recipe/model-ref';
 import { NON_LAYER_POSITION, layerPosition, resolveParameter } from '../recipe/settings';
-import type { MergeStage, ModelRef, Parameters, RecipeDocument, TorchDType } from '../recipe/types';
+import type { InputModel, MergeStage, ModelRef, Parameters, RecipeDocument, Slice, TorchDType } from '../recipe/types';
+import type { ArchitectureView } from './architectures';
+import { architectureClass, architectureOf, configValue, inferLayerIndex, layerCountOf } from './architectures';
 import type { LoraConfig } from './lora';
+import { resolveChatTemplate } from './chat-templates';
 import { loraTensorNames } from './lora';
 import { modelCard } from './model-card';
 import type { MergeExpr, MergePlan, ParamValue, PlannedFile, PlannedTensor, ReadExpr, TensorExpr } from './types';
@@ -66,7 +69,14 @@ export function referencedInputs(recipe: RecipeDocument): { models: ModelRef[]; 
 }
 
 function stageRefs(stage: MergeStage): ModelRef[] {
-  const refs = [...(stage.baseModel === undefined ? [] : [stage.baseModel]), ...(stage.models ?? []).map((m) => m.model)];
+  const bodies = [stage, ...Object.values(stage.modules ?? {})];
+  const refs = [
+    ...(stage.baseModel === undefined ? [] : [stage.baseModel]),
+    ...bodies.flatMap((body) => [
+      ...(body.models ?? []).map((m) => m.model),
+      ...(body.slices ?? []).flatMap((slice) => [...(slice.baseModel === undefined ? [] : [slice.baseModel]), ...slice.sources.map((x) => x.model)]),
+    ]),
+  ];
   if (stage.tokenizer?.source.kind === 'model') refs.push(stage.tokenizer.source.model);
   return refs;
 }
@@ -79,10 +89,36 @@ interface StageInput {
   readonly ref: ModelRef;
   readonly parameters: Parameters;
   readonly isBase: boolean;
+  /** Half-open source layer range. */
+  readonly range: readonly [number, number];
 }
+
+/** One output slice of a stage (mergekit's normalised form: `models:` is one slice over every layer). */
+interface StageSlice {
+  readonly sources: readonly StageInput[];
+  readonly parameters: Parameters | undefined;
+  /** Layers in the slice, and the output index of its first. */
+  readonly length: number;
+  readonly outStart: number;
+}
+
+interface StageLayout {
+  readonly slices: readonly StageSlice[];
+  readonly layers: number;
+  /** `slices:` rewrite the layer count in config.json; `models:` leave it as the donor's. */
+  readonly fromSlices: boolean;
+  readonly moduleParameters: Parameters | undefined;
+  readonly arch: ArchitectureView;
+}
+
+/** Methods that crop every input's embedding to the common rows, and the family that crops to the base (spec §4.1). */
+const CROP_TO_COMMON = new Set(['linear', 'slerp', 'nuslerp', 'model_stock']);
+const CROP_TO_BASE = new Set(['task_arithmetic', 'ties', 'dare_ties', 'dare_linear', 'breadcrumbs', 'breadcrumbs_ties', 'della', 'della_linear']);
 
 class Compiler {
   private readonly stageIndex = new Map<string, number>();
+  private readonly layouts = new Map<number, StageLayout>();
+  private readonly warnings: string[] = [];
 
   constructor(private readonly input: CompileInput) {
     input.recipe.stages.forEach((stage, i) => {
@@ -97,9 +133,9 @@ class Compiler {
     const donor = this.donorModel(recipe.final);
     this.checkArchitectures(donor);
     const produced: { name: string; dtype: DType; shape: readonly number[]; expr: TensorExpr }[] = [];
-    for (const tensor of donor.tensors.values()) {
-      const { expr, dtype } = this.stageTensor(recipe.final, tensor.name);
-      produced.push({ name: tensor.name, dtype, shape: tensor.shape, expr });
+    for (const name of this.outputNames(recipe.final)) {
+      const { expr, dtype, shape } = this.stageTensor(recipe.final, name);
+      produced.push({ name, dtype, shape, expr });
     }
     const shardPlan = planShards(produced, this.input.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES, {
       indexMetadata: { mergekit_version: this.input.toolVersion ?? 'merge-studio' },
@@ -111,7 +147,7 @@ class Compiler {
         return { name: p.name, dtype: p.dtype, shape: p.shape, shard: i, expr: p.expr };
       }),
     );
-    const extraFiles = this.extraFiles(final, donor);
+    const extraFiles = this.extraFiles(final, donor, produced);
     const inputBytes = tensors.reduce((sum, t) => sum + reads(t.expr).reduce((s, r) => s + r.length, 0), 0);
     const shardBytes = shardPlan.shards.reduce((sum, s) => sum + s.bytes, 0);
     const extraBytes = extraFiles.reduce((sum, f) => sum + (f.kind === 'text' ? new TextEncoder().encode(f.text).byteLength : f.bytes), 0);
@@ -121,6 +157,7 @@ class Compiler {
       tensors,
       shards: shardPlan.shards.map((s) => ({ file: s.file, tensors: s.header.tensors.map((t) => t.name), bytes: s.bytes })),
       extraFiles,
+      warnings: [...this.warnings],
       summary: {
         tensorCount: tensors.length,
         shardCount: shardPlan.shards.length,
@@ -133,13 +170,9 @@ class Compiler {
 
   /** Models of different architectures are refused (mergekit's `--allow-crimes` is not offered). */
   private checkArchitectures(donor: Model): void {
-    const architecture = (m: Model) => {
-      const list = m.config?.['architectures'];
-      return Array.isArray(list) && typeof list[0] === 'string' ? list[0] : undefined;
-    };
-    const expected = architecture(donor);
+    const expected = architectureClass(donor);
     for (const model of this.input.models.values()) {
-      const found = architecture(model);
+      const found = architectureClass(model);
       if (expected !== undefined && found !== undefined && found !== expected) {
         throw new AppError('E_ARCH_MISMATCH', `${model.ref} is a ${found} but ${donor.ref} is a ${expected}: models of different architectures cannot be merged.`, {
           context: { model: model.ref },
@@ -151,9 +184,10 @@ class Compiler {
 
   private checkSupported(stage: MergeStage): void {
     const where = stage.name === undefined ? 'the recipe' : `stage ${stage.name}`;
-    if (stage.slices !== undefined || stage.modules !== undefined) {
-      throw new AppError('E_UNSUPPORTED', `${where} uses ${stage.slices !== undefined ? 'slices:' : 'modules:'}, which the merge engine does not run yet.`, {
-        hint: 'Use models: (whole-model merges) for now.',
+    const modules = Object.keys(stage.modules ?? {});
+    if (modules.length > 1) {
+      throw new AppError('E_UNSUPPORTED', `${where} has ${modules.length} modules (${modules.join(', ')}); multi-module (vision-language) architectures are not supported yet.`, {
+        hint: 'Merge the text model alone, with models: or slices:.',
       });
     }
     if (stage.tokenizer?.source.kind === 'union') {
@@ -163,19 +197,121 @@ class Compiler {
     }
   }
 
-  /** The inputs of a `models:` stage, with the base appended when it is not listed (mergekit-spec §1.3). */
-  private stageInputs(stage: MergeStage): StageInput[] {
-    const models = stage.models ?? [];
-    const listed = models.map((m) => ({ ref: m.model, parameters: m.parameters, isBase: stage.baseModel !== undefined && sameRef(m.model, stage.baseModel) }));
-    if (stage.baseModel !== undefined && !listed.some((m) => m.isBase)) listed.push({ ref: stage.baseModel, parameters: {}, isBase: true });
-    return listed;
+  /**
+   * A stage normalised to slices (mergekit-spec §1.3): `models:` is one slice over every layer with the base appended
+   * when it is not listed; `slices:` are taken as written, each with its sources' layer ranges checked against the
+   * models; a single module is read like the stage itself.
+   */
+  private layout(stageIndex: number): StageLayout {
+    const cached = this.layouts.get(stageIndex);
+    if (cached !== undefined) return cached;
+    const stage = this.input.recipe.stages[stageIndex] as MergeStage;
+    const where = stage.name === undefined ? 'the recipe' : `stage ${stage.name}`;
+    const module = Object.values(stage.modules ?? {})[0];
+    const body: { models?: readonly InputModel[] | undefined; slices?: readonly Slice[] | undefined } = module ?? stage;
+    let slices: StageSlice[];
+    if (body.slices !== undefined) {
+      let outStart = 0;
+      slices = body.slices.map((slice, s) => {
+        const base = slice.baseModel ?? stage.baseModel;
+        const sources = slice.sources.map((source) => {
+          const layers = this.layersOf(source.model);
+          const range = source.layerRange ?? ([0, layers] as const);
+          if (range[0] < 0 || range[1] > layers || range[0] >= range[1]) {
+            throw new AppError('E_RECIPE_INVALID', `Slice ${s} of ${where}: layer_range [${range[0]}, ${range[1]}] is outside ${formatModelRef(source.model)}, which has ${layers} layers (0 to ${layers - 1}).`, {
+              context: { model: formatModelRef(source.model) },
+              hint: `layer_range is half-open: [a, b] takes layers a to b − 1, with b at most ${layers}.`,
+            });
+          }
+          return { ref: source.model, parameters: source.parameters, isBase: base !== undefined && sameRef(source.model, base), range };
+        });
+        const length = this.sameLength(sources, `slice ${s} of ${where}`);
+        const result: StageSlice = { sources, parameters: slice.parameters, length, outStart };
+        outStart += length;
+        return result;
+      });
+    } else {
+      const models = body.models ?? [];
+      const listed = models.map((m) => ({ ref: m.model, parameters: m.parameters, isBase: stage.baseModel !== undefined && sameRef(m.model, stage.baseModel) }));
+      if (stage.baseModel !== undefined && !listed.some((m) => m.isBase)) listed.push({ ref: stage.baseModel, parameters: {}, isBase: true });
+      const sources = listed.map((m) => ({ ...m, range: [0, this.layersOf(m.ref)] as const }));
+      slices = [{ sources, parameters: undefined, length: this.sameLength(sources, where), outStart: 0 }];
+    }
+    if (slices.length === 0 || slices[0]?.sources.length === 0) throw new AppError('E_RECIPE_INVALID', `${where} has no models.`);
+    const last = slices.at(-1) as StageSlice;
+    const layout: StageLayout = {
+      slices,
+      layers: last.outStart + last.length,
+      fromSlices: body.slices !== undefined,
+      moduleParameters: module?.parameters,
+      arch: this.archOf(reference(slices[0] as StageSlice).ref),
+    };
+    this.layouts.set(stageIndex, layout);
+    return layout;
   }
 
-  /** The model whose tensor names, shapes and config the stage's output takes: its base, else its first model. */
+  /** Every source of a slice must span the same number of layers (mergekit refuses otherwise). */
+  private sameLength(sources: readonly StageInput[], where: string): number {
+    const first = sources[0];
+    if (first === undefined) return 0;
+    const length = first.range[1] - first.range[0];
+    for (const source of sources) {
+      if (source.range[1] - source.range[0] !== length) {
+        throw new AppError(
+          'E_SHAPE_MISMATCH',
+          `In ${where}, ${formatModelRef(source.ref)} contributes ${source.range[1] - source.range[0]} layers but ${formatModelRef(first.ref)} contributes ${length}.`,
+          { context: { model: formatModelRef(source.ref) }, hint: 'Every model of a merge needs the same number of layers; use slices: with layer_range to line them up.' },
+        );
+      }
+    }
+    return length;
+  }
+
+  private layersOf(ref: ModelRef): number {
+    const nested = this.nestedStage(ref);
+    return nested === undefined ? layerCountOf(this.model(ref)) : this.layout(nested).layers;
+  }
+
+  private archOf(ref: ModelRef): ArchitectureView {
+    const nested = this.nestedStage(ref);
+    return nested === undefined ? architectureOf(this.model(ref)) : this.layout(nested).arch;
+  }
+
+  /** Tensor names of a model or of a stage's output. */
+  private namesOf(ref: ModelRef): readonly string[] {
+    const nested = this.nestedStage(ref);
+    return nested === undefined ? [...this.model(ref).tensors.keys()] : this.outputNames(nested);
+  }
+
+  /**
+   * A stage's output tensors in the reference models' order: pre weights of the first slice, each slice's layers
+   * renumbered consecutively, post weights of the last slice.
+   */
+  private outputNames(stageIndex: number): string[] {
+    const layout = this.layout(stageIndex);
+    const arch = layout.arch;
+    const first = layout.slices[0] as StageSlice;
+    const last = layout.slices.at(-1) as StageSlice;
+    const outside = (slice: StageSlice, side: 'pre' | 'post') => this.namesOf(reference(slice).ref).filter((n) => arch.layerIndex(n) === undefined && arch.side(n) === side);
+    const names = [...outside(first, 'pre')];
+    for (const slice of layout.slices) {
+      const ref = reference(slice);
+      const byLayer = new Map<number, string[]>();
+      for (const name of this.namesOf(ref.ref)) {
+        const layer = arch.layerIndex(name);
+        if (layer !== undefined) byLayer.set(layer, [...(byLayer.get(layer) ?? []), name]);
+      }
+      for (let j = 0; j < slice.length; j++) {
+        for (const name of byLayer.get(ref.range[0] + j) ?? []) names.push(arch.withLayer(name, slice.outStart + j));
+      }
+    }
+    names.push(...outside(last, 'post'));
+    return names;
+  }
+
+  /** The model whose config (and tensor list) the stage's output takes: its first slice's base, else its first source. */
   private donorModel(stageIndex: number): Model {
-    const stage = this.input.recipe.stages[stageIndex] as MergeStage;
-    const ref = stage.baseModel ?? stage.models?.[0]?.model;
-    if (ref === undefined) throw new AppError('E_RECIPE_INVALID', 'A stage has no models.');
+    const ref = reference(this.layout(stageIndex).slices[0] as StageSlice).ref;
     const nested = this.nestedStage(ref);
     return nested === undefined ? this.model(ref) : this.donorModel(nested);
   }
@@ -190,13 +326,29 @@ class Compiler {
     return model;
   }
 
+  /** Which slice an output tensor comes from, its position t, and each source's input tensor name. */
+  private locate(layout: StageLayout, outputName: string): { slice: StageSlice; t: number; sourceName: (source: StageInput) => string } {
+    const layer = layout.arch.layerIndex(outputName);
+    if (layer === undefined) {
+      const slice = (layout.arch.side(outputName) === 'post' ? layout.slices.at(-1) : layout.slices[0]) as StageSlice;
+      return { slice, t: NON_LAYER_POSITION, sourceName: () => outputName };
+    }
+    const slice = layout.slices.find((s) => layer >= s.outStart && layer < s.outStart + s.length);
+    if (slice === undefined) throw new AppError('E_INTERNAL', `Output layer ${layer} of ${outputName} is in no slice.`);
+    const j = layer - slice.outStart;
+    return { slice, t: layerPosition(j, slice.length), sourceName: (source) => layout.arch.withLayer(outputName, source.range[0] + j) };
+  }
+
   /** One tensor of one stage's output: a merge of its inputs' tensors (or a copy, for integer tensors). */
   private stageTensor(stageIndex: number, tensorName: string): { expr: TensorExpr; dtype: DType; shape: readonly number[] } {
     const stage = this.input.recipe.stages[stageIndex] as MergeStage;
     const method = getMethod(stage.mergeMethod) as MethodSpec;
-    const inputs = this.stageInputs(stage);
-    const sources = inputs.map((input) => ({ input, ...this.sourceTensor(input.ref, tensorName) }));
+    const layout = this.layout(stageIndex);
+    const { slice, t, sourceName } = this.locate(layout, tensorName);
+    const inputs = slice.sources;
+    let sources = inputs.map((input) => ({ input, name: sourceName(input), ...this.sourceTensor(input.ref, sourceName(input)) }));
     const baseIndex = inputs.findIndex((i) => i.isBase);
+    sources = this.rectifyEmbeddings(method, layout.arch, tensorName, sources, baseIndex);
     const reference = sources[baseIndex >= 0 ? baseIndex : 0] as (typeof sources)[number];
     for (const source of sources) {
       if (source.shape.join() !== reference.shape.join()) {
@@ -205,8 +357,8 @@ class Compiler {
           `Tensor ${tensorName} is [${source.shape.join(', ')}] in ${formatModelRef(source.input.ref)} but [${reference.shape.join(', ')}] in ${formatModelRef(reference.input.ref)}.`,
           {
             context: { tensor: tensorName, model: formatModelRef(source.input.ref) },
-            hint: /embed|lm_head/.test(tensorName)
-              ? 'The models have different vocabulary sizes; merging them needs a tokenizer merge, which is not supported yet.'
+            hint: layout.arch.isEmbedding(tensorName) && source.shape.length === 2 && source.shape[1] === reference.shape[1]
+              ? `The models have different vocabulary sizes, which ${method.id} cannot merge (mergekit crops embeddings only for linear, slerp, nuslerp, model_stock and the task-vector family).`
               : 'These models do not share an architecture; merge models of the same size and family.',
           },
         );
@@ -225,17 +377,22 @@ class Compiler {
       }
     }
     const dtype = stageDtype(stage, reference.dtype);
-    const t = this.position(stageIndex, tensorName);
+    if (method.id === 'passthrough' && sources.length === 1 && dtype === reference.dtype && [sources[0]?.input.parameters, slice.parameters, layout.moduleParameters, stage.parameters].every((p) => p?.['scale'] === undefined)) {
+      // Layer stacking: the tensor is copied as it is (byte for byte, no decode).
+      return { expr: reference.expr, dtype, shape: reference.shape };
+    }
     const model = (i: StageInput) => formatModelRef(i.ref);
+    const levels = { slice: slice.parameters, module: layout.moduleParameters, global: stage.parameters };
     const globals: Record<string, ParamValue> = {};
     for (const param of method.params.filter((p) => p.scope === 'global')) {
-      const value = resolveParameter(param, { global: stage.parameters }, { tensor: tensorName, t });
+      const value = resolveParameter(param, levels, { tensor: tensorName, t });
       if (value !== undefined) globals[param.name] = toParam(value, param.name, tensorName);
     }
-    const perModel = inputs.map((input) => {
+    const perModel = sources.map((source) => {
       const values: Record<string, ParamValue> = {};
       for (const param of method.params.filter((p) => p.scope === 'model')) {
-        const value = resolveParameter(param, { source: input.parameters, global: stage.parameters }, { tensor: tensorName, t, model: model(input), isBase: input.isBase && method.base !== 'none' });
+        // Per-model parameters match filters against the model's own tensor name (spec §1.4).
+        const value = resolveParameter(param, { ...levels, source: source.input.parameters }, { tensor: source.name, t, model: model(source.input), isBase: source.input.isBase && method.base !== 'none' });
         if (value !== undefined) values[param.name] = toParam(value, param.name, tensorName);
       }
       return values;
@@ -254,12 +411,44 @@ class Compiler {
     return { expr, dtype, shape: reference.shape };
   }
 
+  /**
+   * Embeddings of different vocabulary sizes, as mergekit handles them without a tokenizer option (spec §4.1):
+   * linear/slerp/nuslerp/model_stock keep the rows every model has; the task-vector family keeps the base's rows and
+   * fails when another model has fewer. Other methods, and other tensors, are left to the shape check.
+   */
+  private rectifyEmbeddings<T extends { input: StageInput; expr: TensorExpr; shape: readonly number[] }>(
+    method: MethodSpec,
+    arch: ArchitectureView,
+    tensorName: string,
+    sources: T[],
+    baseIndex: number,
+  ): T[] {
+    if (!arch.isEmbedding(tensorName) || sources.every((s) => s.shape.join() === (sources[0] as T).shape.join())) return sources;
+    if (sources.some((s) => s.shape.length !== 2 || s.shape[1] !== (sources[0] as T).shape[1])) return sources;
+    let rows: number;
+    if (CROP_TO_COMMON.has(method.id)) rows = Math.min(...sources.map((s) => s.shape[0] as number));
+    else if (CROP_TO_BASE.has(method.id) && baseIndex >= 0) {
+      const base = sources[baseIndex] as T;
+      rows = base.shape[0] as number;
+      const short = sources.find((s) => (s.shape[0] as number) < rows);
+      if (short !== undefined) {
+        throw new AppError('E_SHAPE_MISMATCH', `${formatModelRef(short.input.ref)} has ${short.shape[0]} rows in ${tensorName}, fewer than the base ${formatModelRef(base.input.ref)} (${rows}).`, {
+          context: { tensor: tensorName, model: formatModelRef(short.input.ref) },
+          hint: `${method.id} keeps the base's vocabulary; every other model needs at least as many tokens. Use a model with the smaller vocabulary as the base.`,
+        });
+      }
+    } else return sources;
+    const sizes = [...new Set(sources.map((s) => s.shape[0]))].join(' and ');
+    this.warnings.push(`${tensorName}: the models have ${sizes} rows (different vocabularies); the merge keeps the first ${rows}, as mergekit does.`);
+    return sources.map((s) => ({ ...s, expr: cropRows(s.expr, rows, tensorName), shape: [rows, s.shape[1] as number] }));
+  }
+
   /** The expression for `tensorName` of one input: a nested stage, a read, or a read with a LoRA baked in. */
   private sourceTensor(ref: ModelRef, tensorName: string): { expr: TensorExpr; dtype: DType; shape: readonly number[] } {
     const nested = this.nestedStage(ref);
     if (nested !== undefined) return this.stageTensor(nested, tensorName);
     const model = this.model(ref);
-    const tensor = findTensor(model, tensorName);
+    const tensor = findTensor(model, tensorName, architectureOf(model));
     const read = readExpr(inputKey(ref), tensor);
     if (ref.lora === undefined || !isFloatDType(tensor.dtype)) return { expr: read, dtype: tensor.dtype, shape: tensor.shape };
     return { expr: this.bakeLora(ref, tensor, read), dtype: tensor.dtype, shape: tensor.shape };
@@ -294,24 +483,35 @@ class Compiler {
     };
   }
 
-  /** t of a tensor in a `models:` stage: j/(L−1) for layer j of L, 0 for tensors outside the layer stack. */
-  private position(stageIndex: number, tensorName: string): number {
-    const layer = layerIndex(tensorName);
-    if (layer === undefined) return NON_LAYER_POSITION;
-    return layerPosition(layer, layerCount(this.donorModel(stageIndex)));
-  }
-
-  private extraFiles(final: MergeStage, donor: Model): PlannedFile[] {
+  private extraFiles(final: MergeStage, donor: Model, produced: readonly { name: string; shape: readonly number[] }[]): PlannedFile[] {
     const files: PlannedFile[] = [];
-    const config = { ...(donor.config ?? {}) };
+    const config: Record<string, unknown> = structuredClone({ ...(donor.config ?? {}) });
     const outDtype = final.outDtype ?? final.dtype;
     if (outDtype !== undefined) config['torch_dtype'] = outDtype;
+    const layout = this.layout(this.input.recipe.final);
+    const layers = layout.layers;
+    if (layers !== layerCountOf(donor) || layout.fromSlices) {
+      if (layout.arch.layerCountKey === undefined) {
+        this.warnings.push(`The output has ${layers} layers, but the architecture is not known, so config.json's layer count is left as the donor's (as mergekit does): check it before loading the model.`);
+      } else setConfigValue(config, layout.arch.layerCountKey, layers);
+    }
+    const embedding = produced.find((t) => layout.arch.isEmbedding(t.name));
+    const vocab = configValue(config, layout.arch.vocabSizeKey);
+    if (embedding !== undefined && typeof vocab === 'number' && embedding.shape[0] !== vocab) {
+      setConfigValue(config, layout.arch.vocabSizeKey, embedding.shape[0]);
+      this.warnings.push(`config.json's ${layout.arch.vocabSizeKey} is set to ${embedding.shape[0]}, the rows of the merged embeddings (the donor says ${vocab}); the tokenizer is the donor's.`);
+    }
     files.push({ name: 'config.json', kind: 'text', text: `${JSON.stringify(config, null, 2)}\n` });
     const tokenizerModel = final.tokenizer?.source.kind === 'model' ? this.model(final.tokenizer.source.model) : donor;
     const tokenizerKey = final.tokenizer?.source.kind === 'model' ? inputKey(final.tokenizer.source.model) : this.donorKey();
+    const chatTemplate = final.chatTemplate === undefined ? undefined : resolveChatTemplate(final.chatTemplate);
     for (const path of tokenizerModel.tokenizerFiles) {
       const size = tokenizerModel.files.find((f) => f.path === path)?.size ?? 0;
-      files.push({ name: path, kind: 'copy', input: tokenizerKey, path, bytes: size });
+      const patch = chatTemplate !== undefined && path === 'tokenizer_config.json' ? { jsonPatch: { chat_template: chatTemplate } } : {};
+      files.push({ name: path, kind: 'copy', input: tokenizerKey, path, bytes: size + (chatTemplate?.length ?? 0), ...patch });
+    }
+    if (chatTemplate !== undefined && !tokenizerModel.tokenizerFiles.includes('tokenizer_config.json')) {
+      files.push({ name: 'tokenizer_config.json', kind: 'text', text: `${JSON.stringify({ chat_template: chatTemplate }, null, 2)}\n` });
     }
     files.push({ name: 'mergekit_config.yml', kind: 'text', text: this.input.recipeText });
     files.push({
@@ -353,9 +553,9 @@ function toParam(value: number | boolean | string, name: string, tensor: string)
   return value;
 }
 
-/** A tensor, or its tied twin (`lm_head.weight` ↔ `model.embed_tokens.weight`, mergekit-spec §5.4). */
-function findTensor(model: Model, name: string): ModelTensor {
-  const tensor = model.tensors.get(name) ?? (name === 'lm_head.weight' ? model.tensors.get('model.embed_tokens.weight') : undefined);
+/** A tensor, or its tied twin (`lm_head.weight` ↔ the input embeddings, mergekit-spec §5.4). */
+function findTensor(model: Model, name: string, arch: ArchitectureView): ModelTensor {
+  const tensor = model.tensors.get(name) ?? arch.tiedTwins(name).map((twin) => model.tensors.get(twin)).find((t) => t !== undefined);
   if (tensor === undefined) {
     throw new AppError('E_TENSOR_MISSING', `Tensor ${name} is required but not present in ${model.ref}.`, {
       context: { model: model.ref, tensor: name },
@@ -365,23 +565,47 @@ function findTensor(model: Model, name: string): ModelTensor {
   return tensor;
 }
 
+/** The first slice's reference source: its base, else its first source. */
+function reference(slice: StageSlice): StageInput {
+  return slice.sources.find((s) => s.isBase) ?? (slice.sources[0] as StageInput);
+}
+
+function setConfigValue(config: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let target = config;
+  for (const key of keys.slice(0, -1)) {
+    const next = target[key];
+    if (typeof next !== 'object' || next === null) return;
+    target = next as Record<string, unknown>;
+  }
+  target[keys.at(-1) as string] = value;
+}
+
+/** The first `rows` rows of a row-major matrix expression (a prefix of its elements). */
+function cropRows(expr: TensorExpr, rows: number, tensorName: string): TensorExpr {
+  if (expr.kind === 'read') {
+    const columns = expr.shape[1] as number;
+    return { ...expr, shape: [rows, columns], length: (expr.length / numel(expr.shape)) * rows * columns };
+  }
+  if (expr.kind === 'lora') return { ...expr, weight: cropRows(expr.weight, rows, tensorName) };
+  throw new AppError('E_UNSUPPORTED', `${tensorName} of stage ${expr.stage ?? ''} would need its vocabulary cropped after the stage, which is not supported.`, {
+    context: { tensor: tensorName },
+    hint: 'Merge models with the same vocabulary in nested stages.',
+  });
+}
+
 function readExpr(input: string, tensor: ModelTensor): ReadExpr {
   return { kind: 'read', input, tensor: tensor.name, file: tensor.file, offset: tensor.offset, length: tensor.length, dtype: tensor.dtype, shape: tensor.shape };
 }
 
-/** The layer index in names such as `model.layers.12.mlp.up_proj.weight` (`h.12.` for GPT-2), or undefined. */
+/** The layer index of a tensor name, inferred from its first `.<digits>.` component (mergekit-spec §5.3). */
 export function layerIndex(name: string): number | undefined {
-  const match = /(?:^|\.)(?:layers|h|blocks)\.(\d+)\./.exec(name);
-  return match === null ? undefined : Number(match[1]);
+  return inferLayerIndex(name);
 }
 
-/** Number of layers: config's num_hidden_layers (or n_layer), else counted from tensor names. */
+/** Number of layers of a model (its family's config key, else counted from tensor names). */
 export function layerCount(model: Model): number {
-  const configured = model.config?.['num_hidden_layers'] ?? model.config?.['n_layer'];
-  if (typeof configured === 'number' && configured > 0) return configured;
-  let max = -1;
-  for (const name of model.tensors.keys()) max = Math.max(max, layerIndex(name) ?? -1);
-  return max + 1;
+  return layerCountOf(model);
 }
 
 /** Every read below an expression (each counted once per occurrence). */
@@ -391,10 +615,20 @@ export function reads(expr: TensorExpr): ReadExpr[] {
   return expr.inputs.flatMap(reads);
 }
 
-/** Working memory of one tensor: f32 chunks of every read, every merge node's output, plus the encoded output. */
-function peakBytes(tensor: PlannedTensor): number {
-  const chunk = Math.min(numel(tensor.shape), ENGINE_CHUNK_ELEMENTS);
-  const count = (expr: TensorExpr): number => (expr.kind === 'read' ? 1 : expr.kind === 'lora' ? 3 + count(expr.weight) : 1 + expr.inputs.reduce((s, e) => s + count(e), 0));
-  return chunk * 4 * (count(tensor.expr) + 1);
-}
+/** Inputs of a tensor up to this size are read whole (the engine's default preload budget). */
+const PRELOAD_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Working memory of one tensor in flight: its input bytes read whole, their f32 decode (multi-pass methods), every
+ * nested stage's f32 result and the encoded output; tensors whose inputs exceed the preload budget stream in chunks.
+ */
+function peakBytes(tensor: PlannedTensor): number {
+  const elements = numel(tensor.shape);
+  const leaves = reads(tensor.expr);
+  const inputBytes = leaves.reduce((s, r) => s + r.length, 0);
+  const merges = (expr: TensorExpr): number => (expr.kind === 'merge' ? 1 + expr.inputs.reduce((s, e) => s + merges(e), 0) : expr.kind === 'lora' ? merges(expr.weight) : 0);
+  const outBytes = isFloatDType(tensor.dtype) ? (elements * (tensor.dtype === 'F32' ? 4 : 2)) : inputBytes;
+  if (inputBytes <= PRELOAD_BYTES) return inputBytes + elements * 4 * (leaves.length + merges(tensor.expr)) + outBytes;
+  const chunk = Math.min(elements, ENGINE_CHUNK_ELEMENTS);
+  return chunk * 4 * 2 * (leaves.length + 1) + elements * 4 * Math.max(0, merges(tensor.expr) - 1);
+}

@@ -13,6 +13,8 @@ export interface MergePlan {
   readonly shards: readonly PlannedShard[];
   /** Small files written next to the shards (config.json, tokenizer files, README.md, mergekit_config.yml). */
   readonly extraFiles: readonly PlannedFile[];
+  /** What the user should know before running (vocabulary crops, config fields left alone). */
+  readonly warnings: readonly string[];
   readonly summary: PlanSummary;
 }
 
@@ -34,7 +36,15 @@ export interface PlannedShard {
 
 export type PlannedFile =
   | { readonly name: string; readonly kind: 'text'; readonly text: string }
-  | { readonly name: string; readonly kind: 'copy'; readonly input: string; readonly path: string; readonly bytes: number };
+  | {
+      readonly name: string;
+      readonly kind: 'copy';
+      readonly input: string;
+      readonly path: string;
+      readonly bytes: number;
+      /** Keys set in the copied JSON file (e.g. the recipe's chat_template in tokenizer_config.json). */
+      readonly jsonPatch?: Readonly<Record<string, unknown>>;
+    };
 
 /** How one output tensor is computed: an expression tree over reads of input tensors. */
 export interface PlannedTensor {

@@ -52,7 +52,9 @@ export function evaluateSetting(setting: ParameterSetting, tensorName: string, t
 export interface ParameterLevels {
   /** The model's own entry (`models[i].parameters` or `slices[s].sources[k].parameters`): per-model parameters only. */
   readonly source?: Parameters;
-  readonly slice?: Parameters;
+  readonly slice?: Parameters | undefined;
+  /** `modules.<name>.parameters` */
+  readonly module?: Parameters | undefined;
   readonly global: Parameters;
 }
 
@@ -67,11 +69,11 @@ export interface ParameterTarget {
 
 /**
  * mergekit's precedence (mergekit-spec §1.4): the model's own entry (per-model parameters only), then the slice,
- * then the top level, then the method's default; the first level whose setting evaluates to a value wins. A
+ * then the module, then the top level, then the method's default; the first level whose setting evaluates to a value wins. A
  * required parameter with no value is an error naming the parameter, the model and the tensor.
  */
 export function resolveParameter(param: ParamSpec, levels: ParameterLevels, target: ParameterTarget): Scalar | undefined {
-  const chain = [param.scope === 'model' ? levels.source : undefined, levels.slice, levels.global];
+  const chain = [param.scope === 'model' ? levels.source : undefined, levels.slice, levels.module, levels.global];
   for (const parameters of chain) {
     const setting = parameters?.[param.name];
     if (setting === undefined) continue;

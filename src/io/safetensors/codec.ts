@@ -138,12 +138,14 @@ export function encodeFromF32(dtype: FloatDType, values: Float32Array, out: Uint
     out.set(new Uint8Array(values.buffer, values.byteOffset, count * 4));
     return;
   }
-  const bits = new Uint32Array(values.buffer, values.byteOffset, count);
   const aligned = out.byteOffset % 2 === 0;
   const halves = aligned ? new Uint16Array(out.buffer, out.byteOffset, count) : new Uint16Array(count);
   if (dtype === 'BF16') {
-    for (let i = 0; i < count; i++) halves[i] = f32BitsToBf16Bits(bits[i] as number);
+    // Signed 32-bit views keep the loop in small-integer arithmetic (unsigned values above 2^31 would be doubles).
+    const bits = new Int32Array(values.buffer, values.byteOffset, count);
+    for (let i = 0; i < count; i++) halves[i] = bf16BitsOfInt(bits[i] as number);
   } else {
+    const bits = new Uint32Array(values.buffer, values.byteOffset, count);
     for (let i = 0; i < count; i++) halves[i] = f32BitsToF16Bits(bits[i] as number);
   }
   if (!aligned) out.set(new Uint8Array(halves.buffer));
@@ -152,12 +154,20 @@ export function encodeFromF32(dtype: FloatDType, values: Float32Array, out: Uint
 /** Rounds every value to what `dtype` can hold (a write-and-read-back, in place). */
 export function roundInPlace(dtype: FloatDType, values: Float32Array): void {
   if (dtype === 'F32') return;
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-  const table = dtype === 'F16' ? f16ToF32Table() : undefined;
-  for (let i = 0; i < bits.length; i++) {
-    const b = bits[i] as number;
-    bits[i] = table === undefined ? f32BitsToBf16Bits(b) << 16 : (table[f32BitsToF16Bits(b)] as number);
+  if (dtype === 'BF16') {
+    const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < bits.length; i++) bits[i] = bf16BitsOfInt(bits[i] as number) << 16;
+    return;
   }
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const table = f16ToF32Table();
+  for (let i = 0; i < bits.length; i++) bits[i] = table[f32BitsToF16Bits(bits[i] as number)] as number;
+}
+
+/** {@link f32BitsToBf16Bits} for the bits read as a signed 32-bit integer (the same bit arithmetic, mod 2^32). */
+function bf16BitsOfInt(bits: number): number {
+  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) | 0x0040) & 0xffff;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
 
 function u16View(bytes: Uint8Array, count: number): Uint16Array {

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+
+import { BufferPool, Scratch } from './buffer-pool';
+
+describe('BufferPool', () => {
+  it('hands released buffers out again, the smallest that fits first', () => {
+    const pool = new BufferPool();
+    const big = pool.acquire(5 << 20);
+    const small = pool.acquire(1 << 20);
+    pool.release(big);
+    pool.release(small);
+    expect(pool.acquire(100)).toBe(small);
+    expect(pool.acquire(2 << 20)).toBe(big);
+    expect(pool.retained).toBe(0);
+  });
+
+  it('drops the largest free buffers beyond its retention cap, and ignores detached ones', () => {
+    const pool = new BufferPool(3 << 20);
+    const buffers = [pool.acquire(1 << 20), pool.acquire(2 << 20), pool.acquire(4 << 20)];
+    for (const b of buffers) pool.release(b);
+    expect(pool.retained).toBe(3 << 20);
+    const moved = pool.acquire(1 << 20);
+    structuredClone(moved, { transfer: [moved] });
+    pool.release(moved);
+    expect(pool.retained).toBe(2 << 20);
+  });
+
+  it('gives scratch views of the requested length over one reused buffer', () => {
+    const pool = new BufferPool();
+    const scratch = new Scratch(pool);
+    const a = scratch.f32(10);
+    const b = scratch.bytes(40);
+    expect(a.length).toBe(10);
+    expect(b.buffer).toBe(a.buffer);
+    scratch.release();
+    expect(pool.retained).toBe(a.buffer.byteLength);
+  });
+});

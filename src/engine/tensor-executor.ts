@@ -1,0 +1,64 @@
+/**
+ * Computes whole output tensors from their preloaded input bytes into an encoded output buffer. The run loop keeps
+ * `concurrency` tensors in flight (plus one loading), and writes results in plan order.
+ *
+ * The in-thread executor runs on the calling thread's backend; the Node worker executor (`node-worker-executor.ts`)
+ * runs the same {@link computeTensorInto} in worker threads, so the CPU backend uses every core.
+ */
+import { AppError } from '../shared/errors';
+import { encodeFromF32, floatBytes } from '../io/safetensors/codec';
+import { isFloatDType } from '../io/safetensors/dtype';
+import type { PlannedTensor } from '../plan/types';
+import type { Backend } from './backend';
+import type { BufferPool } from './buffer-pool';
+import type { Preloaded } from './evaluate';
+import { streamTensor } from './evaluate';
+
+/** What comes back from a computation: the output bytes and the input buffers (which may have moved threads). */
+export interface Computed {
+  readonly out: Uint8Array;
+  readonly preloaded: Preloaded;
+}
+
+export interface TensorExecutor {
+  readonly concurrency: number;
+  /** What computes ("CPU, 2 worker threads"). */
+  readonly label: string;
+  compute(tensor: PlannedTensor, preloaded: Preloaded, out: Uint8Array, signal?: AbortSignal): Promise<Computed>;
+  dispose(): Promise<void>;
+}
+
+export interface ComputeOptions {
+  readonly backend: Backend;
+  readonly pool: BufferPool;
+  readonly chunkElements: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Computes `tensor` chunk by chunk from `preloaded` and encodes it into `out` (exactly its size in bytes). */
+export async function computeTensorInto(tensor: PlannedTensor, preloaded: Preloaded, out: Uint8Array, options: ComputeOptions): Promise<void> {
+  const dtype = tensor.dtype;
+  if (!isFloatDType(dtype)) throw new AppError('E_INTERNAL', `Tensor ${tensor.name} (${dtype}) is not computed.`);
+  let offset = 0;
+  const open = () => Promise.reject(new AppError('E_INTERNAL', `Tensor ${tensor.name}: an input was not preloaded.`));
+  await streamTensor(tensor.expr, tensor.name, tensor.shape, { ...options, open, preloaded, encodedAs: dtype }, (values) => {
+    const size = floatBytes(dtype, values.length);
+    encodeFromF32(dtype, values, out.subarray(offset, offset + size));
+    offset += size;
+    return Promise.resolve();
+  });
+  if (offset !== out.byteLength) throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: computed ${offset} of ${out.byteLength} bytes.`);
+}
+
+/** Computes on the calling thread, one tensor at a time. */
+export function inThreadExecutor(options: ComputeOptions): TensorExecutor {
+  return {
+    concurrency: 1,
+    label: options.backend.label,
+    compute: async (tensor, preloaded, out, signal) => {
+      await computeTensorInto(tensor, preloaded, out, { ...options, signal });
+      return { out, preloaded };
+    },
+    dispose: () => Promise.resolve(),
+  };
+}

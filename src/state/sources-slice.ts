@@ -28,6 +28,8 @@ export interface SourcesSlice {
   readonly sources: Readonly<Record<string, SourceEntry>>;
   /** Loaded models by reference (not serialisable; read by the run side). */
   readonly models: Readonly<Record<string, Model>>;
+  /** The files of each local folder by reference: what a run hands to the engine worker. */
+  readonly localFiles: Readonly<Record<string, { readonly name: string; readonly files: readonly File[] }>>;
   /** Reads a Hub repo's headers (`owner/name[@revision]`) with the view's endpoint and token. */
   loadHubModel(ref: string): Promise<void>;
   /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
@@ -65,12 +67,14 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
   return {
     sources: {},
     models: {},
+    localFiles: {},
     loadHubModel: (ref) => {
       const [repo, revision] = ref.split('@') as [string, string | undefined];
       return load(ref, 'hub', () => openHubFolder(repo, revision, settings()));
     },
     loadLocalFiles: async (files, name) => {
       const folder = folderFromFiles(files, name);
+      set({ localFiles: { ...get().localFiles, [folder.ref]: { name: folder.ref, files } } });
       await load(folder.ref, 'local', () => Promise.resolve(folder));
       return folder.ref;
     },
@@ -78,7 +82,8 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
     forgetSource: (ref) => {
       const { [ref]: _source, ...sources } = get().sources;
       const { [ref]: _model, ...models } = get().models;
-      set({ sources, models });
+      const { [ref]: _files, ...localFiles } = get().localFiles;
+      set({ sources, models, localFiles });
     },
   };
 };

@@ -8,12 +8,32 @@ import * as Comlink from 'comlink';
 
 import { toAppError } from '../shared/errors';
 import type { EngineApi, EngineEvent, EngineEventBatchListener, EngineResult } from './api';
+import { viteShaderLibrary } from '../gpu/vite-shaders';
+import type { Backend } from './backend';
 import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
+import { createWebGpuBackend } from './webgpu-backend';
 
 /** Progress reaches the page at most this often (plus at once for a run's start, shards and end). */
 const BATCH_INTERVAL_MS = 100;
 
 const runs = new Map<string, AbortController>();
+
+/**
+ * The WebGPU backend when this browser has a hardware adapter; otherwise undefined, and the run uses the CPU backend
+ * (a software adapter such as SwiftShader is slower than the CPU kernels; the page shows the notice).
+ */
+async function gpuBackend(): Promise<Backend | undefined> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (gpu === undefined) return undefined;
+  try {
+    const backend = await createWebGpuBackend(gpu, viteShaderLibrary);
+    if (!backend.software) return backend;
+    await backend.dispose();
+  } catch {
+    // No adapter, or it failed to start: the CPU backend runs the merge.
+  }
+  return undefined;
+}
 
 async function settle<T>(work: () => Promise<T>): Promise<EngineResult<T>> {
   try {
@@ -57,7 +77,14 @@ const api: EngineApi = {
     runs.set(request.runId, controller);
     const events = batcher(onEvents);
     try {
-      return await settle(() => runRequest(request, (event) => events.push(event), controller.signal));
+      return await settle(async () => {
+        const backend = await gpuBackend();
+        try {
+          return await runRequest(request, (event) => events.push(event), controller.signal, backend);
+        } finally {
+          await backend?.dispose();
+        }
+      });
     } finally {
       events.flush();
       if (runs.get(request.runId) === controller) runs.delete(request.runId);

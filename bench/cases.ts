@@ -123,13 +123,20 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const seconds = (performance.now() - started) / 1000;
       return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
-    const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
+    const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
+    const threads = Number(args['threads'] ?? availableParallelism());
+    if (threads === 0) {
+      // `threads: 0` computes on the main thread: one profile (`node --cpu-prof`) then shows the whole merge.
+      await runPlan(plan, inputs.folders, sink);
+      return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU on the main thread${memoryNote}` };
+    }
+    const executor = createNodeWorkerExecutor({ threads });
     try {
       await runPlan(plan, inputs.folders, sink, { executor });
     } finally {
       await executor.dispose();
     }
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${inMemory ? ', inputs in memory, output discarded' : ''}` };
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

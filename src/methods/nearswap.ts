@@ -26,7 +26,7 @@ export const nearswapKernel: MethodKernel = (job, inputCount) => {
   const other = otherIndexes(job, inputCount)[0];
   if (other === undefined) return copyInput(base);
   const t = numberParam(job.globals, 't');
-  return elementwise((inputs, _start, out) => {
+  const merger = elementwise((inputs, _start, out) => {
     const b = inputs[base] as Float32Array;
     const x = inputs[other] as Float32Array;
     const simd = simdKernels();
@@ -41,4 +41,13 @@ export const nearswapKernel: MethodKernel = (job, inputCount) => {
       out[i] = w * xi + (1 - w) * bi;
     }
   });
+  return {
+    ...merger,
+    applyBf16: (inputs, _start, out) => {
+      const simd = simdKernels();
+      if (simd === undefined || out.length < SIMD_MIN) return false;
+      simd.nearswapBf16(inputs[base] as Uint8Array, inputs[other] as Uint8Array, t, out);
+      return true;
+    },
+  };
 };

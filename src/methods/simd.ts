@@ -1,6 +1,6 @@
 /**
  * WebAssembly SIMD twins of the hottest CPU kernel loops (simd.wat, compiled into simd-wasm.ts): slerp's statistics
- * and blend, NearSwap. They compute the same bits as the TypeScript loops (same f64 arithmetic and order), several
+ * and blend, NearSwap, on f32 values or straight from bf16 bytes. They compute the same bits as the TypeScript loops (same f64 arithmetic and order), several
  * times faster. Inputs pass through the module's memory in blocks; `undefined` where WebAssembly SIMD is unavailable.
  */
 import { lazyWasm } from '../shared/wasm';
@@ -11,9 +11,12 @@ interface KernelExports {
   slerp_stats(x: number, y: number, count: number, lanes: number): void;
   blend2(x: number, y: number, count: number, s0: number, s1: number, out: number): void;
   nearswap(b: number, x: number, count: number, t: number, out: number): void;
+  slerp_stats_bf16(x: number, y: number, count: number, lanes: number): void;
+  blend2_bf16(x: number, y: number, count: number, s0: number, s1: number, out: number): void;
+  nearswap_bf16(b: number, x: number, count: number, t: number, out: number): void;
 }
 
-/** Elements per call; the 256 KiB memory holds the 12 lane sums and three blocks of f32. */
+/** Elements per call; the 256 KiB memory holds the 12 lane sums and three blocks of f32 (inputs may be bf16). */
 const BLOCK = 16 * 1024;
 const LANES = 0;
 const A = 256;
@@ -27,11 +30,18 @@ export interface SimdKernels {
   blend2(x: Float32Array, y: Float32Array, s0: number, s1: number, out: Float32Array): void;
   /** NearSwap of base `b` and other `x` at threshold t. */
   nearswap(b: Float32Array, x: Float32Array, t: number, out: Float32Array): void;
+  /** {@link slerpStats} on bf16 bytes (2 per element, any alignment; the element count a multiple of 4). */
+  slerpStatsBf16(x: Uint8Array, y: Uint8Array, lanes: Float64Array): void;
+  /** {@link blend2} on bf16 bytes. */
+  blend2Bf16(x: Uint8Array, y: Uint8Array, s0: number, s1: number, out: Float32Array): void;
+  /** {@link nearswap} on bf16 bytes. */
+  nearswapBf16(b: Uint8Array, x: Uint8Array, t: number, out: Float32Array): void;
 }
 
 export const simdKernels = lazyWasm(WASM_BASE64, (raw): SimdKernels => {
   const wasm = raw as unknown as KernelExports;
   const f32 = new Float32Array(wasm.memory.buffer);
+  const u8 = new Uint8Array(wasm.memory.buffer);
   const f64 = new Float64Array(wasm.memory.buffer, LANES, 12);
   const blocks = (n: number, step: (at: number, count: number) => void) => {
     for (let at = 0; at < n; at += BLOCK) step(at, Math.min(BLOCK, n - at));
@@ -58,6 +68,31 @@ export const simdKernels = lazyWasm(WASM_BASE64, (raw): SimdKernels => {
         f32.set(b.subarray(at, at + n), A / 4);
         f32.set(x.subarray(at, at + n), B / 4);
         wasm.nearswap(A, B, n, t, OUT);
+        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
+      }),
+    slerpStatsBf16: (x, y, lanes) => {
+      f64.set(lanes);
+      blocks(x.length / 2, (at, n) => {
+        u8.set(x.subarray(at * 2, (at + n) * 2), A);
+        u8.set(y.subarray(at * 2, (at + n) * 2), B);
+        wasm.slerp_stats_bf16(A, B, n, LANES);
+      });
+      lanes.set(f64);
+    },
+    // The bf16 loops work four elements at a time; past a count that is not a multiple of 4 they compute up to three
+    // values from stale bytes, which are never copied out.
+    blend2Bf16: (x, y, s0, s1, out) =>
+      blocks(out.length, (at, n) => {
+        u8.set(x.subarray(at * 2, (at + n) * 2), A);
+        u8.set(y.subarray(at * 2, (at + n) * 2), B);
+        wasm.blend2_bf16(A, B, n, s0, s1, OUT);
+        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
+      }),
+    nearswapBf16: (b, x, t, out) =>
+      blocks(out.length, (at, n) => {
+        u8.set(b.subarray(at * 2, (at + n) * 2), A);
+        u8.set(x.subarray(at * 2, (at + n) * 2), B);
+        wasm.nearswap_bf16(A, B, n, t, OUT);
         out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
       }),
   };

@@ -130,6 +130,88 @@
       (f64x2.add (f64x2.mul (local.get $w) (local.get $x))
                  (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $w)) (local.get $b)))))
 
+;; The same loops reading bf16 inputs directly (2 bytes per element; a bf16 is the top half of an f32), so a
+  ;; chunk of bf16 weights needs no separate decode pass. Counts are multiples of 4.
+  (func (export "slerp_stats_bf16") (param $x i32) (param $y i32) (param $n i32) (param $lanes i32)
+    (local $end i32)
+    (local $xx01 v128) (local $yy01 v128) (local $xy01 v128) (local $xx23 v128) (local $yy23 v128) (local $xy23 v128)
+    (local $vx v128) (local $vy v128) (local $x01 v128) (local $x23 v128) (local $y01 v128) (local $y23 v128)
+    (local.set $xx01 (call $pair (local.get $lanes) (i32.const 0) (i32.const 24)))
+    (local.set $yy01 (call $pair (local.get $lanes) (i32.const 8) (i32.const 32)))
+    (local.set $xy01 (call $pair (local.get $lanes) (i32.const 16) (i32.const 40)))
+    (local.set $xx23 (call $pair (local.get $lanes) (i32.const 48) (i32.const 72)))
+    (local.set $yy23 (call $pair (local.get $lanes) (i32.const 56) (i32.const 80)))
+    (local.set $xy23 (call $pair (local.get $lanes) (i32.const 64) (i32.const 88)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $vx (call $bf16x4 (local.get $x)))
+        (local.set $vy (call $bf16x4 (local.get $y)))
+        (local.set $x01 (f64x2.promote_low_f32x4 (local.get $vx)))
+        (local.set $x23 (f64x2.promote_low_f32x4 (call $high (local.get $vx))))
+        (local.set $y01 (f64x2.promote_low_f32x4 (local.get $vy)))
+        (local.set $y23 (f64x2.promote_low_f32x4 (call $high (local.get $vy))))
+        (local.set $xx01 (f64x2.add (local.get $xx01) (f64x2.mul (local.get $x01) (local.get $x01))))
+        (local.set $yy01 (f64x2.add (local.get $yy01) (f64x2.mul (local.get $y01) (local.get $y01))))
+        (local.set $xy01 (f64x2.add (local.get $xy01) (f64x2.mul (local.get $x01) (local.get $y01))))
+        (local.set $xx23 (f64x2.add (local.get $xx23) (f64x2.mul (local.get $x23) (local.get $x23))))
+        (local.set $yy23 (f64x2.add (local.get $yy23) (f64x2.mul (local.get $y23) (local.get $y23))))
+        (local.set $xy23 (f64x2.add (local.get $xy23) (f64x2.mul (local.get $x23) (local.get $y23))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (br $four)))
+    (call $unpair (local.get $lanes) (i32.const 0) (i32.const 24) (local.get $xx01))
+    (call $unpair (local.get $lanes) (i32.const 8) (i32.const 32) (local.get $yy01))
+    (call $unpair (local.get $lanes) (i32.const 16) (i32.const 40) (local.get $xy01))
+    (call $unpair (local.get $lanes) (i32.const 48) (i32.const 72) (local.get $xx23))
+    (call $unpair (local.get $lanes) (i32.const 56) (i32.const 80) (local.get $yy23))
+    (call $unpair (local.get $lanes) (i32.const 64) (i32.const 88) (local.get $xy23)))
+
+  (func (export "blend2_bf16") (param $x i32) (param $y i32) (param $n i32) (param $s0 f64) (param $s1 f64) (param $out i32)
+    (local $end i32) (local $c0 v128) (local $c1 v128) (local $vx v128) (local $vy v128)
+    (local.set $c0 (f64x2.splat (local.get $s0)))
+    (local.set $c1 (f64x2.splat (local.get $s1)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $vx (call $bf16x4 (local.get $x)))
+        (local.set $vy (call $bf16x4 (local.get $y)))
+        (v128.store (local.get $out)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (local.get $vx)))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (local.get $vy)))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (call $high (local.get $vx))))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (call $high (local.get $vy))))))))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $y (i32.add (local.get $y) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $four))))
+
+  (func (export "nearswap_bf16") (param $b i32) (param $x i32) (param $n i32) (param $t f64) (param $out i32)
+    (local $end i32) (local $vb v128) (local $vx v128)
+    (local.set $end (i32.add (local.get $b) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $b) (local.get $end)))
+        (local.set $vb (call $bf16x4 (local.get $b)))
+        (local.set $vx (call $bf16x4 (local.get $x)))
+        (v128.store (local.get $out)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (call $nearswap2 (f64x2.promote_low_f32x4 (local.get $vb)) (f64x2.promote_low_f32x4 (local.get $vx)) (local.get $t))
+            (call $nearswap2 (f64x2.promote_low_f32x4 (call $high (local.get $vb))) (f64x2.promote_low_f32x4 (call $high (local.get $vx))) (local.get $t))))
+        (local.set $b (i32.add (local.get $b) (i32.const 8)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $four))))
+
+  ;; Four bf16 at $p as four f32.
+  (func $bf16x4 (param $p i32) (result v128)
+    (i8x16.shuffle 16 16 0 1 16 16 2 3 16 16 4 5 16 16 6 7 (v128.load64_zero (local.get $p)) (v128.const i64x2 0 0)))
+
   ;; The upper two f32 lanes moved down (for promote_low).
   (func $high (param $v v128) (result v128)
     (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))

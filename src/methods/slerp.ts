@@ -86,6 +86,20 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
       }
       [s0, s1] = slerpCoefficients(aa, bb, ab, t);
     },
+    reduceBf16: (_pass, inputs, start) => {
+      const simd = simdKernels();
+      const n = (inputs[a] as Uint8Array).length / 2;
+      // The four lanes need whole groups of four starting at lane 0; other chunks take the decoding path.
+      if (simd === undefined || n < SIMD_MIN || (start & 3) !== 0 || (n & 3) !== 0) return false;
+      simd.slerpStatsBf16(inputs[a] as Uint8Array, inputs[b] as Uint8Array, lanes);
+      return true;
+    },
+    applyBf16: (inputs, _start, out) => {
+      const simd = simdKernels();
+      if (simd === undefined || out.length < SIMD_MIN) return false;
+      simd.blend2Bf16(inputs[a] as Uint8Array, inputs[b] as Uint8Array, s0, s1, out);
+      return true;
+    },
     apply: (inputs, _start, out) => {
       const x = inputs[a] as Float32Array;
       const y = inputs[b] as Float32Array;

@@ -35,42 +35,36 @@ export function codecSimdAvailable(): boolean {
 
 /** bf16 `bytes` (2 per element, any alignment) → `out`; false when SIMD is unavailable (nothing written). */
 export function simdDecodeBf16(bytes: Uint8Array, out: Float32Array): boolean {
-  const m = codecModule();
-  if (m === undefined) return false;
-  const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.length * 4);
-  for (let at = 0; at < out.length; at += BLOCK) {
-    const n = Math.min(BLOCK, out.length - at);
-    m.heap.set(bytes.subarray(at * 2, (at + n) * 2), IN);
-    m.exports.decode_bf16(IN, OUT, n);
-    outBytes.set(m.heap.subarray(OUT, OUT + n * 4), at * 4);
-  }
-  return true;
+  return blockwise(out.length, bytes, 2, bytesOf(out), 4, (m, n) => m.exports.decode_bf16(IN, OUT, n));
 }
 
 /** `values` → bf16 bytes in `out` (any alignment), rounding to nearest even; false when SIMD is unavailable. */
 export function simdEncodeBf16(values: Float32Array, out: Uint8Array): boolean {
-  const m = codecModule();
-  if (m === undefined) return false;
-  const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
-  for (let at = 0; at < values.length; at += BLOCK) {
-    const n = Math.min(BLOCK, values.length - at);
-    m.heap.set(valueBytes.subarray(at * 4, (at + n) * 4), IN);
-    m.exports.encode_bf16(IN, OUT, n);
-    out.set(m.heap.subarray(OUT, OUT + n * 2), at * 2);
-  }
-  return true;
+  return blockwise(values.length, bytesOf(values), 4, out, 2, (m, n) => m.exports.encode_bf16(IN, OUT, n));
 }
 
 /** Rounds `values` in place to the nearest bf16 values; false when SIMD is unavailable. */
 export function simdRoundBf16(values: Float32Array): boolean {
+  const bytes = bytesOf(values);
+  return blockwise(values.length, bytes, 4, bytes, 4, (m, n) => m.exports.round_bf16(IN, n), IN);
+}
+
+function bytesOf(values: Float32Array): Uint8Array {
+  return new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
+}
+
+/**
+ * Converts `count` elements block by block: `inWidth` bytes each from `input` into the module at IN, `convert`, and
+ * `outWidth` bytes each from the module at `outAt` into `output`.
+ */
+function blockwise(count: number, input: Uint8Array, inWidth: number, output: Uint8Array, outWidth: number, convert: (m: CodecModule, n: number) => void, outAt = OUT): boolean {
   const m = codecModule();
   if (m === undefined) return false;
-  const valueBytes = new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
-  for (let at = 0; at < values.length; at += BLOCK) {
-    const n = Math.min(BLOCK, values.length - at);
-    m.heap.set(valueBytes.subarray(at * 4, (at + n) * 4), IN);
-    m.exports.round_bf16(IN, n);
-    valueBytes.set(m.heap.subarray(IN, IN + n * 4), at * 4);
+  for (let at = 0; at < count; at += BLOCK) {
+    const n = Math.min(BLOCK, count - at);
+    m.heap.set(input.subarray(at * inWidth, (at + n) * inWidth), IN);
+    convert(m, n);
+    output.set(m.heap.subarray(outAt, outAt + n * outWidth), at * outWidth);
   }
   return true;
 }

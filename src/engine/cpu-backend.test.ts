@@ -24,7 +24,7 @@ function bf16Bytes(count: number, seed: number, shift: number): Uint8Array {
 /** Merges two bf16 inputs through the CPU backend in chunks of `chunk` elements; the output bits. */
 async function merge(method: string, globals: MergeJob['globals'], inputs: Uint8Array[], count: number, chunk: number): Promise<number[]> {
   const backend = createCpuBackend();
-  const job: MergeJob = { tensor: 'model.layers.1.self_attn.q_proj.weight', shape: [count], numel: count, baseIndex: 0, globals, perModel: [{}, {}], seed: 0 };
+  const job: MergeJob = { tensor: 'model.layers.1.self_attn.q_proj.weight', shape: [count], numel: count, baseIndex: 0, globals, perModel: [{ weight: 0.7 }, { weight: 0.45 }], seed: 0 };
   const merger = await backend.createMerger(method, job, 2);
   const chunks = (start: number, n: number): EncodedChunk[] => inputs.map((bytes) => ({ dtype: 'BF16', bytes: bytes.subarray(start * 2, (start + n) * 2) }));
   for (let pass = 0; pass < merger.passes; pass++) {
@@ -45,7 +45,7 @@ describe('the CPU backend on bf16 inputs', () => {
   // of 4 elements, counts that are not multiples of 4) and the 16 Ki-element blocks.
   const cases: [number, number][] = [[64, 64], [1001, 1001], [1001, 250], [40_000, 40_000], [40_000, 10_002], [16 * 1024 + 3, 777]];
 
-  for (const [method, globals] of [['slerp', { t: 0.35 }], ['nearswap', { t: 0.001 }]] as const) {
+  for (const [method, globals] of [['slerp', { t: 0.35 }], ['nearswap', { t: 0.001 }], ['linear', { normalize: true }]] as const) {
     it(`${method}: reading bf16 bytes directly gives the bits of decoding first, at every chunking`, async () => {
       for (const [count, chunk] of cases) {
         for (const shift of [0, 1]) {

@@ -20,14 +20,15 @@ function values(count: number, seed: number): Float32Array {
   return out;
 }
 
-function job(method: string, globals: MergeJob['globals'], numel: number): MergeJob {
-  return { tensor: `model.layers.0.mlp.${method}.weight`, shape: [numel], numel, baseIndex: 0, globals, perModel: [{}, {}], seed: 0 };
+function job(method: string, globals: MergeJob['globals'], numel: number, perModel: MergeJob['perModel'] = [{}, {}]): MergeJob {
+  return { tensor: `model.layers.0.mlp.${method}.weight`, shape: [numel], numel, baseIndex: 0, globals, perModel, seed: 0 };
 }
 
 /** The kernel's output bits with the TypeScript loops and with WebAssembly SIMD, chunked at `chunk`. */
-function bothWays(method: string, globals: MergeJob['globals'], inputs: Float32Array[], chunk: number): [Uint32Array, Uint32Array] {
+function bothWays(method: string, globals: MergeJob['globals'], inputs: Float32Array[], chunk: number, perModel?: MergeJob['perModel']): [Uint32Array, Uint32Array] {
   const n = inputs[0]?.length ?? 0;
-  const run = () => new Uint32Array(runMerger((KERNELS[method] as NonNullable<(typeof KERNELS)[string]>)(job(method, globals, n), 2), inputs, n, chunk).buffer);
+  const kernel = KERNELS[method] as NonNullable<(typeof KERNELS)[string]>;
+  const run = () => new Uint32Array(runMerger(kernel(job(method, globals, n, perModel), inputs.length), inputs, n, chunk).buffer);
   setWasmEnabled(false);
   const plain = run();
   setWasmEnabled(true);
@@ -65,6 +66,17 @@ describe('CPU kernel loops in WebAssembly SIMD', () => {
       for (const t of [0, 1e-4, 0.5, 100]) {
         const [plain, simd] = bothWays('nearswap', { t }, [values(n, 4), values(n, 5)], 1001);
         expect(simd, `n=${n} t=${t}`).toEqual(plain);
+      }
+    }
+  });
+
+  it('linear gives the same bits for two and three inputs, normalised or not, at every size', () => {
+    for (const n of sizes) {
+      for (const normalize of [true, false]) {
+        const [plain2, simd2] = bothWays('linear', { normalize }, [values(n, 8), values(n, 9)], 1001, [{ weight: 0.3 }, { weight: 0.9 }]);
+        expect(simd2, `n=${n} normalize=${normalize}`).toEqual(plain2);
+        const [plain3, simd3] = bothWays('linear', { normalize }, [values(n, 8), values(n, 9), values(n, 10)], 777, [{ weight: 1 }, { weight: -0.5 }, { weight: 0.25 }]);
+        expect(simd3, `n=${n} normalize=${normalize}, 3 inputs`).toEqual(plain3);
       }
     }
   });

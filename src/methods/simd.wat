@@ -3,7 +3,7 @@
 ;; even. Compiled by `npm run wasm` into simd-wasm.ts; simd.ts copies blocks into this memory and calls these.
 ;; Addresses are byte offsets in the memory; counts are elements.
 (module
-  (memory (export "memory") 4)
+  (memory (export "memory") 8)
 
   ;; slerp's statistics: for four lanes (element index mod 4, the block starting at lane 0), the running sums of
   ;; x·x, y·y and x·y, in f64, each lane adding its elements in index order. $lanes holds 12 f64:
@@ -205,6 +205,54 @@
             (call $nearswap2 (f64x2.promote_low_f32x4 (call $high (local.get $vb))) (f64x2.promote_low_f32x4 (call $high (local.get $vx))) (local.get $t))))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $four))))
+
+;; Weighted sums (linear): acc[i] = acc[i] + w·x[i] in f64, one input at a time, then out = f32(acc / d).
+  (func (export "weighted_add") (param $x i32) (param $n i32) (param $w f64) (param $acc i32)
+    (local $end i32) (local $c v128) (local $v v128)
+    (local.set $c (f64x2.splat (local.get $w)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (call $accumulate4 (local.get $acc) (local.get $c) (local.get $v))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+        (br $four))))
+
+  (func (export "weighted_add_bf16") (param $x i32) (param $n i32) (param $w f64) (param $acc i32)
+    (local $end i32) (local $c v128)
+    (local.set $c (f64x2.splat (local.get $w)))
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 1))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (call $accumulate4 (local.get $acc) (local.get $c) (call $bf16x4 (local.get $x)))
+        (local.set $x (i32.add (local.get $x) (i32.const 8)))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+        (br $four))))
+
+  ;; Four f64 sums at $acc plus c·v (v: four f32).
+  (func $accumulate4 (param $acc i32) (param $c v128) (param $v v128)
+    (v128.store (local.get $acc)
+      (f64x2.add (v128.load (local.get $acc)) (f64x2.mul (local.get $c) (f64x2.promote_low_f32x4 (local.get $v)))))
+    (v128.store offset=16 (local.get $acc)
+      (f64x2.add (v128.load offset=16 (local.get $acc)) (f64x2.mul (local.get $c) (f64x2.promote_low_f32x4 (call $high (local.get $v)))))))
+
+  (func (export "divide_to_f32") (param $acc i32) (param $n i32) (param $d f64) (param $out i32)
+    (local $end i32) (local $dv v128)
+    (local.set $dv (f64x2.splat (local.get $d)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $out) (local.get $end)))
+        (v128.store (local.get $out)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero (f64x2.div (v128.load (local.get $acc)) (local.get $dv)))
+            (f32x4.demote_f64x2_zero (f64x2.div (v128.load offset=16 (local.get $acc)) (local.get $dv)))))
+        (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (br $four))))
 

@@ -6,7 +6,8 @@ import { useState } from 'react';
 
 import { StageParams } from '../canvas/StageParams';
 import { METHODS, getMethod } from '../methods/registry';
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
+import type { ModelRef } from '../recipe/types';
 import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
@@ -107,6 +108,7 @@ function StageInspector({ index }: { index: number }) {
                   ×
                 </button>
               </div>
+              {isStage ? null : <LoraControl index={index} modelRef={input.ref} />}
               {input.role === 'model' && stage.models !== undefined ? <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} /> : null}
             </li>
           );
@@ -145,6 +147,73 @@ function StageInspector({ index }: { index: number }) {
   );
 }
 
+/** An input's PEFT LoRA adapter: attach one (Hub id or folder, `model+lora` in the recipe) or remove it. */
+function LoraControl({ index, modelRef }: { index: number; modelRef: ModelRef }) {
+  const attachLora = useAppStore((s) => s.attachLora);
+  const detachLora = useAppStore((s) => s.detachLora);
+  const [adapter, setAdapter] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const ref = formatModelRef(modelRef);
+  if (modelRef.lora !== undefined) {
+    const lora = modelRef.lora.revision === undefined ? modelRef.lora.path : `${modelRef.lora.path}@${modelRef.lora.revision}`;
+    return (
+      <div className="row lora-row" data-testid="lora-attached">
+        <span className="role role-lora">LoRA</span>
+        <span className="input-ref">{lora}</span>
+        <button type="button" className="small" onClick={() => detachLora(ref, index)}>
+          Remove LoRA
+        </button>
+      </div>
+    );
+  }
+  const attach = () => {
+    try {
+      attachLora(ref, adapter, index);
+      setAdapter('');
+      setError(undefined);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <div className="row lora-row">
+      <input aria-label={`LoRA adapter for ${ref}`} placeholder="LoRA adapter (Hub id or folder)" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
+      <button type="button" className="small" disabled={adapter.trim() === ''} onClick={attach}>
+        Attach LoRA
+      </button>
+      {error === undefined ? null : <span className="error-text">{error}</span>}
+    </div>
+  );
+}
+
+/** Pins a Hub model to a branch, tag or commit: the recipe reference becomes `repo@revision`. */
+function RevisionControl({ ref_ }: { ref_: string }) {
+  const setRevision = useAppStore((s) => s.setRevision);
+  const select = useAppStore((s) => s.select);
+  const parsed = parseModelRefString(ref_);
+  const current = typeof parsed === 'string' ? undefined : parsed.revision;
+  const [revision, setText] = useState(current ?? '');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const apply = () => {
+    try {
+      setRevision(ref_, revision);
+      if (typeof parsed !== 'string') select({ kind: 'model', ref: formatModelRef(revision.trim() === '' ? { path: parsed.path } : { ...parsed, revision: revision.trim() }) });
+      setError(undefined);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <div className="row">
+      <input aria-label="Revision" placeholder="branch, tag or commit sha (default: main)" value={revision} onChange={(e) => setText(e.target.value)} />
+      <button type="button" className="small" onClick={apply}>
+        Pin revision
+      </button>
+      {error === undefined ? null : <span className="error-text">{error}</span>}
+    </div>
+  );
+}
+
 function ModelInspector({ ref_ }: { ref_: string }) {
   const entry = useAppStore((s) => s.sources[ref_]);
   return (
@@ -153,6 +222,7 @@ function ModelInspector({ ref_ }: { ref_: string }) {
         <strong>{ref_}</strong>
         <span className="muted">{entry?.kind === 'local' ? 'local folder' : 'Hub model'}</span>
       </div>
+      {entry?.kind === 'local' ? null : <RevisionControl key={ref_} ref_={ref_} />}
       {entry === undefined ? <p className="muted">Its headers have not been read: add it from the Hub or a local folder.</p> : null}
       {entry?.status === 'loading' ? <p className="muted">Reading headers…</p> : null}
       {entry?.status === 'error' ? <ErrorNote message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} /> : null}

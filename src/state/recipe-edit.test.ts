@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { exportRecipe } from '../recipe/export';
 import { parseRecipe } from '../recipe/parse';
+import { formatModelRef } from '../recipe/model-ref';
 import { LZLV } from '../../test/fixtures/recipes';
 import { formatSetting, parseSetting } from './param-notation';
 import * as edit from './recipe-edit';
@@ -68,3 +69,43 @@ describe('inputs the user types', () => {
     expect(parseSetting('{a: 1}').ok).toBe(false);
   });
 });
+
+describe('LoRA and revision edits', () => {
+  it('attaching a LoRA makes the input model+lora in the YAML; detaching restores the plain reference', () => {
+    const withLora = edit.attachLora(lzlv(), 'tiny/llama-bf16-ft', 'tiny/llama-lora');
+    const yaml = exportRecipe(edit.toDocument(withLora.stages));
+    expect(yaml).toContain('tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(edit.allModelRefs(withLora)).toContain('tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(edit.allModelRefs(withLora)).not.toContain('tiny/llama-bf16-ft');
+    const parsed = parseRecipe(yaml).stages;
+    expect(parsed[0]?.models?.find((m) => m.model.path === 'tiny/llama-bf16-ft')?.model.lora).toEqual({ path: 'tiny/llama-lora' });
+    const plain = edit.detachLora(withLora, 'tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(exportRecipe(edit.toDocument(plain.stages))).toBe(exportRecipe(edit.toDocument(lzlv().stages)));
+  });
+
+  it('attaching to one stage only leaves the other stages on the plain model', () => {
+    const one = edit.attachLora(lzlv(), 'tiny/llama-bf16', 'tiny/llama-lora@main', 1);
+    expect(formatRef(one.stages[1]?.models?.[0]?.model)).toBe('tiny/llama-bf16+tiny/llama-lora@main');
+    expect(formatRef(one.stages[0]?.baseModel)).toBe('tiny/llama-bf16');
+    expect(() => edit.attachLora(lzlv(), 'tiny/llama-bf16', 'a+b')).toThrow(/single adapter/);
+  });
+
+  it('a revision pins the reference as repo@revision, and clearing it goes back', () => {
+    const pinned = edit.setRevision(lzlv(), 'tiny/llama-bf16', 'v1.0');
+    const yaml = exportRecipe(edit.toDocument(pinned.stages));
+    expect(yaml).toContain('tiny/llama-bf16@v1.0');
+    expect(yaml).not.toMatch(/tiny\/llama-bf16(?![-@])/);
+    const back = edit.setRevision(pinned, 'tiny/llama-bf16@v1.0', '');
+    expect(exportRecipe(edit.toDocument(back.stages))).toBe(exportRecipe(edit.toDocument(lzlv().stages)));
+    expect(() => edit.setRevision(lzlv(), 'tiny/llama-bf16', 'a@b')).toThrow(/cannot contain/);
+  });
+
+  it('a loose model is renamed in place', () => {
+    const loose = edit.addModel(edit.EMPTY_RECIPE, 'tiny/llama-f32');
+    expect(edit.setRevision(loose, 'tiny/llama-f32', 'abc123').looseModels).toEqual(['tiny/llama-f32@abc123']);
+  });
+});
+
+function formatRef(ref: Parameters<typeof formatModelRef>[0] | undefined): string | undefined {
+  return ref === undefined ? undefined : formatModelRef(ref);
+}

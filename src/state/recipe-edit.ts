@@ -4,7 +4,7 @@
  * the history and the YAML text in step.
  */
 import { getMethod } from '../methods/registry';
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
 import type { InputModel, MergeStage, ModelRef, ParameterSetting, Parameters, RecipeDocument } from '../recipe/types';
 import { AppError } from '../shared/errors';
 
@@ -104,6 +104,61 @@ function withoutInput(stage: MergeStage, keep: (ref: ModelRef) => boolean): Merg
     };
   }
   return next;
+}
+
+/**
+ * Rewrites model reference `from` (string form) to `to` wherever it is an input — in stage `target` only, or in every
+ * stage and the loose models when `target` is undefined. The LoRA and revision edits below are built on it.
+ */
+export function replaceModelRef(recipe: EditableRecipe, from: string, to: ModelRef, target?: number): EditableRecipe {
+  const swap = (r: ModelRef): ModelRef => (formatModelRef(r) === from ? to : r);
+  const stages = recipe.stages.map((stage, i) => (target === undefined || i === target ? withInputMapped(stage, swap) : stage));
+  const next: EditableRecipe = { stages, looseModels: recipe.looseModels };
+  const toText = formatModelRef(to);
+  const used = new Set(allModelRefs({ stages, looseModels: [] }));
+  const loose = recipe.looseModels.map((r) => (r === from && target === undefined ? toText : r));
+  // `from` stays on the canvas when only one stage's input changed and no stage uses it any more.
+  if (target !== undefined && !used.has(from) && !loose.includes(from)) loose.push(from);
+  return { ...next, looseModels: [...new Set(loose)].filter((r) => !used.has(r)) };
+}
+
+function withInputMapped(stage: MergeStage, map: (ref: ModelRef) => ModelRef): MergeStage {
+  let next: MergeStage = stage;
+  if (stage.baseModel !== undefined) next = { ...next, baseModel: map(stage.baseModel) };
+  if (stage.models !== undefined) next = { ...next, models: stage.models.map((m) => ({ ...m, model: map(m.model) })) };
+  if (stage.slices !== undefined) {
+    next = { ...next, slices: stage.slices.map((slice) => ({ ...slice, sources: slice.sources.map((s) => ({ ...s, model: map(s.model) })) })) };
+  }
+  return next;
+}
+
+function refOf(text: string): ModelRef {
+  const parsed = parseModelRefString(text);
+  if (typeof parsed === 'string') throw new AppError('E_RECIPE_INVALID', parsed, { hint: 'Use path[@revision][+lora[@revision]].' });
+  return parsed;
+}
+
+/** Attaches a PEFT LoRA adapter (Hub id or folder, optional `@revision`) to model `ref`: the recipe gets `model+lora`. */
+export function attachLora(recipe: EditableRecipe, ref: string, adapter: string, target?: number): EditableRecipe {
+  const model = refOf(ref);
+  const lora = refOf(adapter);
+  if (lora.lora !== undefined) throw new AppError('E_RECIPE_INVALID', `${JSON.stringify(adapter)} is not a single adapter`, { hint: 'Give the adapter alone, without "+".' });
+  const adapterRef = lora.revision === undefined ? { path: lora.path } : { path: lora.path, revision: lora.revision };
+  return replaceModelRef(recipe, ref, { ...model, lora: adapterRef }, target);
+}
+
+/** Removes the LoRA from `ref` (a `model+lora` reference), restoring the plain model reference. */
+export function detachLora(recipe: EditableRecipe, ref: string, target?: number): EditableRecipe {
+  const { lora: _dropped, ...plain } = refOf(ref);
+  return replaceModelRef(recipe, ref, plain, target);
+}
+
+/** Pins model `ref` to a Hub branch, tag or commit (`repo@revision`); undefined or '' goes back to the default branch. */
+export function setRevision(recipe: EditableRecipe, ref: string, revision: string | undefined, target?: number): EditableRecipe {
+  const { revision: _old, ...rest } = refOf(ref);
+  const wanted = revision?.trim() ?? '';
+  if (wanted.includes('@') || wanted.includes('+')) throw new AppError('E_RECIPE_INVALID', `revision ${JSON.stringify(wanted)} cannot contain "@" or "+"`, { hint: 'Give a branch, tag or commit sha.' });
+  return replaceModelRef(recipe, ref, wanted === '' ? rest : { ...rest, revision: wanted }, target);
 }
 
 /** A new merge stage. The first one is the (unnamed) final merge; later ones get names so other stages can use them. */

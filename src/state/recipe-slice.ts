@@ -43,6 +43,12 @@ export interface RecipeSlice {
   /** Throws an `AppError` with the reason when the wire is refused. */
   connect(source: WireSource, target: number, role: InputRole): void;
   disconnect(target: number, ref: string): void;
+  /** `ref` becomes `ref+adapter` (in stage `target` only, when given). Throws an `AppError` for a bad adapter id. */
+  attachLora(ref: string, adapter: string, target?: number): void;
+  /** `model+lora` back to the plain model. */
+  detachLora(ref: string, target?: number): void;
+  /** `repo@revision`; undefined or '' for the default branch. */
+  setRevision(ref: string, revision: string | undefined): void;
   setMethod(index: number, methodId: string): void;
   /** On the stage, or on one input's entry when `model` is given; `undefined` removes it. */
   setParameter(index: number, name: string, value: ParameterSetting | undefined, model?: string): void;
@@ -114,6 +120,9 @@ export const createRecipeSlice: StateCreator<AppState, [], [], RecipeSlice> = (s
     removeStage: (index) => apply((r) => edit.removeStage(r, index)),
     connect: (source, target, role) => apply((r) => edit.connect(r, source, target, role)),
     disconnect: (target, ref) => apply((r) => edit.disconnect(r, target, ref)),
+    attachLora: (ref, adapter, target) => apply((r) => edit.attachLora(r, ref, adapter, target)),
+    detachLora: (ref, target) => apply((r) => edit.detachLora(r, ref, target)),
+    setRevision: (ref, revision) => apply((r) => edit.setRevision(r, ref, revision)),
     setMethod: (index, methodId) => apply((r) => edit.setMethod(r, index, methodId)),
     setParameter: (index, name, value, model) => apply((r) => edit.setParameter(r, index, name, value, model)),
     setPosition: (id, position) => set({ positions: { ...get().positions, [id]: position } }),

@@ -50,6 +50,21 @@ describe('recipe slice: YAML and canvas in sync', () => {
     expect(store.getState().looseModels).toEqual([]);
   });
 
+  it('LoRA attach/detach and a revision pin go through the store into the YAML, and undo reverts them', () => {
+    const store = createAppStore();
+    buildSlerp(store);
+    store.getState().attachLora('tiny/llama-bf16-ft', 'tiny/llama-lora');
+    expect(store.getState().yamlText).toContain('tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(parseRecipe(store.getState().yamlText).stages[0]?.models?.[0]?.model).toEqual({ path: 'tiny/llama-bf16-ft', lora: { path: 'tiny/llama-lora' } });
+    store.getState().setRevision('tiny/llama-bf16', 'main');
+    expect(store.getState().recipe.stages[0]?.baseModel).toEqual({ path: 'tiny/llama-bf16', revision: 'main' });
+    store.getState().undo();
+    expect(store.getState().recipe.stages[0]?.baseModel).toEqual({ path: 'tiny/llama-bf16' });
+    store.getState().detachLora('tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(store.getState().yamlText).not.toContain('+');
+    expect(store.getState().looseModels).toEqual([]);
+  });
+
   it('YAML text replaces the recipe; a parse error keeps the last good one and says where', () => {
     const store = createAppStore();
     expect(store.getState().setYaml(LZLV)).toBe(true);

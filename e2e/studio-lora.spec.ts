@@ -1,0 +1,56 @@
+import { expect, test } from '@playwright/test';
+
+import { parseRecipe } from '../src/recipe/parse';
+import { standardRepos } from '../test/mock-hub/fixture-repos';
+import { startMockHub } from '../test/mock-hub/server';
+import type { MockHub } from '../test/mock-hub/server';
+
+const SHOTS = 'test-results/screenshots';
+let hub: MockHub;
+
+test.beforeAll(async () => {
+  hub = await startMockHub({ repos: await standardRepos() });
+});
+test.afterAll(async () => {
+  await hub.close();
+});
+
+const SLERP = `merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16
+  - model: tiny/llama-bf16-ft
+parameters:
+  t: 0.5
+dtype: bfloat16
+`;
+
+test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pin a revision (repo@revision)', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(SLERP);
+  await page.getByTestId('merge-node-final').click();
+  const inspector = page.getByTestId('stage-inspector');
+  await inspector.getByLabel('LoRA adapter for tiny/llama-bf16-ft').fill('tiny/llama-lora');
+  await inspector.getByRole('button', { name: 'Attach LoRA' }).last().click();
+  await expect(inspector.getByTestId('lora-attached')).toContainText('tiny/llama-lora');
+  await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft\+tiny\/llama-lora/);
+  const stage = parseRecipe(await yaml.inputValue()).stages[0];
+  expect(stage?.models?.find((m) => m.model.path === 'tiny/llama-bf16-ft')?.model.lora).toEqual({ path: 'tiny/llama-lora' });
+  await page.screenshot({ path: `${SHOTS}/studio-lora-attached.png` });
+
+  await inspector.getByRole('button', { name: 'Remove LoRA' }).click();
+  await expect(yaml).not.toHaveValue(/\+/);
+
+  await page.getByTestId('model-node-tiny/llama-bf16-ft').click();
+  await page.getByLabel('Revision').fill('main');
+  await page.getByRole('button', { name: 'Pin revision' }).click();
+  await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft@main/);
+  await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
+  expect(errors).toEqual([]);
+});

@@ -167,7 +167,7 @@ test('without a folder picker or WebGPU: notices, output in browser storage, eac
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
   });
   await page.goto('/');
-  await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges in a worker.')).toBeVisible();
+  await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges on a worker per core.')).toBeVisible();
   await expect(page.getByText('No folder picker in this browser')).toBeVisible();
   await page.getByRole('button', { name: 'Load the demo' }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');

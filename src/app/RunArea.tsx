@@ -329,7 +329,7 @@ function buildNotices(
     notices.push({
       kind: 'info',
       title: 'Running on the CPU',
-      text: webgpu.status === 'missing' ? 'WebGPU is not available in this browser: the CPU backend merges in a worker.' : 'WebGPU offers only a software adapter here: the CPU backend merges in a worker.',
+      text: webgpu.status === 'missing' ? 'WebGPU is not available in this browser: the CPU backend merges on a worker per core.' : 'WebGPU offers only a software adapter here: the CPU backend merges on a worker per core.',
     });
   }
   if (typeof window !== 'undefined' && !('showDirectoryPicker' in window)) {

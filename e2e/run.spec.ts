@@ -107,6 +107,11 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await page.screenshot({ path: `${SHOTS}/run-1-first-open.png` });
   await takeDemo(page);
   await expect(page.getByText('Demo recipe')).toContainText(DEMO_MODELS[0].id);
+  // The demo's LoRA-tuned input shows its model's header facts and the adapter.
+  const chat = page.getByTestId('model-item-demo-llama-chat+demo-llama-lora');
+  await expect(chat).toContainText('LlamaForCausalLM');
+  await expect(chat).toContainText('demo-llama-lora');
+  await expect(page.getByTestId('model-node-demo-llama-chat+demo-llama-lora')).not.toContainText('Headers not read');
   await shot(page, 'run-2-planned');
 
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();

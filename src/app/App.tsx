@@ -5,6 +5,7 @@ import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
 import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
+import { modelKeyOf, sourceEntryOf } from '../state/sources-slice';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
@@ -67,7 +68,9 @@ function useHubHeadersForRecipe() {
     const timer = setTimeout(() => {
       const { sources, loadHubModel } = store.getState();
       for (const ref of allModelRefs({ stages, looseModels })) {
-        if (sources[ref] === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(ref)) void loadHubModel(ref);
+        // A model+lora reference reads its model's headers (the adapter has no model facts of its own).
+        const model = modelKeyOf(ref);
+        if (sourceEntryOf(sources, ref) === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(model)) void loadHubModel(model);
       }
     }, 600);
     return () => clearTimeout(timer);

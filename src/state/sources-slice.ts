@@ -13,6 +13,7 @@ import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
 import { searchHubModels } from '../io/source/hub-search';
 import type { HubModelHit } from '../io/source/hub-search';
+import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { summariseModel } from './model-summary';
@@ -23,6 +24,20 @@ export type SourceEntry =
   | { readonly status: 'loading'; readonly kind: 'hub' | 'local' }
   | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: ModelSummary }
   | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
+
+/**
+ * The model a reference reads its weights from: `repo@rev+adapter` is the model `repo@rev` with a LoRA baked in, so its
+ * header facts are the model's.
+ */
+export function modelKeyOf(ref: string): string {
+  const parsed = parseModelRefString(ref);
+  return typeof parsed === 'string' || parsed.lora === undefined ? ref : formatModelRef({ path: parsed.path, ...(parsed.revision === undefined ? {} : { revision: parsed.revision }) });
+}
+
+/** The source entry behind a reference (a `model+lora` reference shows its model's). */
+export function sourceEntryOf(sources: Readonly<Record<string, SourceEntry>>, ref: string): SourceEntry | undefined {
+  return sources[ref] ?? sources[modelKeyOf(ref)];
+}
 
 export interface SourcesSlice {
   readonly sources: Readonly<Record<string, SourceEntry>>;

@@ -9,6 +9,7 @@ import type { MergeJob, ParamValue } from '../methods/kernel';
 import { runMerger } from '../methods/kernel';
 import { KERNELS } from '../methods/kernels';
 import type { BackendMerger, EncodedChunk } from './backend';
+import { sliceChunk } from './backend';
 
 export interface MergeCase {
   readonly name: string;
@@ -75,11 +76,6 @@ export function cpuReference(c: MergeCase, job: MergeJob, decoded: readonly Floa
   const out = runMerger(kernel(job, c.models), decoded, job.numel, job.numel);
   roundInPlace(roundTo, out);
   return out;
-}
-
-function sliceChunk(input: EncodedChunk, start: number, count: number): EncodedChunk {
-  const size = input.dtype === 'F32' ? 4 : 2;
-  return { dtype: input.dtype, bytes: input.bytes.subarray(start * size, (start + count) * size) };
 }
 
 /** Feeds a merger the way the engine does: reduction passes, then apply, in chunks of about `chunk` elements. */

@@ -4,6 +4,9 @@
  * Reductions come back as per-block f32 partials that are added in f64 on the host in block order (mergers that reduce
  * declare `rowLength` = one block, so blocks never straddle chunks and statistics do not depend on the chunk size).
  *
+ * Inputs with a LoRA to bake (`model+lora`) are baked in the GPU's decode (gpu/kernels/lora-delta.ts, a tiled matmul),
+ * so their values never pass through the CPU.
+ *
  * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other case runs the CPU kernel inside this
  * backend, so every method works.
  *

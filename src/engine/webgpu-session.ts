@@ -9,7 +9,10 @@ import { BLOCK, GpuRuntime } from '../gpu/runtime';
 import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
 import type { ShaderLibrary } from '../gpu/shader-library';
 import { AppError, isAppError } from '../shared/errors';
+import { loraFitsBinding } from '../gpu/kernels/lora-delta';
 import type { BackendMerger, EncodedChunk } from './backend';
+import { sliceChunk } from './backend';
+import { bakeOnCpu } from './lora-bake';
 
 export interface SessionOptions extends RuntimeOptions {
   /** Re-create the device and redo the chunk after a device loss (default true). */
@@ -57,12 +60,15 @@ export class Session {
   }
 }
 
-const bytesPerElement = (dtype: FloatDType) => (dtype === 'F32' ? 4 : 2);
-
-/** Elements [from, from + count) of an encoded chunk. */
-function slice(input: EncodedChunk, from: number, count: number): EncodedInput {
-  const size = bytesPerElement(input.dtype);
-  return { dtype: input.dtype, bytes: input.bytes.subarray(from * size, (from + count) * size) };
+/**
+ * Elements [from, from + count) of an encoded chunk, for the GPU: a LoRA bake goes along (baked in the GPU's decode),
+ * unless a factor is larger than one binding — then it is baked here on the CPU and uploaded as f32.
+ */
+function gpuPart(input: EncodedChunk, from: number, count: number, maxBindingBytes: number): EncodedInput {
+  const part = sliceChunk(input, from, count);
+  if (part.lora === undefined || loraFitsBinding(part.lora.factors, maxBindingBytes)) return part;
+  const values = bakeOnCpu({ ...part, lora: part.lora }, new Float32Array(count));
+  return { dtype: 'F32', bytes: new Uint8Array(values.buffer) };
 }
 
 /** Runs `step` on each sub-chunk small enough for one binding of `arrays` f32 arrays, in element order. */
@@ -76,7 +82,7 @@ export async function eachSubChunk(
   const size = Math.max(unit, Math.floor(session.runtime.subChunkElements(inputs.length) / unit) * unit);
   for (let offset = 0; offset < count; offset += size) {
     const n = Math.min(size, count - offset);
-    const parts = inputs.map((input) => slice(input, offset, n));
+    const parts = inputs.map((input) => gpuPart(input, offset, n, session.runtime.maxBindingBytes));
     await session.run((runtime) => step(runtime, parts, offset, n));
   }
 }

@@ -4,6 +4,7 @@
  * when it completes. Device loss is watched: work on a lost device fails with E_DEVICE_LOST.
  */
 import type { FloatDType } from '../io/safetensors/dtype';
+import type { LoraBake } from '../methods/lora-delta';
 import { AppError } from '../shared/errors';
 import { BufferPool } from './buffer-pool';
 import { acquireDevice } from './device';
@@ -13,10 +14,11 @@ import { PipelineCache } from './pipelines';
 import type { Constants } from './pipelines';
 import type { ShaderLibrary } from './shader-library';
 
-/** One input's elements in their stored encoding (little-endian). */
+/** One input's elements in their stored encoding (little-endian); with `lora`, W's elements to bake the LoRA into. */
 export interface EncodedInput {
   readonly dtype: FloatDType;
   readonly bytes: Uint8Array;
+  readonly lora?: LoraBake;
 }
 
 /** The dtype codes of shaders/lib/dtype.wgsl. */
@@ -33,7 +35,8 @@ export interface RuntimeOptions extends DeviceOptions {
 export const BLOCK = 256;
 /** Invocations per workgroup (WORKGROUP in shaders/lib/index.wgsl). */
 const WORKGROUP = 256;
-const MAX_GROUPS_X = 65535;
+/** Most workgroups along one dimension of a dispatch. */
+export const MAX_GROUPS_X = 65535;
 
 export class GpuRuntime {
   lostInfo: GPUDeviceLostInfo | undefined;

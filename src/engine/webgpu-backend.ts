@@ -15,7 +15,8 @@
  * loss in a row is reported as E_DEVICE_LOST.
  *
  * Here: the method table and the elementwise mergers. webgpu-session.ts holds the device session and the sub-chunk loop;
- * webgpu-reductions.ts slerp and the Gram methods; webgpu-task-vector.ts the task-vector family (DARE, TIES, DELLA, ...).
+ * webgpu-reductions.ts slerp and the Gram methods; webgpu-task-vector.ts the task-vector family (DARE, TIES, DELLA, ...);
+ * webgpu-sce.ts sce.
  */
 import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
@@ -28,13 +29,14 @@ import type { Backend, BackendMerger } from './backend';
 import { BufferPool } from './buffer-pool';
 import { cpuMerger } from './cpu-backend';
 import { gramMethodMerger, slerpMerger } from './webgpu-reductions';
+import { sceMerger } from './webgpu-sce';
 import { Session, copyOp, elementwiseMerger } from './webgpu-session';
 import type { SessionOptions } from './webgpu-session';
 import { taskVectorConfig, taskVectorMerger } from './webgpu-task-vector';
 
 /**
  * Methods with a GPU kernel. Exceptions that run the CPU kernel: model_stock with filter_wise, nuslerp row- or
- * column-wise (see {@link runsOnGpu}); sce is CPU only.
+ * column-wise (see {@link runsOnGpu}).
  */
 export const GPU_NATIVE_METHODS = [
   'passthrough',
@@ -53,6 +55,7 @@ export const GPU_NATIVE_METHODS = [
   'model_stock',
   'multislerp',
   'nuslerp',
+  'sce',
 ] as const;
 
 export type WebGpuBackendOptions = SessionOptions;
@@ -129,6 +132,8 @@ function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: 
     }
     case 'slerp':
       return slerpMerger(session, job, inputCount);
+    case 'sce':
+      return sceMerger(session, job, inputCount);
     case 'karcher':
     case 'model_stock':
     case 'multislerp':

@@ -138,7 +138,7 @@ function lcm(a: number, b: number): number {
 }
 
 /** A model's window for the shaders, after pass 0 (buckets) or pass 1 (keys and tie counts). */
-function windowSpecOf(window: RankWindow | undefined): WindowSpec {
+export function windowSpecOf(window: RankWindow | undefined): WindowSpec {
   if (window?.needsPasses !== true) return { active: false };
   const [lowerBucket, upperBucket] = window.boundaryBuckets();
   const { lower, upper } = window.selection();

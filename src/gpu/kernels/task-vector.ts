@@ -7,7 +7,7 @@ import { AppError } from '../../shared/errors';
 import type { Binding, EncodedInput, GpuRuntime } from '../runtime';
 import { BLOCK, DTYPE_CODE, GpuJob, uniformBlock } from '../runtime';
 import { decodeInputs } from './inputs';
-import { encodeMasks, windowBinding } from './task-vector-masks';
+import { encodeMasks, sceConstant, windowBinding } from './task-vector-masks';
 
 /** One non-base model of a task-vector merge, as the shaders see it. */
 export interface TaskVectorModel {
@@ -42,6 +42,11 @@ export interface TaskVectorSpec {
   readonly plainDivisor: number;
   /** DELLA: masks ranked within rows; `thresholds[m·rowLength + rank]` is model m's keep threshold at that rank. */
   readonly della?: { readonly rowLength: number; readonly thresholds: Uint32Array };
+  /**
+   * SCE (methods/sce.ts): windows rank the variance of the task vectors across models, the rescale pass sums δ², and
+   * the merge votes with unweighted task vectors and divides by at least 1e-6.
+   */
+  readonly sce?: boolean;
   /** The models' windows, when some model's mask is a top-k selection. */
   readonly windows?: {
     readonly specs: readonly WindowSpec[];
@@ -107,13 +112,13 @@ export function taskVectorOp(
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const out = job.storage(count * 4, 'output');
-    const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize };
+    const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize, ...sceConstant(spec, 'SCE') };
     await job.dispatch('task_vector.wgsl', constants, [values, models, out, params, masks], count);
     return readWithTotals(job, out, totals);
   });
 }
 
-/** Per block and model: Σ|δ| and Σ|δ| over kept elements, as f32 partials ([block][model][2]). */
+/** Per block and model: Σ|δ| and Σ|δ| over kept elements (Σδ² for SCE), as f32 partials ([block][model][2]). */
 export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<TaskVectorResult> {
   return rt.guard('task_vector_l1', async () => {
     const job = new GpuJob(rt, 'task_vector_l1');
@@ -121,7 +126,7 @@ export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], 
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
-    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
+    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length, ...sceConstant(spec, 'SQUARES') }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
     return readWithTotals(job, partials, totals);
   });
 }
@@ -140,8 +145,27 @@ export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[
     const n = spec.models.length;
     const hist = job.storage(n * (pass === 0 ? 1 : 2) * 65536 * 4, `histogram ${pass}`);
     job.clear(hist);
-    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending };
+    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
     await job.dispatch('window_histogram.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, hist], count);
     return new Uint32Array(await job.read(hist, hist.size));
+  });
+}
+
+/**
+ * Per block of a sub-chunk, per model and boundary ([block][model][2]): how many elements have a rank key equal to the
+ * window's boundary key (window_equal_count.wgsl) — SCE counts its zero variances this way.
+ */
+export function equalKeyCountsOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, spec: TaskVectorSpec): Promise<Uint32Array> {
+  return rt.guard('window_equal_count', async () => {
+    const windows = spec.windows;
+    if (windows === undefined) throw new AppError('E_INTERNAL', 'window_equal_count needs the models\' windows.');
+    const job = new GpuJob(rt, 'window_equal_count');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, 0);
+    const n = spec.models.length;
+    const counts = job.storage(Math.ceil(count / BLOCK) * n * 2 * 4, 'equal-key counts');
+    const constants = { MODELS: n, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
+    await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, counts], Math.ceil(count / BLOCK));
+    return new Uint32Array(await job.read(counts, counts.size));
   });
 }

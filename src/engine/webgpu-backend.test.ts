@@ -135,6 +135,58 @@ describe('device loss', () => {
   });
 });
 
+describe('the staging ring', () => {
+  // 1 KiB slots: 256-element sub-chunks, several in flight per chunk, on ordinary (large) bindings.
+  const ringCases = CASES.filter((c) => ['linear, normalised', 'slerp (related)', 'dare_ties', 'ties (exact top-k)', 'della (rows)', 'karcher', 'sce select_topk 0.5'].includes(c.name));
+  let ring: WebGpuBackend;
+  let oneByOne: WebGpuBackend;
+  beforeAll(async () => {
+    ring = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { slotBytes: 1024 });
+    oneByOne = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { slotBytes: 1024, ringSlots: 1 });
+  });
+  afterAll(async () => {
+    await ring.dispose();
+    await oneByOne.dispose();
+  });
+
+  it.each(ringCases)('$name: sub-chunks in flight give the bytes of one at a time and of unchunked runs', async (c) => {
+    const numel = c.shape === undefined ? NUMEL : c.shape.reduce((a, b) => a * b, 1);
+    const job = caseJob(c, numel, c.shape);
+    const { encoded } = caseInputs(c, 'BF16', numel);
+    const whole = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, numel, 'BF16');
+    for (const chunk of [numel, 1000]) {
+      expect(sameBits(await runBackendMerger(await ring.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
+      expect(sameBits(await runBackendMerger(await oneByOne.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
+    }
+  });
+
+  it('a device lost with sub-chunks in flight: a new device redoes them, with the same output', async () => {
+    const c = CASES.find((x) => x.name === 'linear, normalised') as MergeCase;
+    const job = caseJob(c, NUMEL);
+    const { encoded } = caseInputs(c, 'BF16', NUMEL);
+    const expected = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
+    const devices: GPUDevice[] = [];
+    const fragile = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), {
+      slotBytes: 1024,
+      onDevice: (device) => {
+        devices.push(device);
+        if (devices.length > 1) return;
+        // The first device is destroyed right after its fifth submission, while earlier readbacks are pending.
+        const submit = device.queue.submit.bind(device.queue);
+        let submissions = 0;
+        device.queue.submit = (buffers) => {
+          submit(buffers);
+          if (++submissions === 5) device.destroy();
+        };
+      },
+    });
+    const got = await runBackendMerger(await fragile.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
+    expect(fragile.recoveries).toBe(1);
+    expect(sameBits(got, expected)).toBe(true);
+    await fragile.dispose();
+  });
+});
+
 describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties broken by element index as on the CPU', () => {
   // Task vectors from a few exact levels, so thousands of elements share each magnitude and the window boundaries
   // fall inside runs of equal keys; the sums are exact in f32 and f64, so the outputs must match bit for bit.

@@ -10,9 +10,11 @@
  * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other case runs the CPU kernel inside this
  * backend, so every method works.
  *
- * Chunks larger than one storage binding are cut into sub-chunks (a multiple of a block). The GPU keeps no state between
- * chunks, so when the device is lost the backend (unless told not to) opens a new device and redoes the chunk; a second
- * loss in a row is reported as E_DEVICE_LOST.
+ * Chunks are cut into sub-chunks (a multiple of a block) that fit one storage binding and one staging slot (4 MiB of
+ * output by default), and a ring of them is in flight: the next sub-chunks are uploaded and queued while earlier ones
+ * compute and are read back (mapAsync). The GPU keeps no state between sub-chunks, so when the device is lost the
+ * backend (unless told not to) opens a new device and redoes the sub-chunks not yet finished; a second loss in a row is
+ * reported as E_DEVICE_LOST.
  *
  * Here: the method table and the elementwise mergers. webgpu-session.ts holds the device session and the sub-chunk loop;
  * webgpu-reductions.ts slerp and the Gram methods; webgpu-task-vector.ts the task-vector family (DARE, TIES, DELLA, ...);

@@ -56,25 +56,54 @@ export function sceMerger(session: Session, job: MergeJob, inputCount: number): 
   return {
     passes: weightPass + 1,
     rowLength: BLOCK,
-    reduce: (pass, inputs, start, count) =>
-      eachSubChunk(session, inputs, count, async (runtime, parts, offset, sub) => {
-        if (pass === 0 && selecting) {
-          const hist = await windowHistogramOp(runtime, parts, sub, 0, spec());
-          for (let i = 0; i < BINS; i++) high[i]! += hist[i] as number;
-          const equal = await equalKeyCountsOp(runtime, parts, sub, spec());
-          for (let block = 0; block < equal.length; block += 2 * n) zeros += equal[block] as number;
-          return;
-        }
-        if (pass === 1 && selecting) {
-          if (window?.needsPasses !== true) return;
-          const hist = await windowHistogramOp(runtime, parts, sub, 1, spec());
-          for (const b of [0, 1] as const) window.addLowCounts(b, hist.subarray(b * BINS, (b + 1) * BINS));
-          return;
-        }
-        const result = await taskVectorL1Op(runtime, parts, sub, start + offset, spec());
-        addPartials(squares, result.values);
-        keepSeen(result.seen);
-      }),
+    reduce: async (pass, inputs, start, count) => {
+      if (pass === 0 && selecting) {
+        await eachSubChunk(
+          session,
+          inputs,
+          count,
+          (runtime, parts, _offset, sub) => windowHistogramOp(runtime, parts, sub, 0, spec()),
+          (hist) => {
+            for (let i = 0; i < BINS; i++) high[i]! += hist[i] as number;
+          },
+        );
+        await eachSubChunk(
+          session,
+          inputs,
+          count,
+          (runtime, parts, _offset, sub) => equalKeyCountsOp(runtime, parts, sub, spec()),
+          (equal) => {
+            for (let block = 0; block < equal.length; block += 2 * n) zeros += equal[block] as number;
+          },
+        );
+        return;
+      }
+      if (pass === 1 && selecting) {
+        const w = window as RankWindow;
+        if (!w.needsPasses) return;
+        await eachSubChunk(
+          session,
+          inputs,
+          count,
+          (runtime, parts, _offset, sub) => windowHistogramOp(runtime, parts, sub, 1, spec()),
+          (hist) => {
+            for (const b of [0, 1] as const) w.addLowCounts(b, hist.subarray(b * BINS, (b + 1) * BINS));
+          },
+        );
+        return;
+      }
+      await eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, offset, sub) => taskVectorL1Op(runtime, parts, sub, start + offset, spec()),
+        (result) => {
+          addPartials(squares, result.values);
+          keepSeen(result.seen);
+        },
+        { sequential: selecting },
+      );
+    },
     endPass: (pass) => {
       if (pass === 0 && selecting) {
         window = new RankWindow(job.numel, 0, sceKeepCount(job.numel - zeros, topk));
@@ -98,11 +127,18 @@ export function sceMerger(session: Session, job: MergeJob, inputCount: number): 
     },
     apply: async (inputs, start, count, roundTo) => {
       const out = new Float32Array(count);
-      await eachSubChunk(session, inputs, count, async (runtime, parts, offset, sub) => {
-        const result = await taskVectorOp(runtime, parts, sub, start + offset, spec(), roundTo);
-        out.set(result.values, offset);
-        keepSeen(result.seen);
-      });
+      await eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, offset, sub) => taskVectorOp(runtime, parts, sub, start + offset, spec(), roundTo),
+        (result, offset) => {
+          out.set(result.values, offset);
+          keepSeen(result.seen);
+        },
+        // The selection's running equal-key counts carry from one sub-chunk to the next.
+        { sequential: selecting },
+      );
       return out;
     },
     release: () => undefined,

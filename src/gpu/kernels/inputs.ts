@@ -1,6 +1,6 @@
 /**
  * What the kernels share: every input decoded on the GPU into one f32 buffer (decode.wgsl, then lora_delta.wgsl for
- * an input with a LoRA to bake), and f32 readback.
+ * an input with a LoRA to bake).
  */
 import type { Binding, EncodedInput } from '../runtime';
 import { DTYPE_CODE, uniformBlock } from '../runtime';
@@ -18,8 +18,4 @@ export async function decodeInputs(job: GpuJob, inputs: readonly EncodedInput[],
     if (input.lora !== undefined) await bakeLora(job, values, m * count, input.lora, count);
   }
   return values;
-}
-
-export async function readF32(job: GpuJob, out: Binding): Promise<Float32Array> {
-  return new Float32Array(await job.read(out, out.size));
 }

@@ -4,8 +4,8 @@
  */
 import type { FloatDType } from '../../io/safetensors/dtype';
 import { AppError } from '../../shared/errors';
-import type { Binding, EncodedInput, GpuRuntime } from '../runtime';
-import { BLOCK, DTYPE_CODE, GpuJob, uniformBlock } from '../runtime';
+import type { Binding, EncodedInput, GpuJob, GpuRuntime, Readback } from '../runtime';
+import { BLOCK, DTYPE_CODE, uniformBlock } from '../runtime';
 import { decodeInputs } from './inputs';
 import { encodeMasks, sceConstant, windowBinding } from './task-vector-masks';
 
@@ -92,9 +92,12 @@ export interface TaskVectorResult {
   readonly seen: Uint32Array | undefined;
 }
 
-async function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Promise<TaskVectorResult> {
-  const [values, seen] = await job.readAll(totals === undefined ? [out] : [out, totals]);
-  return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Readback<TaskVectorResult> {
+  const read = job.readback(totals === undefined ? [out] : [out, totals]);
+  return async () => {
+    const [values, seen] = await read();
+    return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+  };
 }
 
 /** b + λ·(combined masked, weighted task vectors), rounded to `outDtype`; `start` is the sub-chunk's first element. */
@@ -105,10 +108,9 @@ export function taskVectorOp(
   start: number,
   spec: TaskVectorSpec,
   outDtype: FloatDType,
-): Promise<TaskVectorResult> {
-  return rt.guard('task_vector', async () => {
-    const job = new GpuJob(rt, 'task_vector');
-    const values = await decodeInputs(job, inputs, count);
+): Promise<Readback<TaskVectorResult>> {
+  return rt.submit('task_vector', async (job) => {
+        const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const out = job.storage(count * 4, 'output');
@@ -119,10 +121,9 @@ export function taskVectorOp(
 }
 
 /** Per block and model: Σ|δ| and Σ|δ| over kept elements (Σδ² for SCE), as f32 partials ([block][model][2]). */
-export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<TaskVectorResult> {
-  return rt.guard('task_vector_l1', async () => {
-    const job = new GpuJob(rt, 'task_vector_l1');
-    const values = await decodeInputs(job, inputs, count);
+export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<Readback<TaskVectorResult>> {
+  return rt.submit('task_vector_l1', async (job) => {
+        const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
@@ -135,11 +136,10 @@ export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], 
  * A counting pass of the top-k selection over a sub-chunk: pass 0 returns per model a 65,536-bin histogram of the rank
  * keys' high 16 bits; pass 1 per model and boundary (2m + b) the histogram of low 16 bits inside the boundary bucket.
  */
-export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Uint32Array> {
-  return rt.guard('window_histogram', async () => {
+export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Readback<Uint32Array>> {
+  return rt.submit('window_histogram', async (job) => {
     const windows = spec.windows;
     if (windows === undefined) throw new AppError('E_INTERNAL', 'window_histogram needs the models\' windows.');
-    const job = new GpuJob(rt, 'window_histogram');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, 0);
     const n = spec.models.length;
@@ -147,7 +147,7 @@ export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[
     job.clear(hist);
     const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
     await job.dispatch('window_histogram.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, hist], count);
-    return new Uint32Array(await job.read(hist, hist.size));
+    return job.readbackU32(hist);
   });
 }
 
@@ -155,17 +155,16 @@ export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[
  * Per block of a sub-chunk, per model and boundary ([block][model][2]): how many elements have a rank key equal to the
  * window's boundary key (window_equal_count.wgsl) — SCE counts its zero variances this way.
  */
-export function equalKeyCountsOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, spec: TaskVectorSpec): Promise<Uint32Array> {
-  return rt.guard('window_equal_count', async () => {
+export function equalKeyCountsOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, spec: TaskVectorSpec): Promise<Readback<Uint32Array>> {
+  return rt.submit('window_equal_count', async (job) => {
     const windows = spec.windows;
     if (windows === undefined) throw new AppError('E_INTERNAL', 'window_equal_count needs the models\' windows.');
-    const job = new GpuJob(rt, 'window_equal_count');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, 0);
     const n = spec.models.length;
     const counts = job.storage(Math.ceil(count / BLOCK) * n * 2 * 4, 'equal-key counts');
     const constants = { MODELS: n, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
     await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, counts], Math.ceil(count / BLOCK));
-    return new Uint32Array(await job.read(counts, counts.size));
+    return job.readbackU32(counts);
   });
 }

@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeGpu } from '../gpu/node-gpu';
 import { nodeShaderLibrary } from '../gpu/node-shaders';
 import { loraFitsBinding } from '../gpu/kernels/lora-delta';
-import { decodeToF32, encodeFromF32, floatBytes, roundInPlace } from '../io/safetensors/codec';
-import type { FloatDType } from '../io/safetensors/dtype';
+import { roundInPlace } from '../io/safetensors/codec';
 import type { LoraFactors } from '../methods/lora-delta';
 import type { EncodedChunk } from './backend';
 import { createCpuBackend } from './cpu-backend';
-import type { MergeCase } from './webgpu-backend.test-support';
-import { caseJob, gaussian, runBackendMerger, sameBits, scaledError, ulpDistance } from './webgpu-backend.test-support';
+import type { LoraDtypes, LoraShape, MergeCase } from './webgpu-backend.test-support';
+import { caseJob, encodeCase, gaussian, loraInput, runBackendMerger, sameBits, scaledError, ulpDistance } from './webgpu-backend.test-support';
 import { createWebGpuBackend } from './webgpu-backend';
 import type { WebGpuBackend } from './webgpu-backend';
 
@@ -25,55 +24,33 @@ import type { WebGpuBackend } from './webgpu-backend';
  */
 const F32_BOUND = 4;
 
-interface Shape {
-  readonly name: string;
-  readonly out: number;
-  readonly in: number;
-  readonly rank: number;
-  readonly fanInFanOut: boolean;
-}
-
-const SHAPES: Shape[] = [
+const SHAPES: LoraShape[] = [
   { name: '[37, 45], rank 5', out: 37, in: 45, rank: 5, fanInFanOut: false },
   { name: '[19, 40], rank 21', out: 19, in: 40, rank: 21, fanInFanOut: false },
   { name: 'fan_in_fan_out [in 33, out 29], rank 17', out: 29, in: 33, rank: 17, fanInFanOut: true },
 ];
 
-const DTYPES: { w: FloatDType; a: FloatDType; b: FloatDType }[] = [
+const DTYPES: LoraDtypes[] = [
   { w: 'BF16', a: 'BF16', b: 'BF16' },
   { w: 'F16', a: 'F16', b: 'F16' },
   { w: 'F32', a: 'F32', b: 'F32' },
   { w: 'BF16', a: 'F16', b: 'F32' },
 ];
 
-function encode(dtype: FloatDType, values: Float32Array): { dtype: FloatDType; bytes: Uint8Array; decoded: Float32Array } {
-  const bytes = new Uint8Array(floatBytes(dtype, values.length));
-  encodeFromF32(dtype, values, bytes);
-  const decoded = new Float32Array(values.length);
-  decodeToF32(dtype, bytes, decoded);
-  return { dtype, bytes, decoded };
-}
-
-function lora(shape: Shape, dtypes: (typeof DTYPES)[number], seed: number): { weight: EncodedChunk; factors: LoraFactors; expected: Float32Array } {
-  const numel = shape.out * shape.in;
-  const w = encode(dtypes.w, gaussian(seed, numel, 0.05));
-  const a = encode(dtypes.a, gaussian(seed + 1, shape.rank * shape.in, 0.05));
-  const b = encode(dtypes.b, gaussian(seed + 2, shape.out * shape.rank, 0.05));
-  const scale = 8 / shape.rank;
-  const [rows, columns] = shape.fanInFanOut ? [shape.in, shape.out] : [shape.out, shape.in];
-  // PEFT's bake, written out: ΔW[o][i] = Σₖ B[o][k]·A[k][i] in f64, stored at [o][i] (or [i][o] with fan_in_fan_out).
-  const expected = Float32Array.from(w.decoded);
+/** A LoRA case with PEFT's bake written out as the expected values: ΔW[o][i] = Σₖ B[o][k]·A[k][i] in f64. */
+function lora(shape: LoraShape, dtypes: LoraDtypes, seed: number): { weight: EncodedChunk; factors: LoraFactors; expected: Float32Array } {
+  const { weight, factors, decoded } = loraInput(shape, dtypes, seed);
+  const expected = Float32Array.from(decoded.w);
   for (let o = 0; o < shape.out; o++) {
     for (let i = 0; i < shape.in; i++) {
       let delta = 0;
-      for (let k = 0; k < shape.rank; k++) delta += (b.decoded[o * shape.rank + k] as number) * (a.decoded[k * shape.in + i] as number);
-      const at = shape.fanInFanOut ? i * columns + o : o * columns + i;
-      expected[at] = (expected[at] as number) + scale * delta;
+      for (let k = 0; k < shape.rank; k++) delta += (decoded.b[o * shape.rank + k] as number) * (decoded.a[k * shape.in + i] as number);
+      const at = shape.fanInFanOut ? i * factors.columns + o : o * factors.columns + i;
+      expected[at] = (expected[at] as number) + factors.scale * delta;
     }
   }
   roundInPlace(dtypes.w, expected);
-  const factors: LoraFactors = { a, b, rank: shape.rank, rows, columns, scale, fanInFanOut: shape.fanInFanOut, dtype: dtypes.w };
-  return { weight: { dtype: w.dtype, bytes: w.bytes, lora: { factors, start: 0 } }, factors, expected };
+  return { weight, factors, expected };
 }
 
 const passthrough: MergeCase = { name: 'passthrough', method: 'passthrough', models: 1 };
@@ -114,10 +91,10 @@ describe.each(SHAPES)('LoRA baked on the GPU: $name', (shape) => {
 
 describe('LoRA bakes inside merges', () => {
   it('linear of a baked input and a plain one: every sub-chunk path, within the tolerance of the CPU backend', async () => {
-    const shape = SHAPES[1] as Shape;
+    const shape = SHAPES[1] as LoraShape;
     const numel = shape.out * shape.in;
     const { weight } = lora(shape, { w: 'BF16', a: 'BF16', b: 'BF16' }, 21);
-    const other = encode('BF16', gaussian(99, numel, 0.05));
+    const other = encodeCase('BF16', gaussian(99, numel, 0.05));
     const inputs: EncodedChunk[] = [weight, { dtype: other.dtype, bytes: other.bytes }];
     const c: MergeCase = { name: 'linear', method: 'linear', models: 2, perModel: (i) => ({ weight: [0.7, 0.3][i] as number }) };
     const job = caseJob(c, numel, [shape.out, shape.in]);
@@ -129,7 +106,7 @@ describe('LoRA bakes inside merges', () => {
   });
 
   it('a factor larger than one binding is baked on the CPU and gives the CPU bake exactly', async () => {
-    const shape = SHAPES[1] as Shape;
+    const shape = SHAPES[1] as LoraShape;
     const numel = shape.out * shape.in;
     const { weight, factors, expected } = lora(shape, { w: 'F32', a: 'F32', b: 'F32' }, 31);
     const tiny = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { maxBindingBytes: 2048 });

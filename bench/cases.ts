@@ -17,6 +17,7 @@ import { createWebGpuBackend } from '../src/engine/webgpu-backend';
 import { createNodeGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
+import { setWasmEnabled } from '../src/shared/wasm';
 import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { parseRecipe } from '../src/recipe/parse';
@@ -97,6 +98,8 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     // `in-memory`: both models are read into memory first (untimed) and the output is encoded but not kept, so the
     // figure is the merge math and the engine alone — comparable with a kernel measured on in-memory tensors.
     const inMemory = args['in-memory'] === 1 || args['in-memory'] === '1';
+    // `wasm: 0` runs the TypeScript loops instead of WebAssembly SIMD (same results; on this thread only).
+    setWasmEnabled(args['wasm'] !== 0);
     const preloaded = new Map<string, ModelFolder>();
     if (inMemory) {
       for (const dir of [String(args['a']), String(args['b'])]) {
@@ -127,17 +130,27 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
       return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
-    const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
+    const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
+    const threads = Number(args['threads'] ?? availableParallelism());
+    if (threads === 0) {
+      // `threads: 0` computes on the main thread: one profile (`node --cpu-prof`) then shows the whole merge.
+      await runPlan(plan, inputs.folders, sink);
+      const loops = args['wasm'] === 0 ? 'TypeScript loops' : 'WebAssembly SIMD';
+      return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU on the main thread, ${loops}${memoryNote}` };
+    }
+    const executor = createNodeWorkerExecutor({ threads });
     try {
       await runPlan(plan, inputs.folders, sink, { executor });
     } finally {
       await executor.dispose();
     }
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${inMemory ? ', inputs in memory, output discarded' : ''}` };
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
-  async codec() {
+  async codec(args) {
+    const simd = args['wasm'] !== 0;
+    setWasmEnabled(simd);
     const count = 64 * 1024 * 1024;
     const bytes = new Uint8Array(count * 2);
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.imul(i, 2654435761) >>> 24;
@@ -152,7 +165,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       decodeToF32('BF16', bytes, values);
       encodeFromF32('BF16', values, out);
     }
-    return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: 'bf16 decode + encode, warm' };
+    return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: `bf16 decode + encode, warm, ${simd ? 'WebAssembly SIMD' : 'TypeScript loops'}` };
   },
 };
 

@@ -9,7 +9,8 @@
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
  *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
  *   also with the staging ring off (one sub-chunk in flight at a time).
- * - Codecs: bf16 decode + encode throughput.
+ * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
+ *   codecs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,10 @@ try {
       // hold against a CPU kernel measured on tensors in memory
       // (performance.md: torch on this machine, about 0.5 GB/s for slerp).
       for (const method of ['slerp', 'nearswap']) rows.push(row(best(() => measure(`${method} merge in memory, 2 × ${mergeMb} MB`, 'merge', { a, b, method, 'in-memory': 1, to: join(root, 'unused') }))));
+      // One thread, the same merge with the TypeScript loops and with WebAssembly SIMD, side by side.
+      const loops = best(() => measure(`slerp in memory, 1 thread, TypeScript loops`, 'merge', { a, b, method: 'slerp', 'in-memory': 1, threads: 0, wasm: 0, to: join(root, 'unused') }));
+      const simd = best(() => measure(`slerp in memory, 1 thread, WebAssembly SIMD`, 'merge', { a, b, method: 'slerp', 'in-memory': 1, threads: 0, to: join(root, 'unused') }));
+      rows.push(row(loops), row(simd, `${(throughput(simd) / throughput(loops)).toFixed(2)}x the TypeScript loops`));
     }
     await rm(join(root, 'out-plain'), { recursive: true, force: true });
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
@@ -94,7 +99,9 @@ try {
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });
   }
-  rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
+  const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
+  const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
+  rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
   printFlatness('model copy', peaks);
   printFlatness('slerp merge (2 inputs)', mergePeaks);

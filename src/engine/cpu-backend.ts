@@ -59,7 +59,8 @@ class CpuMerger implements BackendMerger {
   }
 
   reduce(pass: number, inputs: readonly EncodedChunk[], start: number, count: number): Promise<void> {
-    this.blocks(inputs, count, (decoded, offset) => this.merger.reduce(pass, decoded, start + offset));
+    const fast = this.merger.reduceBf16?.bind(this.merger);
+    this.blocks(inputs, count, (decoded, offset) => this.merger.reduce(pass, decoded, start + offset), fast && ((bytes, offset) => fast(pass, bytes, start + offset)));
     return Promise.resolve();
   }
 
@@ -70,11 +71,23 @@ class CpuMerger implements BackendMerger {
 
   apply(inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array> {
     const out = this.output.f32(count);
-    this.blocks(inputs, count, (decoded, offset, n) => {
-      const block = out.subarray(offset, offset + n);
-      this.merger.apply(decoded, start + offset, block);
-      roundInPlace(roundTo, block);
-    });
+    const fast = this.merger.applyBf16?.bind(this.merger);
+    this.blocks(
+      inputs,
+      count,
+      (decoded, offset, n) => {
+        const block = out.subarray(offset, offset + n);
+        this.merger.apply(decoded, start + offset, block);
+        roundInPlace(roundTo, block);
+      },
+      fast &&
+        ((bytes, offset, n) => {
+          const block = out.subarray(offset, offset + n);
+          if (!fast(bytes, start + offset, block)) return false;
+          roundInPlace(roundTo, block);
+          return true;
+        }),
+    );
     return Promise.resolve(out);
   }
 
@@ -88,10 +101,19 @@ class CpuMerger implements BackendMerger {
    * results do not depend on where chunks are cut. On a machine with little memory bandwidth this matters more than
    * the arithmetic.
    */
-  private blocks(inputs: readonly EncodedChunk[], count: number, use: (decoded: Float32Array[], offset: number, n: number) => void): void {
+  private blocks(
+    inputs: readonly EncodedChunk[],
+    count: number,
+    use: (decoded: Float32Array[], offset: number, n: number) => void,
+    useBf16?: (bytes: Uint8Array[], offset: number, n: number) => boolean,
+  ): void {
     const step = chunkStep(this.merger, count, BLOCK_ELEMENTS);
+    // Not for an input with a LoRA to bake: its values are not its bytes.
+    const bf16 = useBf16 !== undefined && inputs.every((chunk) => chunk.dtype === 'BF16' && chunk.lora === undefined);
     for (let offset = 0; offset < count; offset += step) {
       const n = Math.min(step, count - offset);
+      // The kernel's bf16 fast path reads the bytes as they are; otherwise every input is decoded first.
+      if (bf16 && useBf16(inputs.map((chunk) => chunk.bytes.subarray(offset * 2, (offset + n) * 2)), offset, n)) continue;
       const decoded = inputs.map((chunk, i) => decodeChunk(sliceChunk(chunk, offset, n), n, this.scratch[i] as Scratch));
       use(decoded, offset, n);
     }

@@ -21,6 +21,7 @@ import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import type { RecipeDocument } from '../recipe/types';
 import type { Backend } from './backend';
+import type { TensorExecutor } from './tensor-executor';
 import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, PlanOverview, PlanRequest, RunOutcome, RunRequest, SourceSpec } from './api';
 import { loadInputs } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
@@ -179,9 +180,15 @@ export async function inspectOutput(directory: FileSystemDirectoryHandle): Promi
 /**
  * Compiles and runs a merge into `request.directory`. A folder with other files is refused unless `allowOverwrite`;
  * a folder holding an unfinished merge is resumed when `resume` is set (shards of the same plan are kept). The merge
- * math runs on `backend` (default: the engine's CPU backend).
+ * math runs on `backend` (default: the engine's CPU backend), or on `executor`'s workers.
  */
-export async function runRequest(request: RunRequest, onEvent: EngineEventListener, signal?: AbortSignal, backend?: Backend): Promise<RunOutcome> {
+export async function runRequest(
+  request: RunRequest,
+  onEvent: EngineEventListener,
+  signal?: AbortSignal,
+  backend?: Backend,
+  executor?: TensorExecutor,
+): Promise<RunOutcome> {
   const state = await inspectOutput(request.directory);
   if (state.files.length > 0 && !(request.resume && state.unfinished) && request.allowOverwrite !== true) {
     throw new AppError(
@@ -200,6 +207,7 @@ export async function runRequest(request: RunRequest, onEvent: EngineEventListen
     await runPlan(plan, inputs.folders, sink, {
       ...(signal === undefined ? {} : { signal }),
       ...(backend === undefined ? {} : { backend }),
+      ...(executor === undefined ? {} : { executor }),
       resume: request.resume,
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
@@ -213,7 +221,7 @@ export async function runRequest(request: RunRequest, onEvent: EngineEventListen
   }
   const files: { name: string; bytes: number }[] = [];
   for (const name of await sink.list()) files.push({ name, bytes: (await (await request.directory.getFileHandle(name)).getFile()).size });
-  return { files, seconds: (globalThis.performance.now() - started) / 1000, resumedShards, backend: backend?.label ?? 'CPU' };
+  return { files, seconds: (globalThis.performance.now() - started) / 1000, resumedShards, backend: executor?.label ?? backend?.label ?? 'CPU' };
 }
 
 async function closeAll(inputs: LoadedInputs): Promise<void> {

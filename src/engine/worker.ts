@@ -10,6 +10,7 @@ import { toAppError } from '../shared/errors';
 import type { EngineApi, EngineEvent, EngineEventBatchListener, EngineResult } from './api';
 import { viteShaderLibrary } from '../gpu/vite-shaders';
 import type { Backend } from './backend';
+import { createBrowserWorkerExecutor } from './browser-worker-executor';
 import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
 import { createWebGpuBackend } from './webgpu-backend';
 
@@ -79,10 +80,13 @@ const api: EngineApi = {
     try {
       return await settle(async () => {
         const backend = await gpuBackend();
+        // Without a hardware GPU, the CPU backend runs on a worker per core.
+        const executor = backend === undefined ? createBrowserWorkerExecutor() : undefined;
         try {
-          return await runRequest(request, (event) => events.push(event), controller.signal, backend);
+          return await runRequest(request, (event) => events.push(event), controller.signal, backend, executor);
         } finally {
           await backend?.dispose();
+          await executor?.dispose();
         }
       });
     } finally {

@@ -117,3 +117,19 @@ describe('LoRA bakes inside merges', () => {
     await tiny.dispose();
   });
 });
+
+describe('the CPU backend bakes too', () => {
+  it.each(['slerp', 'nearswap', 'linear'])('%s of bf16 inputs, one with a LoRA: the result of merging the baked weight (its bf16 fast path is not taken)', async (method) => {
+    const shape = SHAPES[0] as LoraShape;
+    const numel = shape.out * shape.in;
+    const { weight, expected } = lora(shape, { w: 'BF16', a: 'BF16', b: 'BF16' }, 41);
+    const baked = encodeCase('BF16', expected);
+    const base = encodeCase('BF16', gaussian(43, numel, 0.05));
+    const c: MergeCase = { name: method, method, models: 2, baseIndex: 0, globals: { t: 0.3 }, perModel: (i) => ({ weight: [0.6, 0.4][i] as number }) };
+    const job = caseJob(c, numel, [shape.out, shape.in]);
+    const plain = { dtype: base.dtype, bytes: base.bytes };
+    const got = await runBackendMerger(await createCpuBackend().createMerger(method, job, 2), [plain, weight], numel, 500, 'BF16');
+    const want = await runBackendMerger(await createCpuBackend().createMerger(method, job, 2), [plain, { dtype: baked.dtype, bytes: baked.bytes }], numel, 500, 'BF16');
+    expect(sameBits(got, want)).toBe(true);
+  });
+});

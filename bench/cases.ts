@@ -116,7 +116,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
-      const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary());
+      // Optional `ring-slots` / `slot-bytes`: the staging ring's depth and slot size (defaults: the backend's own).
+      const ring = args['ring-slots'] === undefined ? {} : { ringSlots: Number(args['ring-slots']) };
+      const slot = args['slot-bytes'] === undefined ? {} : { slotBytes: Number(args['slot-bytes']) };
+      const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { ...ring, ...slot });
       const timed = timedBackend(gpu);
       try {
         await runPlan(plan, inputs.folders, sink, { backend: timed.backend });
@@ -124,7 +127,8 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
         await gpu.dispose();
       }
       const seconds = (performance.now() - started) / 1000;
-      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
+      const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
     const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());

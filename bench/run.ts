@@ -7,7 +7,8 @@
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
- *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
+ *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
+ *   also with the staging ring off (one sub-chunk in flight at a time).
  * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
  *   codecs.
  */
@@ -81,12 +82,18 @@ try {
     measure('generate sibling', 'generate-sibling', { mb: gpuMb, dir: gb });
     const plainGpu = best(() => measure(`plain read+write copy, 2 × ${gpuMb} MB`, 'plain-copy', { from: [ga, gb].join(','), to: join(root, 'out-plain') }));
     rows.push(row(plainGpu));
-    for (const method of ['slerp', 'nearswap']) {
+    // slerp also without the staging ring (one sub-chunk in flight), in the same run: what the overlap gains.
+    const gpuCases: [string, string, Record<string, number>][] = [
+      ['slerp', '', {}],
+      ['slerp', ', one sub-chunk at a time', { 'ring-slots': 1 }],
+      ['nearswap', '', {}],
+    ];
+    for (const [method, label, extra] of gpuCases) {
       try {
-        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'merge', { a: ga, b: gb, method, backend: 'webgpu', to: join(root, 'out-gpu') }));
+        const merged = best(() => measure(`${method} merge on WebGPU${label}, 2 × ${gpuMb} MB`, 'merge', { a: ga, b: gb, method, backend: 'webgpu', to: join(root, 'out-gpu'), ...extra }));
         rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainGpu)).toFixed(2)}x of plain copy`));
       } catch (error) {
-        rows.push([`${method} merge on WebGPU`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
+        rows.push([`${method} merge on WebGPU${label}`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
       }
     }
     await rm(ga, { recursive: true, force: true });

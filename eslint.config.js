@@ -37,6 +37,7 @@ const XYFLOW = notFrom(['@xyflow/react'], '@xyflow/react only in canvas/.');
 const ENGINE_INTERNALS = notFrom(['**/engine/*', '!**/engine/api'], 'UI reaches the engine through state/.');
 const uiZone = (files, groups) => ({
   files,
+  ignores: TEST_FILES,
   rules: { 'no-restricted-imports': ['error', { patterns: [notFrom(NODE_BUILTINS, 'No Node built-ins in the browser UI.'), ...groups] }] },
 });
 

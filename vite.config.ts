@@ -1,15 +1,33 @@
 /// <reference types="vitest/config" />
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
 
 const shaders = fileURLToPath(new URL('./shaders', import.meta.url));
 
+/** Generates the offline demo models into public/demo/ (scripts/demo) before the dev server or a build starts. */
+function demoModels(): Plugin {
+  let publicDir = '';
+  return {
+    name: 'merge-studio-demo-models',
+    configResolved(config) {
+      publicDir = config.publicDir;
+    },
+    buildStart() {
+      if (publicDir === '' || process.env['VITEST'] !== undefined) return;
+      const tsx = fileURLToPath(new URL('./node_modules/.bin/tsx', import.meta.url));
+      execFileSync(tsx, [fileURLToPath(new URL('./scripts/demo/generate.ts', import.meta.url)), publicDir], { stdio: 'inherit' });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), demoModels()],
   resolve: { alias: { '@shaders': shaders } },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },

@@ -12,11 +12,12 @@ import { loadModel } from '../src/io/model/load-model';
 import { memoryFolder } from '../src/io/model/memory-folder';
 import { openNodeFolder } from '../src/io/model/node-folder';
 import type { ModelFolder } from '../src/io/model/types';
-import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
+import type { DirectorySink } from '../src/io/sink/byte-sink';
 import { createWebGpuBackend } from '../src/engine/webgpu-backend';
 import { createNodeGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
+import { setWasmEnabled } from '../src/shared/wasm';
 import { NodeDirectorySink } from '../src/io/sink/node-directory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { parseRecipe } from '../src/recipe/parse';
@@ -94,9 +95,11 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       ties: 'parameters:\n  density: 0.5\n  weight: 0.5\n',
     };
     const text = `merge_method: ${method}\nbase_model: ${String(args['a'])}\nmodels:\n  - model: ${String(args['b'])}\n${parameters[method] ?? ''}dtype: bfloat16\n`;
-    // `in-memory`: both models are read into memory first (untimed) and the output stays in memory, so the figure is
-    // the merge math and the engine alone — comparable with a kernel measured on in-memory tensors.
+    // `in-memory`: both models are read into memory first (untimed) and the output is encoded but not kept, so the
+    // figure is the merge math and the engine alone — comparable with a kernel measured on in-memory tensors.
     const inMemory = args['in-memory'] === 1 || args['in-memory'] === '1';
+    // `wasm: 0` runs the TypeScript loops instead of WebAssembly SIMD (same results; on this thread only).
+    setWasmEnabled(args['wasm'] !== 0);
     const preloaded = new Map<string, ModelFolder>();
     if (inMemory) {
       for (const dir of [String(args['a']), String(args['b'])]) {
@@ -109,11 +112,14 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    const sink = inMemory ? new MemoryDirectorySink('out') : await NodeDirectorySink.open(to);
+    const sink = inMemory ? discardingSink() : await NodeDirectorySink.open(to);
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
-      const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary());
+      // Optional `ring-slots` / `slot-bytes`: the staging ring's depth and slot size (defaults: the backend's own).
+      const ring = args['ring-slots'] === undefined ? {} : { ringSlots: Number(args['ring-slots']) };
+      const slot = args['slot-bytes'] === undefined ? {} : { slotBytes: Number(args['slot-bytes']) };
+      const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { ...ring, ...slot });
       const timed = timedBackend(gpu);
       try {
         await runPlan(plan, inputs.folders, sink, { backend: timed.backend });
@@ -121,19 +127,30 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
         await gpu.dispose();
       }
       const seconds = (performance.now() - started) / 1000;
-      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
+      const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
-    const executor = createNodeWorkerExecutor({ threads: Number(args['threads'] ?? availableParallelism()) });
+    const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
+    const threads = Number(args['threads'] ?? availableParallelism());
+    if (threads === 0) {
+      // `threads: 0` computes on the main thread: one profile (`node --cpu-prof`) then shows the whole merge.
+      await runPlan(plan, inputs.folders, sink);
+      const loops = args['wasm'] === 0 ? 'TypeScript loops' : 'WebAssembly SIMD';
+      return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, CPU on the main thread, ${loops}${memoryNote}` };
+    }
+    const executor = createNodeWorkerExecutor({ threads });
     try {
       await runPlan(plan, inputs.folders, sink, { executor });
     } finally {
       await executor.dispose();
     }
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${inMemory ? ', inputs and output in memory' : ''}` };
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
-  async codec() {
+  async codec(args) {
+    const simd = args['wasm'] !== 0;
+    setWasmEnabled(simd);
     const count = 64 * 1024 * 1024;
     const bytes = new Uint8Array(count * 2);
     for (let i = 0; i < bytes.length; i++) bytes[i] = Math.imul(i, 2654435761) >>> 24;
@@ -148,7 +165,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       decodeToF32('BF16', bytes, values);
       encodeFromF32('BF16', values, out);
     }
-    return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: 'bf16 decode + encode, warm' };
+    return { inputBytes: passes * bytes.byteLength, seconds: (performance.now() - started) / 1000, note: `bf16 decode + encode, warm, ${simd ? 'WebAssembly SIMD' : 'TypeScript loops'}` };
   },
 };
 
@@ -183,6 +200,40 @@ function timedBackend(inner: Backend): { backend: Backend; busySeconds: () => nu
     dispose: () => inner.dispose(),
   };
   return { backend, busySeconds: () => busy / 1000 };
+}
+
+/** A folder that keeps small files (the writer's manifest) and only counts the bytes of large ones. */
+function discardingSink(): DirectorySink {
+  const small = new Map<string, Uint8Array>();
+  return {
+    name: 'discarded',
+    createFile: (name) => {
+      const chunks: Uint8Array[] = [];
+      let written = 0;
+      return Promise.resolve({
+        name,
+        get written() {
+          return written;
+        },
+        write: (chunk) => {
+          written += chunk.byteLength;
+          if (written <= 1 << 20) chunks.push(chunk.slice());
+          return Promise.resolve();
+        },
+        close: () => {
+          if (written <= 1 << 20) small.set(name, new Uint8Array(Buffer.concat(chunks)));
+          return Promise.resolve();
+        },
+        abort: () => Promise.resolve(),
+      });
+    },
+    list: () => Promise.resolve([...small.keys()]),
+    readFile: (name) => Promise.resolve(small.get(name)),
+    remove: (name) => {
+      small.delete(name);
+      return Promise.resolve();
+    },
+  };
 }
 
 async function freshDir(dir: string): Promise<string> {

@@ -7,8 +7,10 @@
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
- *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size.
- * - Codecs: bf16 decode + encode throughput.
+ *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
+ *   also with the staging ring off (one sub-chunk in flight at a time).
+ * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
+ *   codecs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,9 +61,14 @@ try {
       await rm(join(root, 'out-merge'), { recursive: true, force: true });
     }
     if (mergeMb === mergeSizes.at(-1)) {
-      // The same merges without disk I/O: the figure to hold against a CPU kernel measured on tensors in memory
+      // The same merges without disk I/O (inputs read into memory first, output encoded and discarded): the figure to
+      // hold against a CPU kernel measured on tensors in memory
       // (performance.md: torch on this machine, about 0.5 GB/s for slerp).
       for (const method of ['slerp', 'nearswap']) rows.push(row(best(() => measure(`${method} merge in memory, 2 × ${mergeMb} MB`, 'merge', { a, b, method, 'in-memory': 1, to: join(root, 'unused') }))));
+      // One thread, the same merge with the TypeScript loops and with WebAssembly SIMD, side by side.
+      const loops = best(() => measure(`slerp in memory, 1 thread, TypeScript loops`, 'merge', { a, b, method: 'slerp', 'in-memory': 1, threads: 0, wasm: 0, to: join(root, 'unused') }));
+      const simd = best(() => measure(`slerp in memory, 1 thread, WebAssembly SIMD`, 'merge', { a, b, method: 'slerp', 'in-memory': 1, threads: 0, to: join(root, 'unused') }));
+      rows.push(row(loops), row(simd, `${(throughput(simd) / throughput(loops)).toFixed(2)}x the TypeScript loops`));
     }
     await rm(join(root, 'out-plain'), { recursive: true, force: true });
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
@@ -75,18 +82,26 @@ try {
     measure('generate sibling', 'generate-sibling', { mb: gpuMb, dir: gb });
     const plainGpu = best(() => measure(`plain read+write copy, 2 × ${gpuMb} MB`, 'plain-copy', { from: [ga, gb].join(','), to: join(root, 'out-plain') }));
     rows.push(row(plainGpu));
-    for (const method of ['slerp', 'nearswap']) {
+    // slerp also without the staging ring (one sub-chunk in flight), in the same run: what the overlap gains.
+    const gpuCases: [string, string, Record<string, number>][] = [
+      ['slerp', '', {}],
+      ['slerp', ', one sub-chunk at a time', { 'ring-slots': 1 }],
+      ['nearswap', '', {}],
+    ];
+    for (const [method, label, extra] of gpuCases) {
       try {
-        const merged = best(() => measure(`${method} merge on WebGPU, 2 × ${gpuMb} MB`, 'merge', { a: ga, b: gb, method, backend: 'webgpu', to: join(root, 'out-gpu') }));
+        const merged = best(() => measure(`${method} merge on WebGPU${label}, 2 × ${gpuMb} MB`, 'merge', { a: ga, b: gb, method, backend: 'webgpu', to: join(root, 'out-gpu'), ...extra }));
         rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainGpu)).toFixed(2)}x of plain copy`));
       } catch (error) {
-        rows.push([`${method} merge on WebGPU`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
+        rows.push([`${method} merge on WebGPU${label}`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
       }
     }
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });
   }
-  rows.push(row(best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}))));
+  const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
+  const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
+  rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
   printFlatness('model copy', peaks);
   printFlatness('slerp merge (2 inputs)', mergePeaks);

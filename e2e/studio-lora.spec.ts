@@ -54,3 +54,43 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
   expect(errors).toEqual([]);
 });
+
+const NEARSWAP = `merge_method: nearswap
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16
+  - model: tiny/llama-bf16-ft
+parameters:
+  t: 0.0001
+dtype: bfloat16
+`;
+
+test('NearSwap t on a log scale shows the share of weights that moves, measured on sampled tensors of the two models', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(NEARSWAP);
+  await page.getByTestId('merge-node-final').click();
+  const share = page.getByTestId('nearswap-share');
+  await expect(share).toContainText('% of weights taken from the other model');
+  const before = shareOf(await share.innerText());
+  const slider = page.getByLabel('NearSwap t (log scale)');
+  await expect(slider).toHaveValue('-4');
+  await slider.fill('-1');
+  await expect(yaml).toHaveValue(/t: 0\.1\b/);
+  await expect(share).not.toHaveText(/^\s*$/);
+  await expect.poll(async () => shareOf(await share.innerText())).toBeGreaterThan(before);
+  await page.screenshot({ path: `${SHOTS}/studio-nearswap-share.png` });
+  expect(errors).toEqual([]);
+});
+
+/** The percentage in "12.3% of weights taken from the other model…". */
+function shareOf(text: string): number {
+  const match = /([\d.]+)% of weights/.exec(text);
+  if (match === null) throw new Error(`no share in ${JSON.stringify(text)}`);
+  return Number(match[1]);
+}

@@ -15,8 +15,8 @@ struct Params {
 @group(0) @binding(2) var<uniform> params: Params;
 
 @compute @workgroup_size(WORKGROUP)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = flat_index(wid, lid, groups);
+fn main(at: Invocation) {
+  let block = invocation_index(at);
   let first = block * BLOCK;
   if (first >= params.count) {
     return;

@@ -1,6 +1,7 @@
 // task_vector: y = b + λ · mix_m(w_m · scale_m · mask_m · δ_m), with TIES sign consensus when CONSENSUS (sum the
 // agreeing terms, divide by the agreeing weights) or a plain sum divided by the weight sum, rounded to OUT_DTYPE.
-// Serves task_arithmetic, dare_linear, dare_ties and ties/breadcrumbs without sparsification.
+// Serves task_arithmetic, dare_linear, dare_ties and ties/breadcrumbs without sparsification, and with SCE the erase
+// step of sce: the majority sign of the unweighted (masked) task vectors, and a divisor of at least 1e-6.
 // #include "lib/dtype.wgsl"
 // #include "lib/index.wgsl"
 // #include "lib/task_vector.wgsl"
@@ -10,6 +11,10 @@ override MODELS: u32 = 1u;
 override OUT_DTYPE: u32 = 0u;
 override CONSENSUS: bool = false;
 override NORMALIZE: bool = true;
+override SCE: bool = false;
+
+/** SCE's floor on the agreeing weights (mergekit's guard). */
+const SCE_EPS: f32 = 1e-6;
 
 @group(0) @binding(0) var<storage, read> values: array<f32>;
 @group(0) @binding(1) var<storage, read> models: array<Model>;
@@ -25,8 +30,8 @@ fn weighted(m: u32, i: u32) -> f32 {
 }
 
 @compute @workgroup_size(WORKGROUP)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(wid, lid, groups);
+fn main(at: Invocation) {
+  let i = invocation_index(at);
   if (i >= params.count) {
     return;
   }
@@ -34,7 +39,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (CONSENSUS) {
     var total = 0.0;
     for (var m = 0u; m < MODELS; m++) {
-      total += weighted(m, i);
+      total += select(weighted(m, i), select(0.0, delta_of(m, i), kept(m, i)), SCE);
     }
     let majority = select(-1.0, 1.0, total >= 0.0);
     var divisor = 0.0;
@@ -45,7 +50,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         divisor += models[m].weight;
       }
     }
-    if (NORMALIZE) {
+    if (SCE) {
+      mixed /= max(divisor, SCE_EPS);
+    } else if (NORMALIZE) {
       mixed /= select(divisor, 1.0, divisor == 0.0);
     }
   } else {

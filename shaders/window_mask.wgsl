@@ -16,8 +16,8 @@ override DESCENDING: bool = true;
 @group(0) @binding(5) var<storage, read_write> out_masks: array<u32>;
 
 @compute @workgroup_size(WORKGROUP)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let block = flat_index(wid, lid, groups);
+fn main(at: Invocation) {
+  let block = invocation_index(at);
   let first = block * BLOCK;
   if (first >= params.count) {
     return;

@@ -25,10 +25,32 @@ struct Params {
   plain_divisor: f32,
 }
 
-/** Model m's rank key at element i: the bits of |δ| (ascending magnitude), or 0x7fffffff minus them (descending). */
+/** Rank keys of the variance of δ across the MODELS models (SCE's selection; the same key for every m), not |δ_m|. */
+override RANK_VARIANCE: bool = false;
+
+/**
+ * Model m's rank key at element i: the bits of |δ_m| — or of the variance with RANK_VARIANCE — (ascending), or
+ * 0x7fffffff minus them (descending).
+ */
 fn rank_key(m: u32, i: u32, descending: bool) -> u32 {
-  let magnitude = bitcast<u32>(delta_of(m, i)) & 0x7fffffffu;
+  let ranked = select(delta_of(m, i), variance_of(i), RANK_VARIANCE);
+  let magnitude = bitcast<u32>(ranked) & 0x7fffffffu;
   return select(magnitude, 0x7fffffffu - magnitude, descending);
+}
+
+/** The population variance of δ over the MODELS models at element i, in f32 (mean first, then squared deviations). */
+fn variance_of(i: u32) -> f32 {
+  var mean = 0.0;
+  for (var m = 0u; m < MODELS; m++) {
+    mean += delta_of(m, i);
+  }
+  mean /= f32(MODELS);
+  var sum = 0.0;
+  for (var m = 0u; m < MODELS; m++) {
+    let d = delta_of(m, i) - mean;
+    sum += d * d;
+  }
+  return sum / f32(MODELS);
 }
 
 fn delta_of(m: u32, i: u32) -> f32 {

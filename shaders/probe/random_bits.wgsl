@@ -15,8 +15,8 @@ struct Params {
 @group(0) @binding(1) var<uniform> params: Params;
 
 @compute @workgroup_size(WORKGROUP)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) groups: vec3<u32>) {
-  let i = flat_index(wid, lid, groups);
+fn main(at: Invocation) {
+  let i = invocation_index(at);
   if (i >= params.count) {
     return;
   }

@@ -5,11 +5,13 @@ import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
 import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
+import { modelKeyOf, sourceEntryOf } from '../state/sources-slice';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
+import { RunArea } from './RunArea';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
 
@@ -31,6 +33,7 @@ export function App() {
 
 function Studio() {
   useHubHeadersForRecipe();
+  useRecipeAsRunInput();
   usePermalinkHashChange();
   useUndoKeys();
   return (
@@ -44,9 +47,7 @@ function Studio() {
         <ModelsPanel />
         <div className="centre">
           <MergeCanvas />
-          {/* ── RunArea slot ─────────────────────────────────────────────────────────────────────────────
-              The run side's <RunArea /> (src/app/RunArea.tsx: output settings, run, progress) goes here,
-              under the canvas: import it above and render `<RunArea />` in place of this comment. */}
+          <RunArea />
         </div>
         <aside className="side side-right" aria-label="Inspector and recipe">
           <Inspector />
@@ -67,11 +68,40 @@ function useHubHeadersForRecipe() {
     const timer = setTimeout(() => {
       const { sources, loadHubModel } = store.getState();
       for (const ref of allModelRefs({ stages, looseModels })) {
-        if (sources[ref] === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(ref)) void loadHubModel(ref);
+        // A model+lora reference reads its model's headers (the adapter has no model facts of its own).
+        const model = modelKeyOf(ref);
+        if (sourceEntryOf(sources, ref) === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(model)) void loadHubModel(model);
       }
     }, 600);
     return () => clearTimeout(timer);
   }, [store, stages, looseModels]);
+}
+
+/**
+ * The recipe on the canvas is what Run merges: whenever it (or a model's source, or the Hub settings) changes, the job
+ * gets it as its input — local folders by their files, everything else read from the Hub in the worker.
+ */
+function useRecipeAsRunInput() {
+  const store = useAppStoreApi();
+  const yamlText = useAppStore((s) => s.yamlText);
+  const yamlError = useAppStore((s) => s.yamlError);
+  const localFiles = useAppStore((s) => s.localFiles);
+  const endpoint = useAppStore((s) => s.hubEndpoint);
+  const token = useAppStore((s) => s.hubToken);
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      const { jobActions, job, recipe } = store.getState();
+      // A run in progress keeps its input; so does the untouched demo (its files come with it).
+      if (job.phase === 'running' || (job.input?.origin === 'demo' && job.input.recipeText === yamlText)) return;
+      if (yamlError !== undefined || recipe.stages.length === 0) {
+        void jobActions.setRunInput(undefined);
+        return;
+      }
+      const sources = Object.fromEntries(Object.entries(localFiles).map(([ref, local]) => [ref, { kind: 'files' as const, name: local.name, files: local.files }]));
+      void jobActions.setRunInput({ recipeText: yamlText, sources, hub: { endpoint, ...(token === '' ? {} : { token }) }, origin: 'recipe' });
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [store, yamlText, yamlError, localFiles, endpoint, token]);
 }
 
 /** A permalink pasted into the address bar of an open studio changes only the hash: open its recipe then. */

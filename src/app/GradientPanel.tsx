@@ -7,6 +7,7 @@ import { useAppStore } from '../state/hooks';
 import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, resample, resolvedTable, settingToCurves } from '../state/gradient';
 import type { Curves } from '../state/gradient';
 import { stageInputs } from '../state/recipe-edit';
+import { sourceEntryOf } from '../state/sources-slice';
 import { GradientEditor } from '../ui/GradientEditor';
 
 /** Layers drawn when no input's headers are loaded yet. */
@@ -24,7 +25,7 @@ export function GradientPanel({ index, param }: { index: number; param: ParamSpe
   const curves = settingToCurves(setting, typeof param.default === 'number' ? param.default : (min + max) / 2);
   if (curves === undefined) return <p className="muted">This value is not numeric: edit it as text above.</p>;
   const loaded = stageInputs(stage)
-    .map((input) => sources[formatModelRef(input.ref)])
+    .map((input) => sourceEntryOf(sources, formatModelRef(input.ref)))
     .find((entry) => entry?.status === 'ready');
   const layers = loaded?.status === 'ready' ? loaded.summary.layers : ASSUMED_LAYERS;
   const layersNote = loaded?.status === 'ready' ? `${layers} layers (${loaded.summary.ref})` : `${layers} layers assumed (no headers read)`;

@@ -15,6 +15,7 @@ import { formatBytes, formatCount } from '../state/model-summary';
 import { useSamplePairs } from '../state/nearswap-preview';
 import { allModelRefs, stageIndexOf, stageInputs } from '../state/recipe-edit';
 import type { InputRole, WireSource } from '../state/recipe-edit';
+import { sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { GradientPanel } from './GradientPanel';
 import { ModelFacts } from '../ui/ModelFacts';
@@ -262,7 +263,7 @@ function RevisionControl({ ref_ }: { ref_: string }) {
 }
 
 function ModelInspector({ ref_ }: { ref_: string }) {
-  const entry = useAppStore((s) => s.sources[ref_]);
+  const entry = useAppStore((s) => sourceEntryOf(s.sources, ref_));
   return (
     <div className="model-inspector">
       <div className="inspector-title">

@@ -10,7 +10,7 @@ import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
 import { allModelRefs } from '../state/recipe-edit';
-import { repoIdFromInput } from '../state/sources-slice';
+import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ModelFacts } from '../ui/ModelFacts';
 
@@ -168,7 +168,7 @@ function ModelList() {
       <h2 id="models-title">Models</h2>
       <ul className="model-list">
         {refs.map((ref) => {
-          const entry = sources[ref];
+          const entry = sourceEntryOf(sources, ref);
           return (
             <li key={ref} className="model-item" data-testid={`model-item-${ref}`}>
               <div className="model-item-head">
@@ -190,6 +190,7 @@ function ModelList() {
                     { label: 'dtype', value: entry.summary.dtype },
                     { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
                     ...(entry.summary.revision === undefined ? [] : [{ label: 'revision', value: entry.summary.revision.slice(0, 7) }]),
+                    ...(modelKeyOf(ref) === ref ? [] : [{ label: 'LoRA', value: ref.slice(ref.indexOf('+') + 1) }]),
                   ]}
                 />
               ) : null}

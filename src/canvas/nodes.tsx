@@ -5,12 +5,13 @@ import type { NodeProps } from '@xyflow/react';
 import { METHODS, getMethod } from '../methods/registry';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
+import { sourceEntryOf } from '../state/sources-slice';
 import { ModelFacts } from '../ui/ModelFacts';
 import type { MergeNodeData, ModelNodeData, StudioNode } from './graph';
 import { StageParams } from './StageParams';
 
 export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'model'; data: ModelNodeData }>) {
-  const entry = useAppStore((s) => s.sources[data.ref]);
+  const entry = useAppStore((s) => sourceEntryOf(s.sources, data.ref));
   return (
     <div className={`node node-model${selected ? ' is-selected' : ''}`} data-testid={`model-node-${data.ref}`}>
       <div className="node-kicker">{entry?.kind === 'local' ? 'Local folder' : 'Model'}</div>

@@ -10,11 +10,24 @@
  */
 import type { FloatDType } from '../io/safetensors/dtype';
 import type { MergeJob } from '../methods/kernel';
+import type { LoraBake } from '../methods/lora-delta';
 
-/** One input's elements [start, start + count) in their stored encoding (little-endian). */
+/**
+ * One input's elements [start, start + count) in their stored encoding (little-endian). With `lora` (a `model+lora`
+ * input) the input's values are these elements of W with the LoRA baked in: the backend adds the delta and rounds
+ * (engine/lora-bake.ts on the CPU, gpu/kernels/lora-delta.ts on the GPU).
+ */
 export interface EncodedChunk {
   readonly dtype: FloatDType;
   readonly bytes: Uint8Array;
+  readonly lora?: LoraBake;
+}
+
+/** Elements [from, from + count) of a chunk (a LoRA bake moves along). */
+export function sliceChunk(chunk: EncodedChunk, from: number, count: number): EncodedChunk {
+  const width = chunk.dtype === 'F32' ? 4 : 2;
+  const bytes = chunk.bytes.subarray(from * width, (from + count) * width);
+  return chunk.lora === undefined ? { dtype: chunk.dtype, bytes } : { dtype: chunk.dtype, bytes, lora: { factors: chunk.lora.factors, start: chunk.lora.start + from } };
 }
 
 export interface BackendMerger {

@@ -9,7 +9,9 @@ import type { MergeJob, TensorMerger } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
 import { KERNELS } from '../methods/kernels';
 import type { Backend, BackendMerger, EncodedChunk } from './backend';
+import { sliceChunk } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
+import { bakeOnCpu } from './lora-bake';
 
 /** Elements per kernel call: 16 Ki f32 per input (64 KiB) stay in the core's cache between decode, kernel and round. */
 const BLOCK_ELEMENTS = 16 * 1024;
@@ -57,7 +59,8 @@ class CpuMerger implements BackendMerger {
   }
 
   reduce(pass: number, inputs: readonly EncodedChunk[], start: number, count: number): Promise<void> {
-    this.blocks(inputs, count, (decoded, offset) => this.merger.reduce(pass, decoded, start + offset));
+    const fast = this.merger.reduceBf16?.bind(this.merger);
+    this.blocks(inputs, count, (decoded, offset) => this.merger.reduce(pass, decoded, start + offset), fast && ((bytes, offset) => fast(pass, bytes, start + offset)));
     return Promise.resolve();
   }
 
@@ -68,11 +71,23 @@ class CpuMerger implements BackendMerger {
 
   apply(inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array> {
     const out = this.output.f32(count);
-    this.blocks(inputs, count, (decoded, offset, n) => {
-      const block = out.subarray(offset, offset + n);
-      this.merger.apply(decoded, start + offset, block);
-      roundInPlace(roundTo, block);
-    });
+    const fast = this.merger.applyBf16?.bind(this.merger);
+    this.blocks(
+      inputs,
+      count,
+      (decoded, offset, n) => {
+        const block = out.subarray(offset, offset + n);
+        this.merger.apply(decoded, start + offset, block);
+        roundInPlace(roundTo, block);
+      },
+      fast &&
+        ((bytes, offset, n) => {
+          const block = out.subarray(offset, offset + n);
+          if (!fast(bytes, start + offset, block)) return false;
+          roundInPlace(roundTo, block);
+          return true;
+        }),
+    );
     return Promise.resolve(out);
   }
 
@@ -86,21 +101,31 @@ class CpuMerger implements BackendMerger {
    * results do not depend on where chunks are cut. On a machine with little memory bandwidth this matters more than
    * the arithmetic.
    */
-  private blocks(inputs: readonly EncodedChunk[], count: number, use: (decoded: Float32Array[], offset: number, n: number) => void): void {
+  private blocks(
+    inputs: readonly EncodedChunk[],
+    count: number,
+    use: (decoded: Float32Array[], offset: number, n: number) => void,
+    useBf16?: (bytes: Uint8Array[], offset: number, n: number) => boolean,
+  ): void {
     const step = chunkStep(this.merger, count, BLOCK_ELEMENTS);
+    // Not for an input with a LoRA to bake: its values are not its bytes.
+    const bf16 = useBf16 !== undefined && inputs.every((chunk) => chunk.dtype === 'BF16' && chunk.lora === undefined);
     for (let offset = 0; offset < count; offset += step) {
       const n = Math.min(step, count - offset);
-      const decoded = inputs.map((chunk, i) => {
-        const width = chunk.dtype === 'F32' ? 4 : 2;
-        return decodeChunk({ dtype: chunk.dtype, bytes: chunk.bytes.subarray(offset * width, (offset + n) * width) }, n, this.scratch[i] as Scratch);
-      });
+      // The kernel's bf16 fast path reads the bytes as they are; otherwise every input is decoded first.
+      if (bf16 && useBf16(inputs.map((chunk) => chunk.bytes.subarray(offset * 2, (offset + n) * 2)), offset, n)) continue;
+      const decoded = inputs.map((chunk, i) => decodeChunk(sliceChunk(chunk, offset, n), n, this.scratch[i] as Scratch));
       use(decoded, offset, n);
     }
   }
 }
 
-/** An encoded chunk as f32 values: in place when it already is aligned f32, else decoded into `scratch`. */
+/**
+ * An encoded chunk as f32 values: in place when it already is aligned f32, else decoded into `scratch` (with its LoRA
+ * baked in, when it has one).
+ */
 export function decodeChunk(chunk: EncodedChunk, count: number, scratch: Scratch): Float32Array {
+  if (chunk.lora !== undefined) return bakeOnCpu({ ...chunk, lora: chunk.lora }, scratch.f32(count));
   if (chunk.dtype === 'F32' && chunk.bytes.byteOffset % 4 === 0) return new Float32Array(chunk.bytes.buffer, chunk.bytes.byteOffset, count);
   const values = scratch.f32(count);
   decodeToF32(chunk.dtype, chunk.bytes, values);

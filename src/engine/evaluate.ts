@@ -1,19 +1,19 @@
 /**
  * Evaluates a planned tensor's expression tree chunk by chunk, on a {@link Backend}.
  *
- * Leaves are reads of input tensors (passed to the backend still encoded) and LoRA bakes (computed here, as f32). The
- * top merge streams: each of its passes reads the leaves in chunks, from bytes preloaded whole when the tensor fits
- * the memory budget (one read serves every pass) or with read-ahead from the source otherwise. A nested merge (a
- * stage of a multi-document recipe) is computed the same way into one f32 buffer, rounded to its stage's dtype, and
- * then read like a leaf.
+ * Leaves are reads of input tensors, passed to the backend still encoded — LoRA bakes too: W's chunks carry the
+ * factors, and the backend bakes them (on the CPU, or fused into the GPU's decode). The top merge streams: each of its
+ * passes reads the leaves in chunks, from bytes preloaded whole when the tensor fits the memory budget (one read serves
+ * every pass) or with read-ahead from the source otherwise. A nested merge (a stage of a multi-document recipe) is
+ * computed the same way into one f32 buffer, rounded to its stage's dtype, and then read like a leaf.
  */
 import { AppError } from '../shared/errors';
-import { decodeToF32, roundInPlace } from '../io/safetensors/codec';
 import type { FloatDType } from '../io/safetensors/dtype';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import type { ByteSource } from '../io/source/byte-source';
 import type { MergeJob } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
+import type { LoraFactors } from '../methods/lora-delta';
 import type { LoraExpr, MergeExpr, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
 import type { BufferPool } from './buffer-pool';
@@ -190,49 +190,40 @@ async function readReader(expr: ReadExpr, options: EvaluateOptions): Promise<Chu
 }
 
 /**
- * W + scale·B·A, element by element (flat index e of W: row e / in, column e % in; transposed when the adapter was
- * trained with fan_in_fan_out), rounded to W's dtype as PEFT's merge_and_unload leaves it. A and B are read whole.
+ * W with a LoRA baked in: chunks of W (still encoded) carrying the LoRA's factors, read whole; the backend adds
+ * scale·B·A and rounds to W's dtype as PEFT's merge_and_unload leaves it (on the CPU or fused into the GPU's decode).
  */
 async function loraReader(expr: LoraExpr, options: EvaluateOptions): Promise<ChunkReader> {
   const weight = await inputReader(expr.weight, '', [], options);
-  const a = await readAll(expr.a, options);
-  const b = await readAll(expr.b, options);
-  const [rank, inFeatures] = expr.a.shape as [number, number];
-  const transposed = expr.fanInFanOut;
-  const columns = transposed ? (expr.b.shape[0] as number) : inFeatures;
-  const decoded = new Scratch(options.pool);
-  const result = new Scratch(options.pool);
+  const [rows, columns] = expr.fanInFanOut ? [expr.a.shape[1] as number, expr.b.shape[0] as number] : [expr.b.shape[0] as number, expr.a.shape[1] as number];
+  const factors: LoraFactors = {
+    a: { dtype: floatDType(expr.a), bytes: await readWhole(expr.a, options) },
+    b: { dtype: floatDType(expr.b), bytes: await readWhole(expr.b, options) },
+    rank: expr.a.shape[0] as number,
+    rows,
+    columns,
+    scale: expr.scale,
+    fanInFanOut: expr.fanInFanOut,
+    dtype: expr.dtype,
+  };
+  // A weight that is itself baked (not produced by plans today) is baked on the CPU first.
+  const inner = new Scratch(options.pool);
   return {
     read: async (start, count) => {
-      const values = result.f32(count);
-      values.set(decodeChunk(await weight.read(start, count), count, decoded));
-      for (let i = 0; i < count; i++) {
-        const e = start + i;
-        const row = Math.floor(e / columns);
-        const column = e % columns;
-        const outRow = transposed ? column : row;
-        const inColumn = transposed ? row : column;
-        let delta = 0;
-        for (let k = 0; k < rank; k++) delta += (b[outRow * rank + k] as number) * (a[k * inFeatures + inColumn] as number);
-        values[i] = (values[i] as number) + expr.scale * delta;
-      }
-      roundInPlace(expr.dtype, values);
-      return { dtype: 'F32', bytes: new Uint8Array(values.buffer, values.byteOffset, count * 4) };
+      const chunk = await weight.read(start, count);
+      if (chunk.lora === undefined) return { dtype: chunk.dtype, bytes: chunk.bytes, lora: { factors, start } };
+      const values = decodeChunk(chunk, count, inner);
+      return { dtype: 'F32', bytes: new Uint8Array(values.buffer, values.byteOffset, count * 4), lora: { factors, start } };
     },
     release: () => {
       weight.release();
-      decoded.release();
-      result.release();
+      inner.release();
     },
   };
 }
 
-async function readAll(expr: ReadExpr, options: EvaluateOptions): Promise<Float32Array> {
-  const dtype = floatDType(expr);
-  const whole = options.preloaded?.get(expr) ?? (await (await options.open(expr.input, expr.file)).read(expr.offset, expr.length, options.signal));
-  const values = new Float32Array(numel(expr.shape));
-  decodeToF32(dtype, whole, values);
-  return values;
+async function readWhole(expr: ReadExpr, options: EvaluateOptions): Promise<Uint8Array> {
+  return options.preloaded?.get(expr) ?? (await (await options.open(expr.input, expr.file)).read(expr.offset, expr.length, options.signal));
 }
 
 /** Input bytes of one output tensor, read whole before it is computed: views into pool buffers, by read range. */

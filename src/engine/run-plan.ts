@@ -46,6 +46,10 @@ export interface RunOptions {
 
 const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
 export const DEFAULT_PRELOAD_BYTES = 256 * 1024 * 1024;
+/** Input bytes of the tensors loading or computing ahead of the one being written, beyond the minimum. */
+const AHEAD_BYTES = 64 * 1024 * 1024;
+/** At most this many tensors in flight. */
+const MAX_AHEAD = 32;
 /** Progress events at most this often. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -90,8 +94,17 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     promise.catch(() => undefined);
     return promise;
   };
+  // Tensors are written in plan order, so a small tensor behind a large one would leave a thread idle: beyond the
+  // `concurrency + 1` always in flight, more load and compute ahead while their input bytes fit AHEAD_BYTES.
   const ensureLaunched = (k: number) => {
-    while (launched.length < Math.min(todo.length, k + executor.concurrency + 1)) launched.push(launch(launched.length));
+    let aheadBytes = 0;
+    for (let j = k; j < launched.length; j++) aheadBytes += inputBytesOf((todo[j] as PlannedTensor).expr);
+    while (launched.length < Math.min(todo.length, k + MAX_AHEAD)) {
+      const next = inputBytesOf((todo[launched.length] as PlannedTensor).expr);
+      if (launched.length >= k + executor.concurrency + 1 && aheadBytes + next > AHEAD_BYTES) break;
+      aheadBytes += next;
+      launched.push(launch(launched.length));
+    }
   };
   try {
     for (const file of plan.extraFiles) {

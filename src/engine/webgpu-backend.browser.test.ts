@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sameBits, ulpDistance } from './webgpu-backend.test-support';
 import type { WorkerReply, WorkerRequest } from './webgpu-worker.test-support';
 
-const NAMES = ['cast', 'linear', 'slerp', 'nearswap', 'dare_ties', 'ties', 'karcher'];
+const NAMES = ['cast', 'linear', 'slerp', 'nearswap', 'dare_ties', 'ties', 'karcher', 'sce', 'lora'];
 
 function runInWorker(request: WorkerRequest): Promise<WorkerReply> {
   const worker = new Worker(new URL('./webgpu-worker.test-support.ts', import.meta.url), { type: 'module' });
@@ -15,7 +15,7 @@ function runInWorker(request: WorkerRequest): Promise<WorkerReply> {
 }
 
 describe('the WebGPU backend in a dedicated worker in Chromium', () => {
-  it('merges BF16 tensors on the GPU: same bytes at every chunk size, within 1 ulp of the CPU kernel', async () => {
+  it('merges BF16 tensors (and bakes a LoRA) on the GPU: same bytes at every chunk size, within 1 ulp of the CPU', async () => {
     const reply = await runInWorker({ dtype: 'BF16', numel: 2049, chunks: [2049, 700] });
     if (!reply.ok) throw new Error(reply.error);
     expect(reply.label).toMatch(/^WebGPU: /);

@@ -6,9 +6,11 @@
 import { decodeToF32, encodeFromF32, f32ToBf16, f32ToF16, floatBytes, roundInPlace } from '../io/safetensors/codec';
 import type { FloatDType } from '../io/safetensors/dtype';
 import type { MergeJob, ParamValue } from '../methods/kernel';
+import type { LoraFactors } from '../methods/lora-delta';
 import { runMerger } from '../methods/kernel';
 import { KERNELS } from '../methods/kernels';
 import type { BackendMerger, EncodedChunk } from './backend';
+import { sliceChunk } from './backend';
 
 export interface MergeCase {
   readonly name: string;
@@ -46,14 +48,45 @@ export function caseInputs(c: MergeCase, dtype: FloatDType, numel: number): { en
       const noise = gaussian(200 + m, numel, 0.01);
       values = parent.map((x, i) => x + (noise[i] as number));
     }
-    const bytes = new Uint8Array(floatBytes(dtype, numel));
-    encodeFromF32(dtype, values, bytes);
-    const back = new Float32Array(numel);
-    decodeToF32(dtype, bytes, back);
+    const { bytes, decoded: back } = encodeCase(dtype, values);
     encoded.push({ dtype, bytes });
     decoded.push(back);
   }
   return { encoded, decoded };
+}
+
+/** Values encoded in `dtype`, and decoded back. */
+export function encodeCase(dtype: FloatDType, values: Float32Array): { dtype: FloatDType; bytes: Uint8Array; decoded: Float32Array } {
+  const bytes = new Uint8Array(floatBytes(dtype, values.length));
+  encodeFromF32(dtype, values, bytes);
+  const decoded = new Float32Array(values.length);
+  decodeToF32(dtype, bytes, decoded);
+  return { dtype, bytes, decoded };
+}
+
+/** A LoRA-baked input's shape: W is [out, in] ([in, out] with fan_in_fan_out), A [rank, in], B [out, rank]. */
+export interface LoraShape {
+  readonly name: string;
+  readonly out: number;
+  readonly in: number;
+  readonly rank: number;
+  readonly fanInFanOut: boolean;
+}
+
+export interface LoraDtypes {
+  readonly w: FloatDType;
+  readonly a: FloatDType;
+  readonly b: FloatDType;
+}
+
+/** A weight with a LoRA to bake (scale 8 / rank), as the engine hands it to a backend, and its decoded parts. */
+export function loraInput(shape: LoraShape, dtypes: LoraDtypes, seed: number): { weight: EncodedChunk; factors: LoraFactors; decoded: { w: Float32Array; a: Float32Array; b: Float32Array } } {
+  const w = encodeCase(dtypes.w, gaussian(seed, shape.out * shape.in, 0.05));
+  const a = encodeCase(dtypes.a, gaussian(seed + 1, shape.rank * shape.in, 0.05));
+  const b = encodeCase(dtypes.b, gaussian(seed + 2, shape.out * shape.rank, 0.05));
+  const [rows, columns] = shape.fanInFanOut ? [shape.in, shape.out] : [shape.out, shape.in];
+  const factors: LoraFactors = { a, b, rank: shape.rank, rows, columns, scale: 8 / shape.rank, fanInFanOut: shape.fanInFanOut, dtype: dtypes.w };
+  return { weight: { dtype: w.dtype, bytes: w.bytes, lora: { factors, start: 0 } }, factors, decoded: { w: w.decoded, a: a.decoded, b: b.decoded } };
 }
 
 export function caseJob(c: MergeCase, numel: number, shape: readonly number[] = [numel]): MergeJob {
@@ -75,11 +108,6 @@ export function cpuReference(c: MergeCase, job: MergeJob, decoded: readonly Floa
   const out = runMerger(kernel(job, c.models), decoded, job.numel, job.numel);
   roundInPlace(roundTo, out);
   return out;
-}
-
-function sliceChunk(input: EncodedChunk, start: number, count: number): EncodedChunk {
-  const size = input.dtype === 'F32' ? 4 : 2;
-  return { dtype: input.dtype, bytes: input.bytes.subarray(start * size, (start + count) * size) };
 }
 
 /** Feeds a merger the way the engine does: reduction passes, then apply, in chunks of about `chunk` elements. */

@@ -38,6 +38,10 @@ const CASES: MergeCase[] = [
   { name: 'della (rows)', method: 'della', models: 3, baseIndex: 0, shape: [23, 130], perModel: (i) => ({ weight: 0.5 + i / 5, density: [1, 0.5, 0.3][i] as number, epsilon: 0.15 }) },
   { name: 'della_linear (rows of 300)', method: 'della_linear', models: 4, baseIndex: 1, shape: [10, 300], perModel: (i) => ({ weight: 0.3 * i, density: [0.6, 1, 0, 0.4][i] as number, epsilon: 0.2 }) },
   { name: 'ties at density 1', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: [1, 0.8, -0.5][i] as number, density: 1 }) },
+  { name: 'sce (no selection)', method: 'sce', models: 3, baseIndex: 0 },
+  { name: 'sce select_topk 0.5', method: 'sce', models: 4, baseIndex: 1, globals: { select_topk: 0.5 } },
+  { name: 'sce select_topk 0.13, weights ignored', method: 'sce', models: 3, baseIndex: 2, globals: { select_topk: 0.13 }, perModel: (i) => ({ weight: i }) },
+  { name: 'sce select_topk 0 (keeps nothing)', method: 'sce', models: 3, baseIndex: 0, globals: { select_topk: 0 } },
 ];
 
 /**
@@ -82,7 +86,6 @@ describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
 
 describe('methods without a GPU kernel run the CPU kernel inside the backend', () => {
   const fallbacks: MergeCase[] = [
-    { name: 'sce', method: 'sce', models: 3, baseIndex: 0, perModel: () => ({ weight: 1 }), globals: { select_topk: 0.5 } },
     { name: 'model_stock filter_wise', method: 'model_stock', models: 3, baseIndex: 0, globals: { filter_wise: true } },
     { name: 'nuslerp row-wise', method: 'nuslerp', models: 2, perModel: () => ({ weight: 1 }), globals: { nuslerp_flatten: false } },
   ];
@@ -132,6 +135,58 @@ describe('device loss', () => {
   });
 });
 
+describe('the staging ring', () => {
+  // 1 KiB slots: 256-element sub-chunks, several in flight per chunk, on ordinary (large) bindings.
+  const ringCases = CASES.filter((c) => ['linear, normalised', 'slerp (related)', 'dare_ties', 'ties (exact top-k)', 'della (rows)', 'karcher', 'sce select_topk 0.5'].includes(c.name));
+  let ring: WebGpuBackend;
+  let oneByOne: WebGpuBackend;
+  beforeAll(async () => {
+    ring = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { slotBytes: 1024 });
+    oneByOne = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { slotBytes: 1024, ringSlots: 1 });
+  });
+  afterAll(async () => {
+    await ring.dispose();
+    await oneByOne.dispose();
+  });
+
+  it.each(ringCases)('$name: sub-chunks in flight give the bytes of one at a time and of unchunked runs', async (c) => {
+    const numel = c.shape === undefined ? NUMEL : c.shape.reduce((a, b) => a * b, 1);
+    const job = caseJob(c, numel, c.shape);
+    const { encoded } = caseInputs(c, 'BF16', numel);
+    const whole = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, numel, 'BF16');
+    for (const chunk of [numel, 1000]) {
+      expect(sameBits(await runBackendMerger(await ring.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
+      expect(sameBits(await runBackendMerger(await oneByOne.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
+    }
+  });
+
+  it('a device lost with sub-chunks in flight: a new device redoes them, with the same output', async () => {
+    const c = CASES.find((x) => x.name === 'linear, normalised') as MergeCase;
+    const job = caseJob(c, NUMEL);
+    const { encoded } = caseInputs(c, 'BF16', NUMEL);
+    const expected = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
+    const devices: GPUDevice[] = [];
+    const fragile = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), {
+      slotBytes: 1024,
+      onDevice: (device) => {
+        devices.push(device);
+        if (devices.length > 1) return;
+        // The first device is destroyed right after its fifth submission, while earlier readbacks are pending.
+        const submit = device.queue.submit.bind(device.queue);
+        let submissions = 0;
+        device.queue.submit = (buffers) => {
+          submit(buffers);
+          if (++submissions === 5) device.destroy();
+        };
+      },
+    });
+    const got = await runBackendMerger(await fragile.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
+    expect(fragile.recoveries).toBe(1);
+    expect(sameBits(got, expected)).toBe(true);
+    await fragile.dispose();
+  });
+});
+
 describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties broken by element index as on the CPU', () => {
   // Task vectors from a few exact levels, so thousands of elements share each magnitude and the window boundaries
   // fall inside runs of equal keys; the sums are exact in f32 and f64, so the outputs must match bit for bit.
@@ -151,6 +206,25 @@ describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties bro
     for (const [b, chunk] of [[backend, numel], [smallBinding, 700], [smallBinding, 256]] as const) {
       const got = await runBackendMerger(await b.createMerger(c.method, job, 4), encoded, numel, chunk, 'F32');
       expect(sameBits(got, expected)).toBe(true);
+    }
+  });
+
+  it('sce: the top-k of the variance selects the same elements (variances exact in f32 with four task vectors)', async () => {
+    const sceInputs = [...inputs, levels(4)];
+    const sceEncoded = sceInputs.map((x) => ({ dtype: 'F32' as const, bytes: new Uint8Array(x.buffer) }));
+    const c: MergeCase = { name: 'sce', method: 'sce', models: 5, baseIndex: 0, globals: { select_topk: 0.37 } };
+    const job = caseJob(c, numel);
+    const expected = cpuReference(c, job, sceInputs, 'F32');
+    const base = sceInputs[0] as Float32Array;
+    const kept = (out: Float32Array) => Array.from(out, (v, i) => v !== base[i]);
+    const keptCount = kept(expected).filter(Boolean).length;
+    expect(keptCount).toBeGreaterThan(0);
+    expect(keptCount).toBeLessThan(numel * 0.37);
+    for (const [b, chunk] of [[backend, numel], [smallBinding, 700], [smallBinding, 256]] as const) {
+      const got = await runBackendMerger(await b.createMerger(c.method, job, 5), sceEncoded, numel, chunk, 'F32');
+      // The selection (elements left at the base) is exact; the weighted mix is f32 against f64.
+      expect(kept(got)).toEqual(kept(expected));
+      expect(scaledError(got, expected)).toBeLessThanOrEqual(F32_BOUND);
     }
   });
 });

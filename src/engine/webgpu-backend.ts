@@ -4,15 +4,21 @@
  * Reductions come back as per-block f32 partials that are added in f64 on the host in block order (mergers that reduce
  * declare `rowLength` = one block, so blocks never straddle chunks and statistics do not depend on the chunk size).
  *
+ * Inputs with a LoRA to bake (`model+lora`) are baked in the GPU's decode (gpu/kernels/lora-delta.ts, a tiled matmul),
+ * so their values never pass through the CPU.
+ *
  * GPU-native: see {@link GPU_NATIVE_METHODS} and {@link runsOnGpu}. Every other case runs the CPU kernel inside this
  * backend, so every method works.
  *
- * Chunks larger than one storage binding are cut into sub-chunks (a multiple of a block). The GPU keeps no state between
- * chunks, so when the device is lost the backend (unless told not to) opens a new device and redoes the chunk; a second
- * loss in a row is reported as E_DEVICE_LOST.
+ * Chunks are cut into sub-chunks (a multiple of a block) that fit one storage binding and one staging slot (4 MiB of
+ * output by default), and a ring of them is in flight: the next sub-chunks are uploaded and queued while earlier ones
+ * compute and are read back (mapAsync). The GPU keeps no state between sub-chunks, so when the device is lost the
+ * backend (unless told not to) opens a new device and redoes the sub-chunks not yet finished; a second loss in a row is
+ * reported as E_DEVICE_LOST.
  *
  * Here: the method table and the elementwise mergers. webgpu-session.ts holds the device session and the sub-chunk loop;
- * webgpu-reductions.ts slerp and the Gram methods; webgpu-task-vector.ts the task-vector family (DARE, TIES, DELLA, ...).
+ * webgpu-reductions.ts slerp and the Gram methods; webgpu-task-vector.ts the task-vector family (DARE, TIES, DELLA, ...);
+ * webgpu-sce.ts sce.
  */
 import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
@@ -25,13 +31,14 @@ import type { Backend, BackendMerger } from './backend';
 import { BufferPool } from './buffer-pool';
 import { cpuMerger } from './cpu-backend';
 import { gramMethodMerger, slerpMerger } from './webgpu-reductions';
+import { sceMerger } from './webgpu-sce';
 import { Session, copyOp, elementwiseMerger } from './webgpu-session';
 import type { SessionOptions } from './webgpu-session';
 import { taskVectorConfig, taskVectorMerger } from './webgpu-task-vector';
 
 /**
  * Methods with a GPU kernel. Exceptions that run the CPU kernel: model_stock with filter_wise, nuslerp row- or
- * column-wise (see {@link runsOnGpu}); sce is CPU only.
+ * column-wise (see {@link runsOnGpu}).
  */
 export const GPU_NATIVE_METHODS = [
   'passthrough',
@@ -50,6 +57,7 @@ export const GPU_NATIVE_METHODS = [
   'model_stock',
   'multislerp',
   'nuslerp',
+  'sce',
 ] as const;
 
 export type WebGpuBackendOptions = SessionOptions;
@@ -126,6 +134,8 @@ function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: 
     }
     case 'slerp':
       return slerpMerger(session, job, inputCount);
+    case 'sce':
+      return sceMerger(session, job, inputCount);
     case 'karcher':
     case 'model_stock':
     case 'multislerp':

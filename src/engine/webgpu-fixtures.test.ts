@@ -45,6 +45,7 @@ const METHODS: { method: string; globals: Record<string, ParamValue>; perModel: 
   { method: 'della', globals: {}, perModel: () => ({ weight: 0.5, density: 0.5, epsilon: 0.1 }) },
   { method: 'karcher', globals: {}, perModel: () => ({}) },
   { method: 'model_stock', globals: {}, perModel: () => ({}) },
+  { method: 'sce', globals: { select_topk: 0.5 }, perModel: () => ({}) },
 ];
 
 let models: Model[];

@@ -30,9 +30,13 @@ export function slerpMerger(session: Session, job: MergeJob, inputCount: number)
     passes: 1,
     rowLength: BLOCK,
     reduce: (_pass, inputs, _start, count) =>
-      eachSubChunk(session, inputs, count, async (runtime, parts, _offset, n) => {
-        addPartials(sums, await slerpStatsOp(runtime, parts, n, a, b));
-      }),
+      eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, _offset, n) => slerpStatsOp(runtime, parts, n, a, b),
+        (partials) => addPartials(sums, partials),
+      ),
     endPass: () => {
       [weights[a], weights[b]] = slerpCoefficients(sums[0] as number, sums[1] as number, sums[2] as number, t);
       return Promise.resolve();
@@ -63,9 +67,13 @@ function gramMerger(session: Session, members: readonly number[], base: number |
     passes: 1,
     rowLength: BLOCK,
     reduce: (_pass, inputs, _start, count) =>
-      eachSubChunk(session, inputs, count, async (runtime, parts, _offset, n) => {
-        addPartials(triangle, await gramOp(runtime, parts, n, members, base));
-      }),
+      eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, _offset, n) => gramOp(runtime, parts, n, members, base),
+        (partials) => addPartials(triangle, partials),
+      ),
     endPass: () => {
       const gram = new Gram(k);
       let at = 0;

@@ -1,29 +1,40 @@
 /**
- * The WebGPU backend's device session and the sub-chunk loop its mergers share: GPU work in call order on the current
- * device (re-opened after a loss, the interrupted sub-chunk redone), chunks cut into sub-chunks that fit one binding,
- * and the f64 accumulation of per-block partial sums.
+ * The WebGPU backend's device session and the sub-chunk loop its mergers share: GPU work submitted in call order on the
+ * current device (re-opened after a loss, the interrupted sub-chunks redone), chunks cut into sub-chunks that fit one
+ * binding and one staging slot, a ring of sub-chunks in flight (upload, compute and readback overlap), and the f64
+ * accumulation of per-block partial sums.
  */
 import type { FloatDType } from '../io/safetensors/dtype';
 import { castOp } from '../gpu/ops';
 import { BLOCK, GpuRuntime } from '../gpu/runtime';
-import type { EncodedInput, RuntimeOptions } from '../gpu/runtime';
+import type { EncodedInput, Readback, RuntimeOptions } from '../gpu/runtime';
 import type { ShaderLibrary } from '../gpu/shader-library';
 import { AppError, isAppError } from '../shared/errors';
+import { loraFitsBinding } from '../gpu/kernels/lora-delta';
 import type { BackendMerger, EncodedChunk } from './backend';
+import { sliceChunk } from './backend';
+import { bakeOnCpu } from './lora-bake';
 
 export interface SessionOptions extends RuntimeOptions {
   /** Re-create the device and redo the chunk after a device loss (default true). */
   readonly recoverFromLoss?: boolean;
+  /** Sub-chunks in flight at once (the staging ring's slots); default 3, 1 runs them one after another. */
+  readonly ringSlots?: number;
 }
 
+/** Sub-chunks in flight at once: while one computes, the next is uploaded and the previous one read back. */
+const RING_SLOTS = 3;
+
 /**
- * The current device, re-opened after a loss. GPU work runs one sub-chunk at a time, in call order, even when the
- * engine calls several mergers at once (error scopes are a per-device stack and must not interleave).
+ * The current device, re-opened after a loss. Submissions (encoding under error scopes, which are a per-device stack
+ * and must not interleave) run one at a time, in call order, even when the engine calls several mergers at once;
+ * their readbacks overlap freely.
  */
 export class Session {
   recoveries = 0;
   private disposed = false;
   private tail: Promise<unknown> = Promise.resolve();
+  private reopening: Promise<void> | undefined;
 
   constructor(
     private readonly gpu: GPU,
@@ -32,23 +43,36 @@ export class Session {
     public runtime: GpuRuntime,
   ) {}
 
-  run<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => this.attempt(work));
+  /** Encodes and submits one job on the current device, after every earlier submission. */
+  submit<T>(work: (runtime: GpuRuntime) => Promise<Readback<T>>): Promise<Readback<T>> {
+    const result = this.tail.then(() => {
+      if (this.disposed) throw new AppError('E_INTERNAL', 'The WebGPU backend was disposed.');
+      return work(this.runtime);
+    });
     this.tail = result.catch(() => undefined);
     return result;
   }
 
-  private async attempt<T>(work: (runtime: GpuRuntime) => Promise<T>): Promise<T> {
-    if (this.disposed) throw new AppError('E_INTERNAL', 'The WebGPU backend was disposed.');
-    try {
-      return await work(this.runtime);
-    } catch (error) {
-      if (!isAppError(error, 'E_DEVICE_LOST') || this.disposed || this.options.recoverFromLoss === false) throw error;
-      this.runtime.pool.destroy();
-      this.runtime = await GpuRuntime.open(this.gpu, this.shaders, this.options);
-      this.recoveries += 1;
-      return work(this.runtime);
+  /** Sub-chunks a merger keeps in flight. */
+  get ringSlots(): number {
+    return Math.max(1, this.options.ringSlots ?? RING_SLOTS);
+  }
+
+  /** Whether work that failed with `error` should be redone on a new device (see {@link recover}). */
+  recoverable(error: unknown): boolean {
+    return isAppError(error, 'E_DEVICE_LOST') && !this.disposed && this.options.recoverFromLoss !== false;
+  }
+
+  /** Opens a new device when the current one is lost (once, however many mergers noticed the loss). */
+  async recover(): Promise<void> {
+    if (this.reopening === undefined && this.runtime.lostInfo !== undefined) {
+      this.reopening = (async () => {
+        this.runtime.pool.destroy();
+        this.runtime = await GpuRuntime.open(this.gpu, this.shaders, this.options);
+        this.recoveries += 1;
+      })().finally(() => (this.reopening = undefined));
     }
+    await this.reopening;
   }
 
   dispose(): void {
@@ -57,38 +81,85 @@ export class Session {
   }
 }
 
-const bytesPerElement = (dtype: FloatDType) => (dtype === 'F32' ? 4 : 2);
-
-/** Elements [from, from + count) of an encoded chunk. */
-function slice(input: EncodedChunk, from: number, count: number): EncodedInput {
-  const size = bytesPerElement(input.dtype);
-  return { dtype: input.dtype, bytes: input.bytes.subarray(from * size, (from + count) * size) };
+/**
+ * Elements [from, from + count) of an encoded chunk, for the GPU: a LoRA bake goes along (baked in the GPU's decode),
+ * unless a factor is larger than one binding — then it is baked here on the CPU and uploaded as f32.
+ */
+function gpuPart(input: EncodedChunk, from: number, count: number, maxBindingBytes: number): EncodedInput {
+  const part = sliceChunk(input, from, count);
+  if (part.lora === undefined || loraFitsBinding(part.lora.factors, maxBindingBytes)) return part;
+  const values = bakeOnCpu({ ...part, lora: part.lora }, new Float32Array(count));
+  return { dtype: 'F32', bytes: new Uint8Array(values.buffer) };
 }
 
-/** Runs `step` on each sub-chunk small enough for one binding of `arrays` f32 arrays, in element order. */
-export async function eachSubChunk(
+export interface SubChunkOptions {
+  /** Sub-chunks hold a multiple of this many elements (default one reduction block). */
+  readonly unit?: number;
+  /** Each sub-chunk's submission needs the previous one's result (running counts): no overlap. */
+  readonly sequential?: boolean;
+}
+
+/**
+ * Runs `submit` on each sub-chunk small enough for one binding (and one staging slot), in element order, and hands
+ * each result to `consume` in the same order. Up to {@link RING_SLOTS} sub-chunks are in flight: the next ones are
+ * uploaded and queued while earlier ones compute and are read back (a MAP_READ staging buffer per slot, mapped as soon
+ * as its job is submitted). After a device loss the session opens a new device
+ * and redoes every sub-chunk not yet consumed; a second loss before any progress is reported as E_DEVICE_LOST.
+ */
+export async function eachSubChunk<T>(
   session: Session,
   inputs: readonly EncodedChunk[],
   count: number,
-  step: (runtime: GpuRuntime, parts: EncodedInput[], offset: number, n: number) => Promise<void>,
-  unit = BLOCK,
+  submit: (runtime: GpuRuntime, parts: EncodedInput[], offset: number, n: number) => Promise<Readback<T>>,
+  consume: (result: T, offset: number, n: number) => void,
+  options: SubChunkOptions = {},
 ): Promise<void> {
+  const unit = options.unit ?? BLOCK;
   const size = Math.max(unit, Math.floor(session.runtime.subChunkElements(inputs.length) / unit) * unit);
-  for (let offset = 0; offset < count; offset += size) {
-    const n = Math.min(size, count - offset);
-    const parts = inputs.map((input) => slice(input, offset, n));
-    await session.run((runtime) => step(runtime, parts, offset, n));
+  const slots = options.sequential === true ? 1 : session.ringSlots;
+  const inFlight: { offset: number; n: number; result: Promise<T> }[] = [];
+  let next = 0;
+  let done = 0;
+  let lostAt = -1;
+  while (done < count) {
+    while (inFlight.length < slots && next < count) {
+      const offset = next;
+      const n = Math.min(size, count - offset);
+      const parts = inputs.map((input) => gpuPart(input, offset, n, session.runtime.maxBindingBytes));
+      const result = session.submit((runtime) => submit(runtime, parts, offset, n)).then((readback) => readback());
+      result.catch(() => undefined);
+      inFlight.push({ offset, n, result });
+      next += n;
+    }
+    const head = inFlight.shift() as (typeof inFlight)[number];
+    let value: T;
+    try {
+      value = await head.result;
+    } catch (error) {
+      if (!session.recoverable(error) || lostAt === done) throw error;
+      lostAt = done;
+      await session.recover();
+      inFlight.length = 0;
+      next = done;
+      continue;
+    }
+    consume(value, head.offset, head.n);
+    done += head.n;
   }
 }
 
-export type ApplyOp = (runtime: GpuRuntime, parts: EncodedInput[], start: number, n: number, roundTo: FloatDType) => Promise<Float32Array>;
+export type ApplyOp = (runtime: GpuRuntime, parts: EncodedInput[], start: number, n: number, roundTo: FloatDType) => Promise<Readback<Float32Array>>;
 
 /** `apply` over sub-chunks, gathering the output. */
 export async function applyBySubChunks(session: Session, op: ApplyOp, inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array> {
   const out = new Float32Array(count);
-  await eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
-    out.set(await op(runtime, parts, start + offset, n, roundTo), offset);
-  });
+  await eachSubChunk(
+    session,
+    inputs,
+    count,
+    (runtime, parts, offset, n) => op(runtime, parts, start + offset, n, roundTo),
+    (values, offset) => out.set(values, offset),
+  );
   return out;
 }
 

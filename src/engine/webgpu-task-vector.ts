@@ -73,21 +73,34 @@ export function taskVectorMerger(session: Session, config: TaskVectorConfig, job
   return {
     passes,
     rowLength: passes > 0 ? unit : della?.rowLength,
-    reduce: (pass, inputs, start, count) =>
-      eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
-        if (pass < selectPasses) {
-          const hist = await windowHistogramOp(runtime, parts, n, pass as 0 | 1, spec());
-          ranked.forEach((window, m) => {
-            if (window?.needsPasses !== true) return;
-            if (pass === 0) window.addHighCounts(hist.subarray(m * BINS, (m + 1) * BINS));
-            else for (const b of [0, 1] as const) window.addLowCounts(b, hist.subarray((2 * m + b) * BINS, (2 * m + b + 1) * BINS));
-          });
-          return;
-        }
-        const result = await taskVectorL1Op(runtime, parts, n, start + offset, spec());
-        addPartials(l1, result.values);
-        keepSeen(result.seen);
-      }, unit),
+    reduce: (pass, inputs, start, count) => {
+      if (pass < selectPasses) {
+        return eachSubChunk(
+          session,
+          inputs,
+          count,
+          (runtime, parts, _offset, n) => windowHistogramOp(runtime, parts, n, pass as 0 | 1, spec()),
+          (hist) =>
+            ranked.forEach((window, m) => {
+              if (window?.needsPasses !== true) return;
+              if (pass === 0) window.addHighCounts(hist.subarray(m * BINS, (m + 1) * BINS));
+              else for (const b of [0, 1] as const) window.addLowCounts(b, hist.subarray((2 * m + b) * BINS, (2 * m + b + 1) * BINS));
+            }),
+          { unit },
+        );
+      }
+      return eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, offset, n) => taskVectorL1Op(runtime, parts, n, start + offset, spec()),
+        (result) => {
+          addPartials(l1, result.values);
+          keepSeen(result.seen);
+        },
+        { unit, sequential: windowed },
+      );
+    },
     endPass: (pass) => {
       if (pass < selectPasses) {
         for (const window of ranked) if (window?.needsPasses === true) window.endPass(pass as 0 | 1);
@@ -100,11 +113,18 @@ export function taskVectorMerger(session: Session, config: TaskVectorConfig, job
     },
     apply: async (inputs, start, count, roundTo) => {
       const out = new Float32Array(count);
-      await eachSubChunk(session, inputs, count, async (runtime, parts, offset, n) => {
-        const result = await taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo);
-        out.set(result.values, offset);
-        keepSeen(result.seen);
-      }, unit);
+      await eachSubChunk(
+        session,
+        inputs,
+        count,
+        (runtime, parts, offset, n) => taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo),
+        (result, offset) => {
+          out.set(result.values, offset);
+          keepSeen(result.seen);
+        },
+        // With top-k windows each sub-chunk starts from the previous one's running equal-key counts.
+        { unit, sequential: windowed },
+      );
       return out;
     },
     release: () => undefined,
@@ -138,7 +158,7 @@ function lcm(a: number, b: number): number {
 }
 
 /** A model's window for the shaders, after pass 0 (buckets) or pass 1 (keys and tie counts). */
-function windowSpecOf(window: RankWindow | undefined): WindowSpec {
+export function windowSpecOf(window: RankWindow | undefined): WindowSpec {
   if (window?.needsPasses !== true) return { active: false };
   const [lowerBucket, upperBucket] = window.boundaryBuckets();
   const { lower, upper } = window.selection();

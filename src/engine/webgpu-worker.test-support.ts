@@ -1,11 +1,12 @@
 /**
- * Test worker: runs WebGPU backend merges inside a dedicated worker (where the engine runs in the app) and answers with
- * the GPU output and the CPU kernel's, so the page can compare them.
+ * Test worker: runs WebGPU backend merges (and a LoRA bake) inside a dedicated worker (where the engine runs in the app)
+ * and answers with the GPU output and the CPU kernel's, so the page can compare them.
  */
 import { viteShaderLibrary } from '../gpu/vite-shaders';
 import type { FloatDType } from '../io/safetensors/dtype';
-import type { MergeCase } from './webgpu-backend.test-support';
-import { caseInputs, caseJob, cpuReference, runBackendMerger } from './webgpu-backend.test-support';
+import { createCpuBackend } from './cpu-backend';
+import type { LoraShape, MergeCase } from './webgpu-backend.test-support';
+import { caseInputs, caseJob, cpuReference, loraInput, runBackendMerger } from './webgpu-backend.test-support';
 import { createWebGpuBackend, runsOnGpu } from './webgpu-backend';
 
 /** The merges checked in the worker (functions do not cross postMessage, so the cases live here). */
@@ -17,7 +18,11 @@ export const WORKER_CASES: readonly MergeCase[] = [
   { name: 'dare_ties', method: 'dare_ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5 + i / 4, density: 0.5 }) },
   { name: 'ties', method: 'ties', models: 3, baseIndex: 0, perModel: (i) => ({ weight: 0.5 + i / 4, density: 0.4 }) },
   { name: 'karcher', method: 'karcher', models: 3 },
+  { name: 'sce', method: 'sce', models: 3, baseIndex: 0, globals: { select_topk: 0.5 } },
 ];
+
+/** A LoRA baked into a [29, 71] weight on the GPU (rank 19, fan_in_fan_out), against the CPU bake. */
+const LORA: LoraShape = { name: 'lora', out: 71, in: 29, rank: 19, fanInFanOut: true };
 
 export interface WorkerRequest {
   readonly dtype: FloatDType;
@@ -47,6 +52,13 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       for (const chunk of chunks) gpu.push(await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, chunk, dtype));
       results.push({ name: c.name, onGpu: runsOnGpu(c.method, job), gpu, cpu: cpuReference(c, job, decoded, dtype) });
     }
+    const { weight, factors } = loraInput(LORA, { w: dtype, a: dtype, b: dtype }, 5);
+    const loraNumel = factors.rows * factors.columns;
+    const loraJob = caseJob({ name: 'lora', method: 'passthrough', models: 1 }, loraNumel, [factors.rows, factors.columns]);
+    const loraGpu: Float32Array[] = [];
+    for (const chunk of chunks) loraGpu.push(await runBackendMerger(await backend.createMerger('passthrough', loraJob, 1), [weight], loraNumel, chunk, dtype));
+    const loraCpu = await runBackendMerger(await createCpuBackend().createMerger('passthrough', loraJob, 1), [weight], loraNumel, loraNumel, dtype);
+    results.push({ name: 'lora', onGpu: runsOnGpu('passthrough', loraJob), gpu: loraGpu, cpu: loraCpu });
     const reply: WorkerReply = { ok: true, label: backend.label, results };
     await backend.dispose();
     postMessage(reply);

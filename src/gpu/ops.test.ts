@@ -6,7 +6,7 @@ import { randomBits, streamOf } from '../methods/random';
 import { createNodeGpu } from './node-gpu';
 import { nodeShaderLibrary } from './node-shaders';
 import { castOp, randomBitsOp } from './ops';
-import { GpuRuntime } from './runtime';
+import { GpuRuntime, resultOf } from './runtime';
 
 let rt: GpuRuntime;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ describe('cast (decode + round on the GPU) is bit-exact against the codec', () =
         const expected = new Float32Array(65536);
         decodeToF32(from, bytes, expected);
         roundInPlace(to, expected);
-        const got = await castOp(rt, { dtype: from, bytes }, 65536, to);
+        const got = await resultOf(castOp(rt, { dtype: from, bytes }, 65536, to));
         expect(Buffer.from(bits(got).buffer).equals(Buffer.from(bits(expected).buffer))).toBe(true);
       });
     }
@@ -53,7 +53,7 @@ describe('cast (decode + round on the GPU) is bit-exact against the codec', () =
       const values = trickyF32();
       const expected = values.slice();
       roundInPlace(to, expected);
-      const got = await castOp(rt, { dtype: 'F32', bytes: new Uint8Array(values.buffer) }, values.length, to);
+      const got = await resultOf(castOp(rt, { dtype: 'F32', bytes: new Uint8Array(values.buffer) }, values.length, to));
       const mismatches = bits(got).reduce((n, b, i) => n + (b === bits(expected)[i] ? 0 : 1), 0);
       expect(mismatches).toBe(0);
     });
@@ -62,7 +62,7 @@ describe('cast (decode + round on the GPU) is bit-exact against the codec', () =
     const bytes = allHalves().subarray(2, 2 + 2 * 777);
     const expected = new Float32Array(777);
     decodeToF32('BF16', bytes, expected);
-    const got = await castOp(rt, { dtype: 'BF16', bytes }, 777, 'F32');
+    const got = await resultOf(castOp(rt, { dtype: 'BF16', bytes }, 777, 'F32'));
     expect(Array.from(bits(got))).toEqual(Array.from(bits(expected)));
   });
 });
@@ -73,7 +73,7 @@ describe('the WGSL counter hash equals methods/random.ts', () => {
     [0xdeadbeef, 'lm_head.weight', 3, 4294967296 - 1000],
   ])('seed %d, tensor %s, model %d, from index %d', async (seed, tensor, model, start) => {
     const stream = streamOf(tensor, model);
-    const got = await randomBitsOp(rt, seed, stream, start, 5000);
+    const got = await resultOf(randomBitsOp(rt, seed, stream, start, 5000));
     const expected = Uint32Array.from({ length: 5000 }, (_, i) => randomBits(seed, stream, start + i));
     expect(Array.from(got)).toEqual(Array.from(expected));
   });

@@ -9,6 +9,6 @@ export { gramOp } from './kernels/gram';
 export { nearswapOp } from './kernels/nearswap';
 export { randomBitsOp } from './kernels/random-bits';
 export { slerpStatsOp } from './kernels/slerp-stats';
-export { taskVectorL1Op, taskVectorOp, windowHistogramOp } from './kernels/task-vector';
+export { equalKeyCountsOp, taskVectorL1Op, taskVectorOp, windowHistogramOp } from './kernels/task-vector';
 export type { TaskVectorModel, TaskVectorResult, TaskVectorSpec, WindowSpec } from './kernels/task-vector';
 export { weightedSumOp } from './kernels/weighted-sum';

@@ -5,7 +5,7 @@ import { isAppError } from '../shared/errors';
 import { createNodeGpu } from './node-gpu';
 import { nodeShaderLibrary } from './node-shaders';
 import { castOp, randomBitsOp } from './ops';
-import { BLOCK, GpuRuntime } from './runtime';
+import { BLOCK, GpuRuntime, resultOf } from './runtime';
 
 describe('GPU runtime', () => {
   it('requests the adapter limits and caps bindings when told; sub-chunks are whole blocks', async () => {
@@ -23,18 +23,18 @@ describe('GPU runtime', () => {
   it('a shader that does not compile is an E_GPU error naming the op and the compiler message', async () => {
     const shaders = { ...nodeShaderLibrary(), 'cast.wgsl': 'fn main( {' };
     const rt = await GpuRuntime.open(createNodeGpu(), shaders);
-    const error = await castOp(rt, { dtype: 'F32', bytes: new Uint8Array(16) }, 4, 'F32').catch((e: unknown) => e);
+    const error = await resultOf(castOp(rt, { dtype: 'F32', bytes: new Uint8Array(16) }, 4, 'F32')).catch((e: unknown) => e);
     expect(isAppError(error, 'E_GPU')).toBe(true);
     expect((error as Error).message).toMatch(/^cast failed on the GPU: .*(error|parse|expected)/is);
     // The device is still usable afterwards: other shaders run.
-    expect(Array.from(await randomBitsOp(rt, 1, 2, 0, 3))).toEqual([0, 1, 2].map((i) => randomBits(1, 2, i)));
+    expect(Array.from(await resultOf(randomBitsOp(rt, 1, 2, 0, 3)))).toEqual([0, 1, 2].map((i) => randomBits(1, 2, i)));
     rt.destroy();
   });
 
   it('work on a destroyed device is E_DEVICE_LOST', async () => {
     const rt = await GpuRuntime.open(createNodeGpu(), nodeShaderLibrary());
     rt.device.destroy();
-    const error = await castOp(rt, { dtype: 'F32', bytes: new Uint8Array(16) }, 4, 'F32').catch((e: unknown) => e);
+    const error = await resultOf(castOp(rt, { dtype: 'F32', bytes: new Uint8Array(16) }, 4, 'F32')).catch((e: unknown) => e);
     expect(isAppError(error, 'E_DEVICE_LOST')).toBe(true);
     expect((error as Error).message).toContain('destroyed');
   });

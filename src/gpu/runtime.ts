@@ -1,9 +1,13 @@
 /**
  * One device's worth of GPU state (device, buffer pool, pipeline cache) and {@link GpuJob}, the unit of work: uploads,
- * dispatches and one readback in one submission, under error scopes, with every buffer it used returned to the pool
- * when it completes. Device loss is watched: work on a lost device fails with E_DEVICE_LOST.
+ * dispatches and one readback in one submission, with every buffer it used returned to the pool when it completes.
+ * A job is encoded and submitted under error scopes ({@link GpuRuntime.submit}); its readback — mapAsync on a staging
+ * buffer, requested at submission — is awaited later ({@link Readback}), so the caller can queue the next job while
+ * this one computes and comes back (the staging ring of engine/webgpu-session.ts). Device loss is watched: work on a
+ * lost device fails with E_DEVICE_LOST.
  */
 import type { FloatDType } from '../io/safetensors/dtype';
+import type { LoraBake } from '../methods/lora-delta';
 import { AppError } from '../shared/errors';
 import { BufferPool } from './buffer-pool';
 import { acquireDevice } from './device';
@@ -13,18 +17,32 @@ import { PipelineCache } from './pipelines';
 import type { Constants } from './pipelines';
 import type { ShaderLibrary } from './shader-library';
 
-/** One input's elements in their stored encoding (little-endian). */
+/** One input's elements in their stored encoding (little-endian); with `lora`, W's elements to bake the LoRA into. */
 export interface EncodedInput {
   readonly dtype: FloatDType;
   readonly bytes: Uint8Array;
+  readonly lora?: LoraBake;
 }
 
 /** The dtype codes of shaders/lib/dtype.wgsl. */
 export const DTYPE_CODE: Readonly<Record<FloatDType, number>> = { F32: 0, F16: 1, BF16: 2 };
 
+/** A submitted job's result: awaits its readback (already requested) and converts the bytes. */
+export type Readback<T> = () => Promise<T>;
+
+/** The result of a job, submitted and read back at once. */
+export async function resultOf<T>(submitted: Promise<Readback<T>>): Promise<T> {
+  return (await submitted)();
+}
+
 export interface RuntimeOptions extends DeviceOptions {
   /** Most elements one dispatch covers (keeps each dispatch short); default 4 Mi. */
   readonly maxDispatchElements?: number;
+  /**
+   * Bytes of f32 output one sub-chunk reads back (a slot of the staging ring); default 4 MiB — the size at which
+   * uploads and readbacks stream fastest (ecosystem.md §7.3).
+   */
+  readonly slotBytes?: number;
   /** Called with each device created (tests use it to simulate device loss). */
   readonly onDevice?: (device: GPUDevice) => void;
 }
@@ -33,7 +51,8 @@ export interface RuntimeOptions extends DeviceOptions {
 export const BLOCK = 256;
 /** Invocations per workgroup (WORKGROUP in shaders/lib/index.wgsl). */
 const WORKGROUP = 256;
-const MAX_GROUPS_X = 65535;
+/** Most workgroups along one dimension of a dispatch. */
+export const MAX_GROUPS_X = 65535;
 
 export class GpuRuntime {
   lostInfo: GPUDeviceLostInfo | undefined;
@@ -51,6 +70,7 @@ export class GpuRuntime {
     readonly maxBindingBytes: number,
     maxBufferSize: number,
     private readonly maxDispatchElements: number,
+    private readonly slotElements: number,
     shaders: ShaderLibrary,
   ) {
     this.pool = new BufferPool(device, maxBufferSize);
@@ -71,6 +91,7 @@ export class GpuRuntime {
       acquired.maxBindingBytes,
       acquired.maxBufferSize,
       options.maxDispatchElements ?? 4 * 1024 * 1024,
+      Math.floor((options.slotBytes ?? 4 * 1024 * 1024) / 4),
       shaders,
     );
     options.onDevice?.(acquired.device);
@@ -78,12 +99,14 @@ export class GpuRuntime {
   }
 
   /**
-   * Elements per dispatch when `arrays` f32 arrays of that length are bound together in one binding (the decoded
-   * inputs): a multiple of {@link BLOCK}, so sub-chunks keep reduction blocks aligned to the element index.
+   * Elements per sub-chunk when `arrays` f32 arrays of that length are bound together in one binding (the decoded
+   * inputs), at most one dispatch and one staging slot: a multiple of {@link BLOCK}, so sub-chunks keep reduction
+   * blocks aligned to the element index.
    */
   subChunkElements(arrays: number): number {
     const byBinding = Math.floor(this.maxBindingBytes / (4 * Math.max(1, arrays)) / BLOCK) * BLOCK;
-    return Math.max(BLOCK, Math.min(byBinding, Math.floor(this.maxDispatchElements / BLOCK) * BLOCK));
+    const bySize = Math.floor(Math.min(this.maxDispatchElements, this.slotElements) / BLOCK) * BLOCK;
+    return Math.max(BLOCK, Math.min(byBinding, bySize));
   }
 
   /** Runs `work` with error scopes; failures on a lost device become E_DEVICE_LOST, others E_GPU. */
@@ -92,10 +115,30 @@ export class GpuRuntime {
     try {
       return await withErrorScopes(this.device, what, work);
     } catch (error) {
-      const info = this.lostInfo ?? (await Promise.race([this.lostPromise, delay(100)]));
-      if (info !== undefined) throw deviceLostError(info, error);
-      throw error instanceof AppError ? error : gpuError(what, error);
+      throw await this.failure(what, error);
     }
+  }
+
+  /**
+   * Encodes one job with `encode` and submits it, under error scopes; the returned {@link Readback} awaits its result
+   * (failures there are reported like those of {@link guard}).
+   */
+  async submit<T>(what: string, encode: (job: GpuJob) => Promise<Readback<T>>): Promise<Readback<T>> {
+    const readback = await this.guard(what, () => encode(new GpuJob(this, what)));
+    return async () => {
+      try {
+        return await readback();
+      } catch (error) {
+        throw await this.failure(what, error);
+      }
+    };
+  }
+
+  /** A failure as E_DEVICE_LOST when the device is (or within 100 ms turns out to be) lost, else as E_GPU. */
+  private async failure(what: string, error: unknown): Promise<AppError> {
+    const info = this.lostInfo ?? (await Promise.race([this.lostPromise, delay(100)]));
+    if (info !== undefined) return deviceLostError(info, error);
+    return error instanceof AppError ? error : gpuError(what, error);
   }
 
   destroy(): void {
@@ -178,13 +221,11 @@ export class GpuJob {
     this.encoder.clearBuffer(target.buffer, 0, target.size);
   }
 
-  /** Submits everything, reads `size` bytes of `source` back through a staging buffer, and frees the job's buffers. */
-  async read(source: Binding, size: number): Promise<ArrayBuffer> {
-    return (await this.readAll([{ buffer: source.buffer, size }]))[0] as ArrayBuffer;
-  }
-
-  /** Like {@link read}, for several buffers through one staging buffer. */
-  async readAll(sources: readonly Binding[]): Promise<ArrayBuffer[]> {
+  /**
+   * Submits everything and requests the readback of `sources` through one staging buffer (mapAsync). The returned
+   * function awaits the mapping, copies the bytes out and frees the job's buffers.
+   */
+  readback(sources: readonly Binding[]): Readback<ArrayBuffer[]> {
     const total = sources.reduce((sum, s) => sum + s.size, 0);
     const staging = this.take(GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, total, `${this.label} readback`);
     let offset = 0;
@@ -193,20 +234,37 @@ export class GpuJob {
       offset += source.size;
     }
     this.runtime.device.queue.submit([this.encoder.finish({ label: this.label })]);
-    try {
-      await staging.mapAsync(GPUMapMode.READ, 0, total);
-      const mapped = staging.getMappedRange(0, total);
-      offset = 0;
-      const copies = sources.map((source) => {
-        const copy = mapped.slice(offset, offset + source.size);
-        offset += source.size;
-        return copy;
-      });
-      staging.unmap();
-      return copies;
-    } finally {
-      if (this.runtime.lostInfo === undefined) for (const buffer of this.used) this.runtime.pool.release(buffer);
-    }
+    const mapped = staging.mapAsync(GPUMapMode.READ, 0, total);
+    // Awaited by the returned function; until then a rejection (device loss) is not unhandled.
+    mapped.catch(() => undefined);
+    return async () => {
+      try {
+        await mapped;
+        const range = staging.getMappedRange(0, total);
+        let at = 0;
+        const copies = sources.map((source) => {
+          const copy = range.slice(at, at + source.size);
+          at += source.size;
+          return copy;
+        });
+        staging.unmap();
+        return copies;
+      } finally {
+        if (this.runtime.lostInfo === undefined) for (const buffer of this.used) this.runtime.pool.release(buffer);
+      }
+    };
+  }
+
+  /** {@link readback} of one buffer, as f32 values. */
+  readbackF32(source: Binding): Readback<Float32Array> {
+    const read = this.readback([source]);
+    return async () => new Float32Array((await read())[0] as ArrayBuffer);
+  }
+
+  /** {@link readback} of one buffer, as u32 values. */
+  readbackU32(source: Binding): Readback<Uint32Array> {
+    const read = this.readback([source]);
+    return async () => new Uint32Array((await read())[0] as ArrayBuffer);
   }
 
   private take(usage: GPUBufferUsageFlags, size: number, what: string): GPUBuffer {

@@ -40,6 +40,13 @@ export interface TensorMerger {
   reduce(pass: number, inputs: readonly Float32Array[], start: number): void;
   endPass(pass: number): void;
   apply(inputs: readonly Float32Array[], start: number, out: Float32Array): void;
+  /**
+   * Optional fast paths for chunks whose inputs are all bf16 (2 bytes per element, little-endian, any alignment):
+   * the same results as decoding the chunk and calling reduce / apply, without the decode. They return false where
+   * they do not apply, and the caller decodes.
+   */
+  reduceBf16?(pass: number, inputs: readonly Uint8Array[], start: number): boolean;
+  applyBf16?(inputs: readonly Uint8Array[], start: number, out: Float32Array): boolean;
 }
 
 /** A method's kernel: builds the merger for one tensor, given how many inputs reach it. */

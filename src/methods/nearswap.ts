@@ -1,6 +1,7 @@
 import { copyInput, elementwise, numberParam, otherIndexes } from './kernel';
 import type { MethodKernel } from './kernel';
 import { globalNumber } from './params';
+import { simdKernels } from './simd';
 import type { MethodSpec } from './types';
 
 /** Take the other model's value where it is within t of the base (mergekit-spec §3.11). */
@@ -14,6 +15,8 @@ export const nearswap: MethodSpec = {
   params: [globalNumber('t', 'Similarity threshold in weight units: elements closer than t are swapped in.', { required: true, min: 0 })],
 };
 
+/** Below this many elements the TypeScript loop beats a trip through WebAssembly memory. */
+const SIMD_MIN = 64;
 /** |b − x| below this counts as this (mergekit's guard against division by zero). */
 const MIN_DISTANCE = 1e-6;
 
@@ -23,9 +26,14 @@ export const nearswapKernel: MethodKernel = (job, inputCount) => {
   const other = otherIndexes(job, inputCount)[0];
   if (other === undefined) return copyInput(base);
   const t = numberParam(job.globals, 't');
-  return elementwise((inputs, _start, out) => {
+  const merger = elementwise((inputs, _start, out) => {
     const b = inputs[base] as Float32Array;
     const x = inputs[other] as Float32Array;
+    const simd = simdKernels();
+    if (simd !== undefined && out.length >= SIMD_MIN) {
+      simd.nearswap(b, x, t, out);
+      return;
+    }
     for (let i = 0; i < out.length; i++) {
       const bi = b[i] as number;
       const xi = x[i] as number;
@@ -33,4 +41,13 @@ export const nearswapKernel: MethodKernel = (job, inputCount) => {
       out[i] = w * xi + (1 - w) * bi;
     }
   });
+  return {
+    ...merger,
+    applyBf16: (inputs, _start, out) => {
+      const simd = simdKernels();
+      if (simd === undefined || out.length < SIMD_MIN) return false;
+      simd.nearswapBf16(inputs[base] as Uint8Array, inputs[other] as Uint8Array, t, out);
+      return true;
+    },
+  };
 };

@@ -21,6 +21,16 @@ export const sce: MethodSpec = {
 /** Guards of mergekit's sce: weight sums and the final divisor. */
 const SCE_EPS = 1e-6;
 
+/** The matrix-level weights sᵢ: each model's mean of the masked Tᵢ², normalised to sum 1 (uniform below 1e-6). */
+export function sceWeights(squares: readonly number[] | Float64Array, numel: number): Float64Array {
+  const means = Array.from(squares, (s) => s / numel);
+  const total = means.reduce((a, b) => a + b, 0);
+  return Float64Array.from(means, (m) => (Math.abs(total) < SCE_EPS ? 1 / means.length : m / total));
+}
+
+/** How many elements the selection keeps: ⌊(elements of non-zero variance) · select_topk⌋. */
+export const sceKeepCount = (nonzero: number, topk: number): number => Math.floor(nonzero * topk);
+
 /**
  * Select (optional top-k of the per-element variance of the task vectors), calculate (weights sᵢ = mean of the masked
  * Tᵢ², normalised), erase (TIES sign consensus, unweighted): y = b + Σ sᵢμᵢTᵢ / max(Σ sᵢμᵢ, 1e-6) (spec §3.8,
@@ -101,13 +111,11 @@ export const sceKernel: MethodKernel = (job, inputCount) => {
       }
     },
     endPass: (pass) => {
-      if (pass === 0 && selecting) window = new RankWindow(job.numel, 0, Math.floor(nonzero * topk));
+      if (pass === 0 && selecting) window = new RankWindow(job.numel, 0, sceKeepCount(nonzero, topk));
       else if (pass < weightPass) window?.endPass((pass - 1) as 0 | 1);
       if (pass === weightPass - 1 || pass === weightPass) window?.restart();
       if (pass !== weightPass) return;
-      const means = Array.from(squares, (s) => s / job.numel);
-      const total = means.reduce((a, b) => a + b, 0);
-      weights = Float64Array.from(means, (m) => (Math.abs(total) < SCE_EPS ? 1 / means.length : m / total));
+      weights = sceWeights(squares, job.numel);
     },
     apply: (inputs, _start, out) => {
       const kept = maskOf(inputs, out.length);

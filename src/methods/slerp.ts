@@ -1,6 +1,7 @@
 import { copyInput, numberParam, otherIndexes } from './kernel';
 import type { MethodKernel } from './kernel';
 import { globalNumber } from './params';
+import { simdKernels } from './simd';
 import type { MethodSpec } from './types';
 
 /** Spherical interpolation between the base (t = 0) and one other model (mergekit-spec §3.3). */
@@ -16,6 +17,8 @@ export const slerp: MethodSpec = {
 
 /** Above this |cos θ| the inputs count as colinear and slerp falls back to lerp (mergekit's threshold). */
 const COLINEAR = 0.9995;
+/** Below this many elements the TypeScript loops beat a trip through WebAssembly memory. */
+const SIMD_MIN = 64;
 /** Norms at or below this are not normalised. */
 const NORM_EPS = 1e-8;
 
@@ -52,6 +55,12 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
         lanes[lane + 2] = (lanes[lane + 2] as number) + xk * yk;
       };
       for (; i < n && ((start + i) & 3) !== 0; i++) single(i);
+      const simd = simdKernels();
+      if (simd !== undefined && n - i >= SIMD_MIN) {
+        const body = (n - i) & ~3;
+        simd.slerpStats(x.subarray(i, i + body), y.subarray(i, i + body), lanes);
+        i += body;
+      }
       let xx0 = lanes[0] as number, yy0 = lanes[1] as number, xy0 = lanes[2] as number;
       let xx1 = lanes[3] as number, yy1 = lanes[4] as number, xy1 = lanes[5] as number;
       let xx2 = lanes[6] as number, yy2 = lanes[7] as number, xy2 = lanes[8] as number;
@@ -77,10 +86,26 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
       }
       [s0, s1] = slerpCoefficients(aa, bb, ab, t);
     },
+    reduceBf16: (_pass, inputs, start) => {
+      const simd = simdKernels();
+      const n = (inputs[a] as Uint8Array).length / 2;
+      // The four lanes need whole groups of four starting at lane 0; other chunks take the decoding path.
+      if (simd === undefined || n < SIMD_MIN || (start & 3) !== 0 || (n & 3) !== 0) return false;
+      simd.slerpStatsBf16(inputs[a] as Uint8Array, inputs[b] as Uint8Array, lanes);
+      return true;
+    },
+    applyBf16: (inputs, _start, out) => {
+      const simd = simdKernels();
+      if (simd === undefined || out.length < SIMD_MIN) return false;
+      simd.blend2Bf16(inputs[a] as Uint8Array, inputs[b] as Uint8Array, s0, s1, out);
+      return true;
+    },
     apply: (inputs, _start, out) => {
       const x = inputs[a] as Float32Array;
       const y = inputs[b] as Float32Array;
-      for (let i = 0; i < out.length; i++) out[i] = s0 * (x[i] as number) + s1 * (y[i] as number);
+      const simd = simdKernels();
+      if (simd !== undefined && out.length >= SIMD_MIN) simd.blend2(x, y, s0, s1, out);
+      else for (let i = 0; i < out.length; i++) out[i] = s0 * (x[i] as number) + s1 * (y[i] as number);
     },
   };
 };

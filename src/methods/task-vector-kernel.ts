@@ -89,6 +89,7 @@ class TaskVectorMerger implements TensorMerger {
   private scratch = new Float32Array(0);
   private keys = new Uint32Array(0);
   private masks: Uint8Array[] = [];
+  private weighted: Float64Array[] = [];
 
   constructor(
     private readonly config: TaskVectorConfig,
@@ -156,23 +157,18 @@ class TaskVectorMerger implements TensorMerger {
   apply(inputs: readonly Float32Array[], start: number, out: Float32Array): void {
     const b = inputs[this.base] as Float32Array;
     const n = out.length;
-    const deltas: Float32Array[] = [];
-    const masks: Uint8Array[] = [];
-    this.models.forEach((model, m) => {
-      const delta = this.delta(inputs[model.input] as Float32Array, b).slice();
-      deltas.push(delta);
-      masks.push(this.maskInto(model, delta, start, m).slice(0, n));
-    });
+    const weighted = this.models.map((model, m) => this.weightedInto(model, m, inputs, b, start, n));
     const consensus = this.config.consensus;
     const plainDivisor = plainTaskDivisor(this.models.map((m) => m.weight));
+    const count = weighted.length;
     for (let i = 0; i < n; i++) {
       let sum = 0;
-      if (consensus) for (let m = 0; m < deltas.length; m++) sum += this.weighted(m, deltas, masks, i);
+      if (consensus) for (let m = 0; m < count; m++) sum += weighted[m]![i] as number;
       const majority = sum >= 0 ? 1 : -1;
       let mixed = 0;
       let divisor = 0;
-      for (let m = 0; m < deltas.length; m++) {
-        const w = this.weighted(m, deltas, masks, i);
+      for (let m = 0; m < count; m++) {
+        const w = weighted[m]![i] as number;
         if (!consensus) {
           mixed += w;
           continue;
@@ -187,10 +183,16 @@ class TaskVectorMerger implements TensorMerger {
     }
   }
 
-  /** w_i · δ'_i at element `i` (δ' = masked, rescaled task vector). */
-  private weighted(m: number, deltas: readonly Float32Array[], masks: readonly Uint8Array[], i: number): number {
-    const model = this.models[m] as ModelState;
-    return masks[m]![i] === 1 ? model.weight * (deltas[m]![i] as number) * model.scale : 0;
+  /** w_i · δ'_i of model `m` for this chunk (δ' = masked, rescaled task vector; 0 where masked), in f64. */
+  private weightedInto(model: ModelState, m: number, inputs: readonly Float32Array[], b: Float32Array, start: number, n: number): Float64Array {
+    const delta = this.delta(inputs[model.input] as Float32Array, b);
+    const mask = this.maskInto(model, delta, start, m);
+    while (this.weighted.length <= m) this.weighted.push(new Float64Array(0));
+    if (this.weighted[m]!.length < n) this.weighted[m] = new Float64Array(n);
+    const into = this.weighted[m]!.subarray(0, n);
+    const { weight, scale } = model;
+    for (let i = 0; i < n; i++) into[i] = mask[i] === 1 ? weight * (delta[i] as number) * scale : 0;
+    return into;
   }
 
   /** δ = x − b rounded to f32, in a scratch buffer reused across models and chunks. */

@@ -24,3 +24,13 @@ export function parseByteSize(text: string): number | undefined {
   if (factor === undefined || !Number.isFinite(value)) return undefined;
   return Math.round(value * factor);
 }
+
+/** A duration for people: `0.8 s`, `42 s`, `3 min 20 s`, `2 h 5 min`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}

@@ -4,6 +4,7 @@ import type { MergeStage } from '../recipe/types';
 import { incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
 import { stageIndexOf, stageInputs } from './recipe-edit';
+import { sourceEntryOf } from './sources-slice';
 import type { WireSource } from './recipe-edit';
 import type { SourceEntry } from './sources-slice';
 
@@ -13,7 +14,7 @@ type Sources = Readonly<Record<string, SourceEntry>>;
 function summariesOf(stages: readonly MergeStage[], sources: Sources, ref: string, seen = new Set<number>()): ModelSummary[] {
   const stage = stageIndexOf(stages, ref);
   if (stage === undefined) {
-    const entry = sources[ref];
+    const entry = sourceEntryOf(sources, ref);
     return entry?.status === 'ready' ? [entry.summary] : [];
   }
   if (seen.has(stage)) return [];

@@ -13,6 +13,7 @@ import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
 import { searchHubModels } from '../io/source/hub-search';
 import type { HubModelHit } from '../io/source/hub-search';
+import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { summariseModel } from './model-summary';
@@ -24,10 +25,26 @@ export type SourceEntry =
   | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: ModelSummary }
   | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
 
+/**
+ * The model a reference reads its weights from: `repo@rev+adapter` is the model `repo@rev` with a LoRA baked in, so its
+ * header facts are the model's.
+ */
+export function modelKeyOf(ref: string): string {
+  const parsed = parseModelRefString(ref);
+  return typeof parsed === 'string' || parsed.lora === undefined ? ref : formatModelRef({ path: parsed.path, ...(parsed.revision === undefined ? {} : { revision: parsed.revision }) });
+}
+
+/** The source entry behind a reference (a `model+lora` reference shows its model's). */
+export function sourceEntryOf(sources: Readonly<Record<string, SourceEntry>>, ref: string): SourceEntry | undefined {
+  return sources[ref] ?? sources[modelKeyOf(ref)];
+}
+
 export interface SourcesSlice {
   readonly sources: Readonly<Record<string, SourceEntry>>;
   /** Loaded models by reference (not serialisable; read by the run side). */
   readonly models: Readonly<Record<string, Model>>;
+  /** The files of each local folder by reference: what a run hands to the engine worker. */
+  readonly localFiles: Readonly<Record<string, { readonly name: string; readonly files: readonly File[] }>>;
   /** Reads a Hub repo's headers (`owner/name[@revision]`) with the view's endpoint and token. */
   loadHubModel(ref: string): Promise<void>;
   /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
@@ -65,12 +82,14 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
   return {
     sources: {},
     models: {},
+    localFiles: {},
     loadHubModel: (ref) => {
       const [repo, revision] = ref.split('@') as [string, string | undefined];
       return load(ref, 'hub', () => openHubFolder(repo, revision, settings()));
     },
     loadLocalFiles: async (files, name) => {
       const folder = folderFromFiles(files, name);
+      set({ localFiles: { ...get().localFiles, [folder.ref]: { name: folder.ref, files } } });
       await load(folder.ref, 'local', () => Promise.resolve(folder));
       return folder.ref;
     },
@@ -78,7 +97,8 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
     forgetSource: (ref) => {
       const { [ref]: _source, ...sources } = get().sources;
       const { [ref]: _model, ...models } = get().models;
-      set({ sources, models });
+      const { [ref]: _files, ...localFiles } = get().localFiles;
+      set({ sources, models, localFiles });
     },
   };
 };

@@ -1,6 +1,6 @@
 /**
  * The studio's one store, made per app root by {@link createAppStore} from typed slices: `recipe` (the document being
- * edited), `sources` (model headers), `view` (selection, Hub settings) — and the run side's `job` slice. The recipe is
+ * edited), `sources` (model headers), `view` (selection, Hub settings) — and `job` (a run: its input, output, plan, progress and result). The recipe is
  * autosaved to storage; a `#recipe=` permalink in the page URL wins over the autosave when the app opens.
  */
 import { createStore } from 'zustand/vanilla';
@@ -14,6 +14,8 @@ import type { RecipeSlice, XY } from './recipe-slice';
 import type { InputRole, WireSource } from './recipe-edit';
 import { createSourcesSlice } from './sources-slice';
 import type { SourcesSlice } from './sources-slice';
+import { jobSlice } from './job-slice';
+import type { JobDeps, JobSlice } from './job-slice';
 import { STORAGE_KEYS, createViewSlice } from './view-slice';
 import type { ViewSlice } from './view-slice';
 
@@ -28,10 +30,7 @@ export interface StudioActions {
   permalink(base: string): string;
 }
 
-// ── job slice (run side) ──────────────────────────────────────────────────────────────────────────────────────────
-// The run side composes its `JobSlice` (src/state/job-slice.ts) here: add `& JobSlice` to AppState and
-// `...createJobSlice(...args)` in createAppStore below.
-export type AppState = RecipeSlice & SourcesSlice & ViewSlice & StudioActions;
+export type AppState = RecipeSlice & SourcesSlice & ViewSlice & JobSlice & StudioActions;
 
 export type AppStore = StoreApi<AppState>;
 
@@ -40,6 +39,8 @@ export interface StoreEnvironment {
   readonly storage?: Storage | undefined;
   /** The page URL: `?hub=` sets the endpoint, `#recipe=` the recipe. */
   readonly url?: string | undefined;
+  /** The run side: the engine client and where an interrupted run is remembered. */
+  readonly job?: JobDeps | undefined;
 }
 
 interface Autosave {
@@ -56,7 +57,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...createRecipeSlice(...args),
       ...createSourcesSlice(...args),
       ...createViewSlice(storage, url)(...args),
-      // job slice (run side): ...createJobSlice(...args),
+      ...jobSlice<AppState>(env.job)(...args),
       wire: (source, target, role) => {
         const state = get();
         let reason = wireProblem(state.recipe.stages, state.sources, source, target);

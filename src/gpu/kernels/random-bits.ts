@@ -1,17 +1,16 @@
 /** probe/random_bits.wgsl: the WGSL counter hash, for tests against methods/random.ts. */
-import type { GpuRuntime } from '../runtime';
-import { GpuJob, uniformBlock } from '../runtime';
+import type { GpuRuntime, Readback } from '../runtime';
+import { uniformBlock } from '../runtime';
 
 /** The counter hash of elements [start, start + count) of one stream (a probe for tests). */
-export function randomBitsOp(rt: GpuRuntime, seed: number, stream: number, start: number, count: number): Promise<Uint32Array> {
-  return rt.guard('random_bits', async () => {
-    const job = new GpuJob(rt, 'random_bits');
-    const out = job.storage(count * 4, 'output');
+export function randomBitsOp(rt: GpuRuntime, seed: number, stream: number, start: number, count: number): Promise<Readback<Uint32Array>> {
+  return rt.submit('random_bits', async (job) => {
+        const out = job.storage(count * 4, 'output');
     const params = job.uniform(
       uniformBlock([['u32', count], ['u32', seed], ['u32', stream], ['u32', start % 4294967296], ['u32', Math.floor(start / 4294967296)]]),
       'params',
     );
     await job.dispatch('probe/random_bits.wgsl', {}, [out, params], count);
-    return new Uint32Array(await job.read(out, out.size));
+    return job.readbackU32(out);
   });
 }

@@ -46,7 +46,7 @@ export async function encodeMasks(job: GpuJob, values: Binding, models: Binding,
   const windows = spec.windows;
   if (windows === undefined) return { masks: job.storage(4, 'no masks'), totals: undefined };
   const n = spec.models.length;
-  const constants = { MODELS: n, DESCENDING: windows.descending };
+  const constants = { MODELS: n, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
   const windowData = windowBinding(job, windows.specs);
   const blocks = Math.ceil(count / BLOCK);
   const counts = job.storage(blocks * n * 2 * 4, 'equal-key counts');
@@ -58,4 +58,9 @@ export async function encodeMasks(job: GpuJob, values: Binding, models: Binding,
   const masks = job.storage(n * count * 4, 'masks');
   await job.dispatch('window_mask.wgsl', constants, [values, models, windowData, params, counts, masks], blocks);
   return { masks, totals };
+}
+
+/** The override constant that switches a task-vector shader to SCE, set only for SCE (pipelines stay shared). */
+export function sceConstant(spec: TaskVectorSpec, name: 'SCE' | 'SQUARES' | 'RANK_VARIANCE'): Record<string, boolean> {
+  return spec.sce === true ? { [name]: true } : {};
 }

@@ -4,10 +4,10 @@
  */
 import type { FloatDType } from '../../io/safetensors/dtype';
 import { AppError } from '../../shared/errors';
-import type { Binding, EncodedInput, GpuRuntime } from '../runtime';
-import { BLOCK, DTYPE_CODE, GpuJob, uniformBlock } from '../runtime';
+import type { Binding, EncodedInput, GpuJob, GpuRuntime, Readback } from '../runtime';
+import { BLOCK, DTYPE_CODE, uniformBlock } from '../runtime';
 import { decodeInputs } from './inputs';
-import { encodeMasks, windowBinding } from './task-vector-masks';
+import { encodeMasks, sceConstant, windowBinding } from './task-vector-masks';
 
 /** One non-base model of a task-vector merge, as the shaders see it. */
 export interface TaskVectorModel {
@@ -42,6 +42,11 @@ export interface TaskVectorSpec {
   readonly plainDivisor: number;
   /** DELLA: masks ranked within rows; `thresholds[m·rowLength + rank]` is model m's keep threshold at that rank. */
   readonly della?: { readonly rowLength: number; readonly thresholds: Uint32Array };
+  /**
+   * SCE (methods/sce.ts): windows rank the variance of the task vectors across models, the rescale pass sums δ², and
+   * the merge votes with unweighted task vectors and divides by at least 1e-6.
+   */
+  readonly sce?: boolean;
   /** The models' windows, when some model's mask is a top-k selection. */
   readonly windows?: {
     readonly specs: readonly WindowSpec[];
@@ -87,9 +92,12 @@ export interface TaskVectorResult {
   readonly seen: Uint32Array | undefined;
 }
 
-async function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Promise<TaskVectorResult> {
-  const [values, seen] = await job.readAll(totals === undefined ? [out] : [out, totals]);
-  return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+function readWithTotals(job: GpuJob, out: Binding, totals: Binding | undefined): Readback<TaskVectorResult> {
+  const read = job.readback(totals === undefined ? [out] : [out, totals]);
+  return async () => {
+    const [values, seen] = await read();
+    return { values: new Float32Array(values as ArrayBuffer), seen: seen === undefined ? undefined : new Uint32Array(seen) };
+  };
 }
 
 /** b + λ·(combined masked, weighted task vectors), rounded to `outDtype`; `start` is the sub-chunk's first element. */
@@ -100,28 +108,26 @@ export function taskVectorOp(
   start: number,
   spec: TaskVectorSpec,
   outDtype: FloatDType,
-): Promise<TaskVectorResult> {
-  return rt.guard('task_vector', async () => {
-    const job = new GpuJob(rt, 'task_vector');
-    const values = await decodeInputs(job, inputs, count);
+): Promise<Readback<TaskVectorResult>> {
+  return rt.submit('task_vector', async (job) => {
+        const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const out = job.storage(count * 4, 'output');
-    const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize };
+    const constants = { MODELS: spec.models.length, OUT_DTYPE: DTYPE_CODE[outDtype], CONSENSUS: spec.consensus, NORMALIZE: spec.normalize, ...sceConstant(spec, 'SCE') };
     await job.dispatch('task_vector.wgsl', constants, [values, models, out, params, masks], count);
     return readWithTotals(job, out, totals);
   });
 }
 
-/** Per block and model: Σ|δ| and Σ|δ| over kept elements, as f32 partials ([block][model][2]). */
-export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<TaskVectorResult> {
-  return rt.guard('task_vector_l1', async () => {
-    const job = new GpuJob(rt, 'task_vector_l1');
-    const values = await decodeInputs(job, inputs, count);
+/** Per block and model: Σ|δ| and Σ|δ| over kept elements (Σδ² for SCE), as f32 partials ([block][model][2]). */
+export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, start: number, spec: TaskVectorSpec): Promise<Readback<TaskVectorResult>> {
+  return rt.submit('task_vector_l1', async (job) => {
+        const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, start);
     const { masks, totals } = await encodeMasks(job, values, models, params, spec, count);
     const partials = job.storage(Math.ceil(count / BLOCK) * spec.models.length * 2 * 4, 'partials');
-    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
+    await job.dispatch('task_vector_l1.wgsl', { MODELS: spec.models.length, ...sceConstant(spec, 'SQUARES') }, [values, models, partials, params, masks], Math.ceil(count / BLOCK));
     return readWithTotals(job, partials, totals);
   });
 }
@@ -130,18 +136,35 @@ export function taskVectorL1Op(rt: GpuRuntime, inputs: readonly EncodedInput[], 
  * A counting pass of the top-k selection over a sub-chunk: pass 0 returns per model a 65,536-bin histogram of the rank
  * keys' high 16 bits; pass 1 per model and boundary (2m + b) the histogram of low 16 bits inside the boundary bucket.
  */
-export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Uint32Array> {
-  return rt.guard('window_histogram', async () => {
+export function windowHistogramOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, pass: 0 | 1, spec: TaskVectorSpec): Promise<Readback<Uint32Array>> {
+  return rt.submit('window_histogram', async (job) => {
     const windows = spec.windows;
     if (windows === undefined) throw new AppError('E_INTERNAL', 'window_histogram needs the models\' windows.');
-    const job = new GpuJob(rt, 'window_histogram');
     const values = await decodeInputs(job, inputs, count);
     const { models, params } = taskVectorBindings(job, spec, count, 0);
     const n = spec.models.length;
     const hist = job.storage(n * (pass === 0 ? 1 : 2) * 65536 * 4, `histogram ${pass}`);
     job.clear(hist);
-    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending };
+    const constants = { MODELS: n, LOW: pass === 1, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
     await job.dispatch('window_histogram.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, hist], count);
-    return new Uint32Array(await job.read(hist, hist.size));
+    return job.readbackU32(hist);
+  });
+}
+
+/**
+ * Per block of a sub-chunk, per model and boundary ([block][model][2]): how many elements have a rank key equal to the
+ * window's boundary key (window_equal_count.wgsl) — SCE counts its zero variances this way.
+ */
+export function equalKeyCountsOp(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, spec: TaskVectorSpec): Promise<Readback<Uint32Array>> {
+  return rt.submit('window_equal_count', async (job) => {
+    const windows = spec.windows;
+    if (windows === undefined) throw new AppError('E_INTERNAL', 'window_equal_count needs the models\' windows.');
+    const values = await decodeInputs(job, inputs, count);
+    const { models, params } = taskVectorBindings(job, spec, count, 0);
+    const n = spec.models.length;
+    const counts = job.storage(Math.ceil(count / BLOCK) * n * 2 * 4, 'equal-key counts');
+    const constants = { MODELS: n, DESCENDING: windows.descending, ...sceConstant(spec, 'RANK_VARIANCE') };
+    await job.dispatch('window_equal_count.wgsl', constants, [values, models, windowBinding(job, windows.specs), params, counts], Math.ceil(count / BLOCK));
+    return job.readbackU32(counts);
   });
 }

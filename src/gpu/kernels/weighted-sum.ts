@@ -1,8 +1,8 @@
 /** weighted_sum.wgsl: (Σ wₘ·xₘ) / divisor — linear, scaled passthrough, and the output of slerp and the Gram methods. */
 import type { FloatDType } from '../../io/safetensors/dtype';
-import type { EncodedInput, GpuRuntime } from '../runtime';
-import { DTYPE_CODE, GpuJob, uniformBlock } from '../runtime';
-import { decodeInputs, readF32 } from './inputs';
+import type { EncodedInput, GpuRuntime, Readback } from '../runtime';
+import { DTYPE_CODE, uniformBlock } from '../runtime';
+import { decodeInputs } from './inputs';
 
 /** (Σ wₘ·xₘ) / divisor, rounded to `outDtype`. */
 export function weightedSumOp(
@@ -12,14 +12,13 @@ export function weightedSumOp(
   weights: readonly number[],
   divisor: number,
   outDtype: FloatDType,
-): Promise<Float32Array> {
-  return rt.guard('weighted_sum', async () => {
-    const job = new GpuJob(rt, 'weighted_sum');
-    const values = await decodeInputs(job, inputs, count);
+): Promise<Readback<Float32Array>> {
+  return rt.submit('weighted_sum', async (job) => {
+        const values = await decodeInputs(job, inputs, count);
     const w = job.upload(new Uint8Array(Float32Array.from(weights).buffer), 'weights');
     const out = job.storage(count * 4, 'output');
     const params = job.uniform(uniformBlock([['u32', count], ['u32', count], ['f32', divisor]]), 'params');
     await job.dispatch('weighted_sum.wgsl', { INPUTS: inputs.length, OUT_DTYPE: DTYPE_CODE[outDtype] }, [values, w, out, params], count);
-    return readF32(job, out);
+    return job.readbackF32(out);
   });
 }

@@ -4,7 +4,11 @@
  * the same; no per-element allocation.
  */
 import { assert } from '../../shared/assert';
+import { simdDecodeBf16, simdEncodeBf16, simdRoundBf16 } from './codec-simd';
 import type { FloatDType } from './dtype';
+
+/** Below this many elements the TypeScript loops are as fast as a trip through WebAssembly memory. */
+const SIMD_MIN = 64;
 
 const scratch = new DataView(new ArrayBuffer(4));
 
@@ -120,6 +124,7 @@ export function decodeToF32(dtype: FloatDType, bytes: Uint8Array, out: Float32Ar
     new Uint8Array(out.buffer, out.byteOffset, count * 4).set(bytes);
     return;
   }
+  if (dtype === 'BF16' && count >= SIMD_MIN && simdDecodeBf16(bytes, out)) return;
   const halves = u16View(bytes, count);
   const out32 = new Uint32Array(out.buffer, out.byteOffset, count);
   if (dtype === 'BF16') {
@@ -138,6 +143,7 @@ export function encodeFromF32(dtype: FloatDType, values: Float32Array, out: Uint
     out.set(new Uint8Array(values.buffer, values.byteOffset, count * 4));
     return;
   }
+  if (dtype === 'BF16' && count >= SIMD_MIN && simdEncodeBf16(values, out)) return;
   const aligned = out.byteOffset % 2 === 0;
   const halves = aligned ? new Uint16Array(out.buffer, out.byteOffset, count) : new Uint16Array(count);
   if (dtype === 'BF16') {
@@ -155,6 +161,7 @@ export function encodeFromF32(dtype: FloatDType, values: Float32Array, out: Uint
 export function roundInPlace(dtype: FloatDType, values: Float32Array): void {
   if (dtype === 'F32') return;
   if (dtype === 'BF16') {
+    if (values.length >= SIMD_MIN && simdRoundBf16(values)) return;
     const bits = new Int32Array(values.buffer, values.byteOffset, values.length);
     for (let i = 0; i < bits.length; i++) bits[i] = bf16BitsOfInt(bits[i] as number) << 16;
     return;

@@ -1,0 +1,198 @@
+/**
+ * The run half of the studio, end to end against the built app: take the bundled demo, merge it into a folder (the
+ * directory picker answers with an OPFS folder, the same File System Access code path), compare the output tensor by
+ * tensor with the CPU engine's result computed here in Node; cancel mid-run, reload, resume, and get the same bytes.
+ */
+import { expect, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
+
+import { DEMO_MODELS, writeDemo } from '../scripts/demo/demo-models';
+import { loadInputs } from '../src/engine/load-inputs';
+import { runPlan } from '../src/engine/run-plan';
+import { TOOL_VERSION } from '../src/engine/service';
+import { memoryFolder } from '../src/io/model/memory-folder';
+import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
+import { compilePlan } from '../src/plan/compile';
+import { provenanceMetadata } from '../src/plan/describe';
+import { parseRecipe } from '../src/recipe/parse';
+import { tensorDifferences } from '../test/compare-models';
+
+// Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
+test.describe.configure({ timeout: 120_000 });
+
+const PICKED = 'picked-output';
+const SHOTS = 'test-results/screenshots';
+
+/** The demo merged by the CPU engine in Node, with the options the test picks in the UI. */
+async function expectedOutput(maxShardBytes: number): Promise<Map<string, Uint8Array>> {
+  const folders = new Map<string, MemoryDirectorySink>();
+  const manifest = await writeDemo(new MemoryDirectorySink(), (id) => {
+    const dir = new MemoryDirectorySink(id);
+    folders.set(id, dir);
+    return Promise.resolve(dir);
+  });
+  const recipe = parseRecipe(manifest.recipe);
+  const inputs = await loadInputs(recipe, (path) => Promise.resolve(memoryFolder(path, folders.get(path)?.files ?? new Map())));
+  const plan = compilePlan({ recipe, recipeText: manifest.recipe, models: inputs.models, adapters: inputs.adapters, maxShardBytes, seed: 0, outputName: manifest.outputName, toolVersion: `merge-studio ${TOOL_VERSION}` });
+  const out = new MemoryDirectorySink('expected');
+  await runPlan(plan, inputs.folders, out, { metadata: provenanceMetadata(plan, manifest.recipe, TOOL_VERSION), indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` } });
+  return out.files;
+}
+
+/** Every file of the picked OPFS folder, read back in the page. */
+async function readPicked(page: Page): Promise<Map<string, Uint8Array>> {
+  const files = await page.evaluate(async (name) => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(name);
+    const out: Record<string, string> = {};
+    for await (const [file, handle] of dir.entries()) {
+      if (handle.kind !== 'file') continue;
+      const blob = await (handle as FileSystemFileHandle).getFile();
+      const url = await new Promise<string>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result as string);
+        reader.readAsDataURL(blob);
+      });
+      out[file] = url.slice(url.indexOf(',') + 1);
+    }
+    return out;
+  }, PICKED);
+  return new Map(Object.entries(files).map(([name, base64]) => [name, new Uint8Array(Buffer.from(base64, 'base64'))]));
+}
+
+async function expectSameFolder(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>): Promise<void> {
+  expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
+  expect(await tensorDifferences(actual, expected)).toEqual([]);
+  for (const [name, bytes] of expected) expect(Buffer.compare(Buffer.from(actual.get(name) ?? []), Buffer.from(bytes)), name).toBe(0);
+}
+
+test.beforeEach(async ({ page }) => {
+  // Headless Chromium cannot answer a picker: answer with a folder of the origin private file system instead.
+  await page.addInitScript((name) => {
+    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
+  }, PICKED);
+});
+
+/** The notice titled exactly `title`. */
+function notice(page: Page, title: string) {
+  return page.locator('.notice', { has: page.locator('strong', { hasText: new RegExp(`^${title}$`) }) });
+}
+
+/** A screenshot of the viewport with the run area scrolled to the top, as a user at 1280×800 sees it. */
+async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => document.querySelector('.run-area')?.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: `${SHOTS}/${name}.png` });
+}
+
+async function takeDemo(page: Page): Promise<void> {
+  await page.goto('/');
+  await expect(page.getByTestId('demo-offer')).toBeVisible();
+  await page.getByRole('button', { name: 'Load the demo' }).click();
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await page.getByLabel('Largest shard').fill('1MB');
+  await page.getByLabel('Largest shard').press('Enter');
+  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*[5-9]/);
+}
+
+test('the demo merges offline into the picked folder, tensor for tensor the CPU engine result', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const outside: string[] = [];
+  page.on('request', (request) => {
+    if (!request.url().startsWith('http://127.0.0.1')) outside.push(request.url());
+  });
+  await page.goto('/');
+  await expect(page.getByTestId('demo-offer')).toBeVisible();
+  await expect(page.getByText('Running on the CPU')).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/run-1-first-open.png` });
+  await takeDemo(page);
+  await expect(page.getByText('Demo recipe')).toContainText(DEMO_MODELS[0].id);
+  // The demo's LoRA-tuned input shows its model's header facts and the adapter.
+  const chat = page.getByTestId('model-item-demo-llama-chat+demo-llama-lora');
+  await expect(chat).toContainText('LlamaForCausalLM');
+  await expect(chat).toContainText('demo-llama-lora');
+  await expect(page.getByTestId('model-node-demo-llama-chat+demo-llama-lora')).not.toContainText('Headers not read');
+  await shot(page, 'run-2-planned');
+
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(page.locator('.shard-written').first()).toBeVisible();
+  await shot(page, 'run-3-running');
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('output-folder')).toHaveText(PICKED);
+  await expect(page.getByTestId('result-files')).toContainText('model.safetensors.index.json');
+  await shot(page, 'run-4-done');
+  const expected = await expectedOutput(1e6);
+  await expectSameFolder(await readPicked(page), expected);
+
+  // Again into the same, now full, folder: refused with the reason, then written over when the user says so.
+  await page.getByRole('button', { name: 'Merge again' }).click();
+  const refused = notice(page, 'The merge stopped');
+  await expect(refused).toContainText(`The output folder ${PICKED} is not empty`);
+  await shot(page, 'run-4b-not-empty');
+  await expect(page.getByTestId('run-progress')).toHaveCount(0);
+  await refused.getByRole('button', { name: 'Write into it anyway' }).click();
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
+  await expectSameFolder(await readPicked(page), expected);
+  expect(outside).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('cancel mid-run, reload, resume: the finished shards are kept and the bytes match', async ({ page }) => {
+  await takeDemo(page);
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(page.locator('.shard-written').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  const cancelled = notice(page, 'Cancelled');
+  await expect(cancelled).toBeVisible();
+  await expect(cancelled).toContainText(/[1-9] of \d+ shards are finished/);
+  await shot(page, 'run-5-cancelled');
+
+  await page.reload();
+  const pending = page.getByRole('status').filter({ hasText: `An unfinished merge into “${PICKED}”` });
+  await expect(pending).toBeVisible();
+  await shot(page, 'run-6-after-reload');
+  await pending.getByRole('button', { name: 'Resume…' }).click();
+  const merged = notice(page, 'Merged');
+  await expect(merged).toBeVisible({ timeout: 30_000 });
+  await expect(merged).toContainText(/kept from the interrupted run/);
+  await shot(page, 'run-7-resumed');
+
+  await expectSameFolder(await readPicked(page), await expectedOutput(1e6));
+  // The resume is remembered no longer.
+  await page.reload();
+  await expect(page.getByTestId('demo-offer')).toBeVisible();
+});
+
+test('without a folder picker or WebGPU: notices, output in browser storage, each file downloaded', async ({ browser }) => {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+    delete (Window.prototype as { showDirectoryPicker?: unknown }).showDirectoryPicker;
+    delete (Navigator.prototype as { gpu?: unknown }).gpu;
+  });
+  await page.goto('/');
+  await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges on a worker per core.')).toBeVisible();
+  await expect(page.getByText('No folder picker in this browser')).toBeVisible();
+  await page.getByRole('button', { name: 'Load the demo' }).click();
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('output-folder')).toHaveText('demo-merge');
+  await shot(page, 'run-8-browser-storage');
+
+  const expected = await expectedOutput(5e9);
+  const rows = page.getByTestId('result-files').getByRole('listitem');
+  await expect(rows).toHaveCount(expected.size);
+  const downloaded = new Map<string, Uint8Array>();
+  for (let i = 0; i < expected.size; i++) {
+    const row = rows.nth(i);
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: 'Download' }).click()]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    downloaded.set(download.suggestedFilename(), new Uint8Array(Buffer.concat(chunks)));
+  }
+  await expectSameFolder(downloaded, expected);
+  await context.close();
+});

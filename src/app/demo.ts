@@ -1,0 +1,44 @@
+/**
+ * The bundled offline demo: reads `demo/manifest.json` from the app's own origin and fetches each demo model's files
+ * whole (about 10 MB in all), so the engine reads them as local files — no Hub, no network beyond the app itself.
+ */
+import type { SourceSpec } from '../engine/api';
+import { AppError } from '../shared/errors';
+import { DEMO_PATH } from './demo-manifest';
+import type { DemoManifest } from './demo-manifest';
+
+export interface LoadedDemo {
+  readonly manifest: DemoManifest;
+  readonly sources: Readonly<Record<string, SourceSpec>>;
+}
+
+export async function loadDemo(base: string = import.meta.env.BASE_URL): Promise<LoadedDemo> {
+  const root = `${base.replace(/\/?$/, '/')}${DEMO_PATH}/`;
+  const manifest = (await fetchOk(`${root}manifest.json`).then((r) => r.json())) as DemoManifest;
+  const sources: Record<string, SourceSpec> = {};
+  await Promise.all(
+    manifest.models.map(async (model) => {
+      const files = await Promise.all(
+        model.files.map(async (file) => new File([await (await fetchOk(`${root}${model.id}/${file.path}`)).blob()], file.path)),
+      );
+      sources[model.id] = { kind: 'files', name: model.id, files };
+    }),
+  );
+  return { manifest, sources };
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (cause) {
+    throw new AppError('E_NETWORK', `Cannot load the demo file ${url}.`, { cause, hint: 'Reload the page; the demo ships with the app.' });
+  }
+  if (!response.ok) {
+    throw new AppError('E_FILE_MISSING', `The demo file ${url} is missing (HTTP ${response.status}).`, {
+      context: { file: url, status: response.status },
+      hint: 'Build the app with `npm run build` or start it with `npm start`: both generate the demo models.',
+    });
+  }
+  return response;
+}

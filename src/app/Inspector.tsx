@@ -112,7 +112,12 @@ function StageInspector({ index }: { index: number }) {
                 </button>
               </div>
               {isStage ? null : <LoraControl index={index} modelRef={input.ref} />}
-              {input.role === 'model' && stage.models !== undefined ? <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} /> : null}
+              {input.role === 'model' && stage.models !== undefined ? (
+                <>
+                  <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} />
+                  <ModelCurves index={index} model={ref} />
+                </>
+              ) : null}
             </li>
           );
         })}
@@ -149,6 +154,20 @@ function StageInspector({ index }: { index: number }) {
         ))}
     </div>
   );
+}
+
+/** Per-layer curves of one input model's numeric parameters (`weight`, `density`, …: mergekit takes gradients there too). */
+function ModelCurves({ index, model }: { index: number; model: string }) {
+  const methodId = useAppStore((s) => s.recipe.stages[index]?.mergeMethod);
+  const params = (methodId === undefined ? undefined : getMethod(methodId))?.params.filter((p) => p.scope === 'model' && p.type === 'number') ?? [];
+  return params.map((p) => (
+    <details key={p.name} className="curve-box model-curve">
+      <summary>
+        Per-layer curve <code className="param-name">{p.name}</code>
+      </summary>
+      <GradientPanel index={index} param={p} model={model} />
+    </details>
+  ));
 }
 
 const T_MIN_EXP = -6;

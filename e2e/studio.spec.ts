@@ -150,6 +150,49 @@ models:
 dtype: bfloat16
 `;
 
+test('a folder chosen with the directory picker is read and its handle kept in IndexedDB across a reload', async ({ page }) => {
+  // Headless Chromium cannot answer a picker: it answers with a folder of the origin private file system.
+  await page.addInitScript(() => {
+    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama', { create: true });
+  });
+  const errors = await openStudio(page);
+  const root = await writeFixtureTree(undefined, [fixtureById('tiny/llama-f32')]);
+  const dir = join(root, 'tiny', 'llama-f32');
+  const payload = await Promise.all(['config.json', 'model.safetensors'].map(async (name) => ({ name, bytes: [...(await readFile(join(dir, name)))] })));
+  await page.evaluate(async (files) => {
+    const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama', { create: true });
+    for (const f of files) {
+      const writable = await (await folder.getFileHandle(f.name, { create: true })).createWritable();
+      await writable.write(new Uint8Array(f.bytes));
+      await writable.close();
+    }
+  }, payload);
+  await page.locator('.dropzone').getByRole('button', { name: 'Choose folder…' }).click();
+  const item = page.getByTestId('model-item-picked-llama');
+  await expect(item).toContainText('LlamaForCausalLM');
+  await expect(item).toContainText('local');
+
+  await page.reload();
+  const kept = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('merge-studio.folders');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const handle = await new Promise<unknown>((resolve, reject) => {
+      const request = db.transaction('handles').objectStore('handles').get('picked-llama');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!(handle instanceof FileSystemDirectoryHandle)) return undefined;
+    const picked = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama');
+    return { name: handle.name, same: await handle.isSameEntry(picked) };
+  });
+  expect(kept).toEqual({ name: 'picked-llama', same: true });
+  expect(errors).toEqual([]);
+});
+
 test('a per-model weight gets a per-layer curve in the gradient editor, in step with the YAML panel', async ({ page }) => {
   const errors = await openStudio(page);
   await page.setViewportSize({ width: 1280, height: 800 });

@@ -21,6 +21,7 @@ import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo } from './demo';
+import { reopenLocalInputs, sourcesOf } from './local-inputs';
 import './run.css';
 
 type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
@@ -122,16 +123,38 @@ export function RunArea() {
 
   const resumePending = (pending: PendingRun) =>
     guard('Resuming…', async () => {
-      // The picker first, while the click still counts as a user gesture.
-      const chosen = await chooseOutputFolder(pending.output.name);
+      // Local input folders first (their read permission is asked again), then the output picker, while the click
+      // still counts as a user gesture.
+      const studio = appStore.getState();
+      const folders = pending.origin === 'demo' ? [] : await reopenLocalInputs(pending.localFolders ?? [], studio.localFiles);
+      let chosen: Awaited<ReturnType<typeof chooseOutputFolder>>;
+      try {
+        chosen = await chooseOutputFolder(pending.output.name);
+      } catch (error) {
+        if (folders.length > 0 && (error as DOMException).name === 'SecurityError') {
+          throw new AppError('E_FILE_MISSING', 'The input folders are open again; the browser wants one more click to choose the output folder.', {
+            hint: `Click Resume… again and choose “${pending.folderName}”.`,
+            cause: error,
+          });
+        }
+        throw error;
+      }
       if (chosen === undefined) return;
       const input: RunInput =
-        pending.origin === 'demo' ? (await demoInput(pending.recipeText)).input : { recipeText: pending.recipeText, sources: {}, hub: DEFAULT_HUB, origin: 'recipe' };
+        pending.origin === 'demo'
+          ? (await demoInput(pending.recipeText)).input
+          : { recipeText: pending.recipeText, sources: sourcesOf(folders), hub: DEFAULT_HUB, origin: 'recipe' };
       await actions.setOutput(pending.output);
       if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);
       await actions.setFolder(chosen.handle, chosen.storage);
-      if (appStore.getState().job.folder?.state?.unfinished === true) await actions.startRun({ resume: true });
+      if (appStore.getState().job.folder?.state?.unfinished === true) {
+        // The reopened folders show on the canvas too (the run is marked running first, so the studio's recipe does
+        // not replace the resumed run's input).
+        const run = actions.startRun({ resume: true });
+        for (const folder of folders) if (studio.localFiles[folder.ref] === undefined) void studio.loadLocalFiles(folder.files, folder.ref);
+        await run;
+      }
       else {
         throw new AppError('E_FILE_MISSING', `“${chosen.handle.name}” holds no unfinished merge.`, {
           hint: `Choose the folder the merge was writing into (“${pending.folderName}”), or merge anew into this one.`,

@@ -224,6 +224,44 @@ test('a per-model weight gets a per-layer curve in the gradient editor, in step 
   expect(errors).toEqual([]);
 });
 
+const STACK = `merge_method: passthrough
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 3]
+  - sources:
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+dtype: bfloat16
+`;
+
+test('slices (layer stacking): ranges and models edited in the inspector, checked against layer counts, in step with the YAML', async ({ page }) => {
+  const errors = await openStudio(page);
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(STACK);
+  await page.getByTestId('merge-node-final').click();
+  const editor = page.getByTestId('slice-editor');
+  await expect(editor.getByTestId('slice-2')).toContainText('of 4');
+  const ranges = () => yamlText(page).then((text) => parseRecipe(text).stages[0]?.slices?.map((s) => s.sources.map((src) => [src.model.path, src.layerRange])));
+  // Past the end of a 4-layer model: named, with the count.
+  await editor.getByLabel('Slice 2 end layer').fill('6');
+  await expect(editor.getByTestId('slice-problems')).toContainText('tiny/llama-bf16-ft has 4 layers, so the range [1, 6) runs past its end');
+  await editor.getByLabel('Slice 2 end layer').fill('4');
+  await expect(editor.getByTestId('slice-problems')).toHaveCount(0);
+  await editor.getByLabel('Slice 1 model').selectOption('tiny/llama-bf16-ft');
+  await editor.getByRole('button', { name: 'Add slice' }).click();
+  await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]], [['tiny/llama-bf16-ft', [4, 8]]]]);
+  // The added slice runs past the end: fixed by hand, then removed.
+  await expect(editor.getByTestId('slice-problems')).toContainText('Slice 3');
+  await page.screenshot({ path: `${SHOTS}/studio-slices.png` });
+  await editor.getByRole('button', { name: 'Remove slice 3' }).click();
+  await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]]]);
+  // YAML → inspector.
+  await yaml.fill(STACK.replace('[0, 3]', '[0, 2]'));
+  await expect(editor.getByLabel('Slice 1 end layer')).toHaveValue('2');
+  expect(errors).toEqual([]);
+});
+
 test('a YAML error shows line:column and the canvas keeps the last good recipe; LZLV imports as three merges', async ({ page }) => {
   const errors = await openStudio(page);
   const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });

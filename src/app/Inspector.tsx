@@ -328,7 +328,7 @@ function LoraControl({ index, modelRef }: { index: number; modelRef: ModelRef })
   };
   return (
     <div className="row lora-row">
-      <input aria-label={`LoRA adapter for ${ref}`} placeholder="LoRA adapter (Hub id or folder)" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
+      <input aria-label={`LoRA adapter for ${ref}`} placeholder="LoRA: Hub id or folder" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
       <button type="button" className="small" disabled={adapter.trim() === ''} onClick={attach}>
         Attach LoRA
       </button>

@@ -65,7 +65,7 @@ function HubSearch() {
     <section className="panel-section" aria-labelledby="hub-search-title">
       <h2 id="hub-search-title">Hugging Face Hub</h2>
       <form className="row" onSubmit={(e) => void search(e)} role="search">
-        <input aria-label="Search models on the Hub" placeholder="Search models (safetensors)" value={query} onChange={(e) => setQuery(e.target.value)} />
+        <input aria-label="Search models on the Hub" placeholder="Search models" value={query} onChange={(e) => setQuery(e.target.value)} />
         <button type="submit" disabled={busy}>
           {busy ? 'Searching…' : 'Search'}
         </button>
@@ -93,7 +93,7 @@ function HubSearch() {
         </ul>
       )}
       <form className="row" onSubmit={addPasted}>
-        <input aria-label="Repo id or URL" placeholder="owner/name or Hub URL" value={pasted} onChange={(e) => setPasted(e.target.value)} />
+        <input aria-label="Repo id or URL" placeholder="owner/name or URL" value={pasted} onChange={(e) => setPasted(e.target.value)} />
         <button type="submit">Add</button>
       </form>
     </section>

@@ -1,4 +1,7 @@
-/** The gradient editor for one numeric parameter of a stage, wired to the recipe (writes mergekit's notation). */
+/**
+ * The gradient editor for one numeric parameter of a stage, or of one input model's entry (mergekit allows gradients
+ * there too), wired to the recipe (writes mergekit's notation).
+ */
 import { useState } from 'react';
 
 import type { ParamSpec } from '../methods/types';
@@ -13,7 +16,7 @@ import { GradientEditor } from '../ui/GradientEditor';
 /** Layers drawn when no input's headers are loaded yet. */
 const ASSUMED_LAYERS = 8;
 
-export function GradientPanel({ index, param }: { index: number; param: ParamSpec }) {
+export function GradientPanel({ index, param, model }: { index: number; param: ParamSpec; model?: string }) {
   const stage = useAppStore((s) => s.recipe.stages[index]);
   const sources = useAppStore((s) => s.sources);
   const setParameter = useAppStore((s) => s.setParameter);
@@ -21,7 +24,8 @@ export function GradientPanel({ index, param }: { index: number; param: ParamSpe
   if (stage === undefined) return null;
   const min = param.min ?? 0;
   const max = param.max ?? 1;
-  const setting = stage.parameters[param.name];
+  const parameters = model === undefined ? stage.parameters : stage.models?.find((m) => formatModelRef(m.model) === model)?.parameters;
+  const setting = parameters?.[param.name];
   const curves = settingToCurves(setting, typeof param.default === 'number' ? param.default : (min + max) / 2);
   if (curves === undefined) return <p className="muted">This value is not numeric: edit it as text above.</p>;
   const loaded = stageInputs(stage)
@@ -33,7 +37,7 @@ export function GradientPanel({ index, param }: { index: number; param: ParamSpe
   const filters = keys.map((key) => ({ key, label: key === DEFAULT_FILTER ? 'default' : key, own: key in curves }));
   const activeKey = keys.includes(active) ? active : DEFAULT_FILTER;
   const anchors = curves[activeKey] ?? curves[DEFAULT_FILTER] ?? [min];
-  const write = (next: Curves) => setParameter(index, param.name, curvesToSetting(next));
+  const write = (next: Curves) => setParameter(index, param.name, curvesToSetting(next), model);
   const table = resolvedTable(curvesToSetting(curves), layers, keys);
   const column = keys.indexOf(activeKey);
   return (

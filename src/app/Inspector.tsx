@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { StageParams } from '../canvas/StageParams';
 import { nearSwapShare } from '../methods/nearswap-share';
 import { METHODS, getMethod } from '../methods/registry';
+import type { ParamSpec } from '../methods/types';
 import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
 import type { ModelRef } from '../recipe/types';
 import { describeContext } from '../shared/errors';
@@ -62,6 +63,7 @@ function StageInspector({ index }: { index: number }) {
   const [role, setRole] = useState<InputRole>('model');
   if (stage === undefined) return null;
   const method = getMethod(stage.mergeMethod);
+  const modelCurves = (method?.params ?? []).filter((p) => p.scope === 'model' && p.type === 'number');
   const inputs = stageInputs(stage);
   const used = new Set(inputs.map((i) => formatModelRef(i.ref)));
   const candidates = [
@@ -112,7 +114,14 @@ function StageInspector({ index }: { index: number }) {
                 </button>
               </div>
               {isStage ? null : <LoraControl index={index} modelRef={input.ref} />}
-              {input.role === 'model' && stage.models !== undefined ? <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} /> : null}
+              {input.role === 'model' && stage.models !== undefined ? (
+                <>
+                  <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} />
+                  {modelCurves.map((p) => (
+                    <CurveBox key={p.name} index={index} param={p} model={ref} open={false} />
+                  ))}
+                </>
+              ) : null}
             </li>
           );
         })}
@@ -140,14 +149,22 @@ function StageInspector({ index }: { index: number }) {
       {(method?.params ?? [])
         .filter((p) => p.scope === 'global' && p.type === 'number')
         .map((p) => (
-          <details key={p.name} className="curve-box" open={p.name === 't'}>
-            <summary>
-              Per-layer curve <code className="param-name">{p.name}</code>
-            </summary>
-            <GradientPanel index={index} param={p} />
-          </details>
+          <CurveBox key={p.name} index={index} param={p} open={p.name === 't'} />
         ))}
     </div>
+  );
+}
+
+/** A folded per-layer curve of a stage parameter, or of one input's (`model`). */
+function CurveBox({ index, param, model, open }: { index: number; param: ParamSpec; model?: string; open: boolean }) {
+  return (
+    <details className="curve-box" open={open} data-testid={model === undefined ? `curve-${param.name}` : `curve-${param.name}-${model}`}>
+      <summary>
+        Per-layer curve <code className="param-name">{param.name}</code>
+        {model === undefined ? null : <span className="muted"> of {model}</span>}
+      </summary>
+      <GradientPanel index={index} param={param} {...(model === undefined ? {} : { model })} />
+    </details>
   );
 }
 

@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import type { PlanOverview } from '../engine/api';
 import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
+import { missingLocalFolders, recipeRunInput } from '../state/run-input';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { useAppStore, useAppStoreApi } from '../state/hooks';
@@ -122,11 +123,19 @@ export function RunArea() {
 
   const resumePending = (pending: PendingRun) =>
     guard('Resuming…', async () => {
-      // The picker first, while the click still counts as a user gesture.
+      const studio = appStore.getState();
+      const own = pending.origin === 'recipe' ? recipeRunInput(pending.recipeText, studio.localFiles, studio.hubEndpoint, studio.hubToken) : undefined;
+      const missing = own === undefined ? [] : missingLocalFolders(own.recipeText, own.sources);
+      if (missing.length > 0) {
+        // Files a page was given do not survive a reload: the folders must be added again.
+        throw new AppError('E_FILE_MISSING', `The interrupted merge reads the local folder${missing.length === 1 ? '' : 's'} ${missing.map((m) => `“${m}”`).join(', ')}.`, {
+          hint: `Add ${missing.length === 1 ? 'it' : 'them'} again under Local folder, then press Resume.`,
+        });
+      }
+      // The picker next, while the click still counts as a user gesture.
       const chosen = await chooseOutputFolder(pending.output.name);
       if (chosen === undefined) return;
-      const input: RunInput =
-        pending.origin === 'demo' ? (await demoInput(pending.recipeText)).input : { recipeText: pending.recipeText, sources: {}, hub: DEFAULT_HUB, origin: 'recipe' };
+      const input: RunInput = own ?? (await demoInput(pending.recipeText)).input;
       await actions.setOutput(pending.output);
       if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);

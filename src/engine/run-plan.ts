@@ -18,7 +18,7 @@ import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
-import { inputBytesOf, preloadTensor, streamTensor } from './evaluate';
+import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { inThreadExecutor } from './tensor-executor';
 
@@ -130,6 +130,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
       }
       const output = await writer.openShard(i);
       for (const tensor of shardTensors[i] as PlannedTensor[]) {
+        // Tensors computing in workers do not see the signal: a cancel takes effect here, before the next write.
+        checkCancelled(options.signal);
         emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
         ensureLaunched(k);
         const computed = await (launched[k] as Promise<Computed | undefined>);

@@ -94,38 +94,3 @@ function shareOf(text: string): number {
   if (match === null) throw new Error(`no share in ${JSON.stringify(text)}`);
   return Number(match[1]);
 }
-
-const LINEAR = `merge_method: linear
-models:
-  - model: tiny/llama-bf16
-    parameters:
-      weight: 1
-  - model: tiny/llama-bf16-ft
-    parameters:
-      weight: 0.5
-dtype: bfloat16
-`;
-
-test("a per-model weight gets its own per-layer curve (mergekit's gradient list on that model)", async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
-  await yaml.fill(LINEAR);
-  await page.getByTestId('merge-node-final').click();
-  const box = page.getByTestId('curve-weight-tiny/llama-bf16-ft');
-  await box.locator('summary').click();
-  await box.getByRole('button', { name: 'Linear up' }).click();
-  await expect(yaml).toHaveValue(/weight:\n\s+- 0\n\s+- 1\n/);
-  const stage = parseRecipe(await yaml.inputValue()).stages[0];
-  expect(stage?.models?.map((m) => m.parameters['weight'])).toEqual([1, [0, 1]]);
-  // The other model's weight and the table follow: 4 layers of the loaded model, rising from 0 to 1.
-  const rows = box.getByRole('table', { name: 'weight per layer' }).locator('tbody tr');
-  await expect(rows).toHaveCount(4);
-  await expect(rows.nth(3).locator('td').nth(1)).toHaveText('1.000');
-  await page.screenshot({ path: `${SHOTS}/studio-model-curve.png` });
-  expect(errors).toEqual([]);
-});

@@ -139,6 +139,48 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   expect(errors).toEqual([]);
 });
 
+const LINEAR = `merge_method: linear
+models:
+  - model: tiny/llama-bf16
+    parameters:
+      weight: 1
+  - model: tiny/llama-bf16-ft
+    parameters:
+      weight: 0.5
+dtype: bfloat16
+`;
+
+test('a per-model weight gets a per-layer curve in the gradient editor, in step with the YAML panel', async ({ page }) => {
+  const errors = await openStudio(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(LINEAR);
+  await page.getByTestId('merge-node-final').click();
+  const inspector = page.getByTestId('stage-inspector');
+  await inspector.getByText('Per-layer curve weight').nth(1).click();
+  const gradient = page.getByTestId('gradient-weight of tiny/llama-bf16-ft');
+  await expect(gradient).toBeVisible();
+  await expect(gradient.getByRole('slider', { name: 'weight of tiny/llama-bf16-ft anchor 1 of 1' })).toHaveAttribute('aria-valuenow', '0.5');
+  // Editor → YAML: a rising curve on the second model only.
+  await gradient.getByRole('button', { name: 'Linear up' }).click();
+  await gradient.getByRole('slider', { name: 'weight of tiny/llama-bf16-ft anchor 2 of 2' }).press('Shift+ArrowDown');
+  const models = () => yamlText(page).then((text) => parseRecipe(text).stages[0]?.models?.map((m) => [m.model.path, m.parameters['weight']]));
+  await expect.poll(models).toEqual([
+    ['tiny/llama-bf16', 1],
+    ['tiny/llama-bf16-ft', [0, 0.9]],
+  ]);
+  // The loaded model's 4 layers, resolved by the recipe's own rules.
+  const rows = gradient.getByRole('table', { name: 'weight of tiny/llama-bf16-ft per layer' }).locator('tbody tr');
+  await expect(rows).toHaveCount(4);
+  await expect(rows.nth(3).locator('td').nth(1)).toHaveText('0.900');
+  await page.screenshot({ path: `${SHOTS}/studio-model-gradient.png` });
+  // YAML → editor: a three-anchor gradient typed in the text shows as three anchors.
+  await yaml.fill(LINEAR.replace('weight: 0.5', 'weight: [0.2, 0.7, 0.4]'));
+  await expect(gradient.getByRole('slider', { name: 'weight of tiny/llama-bf16-ft anchor 2 of 3' })).toHaveAttribute('aria-valuenow', '0.7');
+  await expect(inspector.getByRole('textbox', { name: 'weight', exact: true }).nth(1)).toHaveValue('[0.2, 0.7, 0.4]');
+  expect(errors).toEqual([]);
+});
+
 test('a YAML error shows line:column and the canvas keeps the last good recipe; LZLV imports as three merges', async ({ page }) => {
   const errors = await openStudio(page);
   const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });

@@ -1,6 +1,6 @@
 /**
- * The gradient editor for one numeric parameter of a stage, or of one input model's entry (mergekit allows gradients
- * there too), wired to the recipe (writes mergekit's notation).
+ * The gradient editor for one numeric parameter of a stage (or of one input model's entry, e.g. `weight` per model),
+ * wired to the recipe (writes mergekit's notation).
  */
 import { useState } from 'react';
 
@@ -9,7 +9,7 @@ import { formatModelRef } from '../recipe/model-ref';
 import { useAppStore } from '../state/hooks';
 import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, resample, resolvedTable, settingToCurves } from '../state/gradient';
 import type { Curves } from '../state/gradient';
-import { stageInputs } from '../state/recipe-edit';
+import { stageInputs, stageParameters } from '../state/recipe-edit';
 import { sourceEntryOf } from '../state/sources-slice';
 import { GradientEditor } from '../ui/GradientEditor';
 
@@ -24,8 +24,7 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
   if (stage === undefined) return null;
   const min = param.min ?? 0;
   const max = param.max ?? 1;
-  const parameters = model === undefined ? stage.parameters : stage.models?.find((m) => formatModelRef(m.model) === model)?.parameters;
-  const setting = parameters?.[param.name];
+  const setting = stageParameters(stage, model)[param.name];
   const curves = settingToCurves(setting, typeof param.default === 'number' ? param.default : (min + max) / 2);
   if (curves === undefined) return <p className="muted">This value is not numeric: edit it as text above.</p>;
   const loaded = stageInputs(stage)
@@ -42,7 +41,7 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
   const column = keys.indexOf(activeKey);
   return (
     <GradientEditor
-      name={param.name}
+      name={model === undefined ? param.name : `${param.name} of ${model}`}
       filters={filters}
       active={activeKey}
       anchors={anchors}

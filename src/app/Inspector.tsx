@@ -7,7 +7,6 @@ import { useState } from 'react';
 import { StageParams } from '../canvas/StageParams';
 import { nearSwapShare } from '../methods/nearswap-share';
 import { METHODS, getMethod } from '../methods/registry';
-import type { ParamSpec } from '../methods/types';
 import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
 import type { ModelRef } from '../recipe/types';
 import { describeContext } from '../shared/errors';
@@ -63,7 +62,6 @@ function StageInspector({ index }: { index: number }) {
   const [role, setRole] = useState<InputRole>('model');
   if (stage === undefined) return null;
   const method = getMethod(stage.mergeMethod);
-  const modelCurves = (method?.params ?? []).filter((p) => p.scope === 'model' && p.type === 'number');
   const inputs = stageInputs(stage);
   const used = new Set(inputs.map((i) => formatModelRef(i.ref)));
   const candidates = [
@@ -117,9 +115,7 @@ function StageInspector({ index }: { index: number }) {
               {input.role === 'model' && stage.models !== undefined ? (
                 <>
                   <StageParams index={index} scope="model" model={ref} idPrefix={`inspector-${index}-${k}`} />
-                  {modelCurves.map((p) => (
-                    <CurveBox key={p.name} index={index} param={p} model={ref} open={false} />
-                  ))}
+                  <ModelCurves index={index} model={ref} />
                 </>
               ) : null}
             </li>
@@ -149,23 +145,29 @@ function StageInspector({ index }: { index: number }) {
       {(method?.params ?? [])
         .filter((p) => p.scope === 'global' && p.type === 'number')
         .map((p) => (
-          <CurveBox key={p.name} index={index} param={p} open={p.name === 't'} />
+          <details key={p.name} className="curve-box" open={p.name === 't'}>
+            <summary>
+              Per-layer curve <code className="param-name">{p.name}</code>
+            </summary>
+            <GradientPanel index={index} param={p} />
+          </details>
         ))}
     </div>
   );
 }
 
-/** A folded per-layer curve of a stage parameter, or of one input's (`model`). */
-function CurveBox({ index, param, model, open }: { index: number; param: ParamSpec; model?: string; open: boolean }) {
-  return (
-    <details className="curve-box" open={open} data-testid={model === undefined ? `curve-${param.name}` : `curve-${param.name}-${model}`}>
+/** Per-layer curves of one input model's numeric parameters (`weight`, `density`, …: mergekit takes gradients there too). */
+function ModelCurves({ index, model }: { index: number; model: string }) {
+  const methodId = useAppStore((s) => s.recipe.stages[index]?.mergeMethod);
+  const params = (methodId === undefined ? undefined : getMethod(methodId))?.params.filter((p) => p.scope === 'model' && p.type === 'number') ?? [];
+  return params.map((p) => (
+    <details key={p.name} className="curve-box model-curve">
       <summary>
-        Per-layer curve <code className="param-name">{param.name}</code>
-        {model === undefined ? null : <span className="muted"> of {model}</span>}
+        Per-layer curve <code className="param-name">{p.name}</code>
       </summary>
-      <GradientPanel index={index} param={param} {...(model === undefined ? {} : { model })} />
+      <GradientPanel index={index} param={p} model={model} />
     </details>
-  );
+  ));
 }
 
 const T_MIN_EXP = -6;

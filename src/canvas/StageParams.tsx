@@ -1,9 +1,9 @@
 /** A stage's parameters as a form generated from its method's schema (global parameters, or one input's own). */
 import { getMethod } from '../methods/registry';
-import { formatModelRef } from '../recipe/model-ref';
 import type { ParamScope } from '../methods/types';
 import { useAppStore } from '../state/hooks';
 import { formatSetting, parseSetting } from '../state/param-notation';
+import { stageParameters } from '../state/recipe-edit';
 import { ParamField } from '../ui/ParamField';
 
 export interface StageParamsProps {
@@ -21,7 +21,7 @@ export function StageParams({ index, scope, model, idPrefix }: StageParamsProps)
   if (stage === undefined || method === undefined) return null;
   const params = method.params.filter((p) => p.scope === scope);
   if (params.length === 0) return null;
-  const values = model === undefined ? stage.parameters : (stage.models?.find((m) => formatModelRef(m.model) === model)?.parameters ?? {});
+  const values = stageParameters(stage, model);
   return (
     <div className="param-list">
       {params.map((param) => (

@@ -4,6 +4,7 @@ import { exportRecipe } from '../recipe/export';
 import { parseRecipe } from '../recipe/parse';
 import { formatModelRef } from '../recipe/model-ref';
 import { LZLV } from '../../test/fixtures/recipes';
+import { DEFAULT_FILTER, curvesToSetting, resolvedTable, settingToCurves } from './gradient';
 import { formatSetting, parseSetting } from './param-notation';
 import * as edit from './recipe-edit';
 import { repoIdFromInput } from './sources-slice';
@@ -98,6 +99,32 @@ describe('LoRA and revision edits', () => {
     const back = edit.setRevision(pinned, 'tiny/llama-bf16@v1.0', '');
     expect(exportRecipe(edit.toDocument(back.stages))).toBe(exportRecipe(edit.toDocument(lzlv().stages)));
     expect(() => edit.setRevision(lzlv(), 'tiny/llama-bf16', 'a@b')).toThrow(/cannot contain/);
+  });
+
+  it('a gradient on one input model\'s weight (linear) is written to that entry only and survives the YAML round trip', () => {
+    const linear = edit.setMethod(lzlv(), 2, 'linear');
+    const stage = linear.stages[2];
+    if (stage === undefined) throw new Error('no stage');
+    const curves = { [DEFAULT_FILTER]: [0.2, 0.8, 0.5], self_attn: [1, 0] };
+    const next = edit.setParameter(linear, 2, 'weight', curvesToSetting(curves), 'component-2');
+    const edited = next.stages[2];
+    if (edited === undefined) throw new Error('no stage');
+    expect(edit.stageParameters(edited, 'component-1')['weight']).toBe(1);
+    expect(settingToCurves(edit.stageParameters(edited, 'component-2')['weight'], 1)).toEqual(curves);
+    expect(edit.stageParameters(edited)).toBe(edited.parameters);
+    expect(edit.stageParameters(edited, 'not-an-input')).toEqual({});
+    // Through the YAML text and back: the same curves on the same model, resolved per layer by the recipe's own rules.
+    const reparsed = parseRecipe(exportRecipe(edit.toDocument(next.stages))).stages[2];
+    if (reparsed === undefined) throw new Error('no stage');
+    const weight = edit.stageParameters(reparsed, 'component-2')['weight'];
+    expect(settingToCurves(weight, 1)).toEqual(curves);
+    if (weight === undefined) throw new Error('no weight');
+    const table = resolvedTable(weight, 3, [DEFAULT_FILTER, 'self_attn']);
+    expect(table.map((row) => row.values)).toEqual([
+      [0.2, 1],
+      [0.8, 0.5],
+      [0.5, 0],
+    ]);
   });
 
   it('a loose model is renamed in place', () => {

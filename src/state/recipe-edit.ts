@@ -330,6 +330,12 @@ export function setParameter(recipe: EditableRecipe, index: number, name: string
   });
 }
 
+/** The parameters an edit of `setParameter(…, model)` changes: the stage's own, or one input model's entry (empty if absent). */
+export function stageParameters(stage: MergeStage, model?: string): Parameters {
+  if (model === undefined) return stage.parameters;
+  return stage.models?.find((m) => formatModelRef(m.model) === model)?.parameters ?? {};
+}
+
 function mapStage(recipe: EditableRecipe, index: number, change: (stage: MergeStage) => MergeStage): EditableRecipe {
   return { ...recipe, stages: recipe.stages.map((stage, i) => (i === index ? change(stage) : stage)) };
 }

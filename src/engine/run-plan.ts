@@ -20,7 +20,7 @@ import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
 import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
-import { inThreadExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -65,7 +65,9 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const open = opener(folders);
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
-  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements });
+  // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
+  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : DEFAULT_CHUNK_ELEMENTS);
+  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
   const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));

@@ -5,6 +5,7 @@ import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
 import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
+import { isHubId, recipeRunInput } from '../state/run-input';
 import { modelKeyOf, sourceEntryOf } from '../state/sources-slice';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
@@ -70,7 +71,7 @@ function useHubHeadersForRecipe() {
       for (const ref of allModelRefs({ stages, looseModels })) {
         // A model+lora reference reads its model's headers (the adapter has no model facts of its own).
         const model = modelKeyOf(ref);
-        if (sourceEntryOf(sources, ref) === undefined && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(model)) void loadHubModel(model);
+        if (sourceEntryOf(sources, ref) === undefined && isHubId(model)) void loadHubModel(model);
       }
     }, 600);
     return () => clearTimeout(timer);
@@ -97,8 +98,7 @@ function useRecipeAsRunInput() {
         void jobActions.setRunInput(undefined);
         return;
       }
-      const sources = Object.fromEntries(Object.entries(localFiles).map(([ref, local]) => [ref, { kind: 'files' as const, name: local.name, files: local.files }]));
-      void jobActions.setRunInput({ recipeText: yamlText, sources, hub: { endpoint, ...(token === '' ? {} : { token }) }, origin: 'recipe' });
+      void jobActions.setRunInput(recipeRunInput(yamlText, localFiles, endpoint, token));
     }, 400);
     return () => clearTimeout(timer);
   }, [store, yamlText, yamlError, localFiles, endpoint, token]);

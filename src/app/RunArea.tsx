@@ -8,6 +8,7 @@ import { useEffect, useState } from 'react';
 import type { PlanOverview } from '../engine/api';
 import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
+import { missingLocalFolders, recipeRunInput } from '../state/run-input';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { useAppStore, useAppStoreApi } from '../state/hooks';
@@ -123,10 +124,13 @@ export function RunArea() {
 
   const resumePending = (pending: PendingRun) =>
     guard('Resuming…', async () => {
-      // Local input folders first (their read permission is asked again), then the output picker, while the click
-      // still counts as a user gesture.
       const studio = appStore.getState();
-      const folders = pending.origin === 'demo' ? [] : await reopenLocalInputs(pending.localFolders ?? [], studio.localFiles);
+      const own = pending.origin === 'recipe' ? recipeRunInput(pending.recipeText, studio.localFiles, studio.hubEndpoint, studio.hubToken) : undefined;
+      const missing = own === undefined ? [] : missingLocalFolders(own.recipeText, own.sources);
+      // Files a page was given do not survive a reload: folders chosen with the picker are reopened from their
+      // remembered handles (read permission asked again); others are named, to be added again.
+      const folders = await reopenLocalInputs(missing);
+      // The output picker next, while the click still counts as a user gesture.
       let chosen: Awaited<ReturnType<typeof chooseOutputFolder>>;
       try {
         chosen = await chooseOutputFolder(pending.output.name);
@@ -140,10 +144,7 @@ export function RunArea() {
         throw error;
       }
       if (chosen === undefined) return;
-      const input: RunInput =
-        pending.origin === 'demo'
-          ? (await demoInput(pending.recipeText)).input
-          : { recipeText: pending.recipeText, sources: sourcesOf(folders), hub: DEFAULT_HUB, origin: 'recipe' };
+      const input: RunInput = own === undefined ? (await demoInput(pending.recipeText)).input : { ...own, sources: { ...own.sources, ...sourcesOf(folders) } };
       await actions.setOutput(pending.output);
       if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);
@@ -154,8 +155,7 @@ export function RunArea() {
         const run = actions.startRun({ resume: true });
         for (const folder of folders) if (studio.localFiles[folder.ref] === undefined) void studio.loadLocalFiles(folder.files, folder.ref);
         await run;
-      }
-      else {
+      } else {
         throw new AppError('E_FILE_MISSING', `“${chosen.handle.name}” holds no unfinished merge.`, {
           hint: `Choose the folder the merge was writing into (“${pending.folderName}”), or merge anew into this one.`,
         });

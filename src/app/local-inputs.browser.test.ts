@@ -16,23 +16,19 @@ async function opfsFolder(name: string, files: Record<string, string>): Promise<
 }
 
 describe('reopening a resumed run\'s local inputs', () => {
-  it('reads a remembered folder from IndexedDB, takes a folder picked again as it is, and names one it cannot reopen', async () => {
+  it('reads a remembered folder from IndexedDB, and names every folder it cannot reopen', async () => {
     const stamp = Date.now();
     const remembered = `remembered-${stamp}`;
     await saveFolderHandle(remembered, await opfsFolder(remembered, { 'config.json': '{"a":1}', 'model.safetensors': 'w' }));
-    const again = new File(['{}'], 'config.json');
-    const folders = await reopenLocalInputs([remembered, 'picked-again'], { 'picked-again': { files: [again] } });
-    expect(folders.map((f) => [f.ref, f.files.map((file) => file.name).sort()])).toEqual([
-      [remembered, ['config.json', 'model.safetensors']],
-      ['picked-again', ['config.json']],
-    ]);
+    const folders = await reopenLocalInputs([remembered]);
+    expect(folders.map((f) => [f.ref, f.files.map((file) => file.name).sort()])).toEqual([[remembered, ['config.json', 'model.safetensors']]]);
     expect(sourcesOf(folders)[remembered]).toMatchObject({ kind: 'files', name: remembered });
 
     const missing = `never-stored-${stamp}`;
-    const error = await reopenLocalInputs([missing], {}).catch((e: unknown) => e);
+    const error = await reopenLocalInputs([remembered, missing, 'also-missing']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).message).toContain(`“${missing}”`);
-    expect((error as AppError).hint).toContain(`Pick the folder “${missing}” again`);
-    expect((error as AppError).context.model).toBe(missing);
+    expect((error as AppError).message).toContain(`folders “${missing}”, “also-missing”`);
+    expect((error as AppError).message).not.toContain(remembered);
+    expect((error as AppError).hint).toContain('Add them again under Local folder');
   });
 });

@@ -13,24 +13,22 @@ export interface ReopenedFolder {
 }
 
 /**
- * The files of each local input; `have` lists references already loaded in this page (picked again by the user),
- * which are taken as they are.
+ * The files of each local input folder the page no longer has, from its remembered handle. When some were never
+ * remembered (added as files or dropped, or no IndexedDB here), all of those are named before any permission is asked.
  */
-export async function reopenLocalInputs(refs: readonly string[], have: Readonly<Record<string, { readonly files: readonly File[] }>>): Promise<ReopenedFolder[]> {
+export async function reopenLocalInputs(refs: readonly string[]): Promise<ReopenedFolder[]> {
+  const handles = await Promise.all(refs.map(async (ref) => ({ ref, handle: canRememberFolders() ? await loadFolderHandle(ref).catch(() => undefined) : undefined })));
+  const unknown = handles.filter((h) => h.handle === undefined).map((h) => h.ref);
+  if (unknown.length > 0) {
+    const many = unknown.length > 1;
+    throw new AppError('E_FILE_MISSING', `The interrupted merge reads the local folder${many ? 's' : ''} ${unknown.map((m) => `“${m}”`).join(', ')}, which this browser could not keep across the reload.`, {
+      context: { model: unknown.join(', ') },
+      hint: `Add ${many ? 'them' : 'it'} again under Local folder (Choose folder… or drop ${many ? 'them' : 'it'}), then press Resume.`,
+    });
+  }
   const out: ReopenedFolder[] = [];
-  for (const ref of refs) {
-    const loaded = have[ref];
-    if (loaded !== undefined) {
-      out.push({ ref, files: loaded.files });
-      continue;
-    }
-    const handle = canRememberFolders() ? await loadFolderHandle(ref).catch(() => undefined) : undefined;
-    if (handle === undefined) {
-      throw new AppError('E_FILE_MISSING', `The recipe reads the local folder “${ref}”, which this browser could not keep across the reload.`, {
-        context: { model: ref },
-        hint: `Pick the folder “${ref}” again under Local folder (Choose folder… or drop it), then click Resume… again.`,
-      });
-    }
+  for (const { ref, handle } of handles) {
+    if (handle === undefined) continue;
     await ensureReadPermission(handle, ref);
     out.push({ ref, files: await filesOfHandle(handle) });
   }

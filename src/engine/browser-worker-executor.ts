@@ -4,6 +4,7 @@
  */
 import { AppError } from '../shared/errors';
 import type { TensorExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS } from './tensor-executor';
 import type { TensorWorkerPort, WorkerReply } from './worker-pool-executor';
 import { poolLabel, workerPoolExecutor } from './worker-pool-executor';
 
@@ -19,7 +20,7 @@ export function browserWorkerCount(): number {
 export function createBrowserWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): TensorExecutor {
   const threads = Math.max(1, options.threads ?? browserWorkerCount());
   const ports = Array.from({ length: threads }, (_, i) => browserPort(new Worker(new URL('./tensor-worker.ts', import.meta.url), { type: 'module', name: `merge-tensors-${i + 1}` })));
-  return workerPoolExecutor(ports, options.chunkElements ?? 1 << 20, poolLabel(threads, 'worker'));
+  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker'));
 }
 
 function browserPort(worker: Worker): TensorWorkerPort {

@@ -302,6 +302,6 @@ export async function preloadTensor(
   return preloaded;
 }
 
-function checkCancelled(signal: AbortSignal | undefined): void {
+export function checkCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The merge was cancelled.', { hint: 'Run it again to resume: finished shards are kept.' });
 }

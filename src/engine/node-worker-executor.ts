@@ -10,6 +10,7 @@ import { buildSync } from 'esbuild';
 
 import { AppError } from '../shared/errors';
 import type { TensorExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS } from './tensor-executor';
 import type { TensorWorkerPort, WorkerReply } from './worker-pool-executor';
 import { poolLabel, workerPoolExecutor } from './worker-pool-executor';
 
@@ -38,7 +39,7 @@ export function createNodeWorkerExecutor(options: { threads?: number; chunkEleme
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const script = bundledWorkerScript();
   const ports = Array.from({ length: threads }, () => nodePort(new Worker(script, { eval: true })));
-  return workerPoolExecutor(ports, options.chunkElements ?? 1 << 20, poolLabel(threads, 'worker thread'));
+  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker thread'));
 }
 
 function nodePort(worker: Worker): TensorWorkerPort {

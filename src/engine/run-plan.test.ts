@@ -72,6 +72,38 @@ dtype: bfloat16
     expect(events.at(-1)).toMatchObject({ type: 'done' });
   });
 
+  it('a cancel stops a run on worker threads before the next tensor is written, even with every input preloaded', async () => {
+    const text = TIES.replace('dtype: bfloat16', 'dtype: float32');
+    const { folders } = await prepare(text);
+    const recipe = parseRecipe(text);
+    const loaded = new Map<string, Model>();
+    for (const r of referencedInputs(recipe).models) loaded.set(inputKey(r), await loadModel(memoryFolder(r.path, await fixtureFiles(r.path))));
+    const plan = compilePlan({ recipe, recipeText: text, models: loaded, maxShardBytes: 200_000 });
+    const out = new MemoryDirectorySink('out');
+    const controller = new AbortController();
+    const executor = createNodeWorkerExecutor({ threads: 2 });
+    let written = 0;
+    try {
+      await expect(
+        runPlan(plan, folders, out, {
+          executor,
+          signal: controller.signal,
+          onEvent: (e) => {
+            if (e.type === 'shard-written') {
+              written += 1;
+              controller.abort();
+            }
+          },
+        }),
+      ).rejects.toMatchObject({ code: 'E_CANCELLED' });
+    } finally {
+      await executor.dispose();
+    }
+    expect(written).toBe(1);
+    expect(plan.shards.length).toBeGreaterThan(2);
+    expect(await out.list()).toContain('merge-studio-partial.json');
+  });
+
   it('cancels into an unfinished folder and resumes after the finished shards', async () => {
     const text = TIES.replace('dtype: bfloat16', 'dtype: float32');
     const { folders } = await prepare(text);

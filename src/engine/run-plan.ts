@@ -18,9 +18,9 @@ import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
-import { inputBytesOf, preloadTensor, streamTensor } from './evaluate';
+import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
-import { inThreadExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -65,7 +65,9 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const open = opener(folders);
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
-  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements });
+  // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
+  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : DEFAULT_CHUNK_ELEMENTS);
+  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
   const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
@@ -130,6 +132,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
       }
       const output = await writer.openShard(i);
       for (const tensor of shardTensors[i] as PlannedTensor[]) {
+        // Tensors computing in workers do not see the signal: a cancel takes effect here, before the next write.
+        checkCancelled(options.signal);
         emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
         ensureLaunched(k);
         const computed = await (launched[k] as Promise<Computed | undefined>);

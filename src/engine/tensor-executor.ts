@@ -14,6 +14,12 @@ import type { BufferPool } from './buffer-pool';
 import type { Preloaded } from './evaluate';
 import { streamTensor } from './evaluate';
 
+/**
+ * Elements per chunk when the CPU computes a tensor whose inputs are in memory: 64 Ki f32 (256 KiB) of results stay in
+ * the core's cache between the merge and the encode (measured 10 % faster than 1 Mi for slerp on this machine).
+ */
+export const CPU_COMPUTE_CHUNK_ELEMENTS = 1 << 16;
+
 /** What comes back from a computation: the output bytes and the input buffers (which may have moved threads). */
 export interface Computed {
   readonly out: Uint8Array;

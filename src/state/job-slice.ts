@@ -156,14 +156,7 @@ export function jobSlice<S extends JobSlice>(deps: JobDeps = defaultJobDeps): St
         controller = new AbortController();
         const signal = controller.signal;
         update({ phase: 'running', cancelling: false, result: undefined, error: undefined, pending: undefined, progress: initialProgress(plan) });
-        savePendingRun(deps.storage, {
-          recipeText: input.recipeText,
-          output,
-          folderName: folder.name,
-          origin: input.origin,
-          startedAt: new Date().toISOString(),
-          localFolders: input.origin === 'recipe' ? Object.keys(input.sources) : [],
-        });
+        savePendingRun(deps.storage, { recipeText: input.recipeText, output, folderName: folder.name, origin: input.origin, startedAt: new Date().toISOString() });
         try {
           const result = await deps.engine().run({
             recipeText: input.recipeText,

@@ -1,8 +1,7 @@
 /**
  * The run in progress, remembered in `localStorage` so that after a reload (or a crash) the studio can offer to
- * resume it: the recipe, the output options, the output folder's name and the references of local input folders
- * (their handles live in IndexedDB, see io/model/handle-store). The output folder's handle is not stored: the user
- * picks it again, which also renews the write permission.
+ * resume it: the recipe, the output options and the output folder's name. Folder handles are not stored: the user
+ * picks the folder again, which also renews the write permission.
  */
 import type { OutputOptions } from '../engine/api';
 
@@ -16,8 +15,6 @@ export interface PendingRun {
   readonly origin: 'demo' | 'recipe';
   /** ISO time the run started. */
   readonly startedAt: string;
-  /** References of the recipe's local input folders (read again on resume). */
-  readonly localFolders?: readonly string[];
 }
 
 export type KeyValueStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -28,8 +25,7 @@ export function readPendingRun(storage: KeyValueStorage | undefined): PendingRun
   try {
     const value = JSON.parse(text) as Partial<PendingRun>;
     if (typeof value.recipeText === 'string' && typeof value.folderName === 'string' && typeof value.output?.name === 'string' && (value.origin === 'demo' || value.origin === 'recipe')) {
-      const localFolders = Array.isArray(value.localFolders) ? value.localFolders.filter((r): r is string => typeof r === 'string') : [];
-      return { recipeText: value.recipeText, output: value.output, folderName: value.folderName, origin: value.origin, startedAt: String(value.startedAt ?? ''), localFolders };
+      return { recipeText: value.recipeText, output: value.output, folderName: value.folderName, origin: value.origin, startedAt: String(value.startedAt ?? '') };
     }
   } catch {
     // An unreadable entry is dropped below.

@@ -150,6 +150,49 @@ models:
 dtype: bfloat16
 `;
 
+test('a folder chosen with the directory picker is read and its handle kept in IndexedDB across a reload', async ({ page }) => {
+  // Headless Chromium cannot answer a picker: it answers with a folder of the origin private file system.
+  await page.addInitScript(() => {
+    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama', { create: true });
+  });
+  const errors = await openStudio(page);
+  const root = await writeFixtureTree(undefined, [fixtureById('tiny/llama-f32')]);
+  const dir = join(root, 'tiny', 'llama-f32');
+  const payload = await Promise.all(['config.json', 'model.safetensors'].map(async (name) => ({ name, bytes: [...(await readFile(join(dir, name)))] })));
+  await page.evaluate(async (files) => {
+    const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama', { create: true });
+    for (const f of files) {
+      const writable = await (await folder.getFileHandle(f.name, { create: true })).createWritable();
+      await writable.write(new Uint8Array(f.bytes));
+      await writable.close();
+    }
+  }, payload);
+  await page.locator('.dropzone').getByRole('button', { name: 'Choose folder…' }).click();
+  const item = page.getByTestId('model-item-picked-llama');
+  await expect(item).toContainText('LlamaForCausalLM');
+  await expect(item).toContainText('local');
+
+  await page.reload();
+  const kept = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('merge-studio.folders');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const handle = await new Promise<unknown>((resolve, reject) => {
+      const request = db.transaction('handles').objectStore('handles').get('picked-llama');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    if (!(handle instanceof FileSystemDirectoryHandle)) return undefined;
+    const picked = await (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama');
+    return { name: handle.name, same: await handle.isSameEntry(picked) };
+  });
+  expect(kept).toEqual({ name: 'picked-llama', same: true });
+  expect(errors).toEqual([]);
+});
+
 test('a per-model weight gets a per-layer curve in the gradient editor, in step with the YAML panel', async ({ page }) => {
   const errors = await openStudio(page);
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -178,6 +221,44 @@ test('a per-model weight gets a per-layer curve in the gradient editor, in step 
   await yaml.fill(LINEAR.replace('weight: 0.5', 'weight: [0.2, 0.7, 0.4]'));
   await expect(gradient.getByRole('slider', { name: 'weight of tiny/llama-bf16-ft anchor 2 of 3' })).toHaveAttribute('aria-valuenow', '0.7');
   await expect(inspector.getByRole('textbox', { name: 'weight', exact: true }).nth(1)).toHaveValue('[0.2, 0.7, 0.4]');
+  expect(errors).toEqual([]);
+});
+
+const STACK = `merge_method: passthrough
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 3]
+  - sources:
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+dtype: bfloat16
+`;
+
+test('slices (layer stacking): ranges and models edited in the inspector, checked against layer counts, in step with the YAML', async ({ page }) => {
+  const errors = await openStudio(page);
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(STACK);
+  await page.getByTestId('merge-node-final').click();
+  const editor = page.getByTestId('slice-editor');
+  await expect(editor.getByTestId('slice-2')).toContainText('of 4');
+  const ranges = () => yamlText(page).then((text) => parseRecipe(text).stages[0]?.slices?.map((s) => s.sources.map((src) => [src.model.path, src.layerRange])));
+  // Past the end of a 4-layer model: named, with the count.
+  await editor.getByLabel('Slice 2 end layer').fill('6');
+  await expect(editor.getByTestId('slice-problems')).toContainText('tiny/llama-bf16-ft has 4 layers, so the range [1, 6) runs past its end');
+  await editor.getByLabel('Slice 2 end layer').fill('4');
+  await expect(editor.getByTestId('slice-problems')).toHaveCount(0);
+  await editor.getByLabel('Slice 1 model').selectOption('tiny/llama-bf16-ft');
+  await editor.getByRole('button', { name: 'Add slice' }).click();
+  await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]], [['tiny/llama-bf16-ft', [4, 8]]]]);
+  // The added slice runs past the end: fixed by hand, then removed.
+  await expect(editor.getByTestId('slice-problems')).toContainText('Slice 3');
+  await page.screenshot({ path: `${SHOTS}/studio-slices.png` });
+  await editor.getByRole('button', { name: 'Remove slice 3' }).click();
+  await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]]]);
+  // YAML → inspector.
+  await yaml.fill(STACK.replace('[0, 3]', '[0, 2]'));
+  await expect(editor.getByLabel('Slice 1 end layer')).toHaveValue('2');
   expect(errors).toEqual([]);
 });
 

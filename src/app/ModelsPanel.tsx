@@ -65,7 +65,7 @@ function HubSearch() {
     <section className="panel-section" aria-labelledby="hub-search-title">
       <h2 id="hub-search-title">Hugging Face Hub</h2>
       <form className="row" onSubmit={(e) => void search(e)} role="search">
-        <input aria-label="Search models on the Hub" placeholder="Search models (safetensors)" value={query} onChange={(e) => setQuery(e.target.value)} />
+        <input aria-label="Search models on the Hub" placeholder="Search models" value={query} onChange={(e) => setQuery(e.target.value)} />
         <button type="submit" disabled={busy}>
           {busy ? 'Searching…' : 'Search'}
         </button>
@@ -93,22 +93,52 @@ function HubSearch() {
         </ul>
       )}
       <form className="row" onSubmit={addPasted}>
-        <input aria-label="Repo id or URL" placeholder="owner/name or Hub URL" value={pasted} onChange={(e) => setPasted(e.target.value)} />
+        <input aria-label="Repo id or URL" placeholder="owner/name or URL" value={pasted} onChange={(e) => setPasted(e.target.value)} />
         <button type="submit">Add</button>
       </form>
     </section>
   );
 }
 
+type InputPicker = (options: { id: string; mode: 'read' }) => Promise<FileSystemDirectoryHandle>;
+
 function LocalFolder() {
   const addModel = useAppStore((s) => s.addModel);
   const loadLocalFiles = useAppStore((s) => s.loadLocalFiles);
+  const loadLocalHandle = useAppStore((s) => s.loadLocalHandle);
   const [over, setOver] = useState(false);
   const addFiles = async (files: readonly File[]) => {
     if (files.length === 0) return;
     const ref = await loadLocalFiles(files);
     addModel(ref);
   };
+  // With a directory picker the folder's handle is kept (IndexedDB), so a resumed run can read it again after a reload.
+  const found = (globalThis as { showDirectoryPicker?: InputPicker }).showDirectoryPicker;
+  const picker = found === undefined ? undefined : found.bind(globalThis);
+  const pickFolder = async (open: InputPicker) => {
+    let handle: FileSystemDirectoryHandle;
+    try {
+      handle = await open({ id: 'merge-studio-input', mode: 'read' });
+    } catch {
+      return; // The picker was dismissed.
+    }
+    addModel(await loadLocalHandle(handle));
+  };
+  const fileInput = (
+    <input
+      type="file"
+      className="visually-hidden"
+      data-testid="folder-input"
+      // @ts-expect-error webkitdirectory is not in React's input attributes
+      webkitdirectory=""
+      multiple
+      onChange={(e) => {
+        const files = [...(e.target.files ?? [])];
+        e.target.value = '';
+        void addFiles(files);
+      }}
+    />
+  );
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
     setOver(false);
@@ -134,22 +164,19 @@ function LocalFolder() {
     >
       <h2 id="local-title">Local folder</h2>
       <p className="muted">Drop a model folder here, or pick one. Files are read in place, never uploaded.</p>
-      <label className="button-like">
-        Choose folder…
-        <input
-          type="file"
-          className="visually-hidden"
-          data-testid="folder-input"
-          // @ts-expect-error webkitdirectory is not in React's input attributes
-          webkitdirectory=""
-          multiple
-          onChange={(e) => {
-            const files = [...(e.target.files ?? [])];
-            e.target.value = '';
-            void addFiles(files);
-          }}
-        />
-      </label>
+      {picker === undefined ? (
+        <label className="button-like">
+          Choose folder…
+          {fileInput}
+        </label>
+      ) : (
+        <>
+          <button type="button" onClick={() => void pickFolder(picker)}>
+            Choose folder…
+          </button>
+          {fileInput}
+        </>
+      )}
     </section>
   );
 }

@@ -22,6 +22,7 @@ import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo } from './demo';
+import { reopenLocalInputs, sourcesOf } from './local-inputs';
 import './run.css';
 
 type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
@@ -126,22 +127,35 @@ export function RunArea() {
       const studio = appStore.getState();
       const own = pending.origin === 'recipe' ? recipeRunInput(pending.recipeText, studio.localFiles, studio.hubEndpoint, studio.hubToken) : undefined;
       const missing = own === undefined ? [] : missingLocalFolders(own.recipeText, own.sources);
-      if (missing.length > 0) {
-        // Files a page was given do not survive a reload: the folders must be added again.
-        throw new AppError('E_FILE_MISSING', `The interrupted merge reads the local folder${missing.length === 1 ? '' : 's'} ${missing.map((m) => `“${m}”`).join(', ')}.`, {
-          hint: `Add ${missing.length === 1 ? 'it' : 'them'} again under Local folder, then press Resume.`,
-        });
+      // Files a page was given do not survive a reload: folders chosen with the picker are reopened from their
+      // remembered handles (read permission asked again); others are named, to be added again.
+      const folders = await reopenLocalInputs(missing);
+      // The output picker next, while the click still counts as a user gesture.
+      let chosen: Awaited<ReturnType<typeof chooseOutputFolder>>;
+      try {
+        chosen = await chooseOutputFolder(pending.output.name);
+      } catch (error) {
+        if (folders.length > 0 && (error as DOMException).name === 'SecurityError') {
+          throw new AppError('E_FILE_MISSING', 'The input folders are open again; the browser wants one more click to choose the output folder.', {
+            hint: `Click Resume… again and choose “${pending.folderName}”.`,
+            cause: error,
+          });
+        }
+        throw error;
       }
-      // The picker next, while the click still counts as a user gesture.
-      const chosen = await chooseOutputFolder(pending.output.name);
       if (chosen === undefined) return;
-      const input: RunInput = own ?? (await demoInput(pending.recipeText)).input;
+      const input: RunInput = own === undefined ? (await demoInput(pending.recipeText)).input : { ...own, sources: { ...own.sources, ...sourcesOf(folders) } };
       await actions.setOutput(pending.output);
       if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);
       await actions.setFolder(chosen.handle, chosen.storage);
-      if (appStore.getState().job.folder?.state?.unfinished === true) await actions.startRun({ resume: true });
-      else {
+      if (appStore.getState().job.folder?.state?.unfinished === true) {
+        // The reopened folders show on the canvas too (the run is marked running first, so the studio's recipe does
+        // not replace the resumed run's input).
+        const run = actions.startRun({ resume: true });
+        for (const folder of folders) if (studio.localFiles[folder.ref] === undefined) void studio.loadLocalFiles(folder.files, folder.ref);
+        await run;
+      } else {
         throw new AppError('E_FILE_MISSING', `“${chosen.handle.name}” holds no unfinished merge.`, {
           hint: `Choose the folder the merge was writing into (“${pending.folderName}”), or merge anew into this one.`,
         });

@@ -127,6 +127,43 @@ describe('LoRA and revision edits', () => {
     ]);
   });
 
+  it('slices: a source\'s range and model are edited, slices added and removed, and ranges checked against layer counts', () => {
+    const text = `merge_method: passthrough
+slices:
+  - sources:
+      - model: tiny/llama-bf16
+        layer_range: [0, 3]
+  - sources:
+      - model: tiny/llama-bf16-ft
+        layer_range: [1, 4]
+dtype: bfloat16
+`;
+    const start: edit.EditableRecipe = { stages: parseRecipe(text).stages, looseModels: [] };
+    const layersOf = (ref: string) => (ref.startsWith('tiny/llama') ? 4 : undefined);
+    expect(edit.sliceProblems(start.stages[0] as never, layersOf)).toEqual([]);
+    const widened = edit.setSliceSource(start, 0, 1, 0, { layerRange: [2, 6] });
+    expect(edit.sliceProblems(widened.stages[0] as never, layersOf)).toEqual(['Slice 2: tiny/llama-bf16-ft has 4 layers, so the range [2, 6) runs past its end.']);
+    const empty = edit.setSliceSource(start, 0, 0, 0, { layerRange: [3, 3] });
+    expect(edit.sliceProblems(empty.stages[0] as never, layersOf)[0]).toMatch(/Slice 1: .* \[3, 3\) is not a layer range/);
+    const moved = edit.setSliceSource(start, 0, 0, 0, { model: 'tiny/llama-bf16-ft2' });
+    const added = edit.addSlice(moved, 0, 2);
+    const doc = parseRecipe(exportRecipe(edit.toDocument(added.stages))).stages[0];
+    expect(doc?.slices?.map((s) => s.sources.map((src) => [formatModelRef(src.model), src.layerRange]))).toEqual([
+      [['tiny/llama-bf16-ft2', [0, 3]]],
+      [['tiny/llama-bf16-ft', [1, 4]]],
+      [['tiny/llama-bf16-ft', [4, 6]]],
+    ]);
+    const removed = edit.removeSlice(added, 0, 0);
+    expect(removed.stages[0]?.slices?.map((s) => s.sources[0]?.layerRange)).toEqual([
+      [1, 4],
+      [4, 6],
+    ]);
+    const one = edit.removeSlice(removed, 0, 0);
+    expect(one.stages[0]?.slices).toHaveLength(1);
+    expect(() => edit.removeSlice(one, 0, 0)).toThrow(/at least one slice/);
+    expect(() => edit.addSlice(lzlv(), 0)).toThrow(/not built from slices/);
+  });
+
   it('a loose model is renamed in place', () => {
     const loose = edit.addModel(edit.EMPTY_RECIPE, 'tiny/llama-f32');
     expect(edit.setRevision(loose, 'tiny/llama-f32', 'abc123').looseModels).toEqual(['tiny/llama-f32@abc123']);

@@ -52,6 +52,10 @@ export interface RecipeSlice {
   setMethod(index: number, methodId: string): void;
   /** On the stage, or on one input's entry when `model` is given; `undefined` removes it. */
   setParameter(index: number, name: string, value: ParameterSetting | undefined, model?: string): void;
+  /** One slice source's model or layer range; throws an `AppError` when the stage has no slices. */
+  setSliceSource(index: number, slice: number, source: number, change: edit.SliceSourceChange): void;
+  addSlice(index: number): void;
+  removeSlice(index: number, slice: number): void;
   setPosition(id: string, position: XY): void;
   undo(): void;
   redo(): void;
@@ -125,6 +129,9 @@ export const createRecipeSlice: StateCreator<AppState, [], [], RecipeSlice> = (s
     setRevision: (ref, revision) => apply((r) => edit.setRevision(r, ref, revision)),
     setMethod: (index, methodId) => apply((r) => edit.setMethod(r, index, methodId)),
     setParameter: (index, name, value, model) => apply((r) => edit.setParameter(r, index, name, value, model)),
+    setSliceSource: (index, slice, source, change) => apply((r) => edit.setSliceSource(r, index, slice, source, change)),
+    addSlice: (index) => apply((r) => edit.addSlice(r, index)),
+    removeSlice: (index, slice) => apply((r) => edit.removeSlice(r, index, slice)),
     setPosition: (id, position) => set({ positions: { ...get().positions, [id]: position } }),
     undo: () => {
       const state = get();

@@ -6,6 +6,7 @@
 import type { StateCreator } from 'zustand';
 
 import { folderFromFiles } from '../io/model/browser-folder';
+import { filesOfHandle, saveFolderHandle } from '../io/model/handle-store';
 import { openHubFolder } from '../io/model/hub-folder';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -49,6 +50,8 @@ export interface SourcesSlice {
   loadHubModel(ref: string): Promise<void>;
   /** Reads a local folder's headers from the files of an `<input webkitdirectory>` or a drop; returns its reference. */
   loadLocalFiles(files: readonly File[], name?: string): Promise<string>;
+  /** Reads a picked folder's headers and remembers its handle (IndexedDB) so a resumed run can read it again. */
+  loadLocalHandle(handle: FileSystemDirectoryHandle): Promise<string>;
   forgetSource(ref: string): void;
   /** Searches the configured Hub for safetensors models. */
   searchHub(query: string): Promise<HubModelHit[]>;
@@ -92,6 +95,12 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
       set({ localFiles: { ...get().localFiles, [folder.ref]: { name: folder.ref, files } } });
       await load(folder.ref, 'local', () => Promise.resolve(folder));
       return folder.ref;
+    },
+    loadLocalHandle: async (handle) => {
+      const ref = await get().loadLocalFiles(await filesOfHandle(handle), handle.name);
+      // Without IndexedDB the folder is still read; a resume then asks for it by name.
+      await saveFolderHandle(ref, handle).catch(() => undefined);
+      return ref;
     },
     searchHub: (query) => searchHubModels(settings(), query),
     forgetSource: (ref) => {

@@ -31,9 +31,6 @@ export function Inspector() {
       <div className="section-head">
         <h2 id="inspector-title">Inspector</h2>
         <div className="toolbar">
-          <span className="toolbar-label" aria-hidden="true">
-            New
-          </span>
           <select aria-label="Method for a new merge" value={method} onChange={(e) => setMethod(e.target.value)}>
             {METHODS.map((m) => (
               <option key={m.id} value={m.id}>

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 import { parseRecipe } from '../src/recipe/parse';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
@@ -26,15 +27,7 @@ dtype: bfloat16
 `;
 
 test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pin a revision (repo@revision)', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
-  await yaml.fill(SLERP);
-  await page.getByTestId('merge-node-final').click();
+  const { errors, yaml } = await openWithRecipe(page, SLERP);
   const inspector = page.getByTestId('stage-inspector');
   await inspector.getByLabel('LoRA adapter for tiny/llama-bf16-ft').fill('tiny/llama-lora');
   await inspector.getByRole('button', { name: 'Attach LoRA' }).last().click();
@@ -66,15 +59,7 @@ dtype: bfloat16
 `;
 
 test('NearSwap t on a log scale shows the share of weights that moves, measured on sampled tensors of the two models', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
-  await yaml.fill(NEARSWAP);
-  await page.getByTestId('merge-node-final').click();
+  const { errors, yaml } = await openWithRecipe(page, NEARSWAP);
   const share = page.getByTestId('nearswap-share');
   await expect(share).toContainText('% of weights taken from the other model');
   const before = shareOf(await share.innerText());
@@ -87,6 +72,20 @@ test('NearSwap t on a log scale shows the share of weights that moves, measured 
   await page.screenshot({ path: `${SHOTS}/studio-nearswap-share.png` });
   expect(errors).toEqual([]);
 });
+
+/** A fresh studio at 1280×800 on the mock Hub with `recipe` in the YAML panel and its final merge selected. */
+async function openWithRecipe(page: Page, recipe: string): Promise<{ errors: string[]; yaml: Locator }> {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
+  await yaml.fill(recipe);
+  await page.getByTestId('merge-node-final').click();
+  return { errors, yaml };
+}
 
 /** The percentage in "12.3% of weights taken from the other model…". */
 function shareOf(text: string): number {

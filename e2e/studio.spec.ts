@@ -6,7 +6,7 @@ import { expect, test } from '@playwright/test';
 import type { Locator, Page } from '@playwright/test';
 
 import { parseRecipe } from '../src/recipe/parse';
-import { LZLV } from '../test/fixtures/recipes';
+import { FRANKEN, LZLV } from '../test/fixtures/recipes';
 import { writeFixtureTree } from '../test/fixtures/node-fixtures';
 import { fixtureById } from '../test/fixtures/standard';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
@@ -224,21 +224,11 @@ test('a per-model weight gets a per-layer curve in the gradient editor, in step 
   expect(errors).toEqual([]);
 });
 
-const STACK = `merge_method: passthrough
-slices:
-  - sources:
-      - model: tiny/llama-bf16
-        layer_range: [0, 3]
-  - sources:
-      - model: tiny/llama-bf16-ft
-        layer_range: [1, 4]
-dtype: bfloat16
-`;
 
 test('slices (layer stacking): ranges and models edited in the inspector, checked against layer counts, in step with the YAML', async ({ page }) => {
   const errors = await openStudio(page);
   const yaml = page.getByRole('textbox', { name: 'Recipe YAML' });
-  await yaml.fill(STACK);
+  await yaml.fill(FRANKEN);
   await page.getByTestId('merge-node-final').click();
   const editor = page.getByTestId('slice-editor');
   await expect(editor.getByTestId('slice-2')).toContainText('of 4');
@@ -257,7 +247,7 @@ test('slices (layer stacking): ranges and models edited in the inspector, checke
   await editor.getByRole('button', { name: 'Remove slice 3' }).click();
   await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]]]);
   // YAML → inspector.
-  await yaml.fill(STACK.replace('[0, 3]', '[0, 2]'));
+  await yaml.fill(FRANKEN.replace('[0, 3]', '[0, 2]'));
   await expect(editor.getByLabel('Slice 1 end layer')).toHaveValue('2');
   expect(errors).toEqual([]);
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { fixtureFiles, loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
-import { GRADIENT_SLERP } from '../../test/fixtures/recipes';
+import { FRANKEN, GRADIENT_SLERP } from '../../test/fixtures/recipes';
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -136,15 +136,7 @@ dtype: bfloat16
   });
 
   it('stacks layers from slices byte for byte', async () => {
-    const { out } = await merge(`merge_method: passthrough
-slices:
-  - sources:
-      - model: tiny/llama-bf16
-        layer_range: [0, 3]
-  - sources:
-      - model: tiny/llama-bf16-ft
-        layer_range: [1, 4]
-`);
+    const { out } = await merge(FRANKEN);
     const merged = await loadModel(memoryFolder('out', out.files));
     const base = await loadModel(memoryFolder('base', await fixtureFiles('tiny/llama-bf16')));
     const ft = await loadModel(memoryFolder('ft', await fixtureFiles('tiny/llama-bf16-ft')));

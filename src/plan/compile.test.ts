@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { modelBytes, modelTensors } from '../../test/fixtures/models';
 import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
-import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
+import { FRANKEN, GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
 import type { ModelSpec } from '../../test/fixtures/models';
 import { TINY_LLAMA, fixtureById, writeFixture } from '../../test/fixtures/standard';
 import { loadModel } from '../io/model/load-model';
@@ -15,17 +15,6 @@ import { compilePlan, layerIndex } from './compile';
 import type { CompileInput } from './compile';
 import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr } from './types';
 
-/** A frankenmerge: layers 0-2 of the base, then layers 1-3 of the fine-tune (6 layers). */
-const FRANKEN = `merge_method: passthrough
-slices:
-  - sources:
-      - model: tiny/llama-bf16
-        layer_range: [0, 3]
-  - sources:
-      - model: tiny/llama-bf16-ft
-        layer_range: [1, 4]
-dtype: bfloat16
-`;
 
 async function load(id: string, as = id, spec?: ModelSpec): Promise<Model> {
   const dir = new MemoryDirectorySink();

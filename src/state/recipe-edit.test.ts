@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exportRecipe } from '../recipe/export';
 import { parseRecipe } from '../recipe/parse';
 import { formatModelRef } from '../recipe/model-ref';
-import { LZLV } from '../../test/fixtures/recipes';
+import { FRANKEN, LZLV } from '../../test/fixtures/recipes';
 import { DEFAULT_FILTER, curvesToSetting, resolvedTable, settingToCurves } from './gradient';
 import { formatSetting, parseSetting } from './param-notation';
 import * as edit from './recipe-edit';
@@ -128,16 +128,7 @@ describe('LoRA and revision edits', () => {
   });
 
   it('slices: a source\'s range and model are edited, slices added and removed, and ranges checked against layer counts', () => {
-    const text = `merge_method: passthrough
-slices:
-  - sources:
-      - model: tiny/llama-bf16
-        layer_range: [0, 3]
-  - sources:
-      - model: tiny/llama-bf16-ft
-        layer_range: [1, 4]
-dtype: bfloat16
-`;
+    const text = FRANKEN;
     const start: edit.EditableRecipe = { stages: parseRecipe(text).stages, looseModels: [] };
     const layersOf = (ref: string) => (ref.startsWith('tiny/llama') ? 4 : undefined);
     expect(edit.sliceProblems(start.stages[0] as never, layersOf)).toEqual([]);

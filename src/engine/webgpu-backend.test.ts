@@ -6,6 +6,7 @@ import type { FloatDType } from '../io/safetensors/dtype';
 import { isAppError } from '../shared/errors';
 import type { MergeCase } from './webgpu-backend.test-support';
 import { caseInputs, caseJob, cpuReference, runBackendMerger, sameBits, scaledError, ulpDistance } from './webgpu-backend.test-support';
+import { useTestBackends } from './webgpu-node.test-support';
 import { createWebGpuBackend, runsOnGpu } from './webgpu-backend';
 import type { WebGpuBackend } from './webgpu-backend';
 
@@ -51,17 +52,7 @@ const CASES: MergeCase[] = [
  */
 const F32_BOUND = 4;
 
-let backend: WebGpuBackend;
-let smallBinding: WebGpuBackend;
-beforeAll(async () => {
-  const gpu = createNodeGpu();
-  backend = await createWebGpuBackend(gpu, nodeShaderLibrary());
-  smallBinding = await createWebGpuBackend(gpu, nodeShaderLibrary(), { maxBindingBytes: 4096 });
-});
-afterAll(async () => {
-  await backend.dispose();
-  await smallBinding.dispose();
-});
+const backends = useTestBackends();
 
 describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
   it.each(DTYPES)('%s inputs and output, several chunk sizes, forced small bindings', async (dtype) => {
@@ -72,9 +63,9 @@ describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
     const expected = cpuReference(c, job, decoded, dtype);
     const results: Float32Array[] = [];
     for (const chunk of CHUNKS) {
-      results.push(await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, chunk, dtype));
+      results.push(await runBackendMerger(await backends.normal.createMerger(c.method, job, c.models), encoded, numel, chunk, dtype));
     }
-    results.push(await runBackendMerger(await smallBinding.createMerger(c.method, job, c.models), encoded, numel, 1000, dtype));
+    results.push(await runBackendMerger(await backends.small.createMerger(c.method, job, c.models), encoded, numel, 1000, dtype));
     for (const other of results.slice(1)) expect(sameBits(other, results[0] as Float32Array)).toBe(true);
     const distance = ulpDistance(dtype, results[0] as Float32Array, expected);
     const scaled = scaledError(results[0] as Float32Array, expected);
@@ -84,7 +75,7 @@ describe.each(CASES)('$name on the GPU vs the CPU kernel', (c) => {
   });
 });
 
-describe('methods without a GPU kernel run the CPU kernel inside the backend', () => {
+describe('methods without a GPU kernel run the CPU kernel inside the backends.normal', () => {
   const fallbacks: MergeCase[] = [
     { name: 'model_stock filter_wise', method: 'model_stock', models: 3, baseIndex: 0, globals: { filter_wise: true } },
     { name: 'nuslerp row-wise', method: 'nuslerp', models: 2, perModel: () => ({ weight: 1 }), globals: { nuslerp_flatten: false } },
@@ -93,7 +84,7 @@ describe('methods without a GPU kernel run the CPU kernel inside the backend', (
     const job = caseJob(c, 3000, [30, 100]);
     expect(runsOnGpu(c.method, job)).toBe(false);
     const { encoded, decoded } = caseInputs(c, 'BF16', 3000);
-    const got = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, 3000, 1000, 'BF16');
+    const got = await runBackendMerger(await backends.normal.createMerger(c.method, job, c.models), encoded, 3000, 1000, 'BF16');
     expect(sameBits(got, cpuReference(c, job, decoded, 'BF16'))).toBe(true);
   });
 });
@@ -103,7 +94,7 @@ describe('device loss', () => {
   const job = caseJob(slerp, NUMEL);
   const { encoded } = caseInputs(slerp, 'BF16', NUMEL);
 
-  it('destroying the device mid-tensor is reported as E_DEVICE_LOST; a fresh backend gives the exact output', async () => {
+  it('destroying the device mid-tensor is reported as E_DEVICE_LOST; a fresh backends.normal gives the exact output', async () => {
     const devices: GPUDevice[] = [];
     const gpu = createNodeGpu();
     const fragile = await createWebGpuBackend(gpu, nodeShaderLibrary(), { recoverFromLoss: false, onDevice: (d) => devices.push(d) });
@@ -115,16 +106,16 @@ describe('device loss', () => {
     await fragile.dispose();
 
     const fresh = await createWebGpuBackend(gpu, nodeShaderLibrary());
-    const expected = await runBackendMerger(await backend.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16');
+    const expected = await runBackendMerger(await backends.normal.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16');
     const again = await runBackendMerger(await fresh.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16');
     expect(sameBits(again, expected)).toBe(true);
     await fresh.dispose();
   });
 
-  it('by default the backend opens a new device and redoes the chunk, with the same output', async () => {
+  it('by default the backends.normal opens a new device and redoes the chunk, with the same output', async () => {
     const devices: GPUDevice[] = [];
     const resilient = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { onDevice: (d) => devices.push(d) });
-    const expected = await runBackendMerger(await backend.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16');
+    const expected = await runBackendMerger(await backends.normal.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16');
     const got = await runBackendMerger(await resilient.createMerger('slerp', job, 2), encoded, NUMEL, 1000, 'BF16', (start) => {
       if (start > 0 && devices.length === 1) devices[0]?.destroy();
     });
@@ -153,7 +144,7 @@ describe('the staging ring', () => {
     const numel = c.shape === undefined ? NUMEL : c.shape.reduce((a, b) => a * b, 1);
     const job = caseJob(c, numel, c.shape);
     const { encoded } = caseInputs(c, 'BF16', numel);
-    const whole = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, numel, numel, 'BF16');
+    const whole = await runBackendMerger(await backends.normal.createMerger(c.method, job, c.models), encoded, numel, numel, 'BF16');
     for (const chunk of [numel, 1000]) {
       expect(sameBits(await runBackendMerger(await ring.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
       expect(sameBits(await runBackendMerger(await oneByOne.createMerger(c.method, job, c.models), encoded, numel, chunk, 'BF16'), whole)).toBe(true);
@@ -164,7 +155,7 @@ describe('the staging ring', () => {
     const c = CASES.find((x) => x.name === 'linear, normalised') as MergeCase;
     const job = caseJob(c, NUMEL);
     const { encoded } = caseInputs(c, 'BF16', NUMEL);
-    const expected = await runBackendMerger(await backend.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
+    const expected = await runBackendMerger(await backends.normal.createMerger(c.method, job, c.models), encoded, NUMEL, NUMEL, 'BF16');
     const devices: GPUDevice[] = [];
     const fragile = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), {
       slotBytes: 1024,
@@ -203,7 +194,7 @@ describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties bro
   it.each(cases)('$name', async (c) => {
     const job = caseJob(c, numel);
     const expected = cpuReference(c, job, inputs, 'F32');
-    for (const [b, chunk] of [[backend, numel], [smallBinding, 700], [smallBinding, 256]] as const) {
+    for (const [b, chunk] of [[backends.normal, numel], [backends.small, 700], [backends.small, 256]] as const) {
       const got = await runBackendMerger(await b.createMerger(c.method, job, 4), encoded, numel, chunk, 'F32');
       expect(sameBits(got, expected)).toBe(true);
     }
@@ -220,7 +211,7 @@ describe('exact ranks on the GPU (top-k, DELLA): many equal magnitudes, ties bro
     const keptCount = kept(expected).filter(Boolean).length;
     expect(keptCount).toBeGreaterThan(0);
     expect(keptCount).toBeLessThan(numel * 0.37);
-    for (const [b, chunk] of [[backend, numel], [smallBinding, 700], [smallBinding, 256]] as const) {
+    for (const [b, chunk] of [[backends.normal, numel], [backends.small, 700], [backends.small, 256]] as const) {
       const got = await runBackendMerger(await b.createMerger(c.method, job, 5), sceEncoded, numel, chunk, 'F32');
       // The selection (elements left at the base) is exact; the weighted mix is f32 against f64.
       expect(kept(got)).toEqual(kept(expected));
@@ -235,7 +226,7 @@ describe('concurrent use', () => {
     const run = async (c: MergeCase) => {
       const job = caseJob(c, NUMEL);
       const { encoded } = caseInputs(c, 'BF16', NUMEL);
-      return runBackendMerger(await smallBinding.createMerger(c.method, job, c.models), encoded, NUMEL, 1000, 'BF16');
+      return runBackendMerger(await backends.small.createMerger(c.method, job, c.models), encoded, NUMEL, 1000, 'BF16');
     };
     const sequential: Float32Array[] = [];
     for (const c of cases) sequential.push(await run(c));
@@ -247,9 +238,9 @@ describe('concurrent use', () => {
 describe('errors', () => {
   it('an invalid job is rejected with the CPU kernel’s typed error, naming the tensor', async () => {
     const c: MergeCase = { name: 'model_stock', method: 'model_stock', models: 2, baseIndex: 0 };
-    const error = await backend.createMerger('model_stock', caseJob(c, 10), 2).catch((e: unknown) => e);
+    const error = await backends.normal.createMerger('model_stock', caseJob(c, 10), 2).catch((e: unknown) => e);
     expect(isAppError(error, 'E_RECIPE_INVALID')).toBe(true);
     expect((error as { context: { tensor?: string } }).context.tensor).toBe(caseJob(c, 10).tensor);
-    expect(isAppError(await backend.createMerger('nope', caseJob(c, 10), 2).catch((e: unknown) => e), 'E_UNKNOWN_METHOD')).toBe(true);
+    expect(isAppError(await backends.normal.createMerger('nope', caseJob(c, 10), 2).catch((e: unknown) => e), 'E_UNKNOWN_METHOD')).toBe(true);
   });
 });

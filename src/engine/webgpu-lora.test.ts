@@ -3,7 +3,7 @@
  * columns not multiples of the 16-wide tile), fan_in_fan_out, bf16/f16/f32 and mixed factor dtypes, chunks and
  * forced small bindings that cut W mid-row.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createNodeGpu } from '../gpu/node-gpu';
 import { nodeShaderLibrary } from '../gpu/node-shaders';
@@ -14,8 +14,8 @@ import type { EncodedChunk } from './backend';
 import { createCpuBackend } from './cpu-backend';
 import type { LoraDtypes, LoraShape, MergeCase } from './webgpu-backend.test-support';
 import { caseJob, encodeCase, gaussian, loraInput, runBackendMerger, sameBits, scaledError, ulpDistance } from './webgpu-backend.test-support';
+import { useTestBackends } from './webgpu-node.test-support';
 import { createWebGpuBackend } from './webgpu-backend';
-import type { WebGpuBackend } from './webgpu-backend';
 
 /**
  * The tolerance (the same as the method tests'): the GPU sums the rank in f32, the CPU in f64, both in k order. Baked
@@ -55,17 +55,7 @@ function lora(shape: LoraShape, dtypes: LoraDtypes, seed: number): { weight: Enc
 
 const passthrough: MergeCase = { name: 'passthrough', method: 'passthrough', models: 1 };
 
-let backend: WebGpuBackend;
-let smallBinding: WebGpuBackend;
-beforeAll(async () => {
-  const gpu = createNodeGpu();
-  backend = await createWebGpuBackend(gpu, nodeShaderLibrary());
-  smallBinding = await createWebGpuBackend(gpu, nodeShaderLibrary(), { maxBindingBytes: 4096 });
-});
-afterAll(async () => {
-  await backend.dispose();
-  await smallBinding.dispose();
-});
+const backends = useTestBackends();
 
 describe.each(SHAPES)('LoRA baked on the GPU: $name', (shape) => {
   it.each(DTYPES)('W $w, A $a, B $b: GPU == GPU at every chunking, within the tolerance of the CPU bake', async (dtypes) => {
@@ -76,9 +66,9 @@ describe.each(SHAPES)('LoRA baked on the GPU: $name', (shape) => {
     const cpu = await runBackendMerger(await createCpuBackend().createMerger('passthrough', job, 1), [weight], numel, 500, dtypes.w);
     expect(sameBits(cpu, expected)).toBe(true);
     const results: Float32Array[] = [];
-    for (const chunk of [numel, 500, 333]) results.push(await runBackendMerger(await backend.createMerger('passthrough', job, 1), [weight], numel, chunk, dtypes.w));
+    for (const chunk of [numel, 500, 333]) results.push(await runBackendMerger(await backends.normal.createMerger('passthrough', job, 1), [weight], numel, chunk, dtypes.w));
     // 4 KiB bindings: 256-element sub-chunks, cut mid-row, and their factors' rows.
-    results.push(await runBackendMerger(await smallBinding.createMerger('passthrough', job, 1), [weight], numel, 700, dtypes.w));
+    results.push(await runBackendMerger(await backends.small.createMerger('passthrough', job, 1), [weight], numel, 700, dtypes.w));
     for (const other of results.slice(1)) expect(sameBits(other, results[0] as Float32Array)).toBe(true);
     const gpu = results[0] as Float32Array;
     const distance = ulpDistance(dtypes.w, gpu, cpu);
@@ -90,7 +80,7 @@ describe.each(SHAPES)('LoRA baked on the GPU: $name', (shape) => {
 });
 
 describe('LoRA bakes inside merges', () => {
-  it('linear of a baked input and a plain one: every sub-chunk path, within the tolerance of the CPU backend', async () => {
+  it('linear of a baked input and a plain one: every sub-chunk path, within the tolerance of the CPU backends.normal', async () => {
     const shape = SHAPES[1] as LoraShape;
     const numel = shape.out * shape.in;
     const { weight } = lora(shape, { w: 'BF16', a: 'BF16', b: 'BF16' }, 21);
@@ -99,8 +89,8 @@ describe('LoRA bakes inside merges', () => {
     const c: MergeCase = { name: 'linear', method: 'linear', models: 2, perModel: (i) => ({ weight: [0.7, 0.3][i] as number }) };
     const job = caseJob(c, numel, [shape.out, shape.in]);
     const cpu = await runBackendMerger(await createCpuBackend().createMerger('linear', job, 2), inputs, numel, 300, 'BF16');
-    const gpu = await runBackendMerger(await backend.createMerger('linear', job, 2), inputs, numel, numel, 'BF16');
-    const small = await runBackendMerger(await smallBinding.createMerger('linear', job, 2), inputs, numel, 300, 'BF16');
+    const gpu = await runBackendMerger(await backends.normal.createMerger('linear', job, 2), inputs, numel, numel, 'BF16');
+    const small = await runBackendMerger(await backends.small.createMerger('linear', job, 2), inputs, numel, 300, 'BF16');
     expect(sameBits(small, gpu)).toBe(true);
     expect(ulpDistance('BF16', gpu, cpu).max).toBeLessThanOrEqual(1);
   });
@@ -118,7 +108,7 @@ describe('LoRA bakes inside merges', () => {
   });
 });
 
-describe('the CPU backend bakes too', () => {
+describe('the CPU backends.normal bakes too', () => {
   it.each(['slerp', 'nearswap', 'linear'])('%s of bf16 inputs, one with a LoRA: the result of merging the baked weight (its bf16 fast path is not taken)', async (method) => {
     const shape = SHAPES[0] as LoraShape;
     const numel = shape.out * shape.in;

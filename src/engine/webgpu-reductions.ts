@@ -13,6 +13,7 @@ import { nuslerpCoefficients, nuslerpT } from '../methods/nuslerp';
 import { slerpCoefficients } from '../methods/slerp';
 import { gramOp, slerpStatsOp, weightedSumOp } from '../gpu/ops';
 import { BLOCK } from '../gpu/runtime';
+import type { EncodedInput, GpuRuntime, Readback } from '../gpu/runtime';
 import { AppError } from '../shared/errors';
 import type { BackendMerger } from './backend';
 import type { Session } from './webgpu-session';
@@ -24,8 +25,25 @@ export function slerpMerger(session: Session, job: MergeJob, inputCount: number)
   const b = otherIndexes(job, inputCount)[0];
   if (b === undefined) return elementwiseMerger(session, copyOp(a));
   const t = numberParam(job.globals, 't');
-  const sums = [0, 0, 0];
-  const weights = new Array<number>(inputCount).fill(0);
+  return statsThenWeightedSum(session, 3, (runtime, parts, n) => slerpStatsOp(runtime, parts, n, a, b), (sums) => {
+    const weights = new Array<number>(inputCount).fill(0);
+    [weights[a], weights[b]] = slerpCoefficients(sums[0] as number, sums[1] as number, sums[2] as number, t);
+    return weights;
+  });
+}
+
+/**
+ * One reduction pass summing `size` statistics (f32 partials per block from `statsOp`, added in f64 on the host), then
+ * a weighted sum of the inputs with the weights `weightsOf` derives from the sums.
+ */
+function statsThenWeightedSum(
+  session: Session,
+  size: number,
+  statsOp: (runtime: GpuRuntime, parts: EncodedInput[], n: number) => Promise<Readback<Float32Array>>,
+  weightsOf: (sums: readonly number[]) => number[],
+): BackendMerger {
+  const sums = new Array<number>(size).fill(0);
+  let weights: number[] = [];
   return {
     passes: 1,
     rowLength: BLOCK,
@@ -34,11 +52,11 @@ export function slerpMerger(session: Session, job: MergeJob, inputCount: number)
         session,
         inputs,
         count,
-        (runtime, parts, _offset, n) => slerpStatsOp(runtime, parts, n, a, b),
+        (runtime, parts, _offset, n) => statsOp(runtime, parts, n),
         (partials) => addPartials(sums, partials),
       ),
     endPass: () => {
-      [weights[a], weights[b]] = slerpCoefficients(sums[0] as number, sums[1] as number, sums[2] as number, t);
+      weights = weightsOf(sums);
       return Promise.resolve();
     },
     apply: (inputs, start, count, roundTo) =>
@@ -61,30 +79,12 @@ function offsetWeights(inputCount: number, members: readonly number[], c: readon
  */
 function gramMerger(session: Session, members: readonly number[], base: number | undefined, weightsOf: (gram: Gram) => number[]): BackendMerger {
   const k = members.length;
-  const triangle = new Array<number>((k * (k + 1)) / 2).fill(0);
-  let weights: number[] = [];
-  return {
-    passes: 1,
-    rowLength: BLOCK,
-    reduce: (_pass, inputs, _start, count) =>
-      eachSubChunk(
-        session,
-        inputs,
-        count,
-        (runtime, parts, _offset, n) => gramOp(runtime, parts, n, members, base),
-        (partials) => addPartials(triangle, partials),
-      ),
-    endPass: () => {
-      const gram = new Gram(k);
-      let at = 0;
-      for (let i = 0; i < k; i++) for (let j = i; j < k; j++) gram.values[i * k + j] = triangle[at++] as number;
-      weights = weightsOf(gram);
-      return Promise.resolve();
-    },
-    apply: (inputs, start, count, roundTo) =>
-      applyBySubChunks(session, (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round), inputs, start, count, roundTo),
-    release: () => undefined,
-  };
+  return statsThenWeightedSum(session, (k * (k + 1)) / 2, (runtime, parts, n) => gramOp(runtime, parts, n, members, base), (triangle) => {
+    const gram = new Gram(k);
+    let at = 0;
+    for (let i = 0; i < k; i++) for (let j = i; j < k; j++) gram.values[i * k + j] = triangle[at++] as number;
+    return weightsOf(gram);
+  });
 }
 
 /** The Gram methods' mergers: which vectors enter the Gram matrix, and how the method turns it into weights. */

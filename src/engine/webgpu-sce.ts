@@ -11,11 +11,11 @@ import { numberParam, otherIndexes } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
 import { RankWindow } from '../methods/rank-window';
 import { sceKeepCount, sceWeights } from '../methods/sce';
-import { equalKeyCountsOp, taskVectorL1Op, taskVectorOp, windowHistogramOp } from '../gpu/ops';
+import { equalKeyCountsOp, taskVectorL1Op, windowHistogramOp } from '../gpu/ops';
 import type { TaskVectorModel, TaskVectorSpec, WindowSpec } from '../gpu/ops';
 import { BLOCK } from '../gpu/runtime';
 import type { BackendMerger } from './backend';
-import { windowSpecOf } from './webgpu-task-vector';
+import { taskVectorOutput, windowSpecOf } from './webgpu-task-vector';
 import type { Session } from './webgpu-session';
 import { addPartials, copyOp, eachSubChunk, elementwiseMerger } from './webgpu-session';
 
@@ -125,22 +125,8 @@ export function sceMerger(session: Session, job: MergeJob, inputCount: number): 
       seen.fill(0);
       return Promise.resolve();
     },
-    apply: async (inputs, start, count, roundTo) => {
-      const out = new Float32Array(count);
-      await eachSubChunk(
-        session,
-        inputs,
-        count,
-        (runtime, parts, offset, sub) => taskVectorOp(runtime, parts, sub, start + offset, spec(), roundTo),
-        (result, offset) => {
-          out.set(result.values, offset);
-          keepSeen(result.seen);
-        },
-        // The selection's running equal-key counts carry from one sub-chunk to the next.
-        { sequential: selecting },
-      );
-      return out;
-    },
+    // The selection's running equal-key counts carry from one sub-chunk to the next.
+    apply: (inputs, start, count, roundTo) => taskVectorOutput(session, inputs, start, count, roundTo, spec, keepSeen, { sequential: selecting }),
     release: () => undefined,
   };
 }

@@ -14,8 +14,9 @@ import { dellaProbability, descendingKeys, plainTaskDivisor, rankWindowOf, resca
 import { taskVectorL1Op, taskVectorOp, windowHistogramOp } from '../gpu/ops';
 import type { TaskVectorModel, TaskVectorSpec, WindowSpec } from '../gpu/ops';
 import { BLOCK } from '../gpu/runtime';
-import type { BackendMerger } from './backend';
-import type { Session } from './webgpu-session';
+import type { FloatDType } from '../io/safetensors/dtype';
+import type { BackendMerger, EncodedChunk } from './backend';
+import type { Session, SubChunkOptions } from './webgpu-session';
 import { addPartials, copyOp, eachSubChunk, elementwiseMerger } from './webgpu-session';
 
 export function taskVectorConfig(method: string): TaskVectorConfig | undefined {
@@ -111,22 +112,8 @@ export function taskVectorMerger(session: Session, config: TaskVectorConfig, job
       seen.fill(0);
       return Promise.resolve();
     },
-    apply: async (inputs, start, count, roundTo) => {
-      const out = new Float32Array(count);
-      await eachSubChunk(
-        session,
-        inputs,
-        count,
-        (runtime, parts, offset, n) => taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo),
-        (result, offset) => {
-          out.set(result.values, offset);
-          keepSeen(result.seen);
-        },
-        // With top-k windows each sub-chunk starts from the previous one's running equal-key counts.
-        { unit, sequential: windowed },
-      );
-      return out;
-    },
+    // With top-k windows each sub-chunk starts from the previous one's running equal-key counts.
+    apply: (inputs, start, count, roundTo) => taskVectorOutput(session, inputs, start, count, roundTo, spec, keepSeen, { unit, sequential: windowed }),
     release: () => undefined,
   };
 }
@@ -158,6 +145,35 @@ function lcm(a: number, b: number): number {
 }
 
 /** A model's window for the shaders, after pass 0 (buckets) or pass 1 (keys and tie counts). */
+/**
+ * The output pass of the task-vector family (sce too): each sub-chunk's merged values, with the selection's running
+ * equal-key counts handed to `keepSeen` in order.
+ */
+export async function taskVectorOutput(
+  session: Session,
+  inputs: readonly EncodedChunk[],
+  start: number,
+  count: number,
+  roundTo: FloatDType,
+  spec: () => TaskVectorSpec,
+  keepSeen: (seen: Uint32Array | undefined) => void,
+  options: SubChunkOptions,
+): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  await eachSubChunk(
+    session,
+    inputs,
+    count,
+    (runtime, parts, offset, n) => taskVectorOp(runtime, parts, n, start + offset, spec(), roundTo),
+    (result, offset) => {
+      out.set(result.values, offset);
+      keepSeen(result.seen);
+    },
+    options,
+  );
+  return out;
+}
+
 export function windowSpecOf(window: RankWindow | undefined): WindowSpec {
   if (window?.needsPasses !== true) return { active: false };
   const [lowerBucket, upperBucket] = window.boundaryBuckets();

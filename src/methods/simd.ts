@@ -56,67 +56,40 @@ export const simdKernels = lazyWasm(WASM_BASE64, (raw): SimdKernels => {
   const blocks = (n: number, step: (at: number, count: number) => void) => {
     for (let at = 0; at < n; at += BLOCK) step(at, Math.min(BLOCK, n - at));
   };
+  /** Elements [at, at + n) of an input (f32 values, or bf16 bytes) copied to byte address `to` in the module. */
+  const put = (x: Float32Array | Uint8Array, at: number, n: number, to: number) => {
+    if (x instanceof Float32Array) f32.set(x.subarray(at, at + n), to / 4);
+    else u8.set(x.subarray(at * 2, (at + n) * 2), to);
+  };
+  /** `call` on each block of two inputs (at A and B); with `out`, each block's f32 results are copied from OUT. */
+  const twoInputs = (x: Float32Array | Uint8Array, y: Float32Array | Uint8Array, n: number, call: (count: number) => void, out?: Float32Array) =>
+    blocks(n, (at, count) => {
+      put(x, at, count, A);
+      put(y, at, count, B);
+      call(count);
+      out?.set(f32.subarray(OUT / 4, OUT / 4 + count), at);
+    });
+  const withLanes = (lanes: Float64Array, run: () => void) => {
+    f64.set(lanes);
+    run();
+    lanes.set(f64);
+  };
+  // The bf16 loops work four elements at a time; past a count that is not a multiple of 4 they compute up to three
+  // values from stale bytes, which are never copied out (the same holds for the weighted sums' lanes).
   return {
-    slerpStats: (x, y, lanes) => {
-      f64.set(lanes);
-      blocks(x.length, (at, n) => {
-        f32.set(x.subarray(at, at + n), A / 4);
-        f32.set(y.subarray(at, at + n), B / 4);
-        wasm.slerp_stats(A, B, n, LANES);
-      });
-      lanes.set(f64);
-    },
-    blend2: (x, y, s0, s1, out) =>
-      blocks(out.length, (at, n) => {
-        f32.set(x.subarray(at, at + n), A / 4);
-        f32.set(y.subarray(at, at + n), B / 4);
-        wasm.blend2(A, B, n, s0, s1, OUT);
-        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
-      }),
-    nearswap: (b, x, t, out) =>
-      blocks(out.length, (at, n) => {
-        f32.set(b.subarray(at, at + n), A / 4);
-        f32.set(x.subarray(at, at + n), B / 4);
-        wasm.nearswap(A, B, n, t, OUT);
-        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
-      }),
-    slerpStatsBf16: (x, y, lanes) => {
-      f64.set(lanes);
-      blocks(x.length / 2, (at, n) => {
-        u8.set(x.subarray(at * 2, (at + n) * 2), A);
-        u8.set(y.subarray(at * 2, (at + n) * 2), B);
-        wasm.slerp_stats_bf16(A, B, n, LANES);
-      });
-      lanes.set(f64);
-    },
-    // The bf16 loops work four elements at a time; past a count that is not a multiple of 4 they compute up to three
-    // values from stale bytes, which are never copied out.
-    blend2Bf16: (x, y, s0, s1, out) =>
-      blocks(out.length, (at, n) => {
-        u8.set(x.subarray(at * 2, (at + n) * 2), A);
-        u8.set(y.subarray(at * 2, (at + n) * 2), B);
-        wasm.blend2_bf16(A, B, n, s0, s1, OUT);
-        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
-      }),
-    nearswapBf16: (b, x, t, out) =>
-      blocks(out.length, (at, n) => {
-        u8.set(b.subarray(at * 2, (at + n) * 2), A);
-        u8.set(x.subarray(at * 2, (at + n) * 2), B);
-        wasm.nearswap_bf16(A, B, n, t, OUT);
-        out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);
-      }),
-    // Like the bf16 loops, the sums run four at a time; lanes past the count hold stale values that are not copied out.
+    slerpStats: (x, y, lanes) => withLanes(lanes, () => twoInputs(x, y, x.length, (n) => wasm.slerp_stats(A, B, n, LANES))),
+    blend2: (x, y, s0, s1, out) => twoInputs(x, y, out.length, (n) => wasm.blend2(A, B, n, s0, s1, OUT), out),
+    nearswap: (b, x, t, out) => twoInputs(b, x, out.length, (n) => wasm.nearswap(A, B, n, t, OUT), out),
+    slerpStatsBf16: (x, y, lanes) => withLanes(lanes, () => twoInputs(x, y, x.length / 2, (n) => wasm.slerp_stats_bf16(A, B, n, LANES))),
+    blend2Bf16: (x, y, s0, s1, out) => twoInputs(x, y, out.length, (n) => wasm.blend2_bf16(A, B, n, s0, s1, OUT), out),
+    nearswapBf16: (b, x, t, out) => twoInputs(b, x, out.length, (n) => wasm.nearswap_bf16(A, B, n, t, OUT), out),
     weightedSum: (inputs, weights, d, out) =>
       blocks(out.length, (at, n) => {
         acc.fill(0);
         inputs.forEach((x, m) => {
-          if (x instanceof Float32Array) {
-            f32.set(x.subarray(at, at + n), A / 4);
-            wasm.weighted_add(A, n, weights[m] as number, ACC);
-          } else {
-            u8.set(x.subarray(at * 2, (at + n) * 2), A);
-            wasm.weighted_add_bf16(A, n, weights[m] as number, ACC);
-          }
+          put(x, at, n, A);
+          if (x instanceof Float32Array) wasm.weighted_add(A, n, weights[m] as number, ACC);
+          else wasm.weighted_add_bf16(A, n, weights[m] as number, ACC);
         });
         wasm.divide_to_f32(ACC, n, d, OUT);
         out.set(f32.subarray(OUT / 4, OUT / 4 + n), at);

@@ -111,7 +111,9 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   const chat = page.getByTestId('model-item-demo-llama-chat+demo-llama-lora');
   await expect(chat).toContainText('LlamaForCausalLM');
   await expect(chat).toContainText('demo-llama-lora');
-  await expect(page.getByTestId('model-node-demo-llama-chat+demo-llama-lora')).not.toContainText('Headers not read');
+  await expect(page.getByTestId('model-node-demo-llama-chat')).not.toContainText('Headers not read');
+  // Its adapter is a LoRA node between the model and the merge, with the adapter's own facts.
+  await expect(page.getByTestId('lora-node-demo-llama-chat+demo-llama-lora')).toContainText('rank');
   await shot(page, 'run-2-planned');
 
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();

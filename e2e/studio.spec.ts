@@ -40,8 +40,7 @@ async function addByRepoId(page: Page, ref: string) {
 }
 
 async function addMerge(page: Page, method: string) {
-  await page.getByLabel('Method for a new merge').selectOption(method);
-  await page.getByRole('button', { name: 'Add merge' }).click();
+  await page.getByLabel('Add a merge node').selectOption(method);
 }
 
 /** Drags a wire from a node's output handle to a merge node's `base` or `models` handle. */

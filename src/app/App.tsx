@@ -6,7 +6,8 @@ import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
 import { isHubId, recipeRunInput } from '../state/run-input';
-import { modelKeyOf, sourceEntryOf } from '../state/sources-slice';
+import { sourceEntryOf } from '../state/sources-slice';
+import { splitLoraRef } from '../recipe/model-ref';
 import { CapabilityList } from '../ui/CapabilityList';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
@@ -59,23 +60,28 @@ function Studio() {
   );
 }
 
-/** Hub models named by an imported, linked or restored recipe get their headers read once. */
+/**
+ * Hub models named by an imported, linked or restored recipe get their headers read once; so do the LoRA adapters of
+ * `model+lora` references, from the Hub or from a local folder once the studio has its files.
+ */
 function useHubHeadersForRecipe() {
   const store = useAppStoreApi();
   const stages = useAppStore((s) => s.recipe.stages);
   const looseModels = useAppStore((s) => s.looseModels);
+  const localFiles = useAppStore((s) => s.localFiles);
   useEffect(() => {
     // After a pause, so names half-typed in the YAML panel are not fetched.
     const timer = setTimeout(() => {
-      const { sources, loadHubModel } = store.getState();
+      const { sources, adapters, loadHubModel, loadAdapter } = store.getState();
       for (const ref of allModelRefs({ stages, looseModels })) {
-        // A model+lora reference reads its model's headers (the adapter has no model facts of its own).
-        const model = modelKeyOf(ref);
+        // A model+lora reference reads its model's headers for the model facts.
+        const { model, lora } = splitLoraRef(ref);
         if (sourceEntryOf(sources, ref) === undefined && isHubId(model)) void loadHubModel(model);
+        if (lora !== undefined && adapters[lora] === undefined && (localFiles[lora] !== undefined || isHubId(lora))) void loadAdapter(lora);
       }
     }, 600);
     return () => clearTimeout(timer);
-  }, [store, stages, looseModels]);
+  }, [store, stages, looseModels, localFiles]);
 }
 
 /**

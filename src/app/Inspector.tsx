@@ -1,19 +1,22 @@
 /**
  * The right column's upper half: details of the selected node. A stage: method, inputs (each with its own
- * parameters), a way to wire inputs without dragging, and the global parameters. A model: its header facts or error.
+ * parameters), a way to wire inputs without dragging, and the global parameters. A model: its header facts or error,
+ * its revision and a way to put a LoRA node on it. A LoRA node: the adapter's facts and whether it fits its model.
  */
 import { useState } from 'react';
+import type { FormEvent } from 'react';
 
 import { StageParams } from '../canvas/StageParams';
 import { nearSwapShare } from '../methods/nearswap-share';
 import { METHODS, getMethod } from '../methods/registry';
-import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
+import { formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
 import type { ModelRef } from '../recipe/types';
 import { describeContext } from '../shared/errors';
+import { loraProblem } from '../state/compatibility';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
 import { useSamplePairs } from '../state/nearswap-preview';
-import { allModelRefs, sliceProblems, stageIndexOf, stageInputs } from '../state/recipe-edit';
+import { allModelRefs, distinctInputs, sliceProblems, stageIndexOf, stageInputs } from '../state/recipe-edit';
 import type { InputRole, WireSource } from '../state/recipe-edit';
 import { sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
@@ -25,26 +28,25 @@ export function Inspector() {
   const stageCount = useAppStore((s) => s.recipe.stages.length);
   const addStage = useAppStore((s) => s.addStage);
   const select = useAppStore((s) => s.select);
-  const [method, setMethod] = useState('slerp');
   return (
     <section className="panel-section inspector" aria-labelledby="inspector-title">
       <div className="section-head">
         <h2 id="inspector-title">Inspector</h2>
         <div className="toolbar">
-          <select aria-label="Method for a new merge" value={method} onChange={(e) => setMethod(e.target.value)}>
+          {/* Picking a method adds the merge node at once, so the picker never seems to describe the selected stage. */}
+          <select className="add-merge" aria-label="Add a merge node" value="" onChange={(e) => e.target.value !== '' && select({ kind: 'stage', index: addStage(e.target.value) })}>
+            <option value="">+ Add merge…</option>
             {METHODS.map((m) => (
               <option key={m.id} value={m.id}>
                 {m.label}
               </option>
             ))}
           </select>
-          <button type="button" className="small primary" onClick={() => select({ kind: 'stage', index: addStage(method) })}>
-            Add merge
-          </button>
         </div>
       </div>
       {selection?.kind === 'stage' && selection.index < stageCount ? <StageInspector index={selection.index} /> : null}
       {selection?.kind === 'model' ? <ModelInspector ref_={selection.ref} /> : null}
+      {selection?.kind === 'lora' ? <LoraInspector ref_={selection.ref} /> : null}
       {selection === undefined ? <p className="muted">Select a node on the canvas to edit it.</p> : null}
     </section>
   );
@@ -62,7 +64,7 @@ function StageInspector({ index }: { index: number }) {
   const [role, setRole] = useState<InputRole>('model');
   if (stage === undefined) return null;
   const method = getMethod(stage.mergeMethod);
-  const inputs = stageInputs(stage);
+  const inputs = distinctInputs(stage);
   const used = new Set(inputs.map((i) => formatModelRef(i.ref)));
   const candidates = [
     ...allModelRefs({ stages, looseModels }).map((ref) => ({ value: `model:${ref}`, label: ref })),
@@ -300,7 +302,7 @@ function NearSwapControl({ index }: { index: number }) {
 
 /** An input's PEFT LoRA adapter: attach one (Hub id or folder, `model+lora` in the recipe) or remove it. */
 function LoraControl({ index, modelRef }: { index: number; modelRef: ModelRef }) {
-  const attachLora = useAppStore((s) => s.attachLora);
+  const addLora = useAppStore((s) => s.addLora);
   const detachLora = useAppStore((s) => s.detachLora);
   const [adapter, setAdapter] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
@@ -318,13 +320,9 @@ function LoraControl({ index, modelRef }: { index: number; modelRef: ModelRef })
     );
   }
   const attach = () => {
-    try {
-      attachLora(ref, adapter, index);
-      setAdapter('');
-      setError(undefined);
-    } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
-    }
+    const reason = addLora(ref, adapter, index);
+    if (reason === undefined) setAdapter('');
+    setError(reason);
   };
   return (
     <div className="row lora-row">
@@ -374,6 +372,7 @@ function ModelInspector({ ref_ }: { ref_: string }) {
         <span className="muted">{entry?.kind === 'local' ? 'local folder' : 'Hub model'}</span>
       </div>
       {entry?.kind === 'local' ? null : <RevisionControl key={ref_} ref_={ref_} />}
+      <AddLoraNode model={ref_} />
       {entry === undefined ? <p className="muted">Its headers have not been read: add it from the Hub or a local folder.</p> : null}
       {entry?.status === 'loading' ? <p className="muted">Reading headers…</p> : null}
       {entry?.status === 'error' ? <ErrorNote message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} /> : null}
@@ -388,6 +387,83 @@ function ModelInspector({ ref_ }: { ref_: string }) {
             { label: 'revision', value: entry.summary.revision ?? 'local' },
           ]}
         />
+      ) : null}
+    </div>
+  );
+}
+
+/** Puts a LoRA node on a model: the adapter's Hub id or folder; the node is then wired into merges like a model. */
+function AddLoraNode({ model }: { model: string }) {
+  const addLora = useAppStore((s) => s.addLora);
+  const select = useAppStore((s) => s.select);
+  const [adapter, setAdapter] = useState('');
+  const [error, setError] = useState<string | undefined>(undefined);
+  const add = (event: FormEvent) => {
+    event.preventDefault();
+    const reason = addLora(model, adapter);
+    setError(reason);
+    if (reason !== undefined) return;
+    select({ kind: 'lora', ref: `${model}+${adapter.trim()}` });
+    setAdapter('');
+  };
+  return (
+    <form className="row lora-row" onSubmit={add}>
+      <input aria-label={`LoRA adapter to put on ${model}`} placeholder="LoRA: Hub id or folder" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
+      <button type="submit" className="small" disabled={adapter.trim() === ''}>
+        Add LoRA node
+      </button>
+      {error === undefined ? null : <span className="error-text">{error}</span>}
+    </form>
+  );
+}
+
+/** A LoRA node: the adapter's facts, the model it bakes into and whether it fits it, the merges it feeds. */
+function LoraInspector({ ref_ }: { ref_: string }) {
+  const { model, lora } = splitLoraRef(ref_);
+  const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, ref_));
+  const modelReady = useAppStore((s) => s.models[model] !== undefined);
+  const stages = useAppStore((s) => s.recipe.stages);
+  const removeLoraNode = useAppStore((s) => s.removeLoraNode);
+  const select = useAppStore((s) => s.select);
+  const feeds = stages.flatMap((stage) => (stageInputs(stage).some((input) => formatModelRef(input.ref) === ref_) ? [stage.name ?? 'the final merge'] : []));
+  return (
+    <div className="lora-inspector" data-testid="lora-inspector">
+      <div className="inspector-title">
+        <strong>{lora}</strong>
+        <span className="muted">LoRA adapter{entry?.kind === 'local' ? ' (local folder)' : ''}</span>
+        <button type="button" className="small danger" onClick={() => (removeLoraNode(ref_), select(undefined))}>
+          Delete LoRA node
+        </button>
+      </div>
+      <p className="muted">
+        Baked into <strong>{model}</strong> as <code>W + (alpha/r)·B·A</code> before it is merged; the recipe says <code>{ref_}</code>.{' '}
+        {feeds.length === 0 ? 'Wire it into a merge.' : `It feeds ${feeds.join(', ')}.`}
+      </p>
+      {entry?.status === 'loading' ? <p className="muted">Reading the adapter…</p> : null}
+      {entry === undefined ? <p className="muted">The adapter has not been read: it is read from the Hub, or from a local folder added on the left.</p> : null}
+      {entry?.status === 'error' ? <ErrorNote message={entry.error.message} where={describeContext(entry.error.context)} hint={entry.error.hint} /> : null}
+      {entry?.status === 'ready' ? (
+        <ModelFacts
+          facts={[
+            { label: 'rank r', value: String(entry.summary.rank) },
+            { label: 'alpha', value: String(entry.summary.alpha) },
+            { label: 'scale', value: String(Number(entry.summary.scale.toPrecision(4))) },
+            { label: 'targets', value: entry.summary.targets.join(', ') },
+            { label: 'weights', value: String(entry.summary.weights) },
+            { label: 'parameters', value: formatCount(entry.summary.params) },
+            { label: 'dtype', value: entry.summary.dtype },
+            { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
+            { label: 'revision', value: entry.summary.revision ?? 'local' },
+          ]}
+        />
+      ) : null}
+      {problem !== undefined ? (
+        <ErrorNote message={problem} where={`${lora} on ${model}`} hint="Use the adapter trained on this base model, or wire the right model into the LoRA node." />
+      ) : entry?.status === 'ready' && modelReady ? (
+        <p className="ok-text" data-testid="lora-fits">
+          Fits {model}: every adapted weight is there with matching shapes.
+        </p>
       ) : null}
     </div>
   );

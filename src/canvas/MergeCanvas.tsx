@@ -1,7 +1,8 @@
 /**
  * The recipe as a graph. The canvas only translates gestures into store actions: a new wire goes through
- * `wire` (refused with its reason when the headers say the models cannot merge), deleting an edge or node
- * disconnects or removes, dragging stores positions.
+ * `wire` (refused with its reason when the headers say the models cannot merge) or, into a LoRA node, `wireLora`
+ * (refused when the adapter does not fit the model); deleting an edge or node disconnects or removes, dragging
+ * stores positions.
  */
 import { Background, Controls, ReactFlow, applyNodeChanges, useReactFlow } from '@xyflow/react';
 import type { Connection, Edge, NodeChange } from '@xyflow/react';
@@ -19,6 +20,8 @@ export function MergeCanvas() {
   const looseModels = useAppStore((s) => s.looseModels);
   const positions = useAppStore((s) => s.positions);
   const wire = useAppStore((s) => s.wire);
+  const wireLora = useAppStore((s) => s.wireLora);
+  const removeLoraNode = useAppStore((s) => s.removeLoraNode);
   const disconnect = useAppStore((s) => s.disconnect);
   const removeModel = useAppStore((s) => s.removeModel);
   const removeStage = useAppStore((s) => s.removeStage);
@@ -56,10 +59,16 @@ export function MergeCanvas() {
     (connection: Connection) => {
       const source = parseNodeId(connection.source);
       const target = parseNodeId(connection.target);
-      if (source.kind === 'output' || target.kind !== 'stage') return;
-      wire(source, target.index, connection.targetHandle === 'base' ? 'base' : 'model');
+      if (source.kind === 'output') return;
+      if (target.kind === 'lora') {
+        if (source.kind === 'model') wireLora(source.ref, target.ref);
+        else setNotice('A LoRA bakes into a model read from its files: wire a model into it, not a merge or another LoRA.');
+        return;
+      }
+      if (target.kind !== 'stage') return;
+      wire(source.kind === 'stage' ? source : { kind: 'model', ref: source.ref }, target.index, connection.targetHandle === 'base' ? 'base' : 'model');
     },
-    [wire],
+    [wire, wireLora, setNotice],
   );
 
   const onEdgesDelete = useCallback(
@@ -75,15 +84,16 @@ export function MergeCanvas() {
 
   const onNodesDelete = useCallback(
     (deleted: StudioNode[]) => {
-      // Highest stage index first, so earlier indexes stay valid.
-      const targets = deleted.map((n) => parseNodeId(n.id)).sort((a, b) => (b.kind === 'stage' ? b.index : -1) - (a.kind === 'stage' ? a.index : -1));
-      for (const target of targets) {
-        if (target.kind === 'model') removeModel(target.ref);
-        if (target.kind === 'stage') removeStage(target.index);
-      }
+      const targets = deleted.map((n) => parseNodeId(n.id));
+      // LoRA nodes before their models (removing a model removes its LoRA nodes too), then stages from the highest
+      // index down, so earlier indexes stay valid.
+      for (const target of targets) if (target.kind === 'lora') removeLoraNode(target.ref);
+      for (const target of targets) if (target.kind === 'model') removeModel(target.ref);
+      const stageIndexes = targets.flatMap((t) => (t.kind === 'stage' ? [t.index] : [])).sort((a, b) => b - a);
+      for (const index of stageIndexes) removeStage(index);
       select(undefined);
     },
-    [removeModel, removeStage, select],
+    [removeLoraNode, removeModel, removeStage, select],
   );
 
   return (

@@ -1,27 +1,32 @@
 /**
- * The canvas picture of a recipe: a node per model, per merge stage and for the output; edges model→stage and
- * stage→stage (multi-document recipes) into a stage's `base` or `models` handle, and final stage→output.
+ * The canvas picture of a recipe: a node per model, per LoRA adapter use (`model+lora`: a node between the model and
+ * the merges it feeds), per merge stage and for the output; edges model→LoRA, model or LoRA→stage and stage→stage
+ * (multi-document recipes) into a stage's `base` or `models` handle, and final stage→output.
  */
 import type { Edge, Node } from '@xyflow/react';
 
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
 import type { XY } from '../state/recipe-slice';
-import { allModelRefs, stageIndexOf, stageInputs } from '../state/recipe-edit';
+import { allModelRefs, distinctInputs, stageIndexOf, stageInputs } from '../state/recipe-edit';
 
 export type ModelNodeData = { readonly ref: string };
+/** `ref` is the whole `model+lora` reference. */
+export type LoraNodeData = { readonly ref: string };
 export type MergeNodeData = { readonly index: number };
 export type OutputNodeData = Record<string, never>;
 
-export type StudioNode = Node<ModelNodeData, 'model'> | Node<MergeNodeData, 'merge'> | Node<OutputNodeData, 'output'>;
+export type StudioNode = Node<ModelNodeData, 'model'> | Node<LoraNodeData, 'lora'> | Node<MergeNodeData, 'merge'> | Node<OutputNodeData, 'output'>;
 
 export const modelNodeId = (ref: string) => `model:${ref}`;
+export const loraNodeId = (ref: string) => `lora:${ref}`;
 export const stageNodeId = (index: number) => `stage:${index}`;
 export const OUTPUT_ID = 'output';
 
 /** What a node id points at. */
-export function parseNodeId(id: string): { kind: 'model'; ref: string } | { kind: 'stage'; index: number } | { kind: 'output' } {
+export function parseNodeId(id: string): { kind: 'model'; ref: string } | { kind: 'lora'; ref: string } | { kind: 'stage'; index: number } | { kind: 'output' } {
   if (id.startsWith('model:')) return { kind: 'model', ref: id.slice('model:'.length) };
+  if (id.startsWith('lora:')) return { kind: 'lora', ref: id.slice('lora:'.length) };
   if (id.startsWith('stage:')) return { kind: 'stage', index: Number(id.slice('stage:'.length)) };
   return { kind: 'output' };
 }
@@ -58,10 +63,19 @@ export function buildGraph(
   const nodes: StudioNode[] = [];
   const edges: Edge[] = [];
   const at = (id: string, fallback: XY) => positions[id] ?? fallback;
-  allModelRefs({ stages, looseModels }).forEach((ref, k) => {
+  const refs = allModelRefs({ stages, looseModels });
+  [...new Set(refs.map((ref) => splitLoraRef(ref).model))].forEach((ref, k) => {
     const id = modelNodeId(ref);
     nodes.push({ id, type: 'model', position: at(id, { x: 0, y: k * MODEL_ROW }), data: { ref } });
   });
+  const loras = refs.filter((ref) => splitLoraRef(ref).lora !== undefined);
+  loras.forEach((ref, k) => {
+    const id = loraNodeId(ref);
+    nodes.push({ id, type: 'lora', position: at(id, { x: COLUMN, y: k * MODEL_ROW }), data: { ref } });
+    edges.push({ id: `edge:lora:${ref}`, source: modelNodeId(splitLoraRef(ref).model), target: id, targetHandle: 'model', className: 'edge-lora', deletable: false });
+  });
+  // Merges move one column right when LoRA nodes sit between them and the models.
+  const first = loras.length > 0 ? 2 : 1;
   const depth = depths(stages);
   const rows = new Map<number, number>();
   stages.forEach((stage, i) => {
@@ -69,11 +83,11 @@ export function buildGraph(
     const row = rows.get(d) ?? 0;
     rows.set(d, row + 1);
     const id = stageNodeId(i);
-    nodes.push({ id, type: 'merge', position: at(id, { x: COLUMN * (d + 1), y: row * STAGE_ROW }), data: { index: i } });
-    stageInputs(stage).forEach((input, k) => {
+    nodes.push({ id, type: 'merge', position: at(id, { x: COLUMN * (d + first), y: row * STAGE_ROW }), data: { index: i } });
+    distinctInputs(stage).forEach((input, k) => {
       const ref = formatModelRef(input.ref);
       const up = stageIndexOf(stages, input.ref);
-      const source = up === undefined ? modelNodeId(ref) : stageNodeId(up);
+      const source = up !== undefined ? stageNodeId(up) : input.ref.lora === undefined ? modelNodeId(ref) : loraNodeId(ref);
       edges.push({
         id: `edge:${i}:${input.role}:${ref}:${k}`,
         source,
@@ -86,7 +100,7 @@ export function buildGraph(
   });
   if (stages.length > 0) {
     const maxDepth = Math.max(...depth);
-    nodes.push({ id: OUTPUT_ID, type: 'output', position: at(OUTPUT_ID, { x: COLUMN * (maxDepth + 2), y: 0 }), data: {}, deletable: false });
+    nodes.push({ id: OUTPUT_ID, type: 'output', position: at(OUTPUT_ID, { x: COLUMN * (maxDepth + first + 1), y: 0 }), data: {}, deletable: false });
     edges.push({ id: 'edge:output', source: stageNodeId(final), target: OUTPUT_ID, deletable: false, className: 'edge-output' });
   }
   return { nodes, edges };

@@ -1,13 +1,18 @@
-/** The three node kinds: a model (its header facts once read), a merge stage (method and form), the output. */
+/**
+ * The node kinds: a model (its header facts once read), a LoRA adapter baked into a model (its facts and whether it
+ * fits), a merge stage (method and form), the output.
+ */
 import { Handle, Position } from '@xyflow/react';
 import type { NodeProps } from '@xyflow/react';
 
 import { METHODS, getMethod } from '../methods/registry';
+import { splitLoraRef } from '../recipe/model-ref';
+import { loraProblem } from '../state/compatibility';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
 import { sourceEntryOf } from '../state/sources-slice';
 import { ModelFacts } from '../ui/ModelFacts';
-import type { MergeNodeData, ModelNodeData, StudioNode } from './graph';
+import type { LoraNodeData, MergeNodeData, ModelNodeData, StudioNode } from './graph';
 import { StageParams } from './StageParams';
 
 export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'model'; data: ModelNodeData }>) {
@@ -32,6 +37,45 @@ export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'mo
           ]}
         />
       ) : null}
+      <Handle type="source" position={Position.Right} className="handle handle-out" />
+    </div>
+  );
+}
+
+export function LoraNode({ data, selected }: NodeProps<StudioNode & { type: 'lora'; data: LoraNodeData }>) {
+  const { model, lora } = splitLoraRef(data.ref);
+  const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, data.ref));
+  return (
+    <div className={`node node-lora${selected ? ' is-selected' : ''}`} data-testid={`lora-node-${data.ref}`}>
+      <Handle type="target" id="model" position={Position.Left} className="handle handle-lora" style={{ top: 34 }}>
+        <span className="handle-label">model</span>
+      </Handle>
+      <div className="node-kicker">LoRA adapter</div>
+      <div className="node-title" title={lora}>
+        {lora}
+      </div>
+      <div className="node-muted node-line" title={model}>
+        baked into {model}
+      </div>
+      {entry === undefined ? <div className="node-muted">Adapter not read</div> : null}
+      {entry?.status === 'loading' ? <div className="node-muted">Reading adapter…</div> : null}
+      {entry?.status === 'error' ? <div className="node-error">{entry.error.message}</div> : null}
+      {entry?.status === 'ready' ? (
+        <ModelFacts
+          facts={[
+            { label: 'rank', value: String(entry.summary.rank) },
+            { label: 'alpha', value: String(entry.summary.alpha) },
+            { label: 'targets', value: entry.summary.targets.join(', ') },
+            { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
+          ]}
+        />
+      ) : null}
+      {problem === undefined ? null : (
+        <div className="node-error" data-testid="lora-problem">
+          {problem}
+        </div>
+      )}
       <Handle type="source" position={Position.Right} className="handle handle-out" />
     </div>
   );
@@ -86,4 +130,4 @@ export function OutputNode() {
   );
 }
 
-export const NODE_TYPES = { model: ModelNode, merge: MergeNode, output: OutputNode };
+export const NODE_TYPES = { model: ModelNode, lora: LoraNode, merge: MergeNode, output: OutputNode };

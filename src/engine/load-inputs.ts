@@ -1,10 +1,9 @@
-import { AppError } from '../shared/errors';
-import { isPlainObject } from '../shared/json';
+import { readAdapterFolder } from '../io/model/load-adapter';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
-import type { LoadedAdapter } from '../plan/compile';
 import { inputKey, referencedInputs } from '../plan/compile';
 import { parseLoraConfig } from '../plan/lora';
+import type { LoadedAdapter } from '../plan/lora';
 import type { RecipeDocument } from '../recipe/types';
 
 /** Opens a model or adapter reference: a local folder, or a Hub repo at a revision. */
@@ -31,22 +30,8 @@ export async function loadInputs(recipe: RecipeDocument, resolve: ResolveFolder,
   await Promise.all(
     adapters.map(async (ref) => {
       const folder = await resolve(ref.path, ref.revision);
-      const model = await loadModel(folder, signal === undefined ? {} : { signal });
-      if (!model.files.some((f) => f.path === 'adapter_config.json')) {
-        throw new AppError('E_LORA_INVALID', `${ref.path} has no adapter_config.json: it is not a PEFT LoRA adapter.`, {
-          context: { model: ref.path },
-          hint: 'The part after "+" in model+lora must be a PEFT LoRA adapter.',
-        });
-      }
-      const source = await folder.open('adapter_config.json');
-      let json: unknown;
-      try {
-        json = JSON.parse(new TextDecoder().decode(await source.read(0, source.size, signal)));
-      } catch (cause) {
-        throw new AppError('E_LORA_INVALID', `adapter_config.json of ${ref.path} is not valid JSON.`, { context: { model: ref.path }, cause });
-      }
-      if (!isPlainObject(json)) throw new AppError('E_LORA_INVALID', `adapter_config.json of ${ref.path} is not an object.`, { context: { model: ref.path } });
-      out.adapters.set(inputKey(ref), { model, config: parseLoraConfig(json, ref.path) });
+      const { model, config } = await readAdapterFolder(folder, ref.path, signal);
+      out.adapters.set(inputKey(ref), { model, config: parseLoraConfig(config, ref.path) });
       out.folders.set(inputKey(ref), folder);
     }),
   );

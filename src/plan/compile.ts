@@ -16,16 +16,13 @@ import { NON_LAYER_POSITION, layerPosition, resolveParameter } from '../recipe/s
 import type { InputModel, MergeStage, ModelRef, Parameters, RecipeDocument, Slice, TorchDType } from '../recipe/types';
 import type { ArchitectureView } from './architectures';
 import { architectureClass, architectureOf, configValue, inferLayerIndex, layerCountOf } from './architectures';
-import type { LoraConfig } from './lora';
 import { resolveChatTemplate } from './chat-templates';
-import { loraTensorNames } from './lora';
+import { loraShapeProblem, loraTensorNames } from './lora';
+import type { LoadedAdapter } from './lora';
 import { modelCard } from './model-card';
 import type { MergeExpr, MergePlan, ParamValue, PlannedFile, PlannedTensor, ReadExpr, TensorExpr } from './types';
 
-export interface LoadedAdapter {
-  readonly model: Model;
-  readonly config: LoraConfig;
-}
+export type { LoadedAdapter } from './lora';
 
 export interface CompileInput {
   readonly recipe: RecipeDocument;
@@ -462,14 +459,9 @@ class Compiler {
     const a = names === undefined ? undefined : adapter.model.tensors.get(names.a);
     const b = names === undefined ? undefined : adapter.model.tensors.get(names.b);
     if (a === undefined || b === undefined) return read;
-    const [out, inFeatures] = adapter.config.fanInFanOut ? [tensor.shape[1], tensor.shape[0]] : [tensor.shape[0], tensor.shape[1]];
-    const rank = a.shape[0];
-    if (tensor.shape.length !== 2 || a.shape.length !== 2 || b.shape.length !== 2 || a.shape[1] !== inFeatures || b.shape[0] !== out || b.shape[1] !== rank) {
-      throw new AppError(
-        'E_LORA_INVALID',
-        `LoRA ${lora.path} does not fit ${tensor.name} of ${ref.path}: A is [${a.shape.join(', ')}], B is [${b.shape.join(', ')}], the weight is [${tensor.shape.join(', ')}].`,
-        { context: { model: lora.path, tensor: tensor.name }, hint: 'Use the adapter that was trained on this base model.' },
-      );
+    const problem = loraShapeProblem(tensor, a.shape, b.shape, adapter.config.fanInFanOut, { lora: lora.path, model: ref.path });
+    if (problem !== undefined) {
+      throw new AppError('E_LORA_INVALID', problem, { context: { model: lora.path, tensor: tensor.name }, hint: 'Use the adapter that was trained on this base model.' });
     }
     const key = inputKey(lora);
     return {

@@ -1,3 +1,4 @@
+import type { Model } from '../io/model/types';
 import { AppError } from '../shared/errors';
 import { isPlainObject } from '../shared/json';
 
@@ -48,4 +49,58 @@ export function loraTensorNames(weightName: string): { a: string; b: string } | 
   if (!weightName.endsWith('.weight')) return undefined;
   const module = weightName.slice(0, -'.weight'.length);
   return { a: `base_model.model.${module}.lora_A.weight`, b: `base_model.model.${module}.lora_B.weight` };
+}
+
+/** A loaded PEFT adapter: its folder's headers and its config. */
+export interface LoadedAdapter {
+  readonly model: Model;
+  readonly config: LoraConfig;
+}
+
+const LORA_A = /^base_model\.model\.(.+)\.lora_A\.weight$/;
+
+/** The base weights an adapter changes (`model.layers.0.self_attn.q_proj.weight`, …), from its `lora_A` tensor names. */
+export function adaptedWeights(adapter: Model): string[] {
+  const out: string[] = [];
+  for (const name of adapter.tensors.keys()) {
+    const match = LORA_A.exec(name);
+    if (match !== null) out.push(`${match[1] as string}.weight`);
+  }
+  return out;
+}
+
+/**
+ * Why factors A and B cannot be baked into `weight` (`W + scale·B·A`, transposed with fan_in_fan_out), or undefined when
+ * the shapes fit.
+ */
+export function loraShapeProblem(
+  weight: { readonly name: string; readonly shape: readonly number[] },
+  a: readonly number[],
+  b: readonly number[],
+  fanInFanOut: boolean,
+  names: { readonly lora: string; readonly model: string },
+): string | undefined {
+  const [out, inFeatures] = fanInFanOut ? [weight.shape[1], weight.shape[0]] : [weight.shape[0], weight.shape[1]];
+  if (weight.shape.length === 2 && a.length === 2 && b.length === 2 && a[1] === inFeatures && b[0] === out && b[1] === a[0]) return undefined;
+  return `LoRA ${names.lora} does not fit ${weight.name} of ${names.model}: A is [${a.join(', ')}], B is [${b.join(', ')}], the weight is [${weight.shape.join(', ')}].`;
+}
+
+/**
+ * Whether adapter `lora` fits `model`, from headers alone: every weight it adapts must exist in the model with shapes
+ * that agree with its factors. Returns how many weights it adapts and, when it does not fit, the first reason.
+ */
+export function adapterFit(model: Model, adapter: LoadedAdapter, lora: string): { readonly weights: number; readonly problem: string | undefined } {
+  const weights = adaptedWeights(adapter.model);
+  if (weights.length === 0) return { weights: 0, problem: `${lora} has no lora_A/lora_B tensors in PEFT's naming: it changes nothing.` };
+  for (const name of weights) {
+    const weight = model.tensors.get(name);
+    if (weight === undefined) return { weights: weights.length, problem: `LoRA ${lora} adapts ${name}, which ${model.ref} does not have: it was trained on another model.` };
+    const factors = loraTensorNames(name) as { a: string; b: string };
+    const a = adapter.model.tensors.get(factors.a);
+    const b = adapter.model.tensors.get(factors.b);
+    if (a === undefined || b === undefined) return { weights: weights.length, problem: `LoRA ${lora} has ${factors.a} without its lora_B partner.` };
+    const problem = loraShapeProblem(weight, a.shape, b.shape, adapter.config.fanInFanOut, { lora, model: model.ref });
+    if (problem !== undefined) return { weights: weights.length, problem };
+  }
+  return { weights: weights.length, problem: undefined };
 }

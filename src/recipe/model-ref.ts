@@ -38,3 +38,11 @@ export function formatModelRef(ref: ModelRef): string {
 export function sameModel(a: ModelRef, b: ModelRef): boolean {
   return formatModelRef(a) === formatModelRef(b) && a.overrideArchitecture === b.overrideArchitecture;
 }
+
+/** `model[@rev]+lora[@rev]` → its model part and adapter part (string forms); text that does not parse is all model. */
+export function splitLoraRef(text: string): { readonly model: string; readonly lora: string | undefined } {
+  const parsed = parseModelRefString(text);
+  if (typeof parsed === 'string' || parsed.lora === undefined) return { model: text, lora: undefined };
+  const { lora, ...model } = parsed;
+  return { model: formatModelRef(model), lora: formatModelRef(lora) };
+}

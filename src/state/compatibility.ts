@@ -1,12 +1,14 @@
 /** Whether a wire joins models that can merge, judged from the headers loaded so far (unknown models pass). */
-import { formatModelRef } from '../recipe/model-ref';
+import type { Model } from '../io/model/types';
+import { adapterFit } from '../plan/lora';
+import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
 import { incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
 import { stageIndexOf, stageInputs } from './recipe-edit';
 import { sourceEntryOf } from './sources-slice';
 import type { WireSource } from './recipe-edit';
-import type { SourceEntry } from './sources-slice';
+import type { AdapterEntry, SourceEntry } from './sources-slice';
 
 type Sources = Readonly<Record<string, SourceEntry>>;
 
@@ -38,4 +40,16 @@ export function wireProblem(stages: readonly MergeStage[], sources: Sources, sou
     }
   }
   return undefined;
+}
+
+/**
+ * Why the LoRA in `ref` (`model+lora`) cannot be baked into its model — an adapted weight the model lacks, or factor
+ * shapes that disagree with the weight — judged from the headers loaded so far; undefined when it fits or is not known.
+ */
+export function loraProblem(models: Readonly<Record<string, Model>>, adapters: Readonly<Record<string, AdapterEntry>>, ref: string): string | undefined {
+  const { model, lora } = splitLoraRef(ref);
+  const loaded = models[model];
+  const adapter = lora === undefined ? undefined : adapters[lora];
+  if (loaded === undefined || lora === undefined || adapter?.status !== 'ready') return undefined;
+  return adapterFit(loaded, adapter.adapter, lora).problem;
 }

@@ -2,6 +2,8 @@
 import type { Model } from '../io/model/types';
 import { numel } from '../io/safetensors/dtype';
 import { architectureClass, layerCountOf } from '../plan/architectures';
+import { adaptedWeights } from '../plan/lora';
+import type { LoadedAdapter } from '../plan/lora';
 
 export interface ModelSummary {
   readonly ref: string;
@@ -18,7 +20,24 @@ export interface ModelSummary {
   readonly revision: string | undefined;
 }
 
-export function summariseModel(model: Model): ModelSummary {
+/** What the studio shows about a LoRA adapter, read off its headers and adapter_config.json. */
+export interface AdapterSummary {
+  readonly rank: number;
+  readonly alpha: number;
+  /** The factor B·A is multiplied by when baked. */
+  readonly scale: number;
+  /** How many base weights it changes. */
+  readonly weights: number;
+  /** The module kinds it adapts (`q_proj`, `v_proj`, …). */
+  readonly targets: readonly string[];
+  readonly params: number;
+  readonly dtype: string;
+  readonly sizeBytes: number;
+  readonly revision: string | undefined;
+}
+
+/** Parameter count, main dtype and weight-file bytes of a folder's tensors. */
+function tensorTotals(model: Model): { params: number; dtype: string; sizeBytes: number } {
   let params = 0;
   const byDtype = new Map<string, number>();
   for (const tensor of model.tensors.values()) {
@@ -29,17 +48,26 @@ export function summariseModel(model: Model): ModelSummary {
   const dtype = [...byDtype.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
   const weightFiles = new Set(model.weightFiles);
   const sizeBytes = model.files.filter((f) => weightFiles.has(f.path)).reduce((sum, f) => sum + f.size, 0);
+  return { params, dtype, sizeBytes };
+}
+
+export function summariseModel(model: Model): ModelSummary {
   const modelType = model.config?.['model_type'];
   return {
     ref: model.ref,
     kind: model.folder.kind,
     architecture: architectureClass(model) ?? (typeof modelType === 'string' ? modelType : undefined),
     layers: layerCountOf(model),
-    params,
-    dtype,
-    sizeBytes,
+    ...tensorTotals(model),
     revision: model.revision,
   };
+}
+
+export function summariseAdapter(adapter: LoadedAdapter): AdapterSummary {
+  const weights = adaptedWeights(adapter.model);
+  const targets = [...new Set(weights.map((w) => w.split('.').at(-2) ?? w))].sort();
+  const { rank, alpha, scale } = adapter.config;
+  return { rank, alpha, scale, weights: weights.length, targets, ...tensorTotals(adapter.model), revision: adapter.model.revision };
 }
 
 /** Why two models cannot be merged together, or undefined when their headers agree on architecture and depth. */

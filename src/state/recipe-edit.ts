@@ -4,7 +4,7 @@
  * the history and the YAML text in step.
  */
 import { getMethod } from '../methods/registry';
-import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
+import { formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
 import type { InputModel, MergeStage, ModelRef, ParameterSetting, Parameters, RecipeDocument, Slice } from '../recipe/types';
 import { AppError } from '../shared/errors';
 
@@ -33,6 +33,17 @@ export function stageInputs(stage: MergeStage): { role: InputRole; ref: ModelRef
     }
   }
   return out;
+}
+
+/** A stage's inputs once each (a model that several slices read is one input), in first-seen order. */
+export function distinctInputs(stage: MergeStage): { role: InputRole; ref: ModelRef }[] {
+  const seen = new Set<string>();
+  return stageInputs(stage).filter((input) => {
+    const key = `${input.role}:${formatModelRef(input.ref)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** The index of the stage a reference names (multi-document recipes), or undefined for a real model. */
@@ -81,13 +92,21 @@ export function addModel(recipe: EditableRecipe, ref: string): EditableRecipe {
   return { ...recipe, looseModels: [...recipe.looseModels, trimmed] };
 }
 
-/** Removes a model from the canvas and from every stage that used it. */
+/**
+ * Removes a model from the canvas and from every stage that used it — with the LoRA nodes on it, when `ref` is a plain
+ * model (`model` also removes `model+lora`).
+ */
 export function removeModel(recipe: EditableRecipe, ref: string): EditableRecipe {
-  const keep = (r: ModelRef) => formatModelRef(r) !== ref;
+  const gone = (text: string) => text === ref || splitLoraRef(text).model === ref;
   return {
-    looseModels: recipe.looseModels.filter((r) => r !== ref),
-    stages: recipe.stages.map((stage) => withoutInput(stage, keep)),
+    looseModels: recipe.looseModels.filter((r) => !gone(r)),
+    stages: recipe.stages.map((stage) => withoutInput(stage, (r) => !gone(formatModelRef(r)))),
   };
+}
+
+/** The recipe with model `ref` still on the canvas: added as a loose model when nothing uses it any more. */
+function keepOnCanvas(recipe: EditableRecipe, ref: string): EditableRecipe {
+  return allModelRefs(recipe).some((r) => splitLoraRef(r).model === ref) ? recipe : { ...recipe, looseModels: [...recipe.looseModels, ref] };
 }
 
 function withoutInput(stage: MergeStage, keep: (ref: ModelRef) => boolean): MergeStage {
@@ -138,13 +157,41 @@ function refOf(text: string): ModelRef {
   return parsed;
 }
 
-/** Attaches a PEFT LoRA adapter (Hub id or folder, optional `@revision`) to model `ref`: the recipe gets `model+lora`. */
-export function attachLora(recipe: EditableRecipe, ref: string, adapter: string, target?: number): EditableRecipe {
-  const model = refOf(ref);
+/** An adapter reference (`path[@revision]`, no "+"), refused with the reason when it is not one. */
+function adapterOf(adapter: string): { path: string; revision?: string } {
   const lora = refOf(adapter);
   if (lora.lora !== undefined) throw new AppError('E_RECIPE_INVALID', `${JSON.stringify(adapter)} is not a single adapter`, { hint: 'Give the adapter alone, without "+".' });
-  const adapterRef = lora.revision === undefined ? { path: lora.path } : { path: lora.path, revision: lora.revision };
-  return replaceModelRef(recipe, ref, { ...model, lora: adapterRef }, target);
+  return lora.revision === undefined ? { path: lora.path } : { path: lora.path, revision: lora.revision };
+}
+
+/** A plain model reference (no LoRA of its own), refused when it already has one. */
+function plainModelOf(ref: string): ModelRef {
+  const model = refOf(ref);
+  if (model.lora !== undefined) throw new AppError('E_RECIPE_INVALID', `${ref} already has a LoRA`, { hint: 'mergekit bakes one adapter per input: merge first, or use the plain model.' });
+  return model;
+}
+
+/** Attaches a PEFT LoRA adapter (Hub id or folder, optional `@revision`) to model `ref`: the recipe gets `model+lora`. */
+export function attachLora(recipe: EditableRecipe, ref: string, adapter: string, target?: number): EditableRecipe {
+  return replaceModelRef(recipe, ref, { ...refOf(ref), lora: adapterOf(adapter) }, target);
+}
+
+/** A LoRA node on the canvas: adapter `adapter` on model `model`, as a `model+lora` reference not wired into a merge yet. */
+export function addLoraNode(recipe: EditableRecipe, model: string, adapter: string): EditableRecipe {
+  return addModel(recipe, formatModelRef({ ...plainModelOf(model), lora: adapterOf(adapter) }));
+}
+
+/** A model wired into a LoRA node: the adapter of `loraRef` now bakes into `model` wherever the node feeds a merge. */
+export function rebaseLora(recipe: EditableRecipe, loraRef: string, model: string): EditableRecipe {
+  const { lora } = refOf(loraRef);
+  if (lora === undefined) throw new AppError('E_RECIPE_INVALID', `${loraRef} has no LoRA`, { hint: 'Wire the model into a LoRA node.' });
+  const next = replaceModelRef(recipe, loraRef, { ...plainModelOf(model), lora });
+  return keepOnCanvas(next, splitLoraRef(loraRef).model);
+}
+
+/** Deletes a LoRA node: the merges it fed lose that input; its model stays on the canvas. */
+export function removeLoraNode(recipe: EditableRecipe, loraRef: string): EditableRecipe {
+  return keepOnCanvas(removeModel(recipe, loraRef), splitLoraRef(loraRef).model);
 }
 
 /** Removes the LoRA from `ref` (a `model+lora` reference), restoring the plain model reference. */

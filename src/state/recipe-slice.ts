@@ -47,6 +47,12 @@ export interface RecipeSlice {
   attachLora(ref: string, adapter: string, target?: number): void;
   /** `model+lora` back to the plain model. */
   detachLora(ref: string, target?: number): void;
+  /** A LoRA node (`model+adapter`, not wired yet). Throws an `AppError` for a bad model or adapter id. */
+  addLoraNode(model: string, adapter: string): void;
+  /** The LoRA node `loraRef` bakes into `model` from now on. */
+  rebaseLora(loraRef: string, model: string): void;
+  /** Deletes LoRA node `loraRef` and its wires. */
+  removeLoraNode(loraRef: string): void;
   /** `repo@revision`; undefined or '' for the default branch. */
   setRevision(ref: string, revision: string | undefined): void;
   setMethod(index: number, methodId: string): void;
@@ -126,6 +132,9 @@ export const createRecipeSlice: StateCreator<AppState, [], [], RecipeSlice> = (s
     disconnect: (target, ref) => apply((r) => edit.disconnect(r, target, ref)),
     attachLora: (ref, adapter, target) => apply((r) => edit.attachLora(r, ref, adapter, target)),
     detachLora: (ref, target) => apply((r) => edit.detachLora(r, ref, target)),
+    addLoraNode: (model, adapter) => apply((r) => edit.addLoraNode(r, model, adapter)),
+    rebaseLora: (loraRef, model) => apply((r) => edit.rebaseLora(r, loraRef, model)),
+    removeLoraNode: (loraRef) => apply((r) => edit.removeLoraNode(r, loraRef)),
     setRevision: (ref, revision) => apply((r) => edit.setRevision(r, ref, revision)),
     setMethod: (index, methodId) => apply((r) => edit.setMethod(r, index, methodId)),
     setParameter: (index, name, value, model) => apply((r) => edit.setParameter(r, index, name, value, model)),

@@ -13,12 +13,15 @@ import type { Model, ModelFolder } from '../io/model/types';
 import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
 import { searchHubModels } from '../io/source/hub-search';
+import { readAdapterFolder } from '../io/model/load-adapter';
+import { parseLoraConfig } from '../plan/lora';
+import type { LoadedAdapter } from '../plan/lora';
 import type { HubModelHit } from '../io/source/hub-search';
-import { formatModelRef, parseModelRefString } from '../recipe/model-ref';
+import { splitLoraRef } from '../recipe/model-ref';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
-import { summariseModel } from './model-summary';
-import type { ModelSummary } from './model-summary';
+import { summariseAdapter, summariseModel } from './model-summary';
+import type { AdapterSummary, ModelSummary } from './model-summary';
 import type { AppState } from './store';
 
 export type SourceEntry =
@@ -26,13 +29,18 @@ export type SourceEntry =
   | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: ModelSummary }
   | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
 
+/** A LoRA adapter's headers and config: loading, read (with the loaded adapter, for fit checks) or failed. */
+export type AdapterEntry =
+  | { readonly status: 'loading'; readonly kind: 'hub' | 'local' }
+  | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: AdapterSummary; readonly adapter: LoadedAdapter }
+  | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
+
 /**
  * The model a reference reads its weights from: `repo@rev+adapter` is the model `repo@rev` with a LoRA baked in, so its
  * header facts are the model's.
  */
 export function modelKeyOf(ref: string): string {
-  const parsed = parseModelRefString(ref);
-  return typeof parsed === 'string' || parsed.lora === undefined ? ref : formatModelRef({ path: parsed.path, ...(parsed.revision === undefined ? {} : { revision: parsed.revision }) });
+  return splitLoraRef(ref).model;
 }
 
 /** The source entry behind a reference (a `model+lora` reference shows its model's). */
@@ -44,6 +52,8 @@ export interface SourcesSlice {
   readonly sources: Readonly<Record<string, SourceEntry>>;
   /** Loaded models by reference (not serialisable; read by the run side). */
   readonly models: Readonly<Record<string, Model>>;
+  /** LoRA adapters by reference (`path[@revision]`, the part after "+"). */
+  readonly adapters: Readonly<Record<string, AdapterEntry>>;
   /** The files of each local folder by reference: what a run hands to the engine worker. */
   readonly localFiles: Readonly<Record<string, { readonly name: string; readonly files: readonly File[] }>>;
   /** Reads a Hub repo's headers (`owner/name[@revision]`) with the view's endpoint and token. */
@@ -52,6 +62,8 @@ export interface SourcesSlice {
   loadLocalFiles(files: readonly File[], name?: string): Promise<string>;
   /** Reads a picked folder's headers and remembers its handle (IndexedDB) so a resumed run can read it again. */
   loadLocalHandle(handle: FileSystemDirectoryHandle): Promise<string>;
+  /** Reads an adapter's headers and config: a local folder the studio has the files of, else a Hub repo. */
+  loadAdapter(ref: string): Promise<void>;
   forgetSource(ref: string): void;
   /** Searches the configured Hub for safetensors models. */
   searchHub(query: string): Promise<HubModelHit[]>;
@@ -85,6 +97,7 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
   return {
     sources: {},
     models: {},
+    adapters: {},
     localFiles: {},
     loadHubModel: (ref) => {
       const [repo, revision] = ref.split('@') as [string, string | undefined];
@@ -101,6 +114,20 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
       // Without IndexedDB the folder is still read; a resume then asks for it by name.
       await saveFolderHandle(ref, handle).catch(() => undefined);
       return ref;
+    },
+    loadAdapter: async (ref) => {
+      const local = get().localFiles[ref];
+      const kind = local === undefined ? 'hub' : 'local';
+      set({ adapters: { ...get().adapters, [ref]: { status: 'loading', kind } } });
+      try {
+        const [repo, revision] = ref.split('@') as [string, string | undefined];
+        const folder = local === undefined ? await openHubFolder(repo, revision, settings()) : folderFromFiles(local.files, local.name);
+        const { model, config } = await readAdapterFolder(folder, ref);
+        const adapter: LoadedAdapter = { model, config: parseLoraConfig(config, ref) };
+        set({ adapters: { ...get().adapters, [ref]: { status: 'ready', kind, summary: summariseAdapter(adapter), adapter } } });
+      } catch (error) {
+        set({ adapters: { ...get().adapters, [ref]: { status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() } } });
+      }
     },
     searchHub: (query) => searchHubModels(settings(), query),
     forgetSource: (ref) => {

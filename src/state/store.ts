@@ -7,12 +7,13 @@ import { createStore } from 'zustand/vanilla';
 import type { StoreApi } from 'zustand/vanilla';
 
 import { toAppError } from '../shared/errors';
-import { wireProblem } from './compatibility';
+import { loraProblem, wireProblem } from './compatibility';
 import { decodePermalink, encodePermalink } from './permalink';
 import { createRecipeSlice } from './recipe-slice';
 import type { RecipeSlice, XY } from './recipe-slice';
 import type { InputRole, WireSource } from './recipe-edit';
-import { createSourcesSlice } from './sources-slice';
+import { createSourcesSlice, modelKeyOf } from './sources-slice';
+import { splitLoraRef } from '../recipe/model-ref';
 import type { SourcesSlice } from './sources-slice';
 import { jobSlice } from './job-slice';
 import type { JobDeps, JobSlice } from './job-slice';
@@ -26,6 +27,13 @@ export interface StudioActions {
    * the edit; returns the reason it was refused (also left in `notice`), or undefined when it was made.
    */
   wire(source: WireSource, target: number, role: InputRole): string | undefined;
+  /**
+   * Puts adapter `adapter` on model `model`: on its input to stage `target`, else as a new LoRA node. Refused (the
+   * reason returned and left in `notice`) when the headers say the adapter does not fit the model.
+   */
+  addLora(model: string, adapter: string, target?: number): string | undefined;
+  /** Wires `model` into LoRA node `loraRef`, refused with the reason when the adapter does not fit it. */
+  wireLora(model: string, loraRef: string): string | undefined;
   /** The page URL with the recipe in its hash (never the token). */
   permalink(base: string): string;
 }
@@ -53,6 +61,20 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
   const { storage, url } = env;
   const store = createStore<AppState>()((...args) => {
     const [set, get] = args;
+    /** Makes `edit` unless there is already a `reason` against it or it throws one; the reason goes to `notice`. */
+    const attempt = (reason: string | undefined, edit: () => void): string | undefined => {
+      let why = reason;
+      if (why === undefined) {
+        try {
+          edit();
+        } catch (error) {
+          const e = toAppError(error);
+          why = e.hint === undefined ? e.message : `${e.message} ${e.hint}`;
+        }
+      }
+      set({ notice: why });
+      return why;
+    };
     return {
       ...createRecipeSlice(...args),
       ...createSourcesSlice(...args),
@@ -60,17 +82,19 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...jobSlice<AppState>(env.job)(...args),
       wire: (source, target, role) => {
         const state = get();
-        let reason = wireProblem(state.recipe.stages, state.sources, source, target);
-        if (reason === undefined) {
-          try {
-            state.connect(source, target, role);
-          } catch (error) {
-            const e = toAppError(error);
-            reason = e.hint === undefined ? e.message : `${e.message} ${e.hint}`;
-          }
-        }
-        set({ notice: reason });
-        return reason;
+        const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target);
+        return attempt(reason, () => state.connect(source, target, role));
+      },
+      addLora: (model, adapter, target) => {
+        const state = get();
+        const reason = loraProblem(state.models, state.adapters, `${modelKeyOf(model)}+${adapter.trim()}`);
+        return attempt(reason, () => (target === undefined ? state.addLoraNode(model, adapter) : state.attachLora(model, adapter, target)));
+      },
+      wireLora: (model, loraRef) => {
+        const state = get();
+        const { lora } = splitLoraRef(loraRef);
+        const reason = lora === undefined ? undefined : loraProblem(state.models, state.adapters, `${model}+${lora}`);
+        return attempt(reason, () => state.rebaseLora(loraRef, model));
       },
       permalink: (base) => `${base.split('#')[0]}${encodePermalink(get().yamlText)}`,
     };

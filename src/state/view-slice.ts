@@ -7,7 +7,11 @@ import type { StateCreator } from 'zustand';
 import { DEFAULT_HUB_ENDPOINT, normaliseEndpoint } from '../io/source/hub-client';
 import type { AppState } from './store';
 
-export type Selection = { readonly kind: 'model'; readonly ref: string } | { readonly kind: 'stage'; readonly index: number } | undefined;
+export type Selection =
+  | { readonly kind: 'model'; readonly ref: string }
+  | { readonly kind: 'lora'; readonly ref: string }
+  | { readonly kind: 'stage'; readonly index: number }
+  | undefined;
 
 export interface ViewSlice {
   readonly selection: Selection;

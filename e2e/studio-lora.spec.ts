@@ -5,6 +5,7 @@ import { parseRecipe } from '../src/recipe/parse';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
+import { addByRepoId, dragWire } from './canvas';
 
 const SHOTS = 'test-results/screenshots';
 let hub: MockHub;
@@ -45,6 +46,56 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await page.getByRole('button', { name: 'Pin revision' }).click();
   await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft@main/);
   await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
+  expect(errors).toEqual([]);
+});
+
+test('a LoRA node sits between a model and a merge: the adapter\'s facts, wired by dragging, refused on a model it does not fit, deleted with its wire', async ({ page }) => {
+  const { errors, yaml } = await openWithRecipe(page, SLERP);
+  await page.getByTestId('model-node-tiny/llama-bf16-ft').click();
+  await page.getByLabel('LoRA adapter to put on tiny/llama-bf16-ft').fill('tiny/llama-lora');
+  await page.getByRole('button', { name: 'Add LoRA node' }).click();
+  const node = page.getByTestId('lora-node-tiny/llama-bf16-ft+tiny/llama-lora');
+  await expect(node).toContainText('q_proj, v_proj');
+  const inspector = page.getByTestId('lora-inspector');
+  await expect(inspector).toContainText('rank r4');
+  await expect(inspector).toContainText('Wire it into a merge.');
+  await expect(inspector.getByTestId('lora-fits')).toContainText('Fits tiny/llama-bf16-ft');
+
+  // The plain input out, the LoRA node in, by dragging its wire onto the merge.
+  const merge = page.getByTestId('merge-node-final');
+  await merge.click();
+  await page.getByTestId('stage-inspector').getByLabel('Disconnect tiny/llama-bf16-ft').click();
+  await dragWire(page, node, merge, 'models');
+  await expect(yaml).toHaveValue(/- model: tiny\/llama-bf16-ft\+tiny\/llama-lora\n/);
+  await node.click();
+  await expect(inspector).toContainText('It feeds the final merge.');
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await page.screenshot({ path: `${SHOTS}/studio-lora-node.png` });
+
+  // A narrower model wired into the LoRA node is refused with the reason; the recipe is unchanged.
+  await addByRepoId(page, 'tiny/llama-narrow');
+  const narrow = page.getByTestId('model-node-tiny/llama-narrow');
+  await expect(narrow).toContainText('LlamaForCausalLM');
+  await dragWire(page, narrow, node, 'model');
+  const notice = page.getByTestId('wire-notice');
+  await expect(notice).toContainText(/LoRA tiny\/llama-lora does not fit model\.layers\.\d\.self_attn\.[qv]_proj\.weight of tiny\/llama-narrow/);
+  await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft\+tiny\/llama-lora/);
+  await page.screenshot({ path: `${SHOTS}/studio-lora-refused.png` });
+
+  // A model it fits takes the adapter over.
+  await notice.getByRole('button', { name: 'Dismiss' }).click();
+  await dragWire(page, page.getByTestId('model-node-tiny/llama-bf16'), node, 'model');
+  await expect(yaml).toHaveValue(/- model: tiny\/llama-bf16\+tiny\/llama-lora\n/);
+  const moved = page.getByTestId('lora-node-tiny/llama-bf16+tiny/llama-lora');
+  await expect(moved).toBeVisible();
+
+  // Deleting the node drops its wire; the models stay on the canvas.
+  await moved.click();
+  await page.keyboard.press('Backspace');
+  await expect(moved).toHaveCount(0);
+  await expect(yaml).not.toHaveValue(/\+/);
+  await expect(page.getByTestId('model-node-tiny/llama-bf16-ft')).toBeVisible();
+  await expect(yaml).toHaveValue(/models:\n {2}- model: tiny\/llama-bf16\nparameters:/);
   expect(errors).toEqual([]);
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { expect, test } from '@playwright/test';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 
 import { parseRecipe } from '../src/recipe/parse';
 import { FRANKEN, LZLV } from '../test/fixtures/recipes';
@@ -12,6 +12,7 @@ import { fixtureById } from '../test/fixtures/standard';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
+import { addByRepoId, dragWire } from './canvas';
 
 const SHOTS = 'test-results/screenshots';
 let hub: MockHub;
@@ -34,38 +35,8 @@ async function openStudio(page: Page): Promise<string[]> {
   return errors;
 }
 
-async function addByRepoId(page: Page, ref: string) {
-  await page.getByLabel('Repo id or URL').fill(ref);
-  await page.getByLabel('Repo id or URL').press('Enter');
-}
-
 async function addMerge(page: Page, method: string) {
   await page.getByLabel('Add a merge node').selectOption(method);
-}
-
-/** Drags a wire from a node's output handle to a merge node's `base` or `models` handle. */
-async function dragWire(page: Page, from: Locator, to: Locator, handle: 'base' | 'models') {
-  const source = from.locator('.react-flow__handle.source');
-  const target = to.locator(`.react-flow__handle[data-handleid="${handle}"]`);
-  const a = await stableBox(source);
-  const b = await stableBox(target);
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
-  await page.mouse.up();
-}
-
-/** The element's box once the canvas has stopped moving (fit-view animates after nodes are added). */
-async function stableBox(locator: Locator) {
-  let last = await locator.boundingBox();
-  for (let i = 0; i < 40; i++) {
-    await locator.page().waitForTimeout(100);
-    const next = await locator.boundingBox();
-    if (next !== null && last !== null && next.x === last.x && next.y === last.y && next.width === last.width) return next;
-    last = next;
-  }
-  throw new Error('handle did not settle');
 }
 
 async function yamlText(page: Page): Promise<string> {

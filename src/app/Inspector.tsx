@@ -384,7 +384,7 @@ function ModelInspector({ ref_ }: { ref_: string }) {
             { label: 'parameters', value: formatCount(entry.summary.params) },
             { label: 'dtype', value: entry.summary.dtype },
             { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
-            { label: 'revision', value: entry.summary.revision ?? 'local' },
+            { label: 'revision', value: entry.summary.revision?.slice(0, 7) ?? 'local' },
           ]}
         />
       ) : null}
@@ -454,7 +454,7 @@ function LoraInspector({ ref_ }: { ref_: string }) {
             { label: 'parameters', value: formatCount(entry.summary.params) },
             { label: 'dtype', value: entry.summary.dtype },
             { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
-            { label: 'revision', value: entry.summary.revision ?? 'local' },
+            { label: 'revision', value: entry.summary.revision?.slice(0, 7) ?? 'local' },
           ]}
         />
       ) : null}

@@ -9,7 +9,7 @@ import type { SourceEntry } from './sources-slice';
 const summary = (ref: string, architecture: string, layers: number): SourceEntry => ({
   status: 'ready',
   kind: 'hub',
-  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined } satisfies ModelSummary,
+  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined, shapes: {} } satisfies ModelSummary,
 });
 
 describe('wire compatibility from headers', () => {

@@ -1,7 +1,7 @@
 /** What the studio shows about a loaded model, read off its headers and config: the facts a merge must agree on. */
 import type { Model } from '../io/model/types';
 import { numel } from '../io/safetensors/dtype';
-import { architectureClass, layerCountOf } from '../plan/architectures';
+import { architectureClass, architectureOf, layerCountOf } from '../plan/architectures';
 import { adaptedWeights } from '../plan/lora';
 import type { LoadedAdapter } from '../plan/lora';
 
@@ -18,6 +18,8 @@ export interface ModelSummary {
   readonly sizeBytes: number;
   /** Hub: the pinned commit sha. */
   readonly revision: string | undefined;
+  /** Tensor shapes by name, embeddings and LM head left out (their rows are the vocabulary, which a merge may crop). */
+  readonly shapes: Readonly<Record<string, readonly number[]>>;
 }
 
 /** What the studio shows about a LoRA adapter, read off its headers and adapter_config.json. */
@@ -53,6 +55,8 @@ function tensorTotals(model: Model): { params: number; dtype: string; sizeBytes:
 
 export function summariseModel(model: Model): ModelSummary {
   const modelType = model.config?.['model_type'];
+  const arch = architectureOf(model);
+  const shapes = Object.fromEntries([...model.tensors.values()].filter((t) => !arch.isEmbedding(t.name)).map((t) => [t.name, t.shape]));
   return {
     ref: model.ref,
     kind: model.folder.kind,
@@ -60,6 +64,7 @@ export function summariseModel(model: Model): ModelSummary {
     layers: layerCountOf(model),
     ...tensorTotals(model),
     revision: model.revision,
+    shapes,
   };
 }
 
@@ -70,13 +75,22 @@ export function summariseAdapter(adapter: LoadedAdapter): AdapterSummary {
   return { rank, alpha, scale, weights: weights.length, targets, ...tensorTotals(adapter.model), revision: adapter.model.revision };
 }
 
-/** Why two models cannot be merged together, or undefined when their headers agree on architecture and depth. */
+/**
+ * Why two models cannot be merged together, or undefined when their headers agree on architecture, depth and the
+ * shape of every weight they share (vocabulary sizes may differ: the merge crops the embeddings, as mergekit does).
+ */
 export function incompatibility(a: ModelSummary, b: ModelSummary): string | undefined {
   if (a.architecture !== undefined && b.architecture !== undefined && a.architecture !== b.architecture) {
     return `${a.ref} is ${a.architecture} but ${b.ref} is ${b.architecture}: models in one merge need the same architecture.`;
   }
   if (a.layers !== b.layers) {
     return `${a.ref} has ${a.layers} layers but ${b.ref} has ${b.layers}: models in one merge need the same layer count (use slices to stack layers).`;
+  }
+  for (const [name, shape] of Object.entries(a.shapes)) {
+    const other = b.shapes[name];
+    if (other !== undefined && other.join() !== shape.join()) {
+      return `${a.ref} has ${name} of [${shape.join(', ')}] but ${b.ref} has [${other.join(', ')}]: models in one merge need the same hidden and intermediate sizes.`;
+    }
   }
   return undefined;
 }

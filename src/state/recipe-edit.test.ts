@@ -91,6 +91,43 @@ describe('LoRA and revision edits', () => {
     expect(() => edit.attachLora(lzlv(), 'tiny/llama-bf16', 'a+b')).toThrow(/single adapter/);
   });
 
+  it('a LoRA node is a model+lora reference on the canvas; wiring another model into it moves the adapter there', () => {
+    const added = edit.addLoraNode(lzlv(), 'tiny/llama-bf16-ft', 'tiny/llama-lora@v2');
+    expect(added.looseModels).toEqual(['tiny/llama-bf16-ft+tiny/llama-lora@v2']);
+    expect(() => edit.addLoraNode(lzlv(), 'tiny/llama-bf16-ft+x/a', 'tiny/llama-lora')).toThrow(/already has a LoRA/);
+    expect(() => edit.addLoraNode(lzlv(), 'tiny/llama-bf16-ft', 'a+b')).toThrow(/single adapter/);
+    const wired = edit.attachLora(lzlv(), 'tiny/llama-bf16-ft', 'tiny/llama-lora@v2');
+    const moved = edit.rebaseLora(wired, 'tiny/llama-bf16-ft+tiny/llama-lora@v2', 'tiny/llama-bf16-ft2');
+    expect(moved.stages[0]?.models?.map((m) => formatRef(m.model))).toEqual(['tiny/llama-bf16-ft2+tiny/llama-lora@v2']);
+    // The model the adapter left is used nowhere else: it stays on the canvas, unwired.
+    expect(moved.looseModels).toEqual(['tiny/llama-bf16-ft']);
+    expect(() => edit.rebaseLora(wired, 'tiny/llama-bf16-ft', 'tiny/llama-bf16')).toThrow(/has no LoRA/);
+  });
+
+  it('deleting a LoRA node drops its wires and keeps its model; deleting the model takes its LoRA nodes too', () => {
+    const withLora = edit.attachLora(lzlv(), 'tiny/llama-bf16-ft', 'tiny/llama-lora');
+    const noNode = edit.removeLoraNode(withLora, 'tiny/llama-bf16-ft+tiny/llama-lora');
+    expect(edit.allModelRefs(noNode)).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft2', 'tiny/llama-bf16-ft']);
+    expect(noNode.stages[0]?.models).toEqual([]);
+    expect(noNode.looseModels).toEqual(['tiny/llama-bf16-ft']);
+    const noModel = edit.removeModel({ ...withLora, looseModels: ['tiny/llama-bf16-ft+other/lora'] }, 'tiny/llama-bf16-ft');
+    expect(edit.allModelRefs(noModel)).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft2']);
+  });
+
+  it('a SLERP that lists its base under models: takes one more model besides the base, not two', () => {
+    const full = { stages: parseRecipe('merge_method: slerp\nbase_model: a/base\nmodels:\n  - model: a/base\n  - model: a/first\nparameters: {t: 0.5}\n').stages, looseModels: ['a/other', 'a/third'] };
+    const slerp = edit.disconnect(full, 0, 'a/first');
+    const one = edit.connect(slerp, { kind: 'model', ref: 'a/other' }, 0, 'model');
+    expect(one.stages[0]?.models?.map((m) => formatRef(m.model))).toEqual(['a/base', 'a/other']);
+    expect(() => edit.connect(one, { kind: 'model', ref: 'a/third' }, 0, 'model')).toThrow(/takes 1 model besides the base/);
+  });
+
+  it('a model that several slices read is one input of the stage', () => {
+    const franken = parseRecipe(FRANKEN.replace('tiny/llama-bf16-ft', 'tiny/llama-bf16')).stages[0]!;
+    expect(edit.stageInputs(franken)).toHaveLength(2);
+    expect(edit.distinctInputs(franken).map((i) => formatRef(i.ref))).toEqual(['tiny/llama-bf16']);
+  });
+
   it('a revision pins the reference as repo@revision, and clearing it goes back', () => {
     const pinned = edit.setRevision(lzlv(), 'tiny/llama-bf16', 'v1.0');
     const yaml = exportRecipe(edit.toDocument(pinned.stages));

@@ -298,7 +298,9 @@ export function connect(recipe: EditableRecipe, source: WireSource, target: numb
     if (current.baseModel !== undefined && formatModelRef(current.baseModel) === refText) {
       refuse(`${refText} is already the base of ${labelOf(current, target)}.`, 'Wire a different model, or remove the base first.');
     }
-    if (method.maxModels !== undefined && models.length >= method.maxModels) {
+    // mergekit counts models besides the base: a recipe may list the base under `models:` too.
+    const others = models.filter((m) => current.baseModel === undefined || formatModelRef(m.model) !== formatModelRef(current.baseModel));
+    if (method.maxModels !== undefined && others.length >= method.maxModels) {
       refuse(`${method.label} takes ${method.maxModels} model${method.maxModels === 1 ? '' : 's'} besides the base.`, 'Remove an input first, or pick a method that takes more.');
     }
     const entry: InputModel = { model: ref, parameters: defaultModelParameters(current.mergeMethod) };

@@ -219,4 +219,32 @@ describe('sources slice against the mock Hub', () => {
     expect(store.getState().notice).toBe(reason);
     expect(store.getState().recipe.stages[stage]?.models?.length).toBe(1);
   });
+
+  it('reads a LoRA adapter\'s facts; refuses it on a model it does not fit, and refuses a model of another width', async () => {
+    const store = createAppStore({ url: `http://studio.test/?hub=${encodeURIComponent(hub.url)}` });
+    const s = store.getState();
+    await Promise.all([s.loadHubModel('tiny/llama-bf16'), s.loadHubModel('tiny/llama-narrow'), s.loadAdapter('tiny/llama-lora'), s.loadAdapter('tiny/llama-bf16')]);
+    const lora = store.getState().adapters['tiny/llama-lora'];
+    expect(lora?.status).toBe('ready');
+    if (lora?.status !== 'ready') return;
+    expect(lora.summary).toMatchObject({ rank: 4, alpha: 8, scale: 2, weights: 8, targets: ['q_proj', 'v_proj'], dtype: 'F32' });
+    expect(lora.summary.revision).toMatch(/^[0-9a-f]{40}$/);
+    // A model folder is not an adapter: said so, by name.
+    expect(store.getState().adapters['tiny/llama-bf16']).toMatchObject({ status: 'error', error: { code: 'E_LORA_INVALID', message: expect.stringContaining('no adapter_config.json') } });
+
+    expect(s.addLora('tiny/llama-narrow', 'tiny/llama-lora')).toMatch(/does not fit .* of tiny\/llama-narrow/);
+    expect(store.getState().looseModels).toEqual([]);
+    expect(s.addLora('tiny/llama-bf16', 'tiny/llama-lora')).toBeUndefined();
+    expect(store.getState().looseModels).toEqual(['tiny/llama-bf16+tiny/llama-lora']);
+    const refused = s.wireLora('tiny/llama-narrow', 'tiny/llama-bf16+tiny/llama-lora');
+    expect(refused).toMatch(/does not fit/);
+    expect(store.getState().notice).toBe(refused);
+    expect(store.getState().looseModels).toEqual(['tiny/llama-bf16+tiny/llama-lora']);
+
+    const stage = s.addStage('linear');
+    expect(store.getState().wire({ kind: 'model', ref: 'tiny/llama-bf16+tiny/llama-lora' }, stage, 'model')).toBeUndefined();
+    const narrow = store.getState().wire({ kind: 'model', ref: 'tiny/llama-narrow' }, stage, 'model');
+    expect(narrow).toMatch(/^tiny\/llama-narrow has model\.layers\.0\.\S+ of \[[\d, ]+\] but tiny\/llama-bf16 has \[[\d, ]+\]: models in one merge need the same hidden and intermediate sizes\.$/);
+    expect(exportRecipe(store.getState().recipe)).toContain('tiny/llama-bf16+tiny/llama-lora');
+  });
 });

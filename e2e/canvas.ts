@@ -1,0 +1,33 @@
+/** Canvas gestures shared by the studio e2e tests. */
+import type { Locator, Page } from '@playwright/test';
+
+/** Drags a wire from a node's output handle to a target handle (`base` or `models` of a merge, `model` of a LoRA node). */
+export async function dragWire(page: Page, from: Locator, to: Locator, handle: 'base' | 'models' | 'model') {
+  const source = from.locator('.react-flow__handle.source');
+  const target = to.locator(`.react-flow__handle[data-handleid="${handle}"]`);
+  const a = await stableBox(source);
+  const b = await stableBox(target);
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 10 });
+  await page.mouse.up();
+}
+
+/** The element's box once the canvas has stopped moving (fit-view animates after nodes are added). */
+async function stableBox(locator: Locator) {
+  let last = await locator.boundingBox();
+  for (let i = 0; i < 40; i++) {
+    await locator.page().waitForTimeout(100);
+    const next = await locator.boundingBox();
+    if (next !== null && last !== null && next.x === last.x && next.y === last.y && next.width === last.width) return next;
+    last = next;
+  }
+  throw new Error('handle did not settle');
+}
+
+/** Adds a Hub model by pasting its id (or URL) into the models panel. */
+export async function addByRepoId(page: Page, ref: string) {
+  await page.getByLabel('Repo id or URL').fill(ref);
+  await page.getByLabel('Repo id or URL').press('Enter');
+}

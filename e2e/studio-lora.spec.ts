@@ -36,15 +36,20 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft\+tiny\/llama-lora/);
   const stage = parseRecipe(await yaml.inputValue()).stages[0];
   expect(stage?.models?.find((m) => m.model.path === 'tiny/llama-bf16-ft')?.model.lora).toEqual({ path: 'tiny/llama-lora' });
+  // The canvas shows the adapter as a LoRA node between the model and the merge, with the adapter's facts.
+  const node = page.getByTestId('lora-node-tiny/llama-bf16-ft+tiny/llama-lora');
+  await expect(node).toContainText('q_proj, v_proj');
   await page.screenshot({ path: `${SHOTS}/studio-lora-attached.png` });
 
   await inspector.getByRole('button', { name: 'Remove LoRA' }).click();
   await expect(yaml).not.toHaveValue(/\+/);
+  await expect(node).toHaveCount(0);
 
   await page.getByTestId('model-node-tiny/llama-bf16-ft').click();
   await page.getByLabel('Revision').fill('main');
   await page.getByRole('button', { name: 'Pin revision' }).click();
   await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft@main/);
+  await expect(page.getByTestId('model-node-tiny/llama-bf16-ft@main')).toContainText('LlamaForCausalLM');
   await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
   expect(errors).toEqual([]);
 });

@@ -86,6 +86,8 @@ describe('LoRA and revision edits', () => {
 
   it('attaching to one stage only leaves the other stages on the plain model', () => {
     const one = edit.attachLora(lzlv(), 'tiny/llama-bf16', 'tiny/llama-lora@main', 1);
+    // Removing it again from that stage leaves no unwired LoRA node behind.
+    expect(edit.detachLora(one, 'tiny/llama-bf16+tiny/llama-lora@main', 1)).toEqual(lzlv());
     expect(formatRef(one.stages[1]?.models?.[0]?.model)).toBe('tiny/llama-bf16+tiny/llama-lora@main');
     expect(formatRef(one.stages[0]?.baseModel)).toBe('tiny/llama-bf16');
     expect(() => edit.attachLora(lzlv(), 'tiny/llama-bf16', 'a+b')).toThrow(/single adapter/);

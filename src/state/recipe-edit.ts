@@ -194,10 +194,14 @@ export function removeLoraNode(recipe: EditableRecipe, loraRef: string): Editabl
   return keepOnCanvas(removeModel(recipe, loraRef), splitLoraRef(loraRef).model);
 }
 
-/** Removes the LoRA from `ref` (a `model+lora` reference), restoring the plain model reference. */
+/**
+ * Removes the LoRA from `ref` (a `model+lora` reference), restoring the plain model reference; a LoRA node left with
+ * no wires goes too, unless it was unwired already.
+ */
 export function detachLora(recipe: EditableRecipe, ref: string, target?: number): EditableRecipe {
   const { lora: _dropped, ...plain } = refOf(ref);
-  return replaceModelRef(recipe, ref, plain, target);
+  const next = replaceModelRef(recipe, ref, plain, target);
+  return recipe.looseModels.includes(ref) ? next : { ...next, looseModels: next.looseModels.filter((r) => r !== ref) };
 }
 
 /** Pins model `ref` to a Hub branch, tag or commit (`repo@revision`); undefined or '' goes back to the default branch. */

@@ -51,6 +51,10 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   await expect(results.getByText('tiny/llama-bf16-ft', { exact: true })).toBeVisible();
   await expect(results.getByText('gated/llama-bf16')).toBeVisible();
   await expect(results.getByText('private/llama-bf16')).toHaveCount(0);
+  // Each hit says what it is before it is added: architecture and weight size (with the parameter count on hover).
+  const hit = results.locator('.hit', { hasText: 'tiny/llama-bf16-ft2' });
+  await expect(hit).toContainText('LlamaForCausalLM');
+  await expect(hit.getByTitle('181k parameters')).toHaveText(/^\d+ kB$/);
   await page.getByRole('button', { name: 'Add tiny/llama-bf16', exact: true }).click();
   await page.getByRole('button', { name: 'Add tiny/llama-bf16-ft', exact: true }).click();
 

@@ -84,6 +84,12 @@ function HubSearch() {
               <div className="hit-stats">
                 <span title="downloads">↓ {formatCount(hit.downloads)}</span>
                 <span title="likes">♥ {formatCount(hit.likes)}</span>
+                {hit.sizeBytes === undefined ? null : <span title={`${formatCount(hit.params ?? 0)} parameters`}>{formatBytes(hit.sizeBytes)}</span>}
+                {hit.architecture === undefined ? null : (
+                  <span className="hit-arch" title="architecture">
+                    {hit.architecture}
+                  </span>
+                )}
               </div>
               <button type="button" className="small" aria-label={`Add ${hit.id}`} onClick={() => addHub(hit.id)}>
                 Add

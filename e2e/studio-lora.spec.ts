@@ -27,7 +27,7 @@ parameters:
 dtype: bfloat16
 `;
 
-test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pin a revision (repo@revision)', async ({ page }) => {
+test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pin a revision (repo@revision) picked from the repo\'s branches and tags', async ({ page }) => {
   const { errors, yaml } = await openWithRecipe(page, SLERP);
   const inspector = page.getByTestId('stage-inspector');
   await inspector.getByLabel('LoRA adapter for tiny/llama-bf16-ft').fill('tiny/llama-lora');
@@ -50,6 +50,20 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await page.getByRole('button', { name: 'Pin revision' }).click();
   await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft@main/);
   await expect(page.getByTestId('model-node-tiny/llama-bf16-ft@main')).toContainText('LlamaForCausalLM');
+
+  // The revision field offers the repo's branches and tags (from the Hub's refs); a tag pins like a branch.
+  await page.getByTestId('model-node-tiny/llama-bf16').click();
+  const choices = page.getByTestId('revision-choices').locator('option');
+  await expect(choices).toHaveCount(3);
+  expect(await choices.evaluateAll((options) => options.map((o) => `${(o as HTMLOptionElement).value} (${(o as HTMLOptionElement).label})`))).toEqual([
+    expect.stringMatching(/^main \(branch · [0-9a-f]{7}\)$/),
+    expect.stringMatching(/^dev \(branch · [0-9a-f]{7}\)$/),
+    expect.stringMatching(/^v1\.0 \(tag · [0-9a-f]{7}\)$/),
+  ]);
+  await page.getByLabel('Revision').fill('v1.0');
+  await page.getByRole('button', { name: 'Pin revision' }).click();
+  await expect(yaml).toHaveValue(/base_model: tiny\/llama-bf16@v1\.0\n/);
+  await expect(page.getByTestId('model-node-tiny/llama-bf16@v1.0')).toContainText('LlamaForCausalLM');
   await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
   expect(errors).toEqual([]);
 });

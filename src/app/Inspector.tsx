@@ -3,10 +3,11 @@
  * parameters), a way to wire inputs without dragging, and the global parameters. A model: its header facts or error,
  * its revision and a way to put a LoRA node on it. A LoRA node: the adapter's facts and whether it fits its model.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { StageParams } from '../canvas/StageParams';
+import type { HubRef } from '../io/source/hub-refs';
 import { nearSwapShare } from '../methods/nearswap-share';
 import { METHODS, getMethod } from '../methods/registry';
 import { formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
@@ -18,6 +19,7 @@ import { formatBytes, formatCount } from '../state/model-summary';
 import { useSamplePairs } from '../state/nearswap-preview';
 import { allModelRefs, distinctInputs, sliceProblems, stageIndexOf, stageInputs } from '../state/recipe-edit';
 import type { InputRole, WireSource } from '../state/recipe-edit';
+import { isHubId } from '../state/run-input';
 import { sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { GradientPanel } from './GradientPanel';
@@ -335,14 +337,32 @@ function LoraControl({ index, modelRef }: { index: number; modelRef: ModelRef })
   );
 }
 
-/** Pins a Hub model to a branch, tag or commit: the recipe reference becomes `repo@revision`. */
+/**
+ * Pins a Hub model to a branch, tag or commit: the recipe reference becomes `repo@revision`. The repo's branches and
+ * tags are offered as suggestions; any commit sha can be typed.
+ */
 function RevisionControl({ ref_ }: { ref_: string }) {
   const setRevision = useAppStore((s) => s.setRevision);
+  const listRevisions = useAppStore((s) => s.listRevisions);
   const select = useAppStore((s) => s.select);
   const parsed = parseModelRefString(ref_);
   const current = typeof parsed === 'string' ? undefined : parsed.revision;
+  const repo = typeof parsed === 'string' ? undefined : parsed.path;
   const [revision, setText] = useState(current ?? '');
   const [error, setError] = useState<string | undefined>(undefined);
+  const [refs, setRefs] = useState<readonly HubRef[]>([]);
+  useEffect(() => {
+    if (repo === undefined || !isHubId(repo)) return;
+    let live = true;
+    // Without the list (offline, or no access yet) the field still takes any branch, tag or sha.
+    listRevisions(repo).then(
+      (found) => live && setRefs(found),
+      () => live && setRefs([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [repo, listRevisions]);
   const apply = () => {
     try {
       setRevision(ref_, revision);
@@ -352,14 +372,28 @@ function RevisionControl({ ref_ }: { ref_: string }) {
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  const listId = `revisions-${ref_}`;
   return (
-    <div className="row">
-      <input aria-label="Revision" placeholder="branch, tag or commit sha (default: main)" value={revision} onChange={(e) => setText(e.target.value)} />
-      <button type="button" className="small" onClick={apply}>
-        Pin revision
-      </button>
-      {error === undefined ? null : <span className="error-text">{error}</span>}
-    </div>
+    <>
+      <div className="row">
+        <input aria-label="Revision" list={listId} placeholder="branch, tag or commit sha (default: main)" value={revision} onChange={(e) => setText(e.target.value)} />
+        <datalist id={listId} data-testid="revision-choices">
+          {refs.map((r) => (
+            <option key={`${r.kind}:${r.name}`} value={r.name} label={`${r.kind} · ${r.commit.slice(0, 7)}`} />
+          ))}
+        </datalist>
+        <button type="button" className="small" onClick={apply}>
+          Pin revision
+        </button>
+        {error === undefined ? null : <span className="error-text">{error}</span>}
+      </div>
+      {refs.length === 0 ? null : (
+        <p className="muted small-text">
+          {countOf(refs.filter((r) => r.kind === 'branch').length, 'branch', 'branches')}, {countOf(refs.filter((r) => r.kind === 'tag').length, 'tag', 'tags')}: pick one in the
+          field, or paste a commit sha.
+        </p>
+      )}
+    </>
   );
 }
 
@@ -467,4 +501,9 @@ function LoraInspector({ ref_ }: { ref_: string }) {
       ) : null}
     </div>
   );
+}
+
+/** `1 tag`, `2 tags`. */
+function countOf(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

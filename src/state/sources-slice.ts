@@ -12,6 +12,8 @@ import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
 import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
+import { listHubRefs } from '../io/source/hub-refs';
+import type { HubRef } from '../io/source/hub-refs';
 import { searchHubModels } from '../io/source/hub-search';
 import { readAdapterFolder } from '../io/model/load-adapter';
 import { parseLoraConfig } from '../plan/lora';
@@ -67,6 +69,8 @@ export interface SourcesSlice {
   forgetSource(ref: string): void;
   /** Searches the configured Hub for safetensors models. */
   searchHub(query: string): Promise<HubModelHit[]>;
+  /** A Hub repo's branches and tags, for the revision picker. */
+  listRevisions(repo: string): Promise<HubRef[]>;
 }
 
 /** `https://huggingface.co/owner/name/tree/rev` or `owner/name@rev` → `owner/name@rev`; other text unchanged. */
@@ -130,6 +134,7 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
       }
     },
     searchHub: (query) => searchHubModels(settings(), query),
+    listRevisions: (repo) => listHubRefs(settings(), repo),
     forgetSource: (ref) => {
       const { [ref]: _source, ...sources } = get().sources;
       const { [ref]: _model, ...models } = get().models;

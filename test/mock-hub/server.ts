@@ -21,6 +21,8 @@ export interface MockRepo {
   readonly files: ReadonlyMap<string, Uint8Array> | string;
   /** The commit sha `main` resolves to (40 hex digits); default: a hash of the id and the files. */
   readonly sha?: string;
+  /** More branches and tags, all at the same commit as `main` (listed by `/api/models/{id}/refs`). */
+  readonly refs?: { readonly branches?: readonly string[]; readonly tags?: readonly string[] };
   readonly gated?: boolean;
   readonly private?: boolean;
   readonly downloads?: number;
@@ -182,7 +184,18 @@ async function handle(
   if (path === '/api/whoami-v2') {
     return authorized ? send(res, 200, { type: 'user', name: 'mock-user', auth: { type: 'access_token' } }) : hubError(res, 401, undefined, 'Invalid credentials');
   }
-  let m = /^\/api\/models\/([^/]+\/[^/]+?)(?:\/revision\/([^/]+))?$/.exec(path);
+  let m = /^\/api\/models\/([^/]+\/[^/]+)\/refs$/.exec(path);
+  if (m) {
+    const state = repoFor(res, ctx, m[1] as string, authorized, false);
+    if (!state) return;
+    const at = (kind: 'heads' | 'tags') => (name: string) => ({ name, ref: `refs/${kind}/${name}`, targetCommit: state.sha });
+    return send(res, 200, {
+      branches: ['main', ...(state.repo.refs?.branches ?? [])].map(at('heads')),
+      converts: [],
+      tags: (state.repo.refs?.tags ?? []).map(at('tags')),
+    });
+  }
+  m = /^\/api\/models\/([^/]+\/[^/]+?)(?:\/revision\/([^/]+))?$/.exec(path);
   if (m) {
     const state = repoFor(res, ctx, m[1] as string, authorized, false);
     if (!state || !revisionOk(res, state, m[2] ?? 'main')) return;
@@ -246,7 +259,8 @@ function repoFor(res: ServerResponse, ctx: Context, id: string, authorized: bool
 }
 
 function revisionOk(res: ServerResponse, state: RepoState, revision: string): boolean {
-  if (revision === 'main' || revision === 'HEAD' || revision === state.sha) return true;
+  const named = [...(state.repo.refs?.branches ?? []), ...(state.repo.refs?.tags ?? [])];
+  if (revision === 'main' || revision === 'HEAD' || revision === state.sha || named.includes(revision)) return true;
   hubError(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
   return false;
 }

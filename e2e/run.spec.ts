@@ -1,7 +1,8 @@
 /**
  * The run half of the studio, end to end against the built app: take the bundled demo, merge it into a folder (the
  * directory picker answers with an OPFS folder, the same File System Access code path), compare the output tensor by
- * tensor with the CPU engine's result computed here in Node; cancel mid-run, reload, resume, and get the same bytes.
+ * tensor with the CPU engine's result computed here in Node; cancel mid-run, reload, resume, and get the same bytes —
+ * also for a recipe over local folders chosen with the picker, reopened from their remembered handles.
  */
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
@@ -16,12 +17,24 @@ import { compilePlan } from '../src/plan/compile';
 import { provenanceMetadata } from '../src/plan/describe';
 import { parseRecipe } from '../src/recipe/parse';
 import { tensorDifferences } from '../test/compare-models';
+import { writeModel } from '../test/fixtures/models';
+import { TINY_LLAMA } from '../test/fixtures/standard';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
 test.describe.configure({ timeout: 120_000 });
 
 const PICKED = 'picked-output';
 const SHOTS = 'test-results/screenshots';
+
+/** `recipeText` merged by the CPU engine in Node from `folders` (files by model reference), with the page's options. */
+async function cpuMerge(recipeText: string, folders: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>, outputName: string, maxShardBytes: number): Promise<Map<string, Uint8Array>> {
+  const recipe = parseRecipe(recipeText);
+  const inputs = await loadInputs(recipe, (path) => Promise.resolve(memoryFolder(path, folders.get(path) ?? new Map())));
+  const plan = compilePlan({ recipe, recipeText, models: inputs.models, adapters: inputs.adapters, maxShardBytes, seed: 0, outputName, toolVersion: `merge-studio ${TOOL_VERSION}` });
+  const out = new MemoryDirectorySink('expected');
+  await runPlan(plan, inputs.folders, out, { metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION), indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` } });
+  return out.files;
+}
 
 /** The demo merged by the CPU engine in Node, with the options the test picks in the UI. */
 async function expectedOutput(maxShardBytes: number): Promise<Map<string, Uint8Array>> {
@@ -31,12 +44,7 @@ async function expectedOutput(maxShardBytes: number): Promise<Map<string, Uint8A
     folders.set(id, dir);
     return Promise.resolve(dir);
   });
-  const recipe = parseRecipe(manifest.recipe);
-  const inputs = await loadInputs(recipe, (path) => Promise.resolve(memoryFolder(path, folders.get(path)?.files ?? new Map())));
-  const plan = compilePlan({ recipe, recipeText: manifest.recipe, models: inputs.models, adapters: inputs.adapters, maxShardBytes, seed: 0, outputName: manifest.outputName, toolVersion: `merge-studio ${TOOL_VERSION}` });
-  const out = new MemoryDirectorySink('expected');
-  await runPlan(plan, inputs.folders, out, { metadata: provenanceMetadata(plan, manifest.recipe, TOOL_VERSION), indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` } });
-  return out.files;
+  return cpuMerge(manifest.recipe, new Map([...folders].map(([id, dir]) => [id, dir.files])), manifest.outputName, maxShardBytes);
 }
 
 /** Every file of the picked OPFS folder, read back in the page. */
@@ -65,11 +73,18 @@ async function expectSameFolder(actual: Map<string, Uint8Array>, expected: Map<s
   for (const [name, bytes] of expected) expect(Buffer.compare(Buffer.from(actual.get(name) ?? []), Buffer.from(bytes)), name).toBe(0);
 }
 
+/** The page's answer to the next input folder pick (the output picker always answers with {@link PICKED}). */
+interface PickerWindow {
+  showDirectoryPicker: (options?: { id?: string }) => Promise<FileSystemDirectoryHandle>;
+  nextInputFolder?: string;
+}
+
 test.beforeEach(async ({ page }) => {
   // Headless Chromium cannot answer a picker: answer with a folder of the origin private file system instead.
   await page.addInitScript((name) => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
+    const w = window as unknown as PickerWindow;
+    w.showDirectoryPicker = async (options) =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle(options?.id === 'merge-output' ? name : (w.nextInputFolder ?? name), { create: true });
   }, PICKED);
 });
 
@@ -163,6 +178,93 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   // The resume is remembered no longer.
   await page.reload();
   await expect(page.getByTestId('demo-offer')).toBeVisible();
+});
+
+/** Two local folders: a tiny Llama and its fine-tuned sibling, each a few hundred kB. */
+const LOCAL_MODELS = [
+  { name: 'local-llama-base', spec: { ...TINY_LLAMA, layers: 8, seed: 201 } },
+  { name: 'local-llama-tuned', spec: { ...TINY_LLAMA, layers: 8, seed: 201, derivedFrom: { seed: 202, scale: 0.3 } } },
+] as const;
+
+const LOCAL_RECIPE = `merge_method: slerp
+base_model: local-llama-base
+models:
+  - model: local-llama-base
+  - model: local-llama-tuned
+parameters:
+  t:
+    - filter: self_attn
+      value: [0, 0.5, 1]
+    - value: 0.3
+dtype: bfloat16
+`;
+
+/** Writes each folder's files into an OPFS folder of the same name, for the input picker to answer with. */
+async function writeOpfsFolders(page: Page, folders: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>): Promise<void> {
+  const payload = [...folders].map(([name, files]) => ({ name, files: [...files].map(([file, bytes]) => ({ file, base64: Buffer.from(bytes).toString('base64') })) }));
+  await page.evaluate(async (all) => {
+    const root = await navigator.storage.getDirectory();
+    for (const folder of all) {
+      const dir = await root.getDirectoryHandle(folder.name, { create: true });
+      for (const { file, base64 } of folder.files) {
+        const writable = await (await dir.getFileHandle(file, { create: true })).createWritable();
+        await writable.write(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+        await writable.close();
+      }
+    }
+  }, payload);
+}
+
+test('local folders chosen with the picker: cancel mid-run, reload, resume reopens them and the bytes match', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const folders = new Map<string, Map<string, Uint8Array>>();
+  for (const model of LOCAL_MODELS) {
+    const dir = new MemoryDirectorySink(model.name);
+    await writeModel(dir, model.spec);
+    folders.set(model.name, dir.files);
+  }
+  await page.goto('/');
+  await writeOpfsFolders(page, folders);
+  for (const model of LOCAL_MODELS) {
+    await page.evaluate((name) => void ((window as unknown as PickerWindow).nextInputFolder = name), model.name);
+    await page.locator('.dropzone').getByRole('button', { name: 'Choose folder…' }).click();
+    await expect(page.getByTestId(`model-item-${model.name}`)).toContainText('LlamaForCausalLM');
+  }
+  await page.getByRole('textbox', { name: 'Recipe YAML' }).fill(LOCAL_RECIPE);
+  await expect(page.locator('.inputs-line summary')).toHaveText('Recipe: local-llama-base · local-llama-tuned');
+  await page.getByLabel('Largest shard').fill('40kB');
+  await page.getByLabel('Largest shard').press('Enter');
+  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*1\d/);
+
+  // Cancel the moment half the shards are written (the tiny models merge in about a second, faster than a polled
+  // click), so that the resumed half ends about as soon as the studio has read the reopened folders.
+  await page.evaluate(() => {
+    const observer = new MutationObserver(() => {
+      const shards = document.querySelectorAll('.shard').length;
+      if (shards === 0 || document.querySelectorAll('.shard-written').length < shards / 2) return;
+      observer.disconnect();
+      [...document.querySelectorAll('button')].find((button) => button.textContent === 'Cancel')?.click();
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+  });
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(notice(page, 'Cancelled')).toContainText(/[1-9]\d* of \d+ shards are finished/);
+
+  await page.reload();
+  const pending = page.getByRole('status').filter({ hasText: `An unfinished merge into “${PICKED}”` });
+  await pending.getByRole('button', { name: 'Resume…' }).click();
+  const merged = notice(page, 'Merged');
+  await expect(merged).toBeVisible({ timeout: 30_000 });
+  await expect(merged).toContainText(/kept from the interrupted run/);
+  // The reopened folders are back on the canvas, read from their remembered handles.
+  for (const model of LOCAL_MODELS) await expect(page.getByTestId(`model-item-${model.name}`)).toContainText('LlamaForCausalLM');
+
+  await expectSameFolder(await readPicked(page), await cpuMerge(LOCAL_RECIPE, folders, 'merged-model', 40e3));
+  // The folders arriving on the canvas do not make the studio plan the same recipe again over the finished run.
+  await expect(merged).toBeVisible();
+  await expect(page.getByTestId('output-folder')).toHaveText(PICKED);
+  expect(errors).toEqual([]);
 });
 
 test('without a folder picker or WebGPU: notices, output in browser storage, each file downloaded', async ({ browser }) => {

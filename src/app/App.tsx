@@ -5,7 +5,7 @@ import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
 import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
 import { allModelRefs } from '../state/recipe-edit';
-import { isHubId, recipeRunInput } from '../state/run-input';
+import { canvasRunInput, isHubId } from '../state/run-input';
 import { sourceEntryOf } from '../state/sources-slice';
 import { splitLoraRef } from '../recipe/model-ref';
 import { CapabilityList } from '../ui/CapabilityList';
@@ -97,14 +97,10 @@ function useRecipeAsRunInput() {
   const token = useAppStore((s) => s.hubToken);
   useEffect(() => {
     const timer = setTimeout(() => {
-      const { jobActions, job, recipe } = store.getState();
-      // A run in progress keeps its input; so does the untouched demo (its files come with it).
-      if (job.phase === 'running' || (job.input?.origin === 'demo' && job.input.recipeText === yamlText)) return;
-      if (yamlError !== undefined || recipe.stages.length === 0) {
-        void jobActions.setRunInput(undefined);
-        return;
-      }
-      void jobActions.setRunInput(recipeRunInput(yamlText, localFiles, endpoint, token));
+      // The state when the timer fires, not when it was set: a resume may have set the job's input meanwhile.
+      const state = store.getState();
+      const input = canvasRunInput(state);
+      if (input !== 'keep') void state.jobActions.setRunInput(input);
     }, 400);
     return () => clearTimeout(timer);
   }, [store, yamlText, yamlError, localFiles, endpoint, token]);

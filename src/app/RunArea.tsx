@@ -22,7 +22,8 @@ import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo } from './demo';
-import { reopenLocalInputs, sourcesOf } from './local-inputs';
+import { reopenLocalInputs } from './local-inputs';
+import type { ReopenedFolder } from './local-inputs';
 import './run.css';
 
 type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
@@ -122,6 +123,18 @@ export function RunArea() {
       await actions.startRun();
     });
 
+  /**
+   * Puts an interrupted recipe and its reopened folders on the canvas and returns the canvas's run input, so that the
+   * studio's recipe-as-run-input finds the job already merging what the canvas shows and leaves the resumed run alone.
+   */
+  const recipeOnCanvas = async (recipeText: string, folders: readonly ReopenedFolder[]): Promise<RunInput> => {
+    const studio = appStore.getState();
+    if (studio.yamlText !== recipeText) studio.setYaml(recipeText);
+    await Promise.all(folders.map((folder) => studio.loadLocalFiles(folder.files, folder.ref)));
+    const { localFiles, hubEndpoint, hubToken } = appStore.getState();
+    return recipeRunInput(recipeText, localFiles, hubEndpoint, hubToken);
+  };
+
   const resumePending = (pending: PendingRun) =>
     guard('Resuming…', async () => {
       const studio = appStore.getState();
@@ -144,22 +157,17 @@ export function RunArea() {
         throw error;
       }
       if (chosen === undefined) return;
-      const input: RunInput = own === undefined ? (await demoInput(pending.recipeText)).input : { ...own, sources: { ...own.sources, ...sourcesOf(folders) } };
+      const input = own === undefined ? (await demoInput(pending.recipeText)).input : await recipeOnCanvas(pending.recipeText, folders);
       await actions.setOutput(pending.output);
       if (pending.output.maxShardBytes !== undefined) setShardText(compactSize(pending.output.maxShardBytes));
       await actions.setRunInput(input);
       await actions.setFolder(chosen.handle, chosen.storage);
-      if (appStore.getState().job.folder?.state?.unfinished === true) {
-        // The reopened folders show on the canvas too (the run is marked running first, so the studio's recipe does
-        // not replace the resumed run's input).
-        const run = actions.startRun({ resume: true });
-        for (const folder of folders) if (studio.localFiles[folder.ref] === undefined) void studio.loadLocalFiles(folder.files, folder.ref);
-        await run;
-      } else {
+      if (appStore.getState().job.folder?.state?.unfinished !== true) {
         throw new AppError('E_FILE_MISSING', `“${chosen.handle.name}” holds no unfinished merge.`, {
           hint: `Choose the folder the merge was writing into (“${pending.folderName}”), or merge anew into this one.`,
         });
       }
+      await actions.startRun({ resume: true });
     });
 
   const changeShardSize = (text: string) => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { saveFolderHandle } from '../io/model/handle-store';
 import { AppError } from '../shared/errors';
-import { reopenLocalInputs, sourcesOf } from './local-inputs';
+import { reopenLocalInputs } from './local-inputs';
 
 async function opfsFolder(name: string, files: Record<string, string>): Promise<FileSystemDirectoryHandle> {
   const root = await navigator.storage.getDirectory();
@@ -22,7 +22,6 @@ describe('reopening a resumed run\'s local inputs', () => {
     await saveFolderHandle(remembered, await opfsFolder(remembered, { 'config.json': '{"a":1}', 'model.safetensors': 'w' }));
     const folders = await reopenLocalInputs([remembered]);
     expect(folders.map((f) => [f.ref, f.files.map((file) => file.name).sort()])).toEqual([[remembered, ['config.json', 'model.safetensors']]]);
-    expect(sourcesOf(folders)[remembered]).toMatchObject({ kind: 'files', name: remembered });
 
     const missing = `never-stored-${stamp}`;
     const error = await reopenLocalInputs([remembered, missing, 'also-missing']).catch((e: unknown) => e);

@@ -3,7 +3,6 @@
  * read permission is asked for again. A folder that cannot be reopened (no handle stored, no IndexedDB, access
  * refused) is named, with the way out: pick it again under Local folder.
  */
-import type { SourceSpec } from '../engine/api';
 import { canRememberFolders, ensureReadPermission, filesOfHandle, loadFolderHandle } from '../io/model/handle-store';
 import { AppError } from '../shared/errors';
 
@@ -33,9 +32,4 @@ export async function reopenLocalInputs(refs: readonly string[]): Promise<Reopen
     out.push({ ref, files: await filesOfHandle(handle) });
   }
   return out;
-}
-
-/** The run's sources for reopened folders. */
-export function sourcesOf(folders: readonly ReopenedFolder[]): Record<string, SourceSpec> {
-  return Object.fromEntries(folders.map((f) => [f.ref, { kind: 'files' as const, name: f.ref, files: f.files }]));
 }

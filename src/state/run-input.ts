@@ -1,7 +1,7 @@
 /**
  * What Run merges when the recipe is the user's own: its local folders by their files (as added in this page), Hub
  * models read with the current Hub settings. After a reload the files are gone until the user adds the folders again;
- * `missingLocalFolders` names them.
+ * `missingLocalFolders` names them. `canvasRunInput` decides when the canvas's recipe replaces the job's input.
  */
 import type { HubAccess, SourceSpec } from '../engine/api';
 import { parseModelRefString } from '../recipe/model-ref';
@@ -9,6 +9,7 @@ import { parseRecipe } from '../recipe/parse';
 import type { RunInput } from './job-slice';
 import { allModelRefs } from './recipe-edit';
 import type { SourcesSlice } from './sources-slice';
+import type { AppState } from './store';
 
 /** A reference the engine would look up on the Hub: `owner/name` with an optional `@revision`. */
 const HUB_ID = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/;
@@ -32,4 +33,35 @@ export function missingLocalFolders(recipeText: string, sources: RunInput['sourc
     return [ref.path, ...(ref.lora === undefined ? [] : [ref.lora.path])];
   });
   return [...new Set(paths)].filter((path) => !isHubId(path) && sources[path] === undefined);
+}
+
+/** Whether two run inputs merge the same thing: recipe, origin, Hub access, and each source (files by identity). */
+export function sameRunInput(a: RunInput, b: RunInput): boolean {
+  if (a.recipeText !== b.recipeText || a.origin !== b.origin || a.hub.endpoint !== b.hub.endpoint || a.hub.token !== b.hub.token) return false;
+  const refs = Object.keys(a.sources);
+  if (refs.length !== Object.keys(b.sources).length) return false;
+  return refs.every((ref) => {
+    const x = a.sources[ref];
+    const y = b.sources[ref];
+    if (x === undefined || y === undefined || x.kind !== y.kind) return false;
+    if (x.kind === 'files' && y.kind === 'files') return x.name === y.name && x.files.length === y.files.length && x.files.every((file, i) => file === y.files[i]);
+    if (x.kind === 'hub' && y.kind === 'hub') return x.repo === y.repo && x.revision === y.revision;
+    return x.kind === 'directory' && y.kind === 'directory' && x.handle === y.handle;
+  });
+}
+
+export type CanvasState = Pick<AppState, 'job' | 'recipe' | 'yamlText' | 'yamlError' | 'localFiles' | 'hubEndpoint' | 'hubToken'>;
+
+/**
+ * What the job should merge for the recipe on the canvas: its run input; `undefined` when the recipe is empty or does
+ * not parse; or `'keep'` when the job's input stays: a run in progress, the untouched demo, or an input that already is
+ * the canvas's (a resume puts its recipe and reopened folders on the canvas and sets that input; setting it again
+ * would drop the job's plan, result or error).
+ */
+export function canvasRunInput(state: CanvasState): RunInput | undefined | 'keep' {
+  const { job, yamlText } = state;
+  if (job.phase === 'running' || (job.input?.origin === 'demo' && job.input.recipeText === yamlText)) return 'keep';
+  if (state.yamlError !== undefined || state.recipe.stages.length === 0) return undefined;
+  const input = recipeRunInput(yamlText, state.localFiles, state.hubEndpoint, state.hubToken);
+  return job.input !== undefined && sameRunInput(job.input, input) ? 'keep' : input;
 }

@@ -326,4 +326,13 @@ test('a local folder is read in place; a corrupt weight file is named', async ({
     zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
   }, payload);
   await expect(page.getByTestId('model-item-local files')).toContainText('LlamaForCausalLM');
+  // The canvas takes drops too: the files become a model node.
+  await page.getByTestId('model-item-local files').getByRole('button', { name: 'Remove local files' }).click();
+  await page.getByTestId('canvas-drop').evaluate((zone, files) => {
+    const data = new DataTransfer();
+    for (const f of files) data.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, payload);
+  await expect(page.getByTestId('model-node-local files')).toContainText('LlamaForCausalLM');
 });

@@ -13,6 +13,7 @@ import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
+import { useModelDrop } from './model-drop';
 import { RunArea } from './RunArea';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
@@ -48,7 +49,7 @@ function Studio() {
       <main className="studio">
         <ModelsPanel />
         <div className="centre">
-          <MergeCanvas />
+          <CanvasDropTarget />
           <RunArea />
         </div>
         <aside className="side side-right" aria-label="Inspector and recipe">
@@ -56,6 +57,17 @@ function Studio() {
           <YamlPanel />
         </aside>
       </main>
+    </div>
+  );
+}
+
+/** The canvas, which also takes dropped model folders and files. */
+function CanvasDropTarget() {
+  const { over, handlers } = useModelDrop();
+  return (
+    <div className={`canvas-drop${over ? ' is-over' : ''}`} data-testid="canvas-drop" {...handlers}>
+      <MergeCanvas />
+      {over ? <div className="drop-hint">Drop to add the model folder</div> : null}
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * folder (picker or drop). Every model is listed with its header facts or the error that stopped them being read.
  */
 import { useState } from 'react';
-import type { DragEvent, FormEvent } from 'react';
+import type { FormEvent } from 'react';
 
 import type { HubModelHit } from '../io/source/hub-search';
 import { describeContext } from '../shared/errors';
@@ -13,6 +13,7 @@ import { allModelRefs } from '../state/recipe-edit';
 import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ModelFacts } from '../ui/ModelFacts';
+import { useAddLocalFiles, useModelDrop } from './model-drop';
 
 export function ModelsPanel() {
   return (
@@ -110,14 +111,9 @@ type InputPicker = (options: { id: string; mode: 'read' }) => Promise<FileSystem
 
 function LocalFolder() {
   const addModel = useAppStore((s) => s.addModel);
-  const loadLocalFiles = useAppStore((s) => s.loadLocalFiles);
   const loadLocalHandle = useAppStore((s) => s.loadLocalHandle);
-  const [over, setOver] = useState(false);
-  const addFiles = async (files: readonly File[]) => {
-    if (files.length === 0) return;
-    const ref = await loadLocalFiles(files);
-    addModel(ref);
-  };
+  const addFiles = useAddLocalFiles();
+  const { over, handlers } = useModelDrop();
   // With a directory picker the folder's handle is kept (IndexedDB), so a resumed run can read it again after a reload.
   const found = (globalThis as { showDirectoryPicker?: InputPicker }).showDirectoryPicker;
   const picker = found === undefined ? undefined : found.bind(globalThis);
@@ -145,31 +141,14 @@ function LocalFolder() {
       }}
     />
   );
-  const onDrop = (event: DragEvent) => {
-    event.preventDefault();
-    setOver(false);
-    // Entries must be taken while the drop event runs; reading them may happen later.
-    const entries = [...event.dataTransfer.items].map((item) => item.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null);
-    const dirs = entries.filter((e): e is FileSystemDirectoryEntry => e.isDirectory);
-    const loose = [...event.dataTransfer.files];
-    void (async () => {
-      for (const dir of dirs) addModel(await loadLocalFiles(await filesOfDirectory(dir), dir.name));
-      if (dirs.length === 0) await addFiles(loose);
-    })();
-  };
   return (
     <section
       className={`panel-section dropzone${over ? ' is-over' : ''}`}
       aria-labelledby="local-title"
-      onDragOver={(e) => {
-        e.preventDefault();
-        setOver(true);
-      }}
-      onDragLeave={() => setOver(false)}
-      onDrop={onDrop}
+      {...handlers}
     >
       <h2 id="local-title">Local folder</h2>
-      <p className="muted">Drop a model folder here, or pick one. Files are read in place, never uploaded.</p>
+      <p className="muted">Drop a model folder here or on the canvas, or pick one. Files are read in place, never uploaded.</p>
       {picker === undefined ? (
         <label className="button-like">
           Choose folder…
@@ -282,17 +261,4 @@ function HubSettingsForm() {
       <p className="muted small-text">The token is sent only to the endpoint above, never put in links or recipes.</p>
     </details>
   );
-}
-
-/** The files directly inside a dropped folder (model folders are flat; subfolders such as `original/` are not read). */
-async function filesOfDirectory(dir: FileSystemDirectoryEntry): Promise<File[]> {
-  const reader = dir.createReader();
-  const entries: FileSystemEntry[] = [];
-  for (;;) {
-    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
-    if (batch.length === 0) break;
-    entries.push(...batch);
-  }
-  const files = entries.filter((e): e is FileSystemFileEntry => e.isFile && !e.name.startsWith('.'));
-  return Promise.all(files.map((e) => new Promise<File>((resolve, reject) => e.file(resolve, reject))));
 }

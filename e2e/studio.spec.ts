@@ -104,11 +104,30 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   const t2 = parseRecipe(await yamlText(page)).stages[0]?.parameters['t'];
   expect(t2).toEqual([{ filter: 'self_attn', value: [0.1, 1] }, { value: [0, 0.25, 0.75, 1] }]);
   // The table resolves per layer of the loaded 4-layer model: columns default, self_attn, mlp.
+  // Then the tensors outside the layer stack, which take a gradient's first value.
   const rows = gradient.getByRole('table', { name: 't per layer' }).locator('tbody tr');
-  await expect(rows).toHaveCount(4);
+  await expect(rows).toHaveCount(7);
   await expect(rows.nth(0).locator('td')).toHaveText(['0', '0.000', '0.100', '0.000']);
   await expect(rows.nth(3).locator('td')).toHaveText(['3', '1.000', '1.000', '1.000']);
+  await expect(rows.nth(4).locator('td')).toHaveText(['embed', '0.000', '—', '—']);
   await expect(merge.getByRole('textbox', { name: 't', exact: true })).toHaveValue(/self_attn/);
+
+  // A curve of its own for any part of a tensor name: lm_head set to 0.8 everywhere.
+  await gradient.getByLabel('New filter for t').fill('lm_head');
+  await gradient.getByRole('button', { name: 'Add curve' }).click();
+  await expect(gradient.getByRole('tab', { name: 'lm_head' })).toHaveAttribute('aria-selected', 'true');
+  await gradient.getByRole('button', { name: 'Flat' }).click();
+  await gradient.getByRole('slider', { name: 't anchor 1 of 1' }).press('Shift+ArrowUp');
+  await gradient.getByRole('slider', { name: 't anchor 1 of 1' }).press('Shift+ArrowUp');
+  await gradient.getByRole('slider', { name: 't anchor 1 of 1' }).press('Shift+ArrowUp');
+  await expect(rows.nth(6).locator('td')).toHaveText(['LM head', '0.800', '—', '—', '0.800']);
+  expect(parseRecipe(await yamlText(page)).stages[0]?.parameters['t']).toEqual([
+    { filter: 'self_attn', value: [0.1, 1] },
+    { filter: 'lm_head', value: 0.8 },
+    { value: [0, 0.25, 0.75, 1] },
+  ]);
+  await gradient.getByRole('tab', { name: /self_attn/ }).click();
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
   await page.screenshot({ path: `${SHOTS}/studio-gradient.png` });
   expect(errors).toEqual([]);
 });
@@ -186,9 +205,9 @@ test('a per-model weight gets a per-layer curve in the gradient editor, in step 
     ['tiny/llama-bf16', 1],
     ['tiny/llama-bf16-ft', [0, 0.9]],
   ]);
-  // The loaded model's 4 layers, resolved by the recipe's own rules.
+  // The loaded model's 4 layers, then embeddings, final norm and LM head, resolved by the recipe's own rules.
   const rows = gradient.getByRole('table', { name: 'weight of tiny/llama-bf16-ft per layer' }).locator('tbody tr');
-  await expect(rows).toHaveCount(4);
+  await expect(rows).toHaveCount(7);
   await expect(rows.nth(3).locator('td').nth(1)).toHaveText('0.900');
   await page.screenshot({ path: `${SHOTS}/studio-model-gradient.png` });
   // YAML → editor: a three-anchor gradient typed in the text shows as three anchors.

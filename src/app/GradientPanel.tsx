@@ -7,7 +7,7 @@ import { useState } from 'react';
 import type { ParamSpec } from '../methods/types';
 import { formatModelRef } from '../recipe/model-ref';
 import { useAppStore } from '../state/hooks';
-import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, resample, resolvedTable, settingToCurves } from '../state/gradient';
+import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, filterProblem, nonLayerRows, resample, resolvedTable, settingToCurves } from '../state/gradient';
 import type { Curves } from '../state/gradient';
 import { stageInputs, stageParameters } from '../state/recipe-edit';
 import { sourceEntryOf } from '../state/sources-slice';
@@ -37,7 +37,9 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
   const activeKey = keys.includes(active) ? active : DEFAULT_FILTER;
   const anchors = curves[activeKey] ?? curves[DEFAULT_FILTER] ?? [min];
   const write = (next: Curves) => setParameter(index, param.name, curvesToSetting(next), model);
-  const table = resolvedTable(curvesToSetting(curves), layers, keys);
+  const resolved = curvesToSetting(curves);
+  const layerRows = resolvedTable(resolved, layers, keys);
+  const table = [...layerRows.map((row) => ({ label: String(row.layer), values: row.values })), ...nonLayerRows(resolved, keys)];
   const column = keys.indexOf(activeKey);
   return (
     <GradientEditor
@@ -49,7 +51,7 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
       max={max}
       layers={layers}
       layersNote={layersNote}
-      layerValues={table.map((row) => row.values[column])}
+      layerValues={layerRows.map((row) => row.values[column])}
       table={table}
       presets={PRESETS}
       onActive={setActive}
@@ -60,6 +62,13 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
       }}
       onAnchorCount={(count) => {
         if (Number.isInteger(count) && count >= 1 && count <= 16) write({ ...curves, [activeKey]: resample(anchors, count) });
+      }}
+      onAddFilter={(filter) => {
+        const problem = filterProblem(curves, filter);
+        if (problem !== undefined) return problem;
+        write({ ...curves, [filter.trim()]: [...(curves[DEFAULT_FILTER] ?? anchors)] });
+        setActive(filter.trim());
+        return undefined;
       }}
       onOwnCurve={(own) => {
         if (own) write({ ...curves, [activeKey]: [...(curves[DEFAULT_FILTER] ?? anchors)] });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseRecipe } from '../recipe/parse';
-import { evaluateSetting, layerPosition } from '../recipe/settings';
-import { DEFAULT_FILTER, PRESETS, curvesToSetting, resample, resolvedTable, settingToCurves } from './gradient';
+import { NON_LAYER_POSITION, evaluateSetting, layerPosition } from '../recipe/settings';
+import { DEFAULT_FILTER, PRESETS, curvesToSetting, filterProblem, nonLayerRows, resample, resolvedTable, settingToCurves } from './gradient';
 
 describe('gradient curves ⇄ mergekit notation', () => {
   it('reads the notation of a community recipe and writes it back unchanged', () => {
@@ -52,5 +52,26 @@ parameters:
     expect(table[0]?.values).toEqual([0, 1, 1]);
     expect(table[2]?.values).toEqual([0.5, 0.5, 0]);
     expect(table[4]?.values).toEqual([1, 0, 1]);
+  });
+
+  it('gives the tensors outside the layer stack a gradient\'s first value, per the filters that name them', () => {
+    const setting = curvesToSetting({ self_attn: [0.2, 1], embed: [0.3, 0.9], [DEFAULT_FILTER]: [0.7, 0.1, 0.7] });
+    const rows = nonLayerRows(setting, [DEFAULT_FILTER, 'self_attn', 'embed']);
+    expect(rows).toEqual([
+      { label: 'embed', tensor: 'model.embed_tokens.weight', values: [0.3, undefined, 0.3] },
+      { label: 'norm', tensor: 'model.norm.weight', values: [0.7, undefined, undefined] },
+      { label: 'LM head', tensor: 'lm_head.weight', values: [0.7, undefined, undefined] },
+    ]);
+    // The same numbers the merge uses for those tensors.
+    expect(rows[2]?.values[0]).toBe(evaluateSetting(setting, 'lm_head.weight', NON_LAYER_POSITION));
+  });
+
+  it('takes any part of a tensor name as a new filter, once', () => {
+    const curves = { self_attn: [0, 1], [DEFAULT_FILTER]: [0.5] };
+    expect(filterProblem(curves, ' q_proj ')).toBeUndefined();
+    expect(filterProblem(curves, 'self_attn')).toMatch(/already has a tab/);
+    expect(filterProblem(curves, 'mlp')).toMatch(/already has a tab/);
+    expect(filterProblem(curves, '*')).toMatch(/part of a tensor name/);
+    expect(filterProblem(curves, '  ')).toMatch(/part of a tensor name/);
   });
 });

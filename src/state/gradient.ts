@@ -4,7 +4,7 @@
  * (`self_attn`, `mlp`, …) plus the default curve for every other tensor. Resolution reuses the recipe's own
  * `evaluateSetting` and `layerPosition`, so the table shows exactly what the merge will use.
  */
-import { evaluateSetting, interpolate, isConditionalList, layerPosition } from '../recipe/settings';
+import { NON_LAYER_POSITION, evaluateSetting, interpolate, isConditionalList, layerPosition } from '../recipe/settings';
 import type { ConditionalEntry, ParameterSetting } from '../recipe/types';
 
 /** The curve of tensors that no filter matches. */
@@ -97,4 +97,36 @@ export function resolvedTable(setting: ParameterSetting, layers: number, filters
       }),
     };
   });
+}
+
+/** Tensors outside the layer stack, by the name the table gives them and a representative (Llama-style) tensor. */
+const NON_LAYER_TENSORS = [
+  { label: 'embed', tensor: 'model.embed_tokens.weight' },
+  { label: 'norm', tensor: 'model.norm.weight' },
+  { label: 'LM head', tensor: 'lm_head.weight' },
+] as const;
+
+/**
+ * What the tensors outside the layer stack get: a gradient's first value (mergekit-spec §2.1), through the same
+ * evaluation as the layers. A filter column has a value only where its substring is in the tensor's name; the default
+ * column shows the value the tensor gets.
+ */
+export function nonLayerRows(setting: ParameterSetting, filters: readonly string[]): { label: string; tensor: string; values: (number | undefined)[] }[] {
+  return NON_LAYER_TENSORS.map(({ label, tensor }) => ({
+    label,
+    tensor,
+    values: filters.map((filter) => {
+      if (filter !== DEFAULT_FILTER && !tensor.includes(filter)) return undefined;
+      const value = evaluateSetting(setting, tensor, NON_LAYER_POSITION);
+      return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : undefined;
+    }),
+  }));
+}
+
+/** Why `name` cannot be a new filter of `curves`, or undefined when it can. */
+export function filterProblem(curves: Curves, name: string): string | undefined {
+  const trimmed = name.trim();
+  if (trimmed === '' || trimmed === DEFAULT_FILTER) return 'Give a part of a tensor name, such as q_proj or layernorm.';
+  if (trimmed in curves || (COMMON_FILTERS as readonly string[]).includes(trimmed)) return `${trimmed} already has a tab.`;
+  return undefined;
 }

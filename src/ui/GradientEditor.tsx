@@ -3,8 +3,9 @@ import type { KeyboardEvent, PointerEvent } from 'react';
 
 /**
  * A per-layer curve over the layer stack: anchors spread evenly from the first layer to the last (as mergekit spreads a
- * gradient list), dragged vertically or moved with the arrow keys; one curve per filter tab; presets; and the table of
- * values each layer resolves to. Presentational: the caller owns the curves.
+ * gradient list), dragged vertically or moved with the arrow keys; one curve per filter tab (and new ones for any part
+ * of a tensor name); presets; and the table of values each layer, the embeddings, the final norm and the LM head
+ * resolve to. Presentational: the caller owns the curves.
  */
 export interface GradientEditorProps {
   readonly name: string;
@@ -17,7 +18,8 @@ export interface GradientEditorProps {
   readonly layersNote: string;
   /** Resolved value of the active curve at each layer (x positions j/(L-1)). */
   readonly layerValues: readonly (number | undefined)[];
-  readonly table: readonly { readonly layer: number; readonly values: readonly (number | undefined)[] }[];
+  /** Rows of the table: each layer, then the tensors outside the layer stack. */
+  readonly table: readonly { readonly label: string; readonly tensor?: string; readonly values: readonly (number | undefined)[] }[];
   readonly presets: readonly { readonly id: string; readonly label: string }[];
   onActive(key: string): void;
   onAnchors(anchors: readonly number[]): void;
@@ -25,6 +27,8 @@ export interface GradientEditorProps {
   onAnchorCount(count: number): void;
   /** Gives the active filter its own curve (copy of the default), or drops it back to the default. */
   onOwnCurve(own: boolean): void;
+  /** Adds a curve for tensors whose name contains `filter`; returns why not, or undefined when added. */
+  onAddFilter(filter: string): string | undefined;
 }
 
 const W = 300;
@@ -34,6 +38,8 @@ const PAD = 10;
 export function GradientEditor(props: GradientEditorProps) {
   const { name, filters, active, anchors, min, max, layers, layersNote, layerValues, table, presets } = props;
   const [drag, setDrag] = useState<{ index: number; anchors: number[] } | undefined>(undefined);
+  const [newFilter, setNewFilter] = useState('');
+  const [filterError, setFilterError] = useState<string | undefined>(undefined);
   const shown = drag?.anchors ?? anchors;
   const span = max - min || 1;
   const x = (i: number, n: number) => PAD + (n <= 1 ? (W - 2 * PAD) / 2 : (i / (n - 1)) * (W - 2 * PAD));
@@ -75,6 +81,21 @@ export function GradientEditor(props: GradientEditorProps) {
           </button>
         ))}
       </div>
+      <form
+        className="row add-filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const problem = props.onAddFilter(newFilter);
+          setFilterError(problem);
+          if (problem === undefined) setNewFilter('');
+        }}
+      >
+        <input aria-label={`New filter for ${name}`} placeholder="tensor name part, e.g. q_proj" value={newFilter} onChange={(e) => setNewFilter(e.target.value)} />
+        <button type="submit" className="small" disabled={newFilter.trim() === ''}>
+          Add curve
+        </button>
+        {filterError === undefined ? null : <span className="error-text">{filterError}</span>}
+      </form>
       <svg
         className="curve"
         viewBox={`0 0 ${W} ${H}`}
@@ -143,26 +164,28 @@ export function GradientEditor(props: GradientEditorProps) {
           </button>
         )}
       </div>
-      <table className="layer-table" aria-label={`${name} per layer`}>
-        <thead>
-          <tr>
-            <th>layer</th>
-            {filters.map((f) => (
-              <th key={f.key}>{f.label}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {table.map((row) => (
-            <tr key={row.layer}>
-              <td>{row.layer}</td>
-              {row.values.map((v, k) => (
-                <td key={k}>{v === undefined ? '—' : v.toFixed(3)}</td>
+      <div className="layer-table-wrap">
+        <table className="layer-table" aria-label={`${name} per layer`}>
+          <thead>
+            <tr>
+              <th>layer</th>
+              {filters.map((f) => (
+                <th key={f.key}>{f.label}</th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {table.map((row) => (
+              <tr key={row.label}>
+                <td title={row.tensor}>{row.label}</td>
+                {row.values.map((v, k) => (
+                  <td key={k}>{v === undefined ? '—' : v.toFixed(3)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

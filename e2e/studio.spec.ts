@@ -236,9 +236,18 @@ test('slices (layer stacking): ranges and models edited in the inspector, checke
   await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]], [['tiny/llama-bf16-ft', [4, 8]]]]);
   // The added slice runs past the end: fixed by hand, then removed.
   await expect(editor.getByTestId('slice-problems')).toContainText('Slice 3');
+  await expect(page.locator('.notice', { hasText: 'The recipe cannot be planned' })).toContainText('Slice 3 of the recipe: layer_range [4, 8] is outside');
   await page.screenshot({ path: `${SHOTS}/studio-slices.png` });
   await editor.getByRole('button', { name: 'Remove slice 3' }).click();
   await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]]]);
+  // The run side follows the canvas: until the plan has caught up with an edit, it says so and nothing can be merged.
+  const merge = page.getByRole('button', { name: 'Choose folder and merge' });
+  await expect(merge).toBeEnabled();
+  await editor.getByLabel('Slice 1 end layer').fill('2');
+  await expect(page.locator('.summary-note')).toHaveText('Updating the plan…');
+  await expect(merge).toBeDisabled();
+  await expect(merge).toBeEnabled();
+  await expect(page.locator('.summary-note')).toContainText('Also writes');
   // YAML → inspector.
   await yaml.fill(FRANKEN.replace('[0, 3]', '[0, 2]'));
   await expect(editor.getByLabel('Slice 1 end layer')).toHaveValue('2');

@@ -67,6 +67,7 @@ export function RunArea() {
   const appStore = useAppStoreApi();
   const job = useAppStore((s) => s.job);
   const actions = useAppStore((s) => s.jobActions);
+  const yamlText = useAppStore((s) => s.yamlText);
   const [webgpu, setWebgpu] = useState<Capability | undefined>(undefined);
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [localError, setLocalError] = useState<ErrorPayload | undefined>(undefined);
@@ -189,10 +190,13 @@ export function RunArea() {
   });
 
   const folder = job.folder;
-  const canResume = !running && folder?.state?.unfinished === true && job.plan !== undefined;
+  // The canvas changed and the plan has not caught up yet (the recipe reaches the job after a short pause): merging now
+  // would merge the previous recipe.
+  const stale = !running && job.input?.origin === 'recipe' && job.input.recipeText !== yamlText;
+  const canResume = !running && !stale && folder?.state?.unfinished === true && job.plan !== undefined;
   const panel: RunPanelProps = {
     summary: job.plan === undefined ? undefined : planSummary(job.plan),
-    summaryNote: job.phase === 'planning' ? 'Updating the plan…' : job.plan === undefined ? undefined : `Also writes ${job.plan.extraFiles.join(', ')}.`,
+    summaryNote: job.phase === 'planning' || stale ? 'Updating the plan…' : job.plan === undefined ? undefined : `Also writes ${job.plan.extraFiles.join(', ')}.`,
     notices,
     progress: job.progress === undefined || (!job.progress.started && !running) ? undefined : progressView(job),
     files: job.result?.files.map((f) => ({
@@ -202,7 +206,7 @@ export function RunArea() {
     })),
     filesTitle: folder?.storage === 'browser' ? 'Files (in browser storage: download each)' : `Files in ${folder?.name ?? 'the folder'}`,
     actionsVisible: job.input !== undefined,
-    canRun: !running && busy === undefined && job.plan !== undefined && job.phase !== 'planning',
+    canRun: !running && !stale && busy === undefined && job.plan !== undefined && job.phase !== 'planning',
     runLabel: canResume ? 'Start over' : folder === undefined ? 'Choose folder and merge' : job.phase === 'done' ? 'Merge again' : 'Merge',
     canResume: canResume && busy === undefined,
     canCancel: running,

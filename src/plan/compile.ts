@@ -215,14 +215,14 @@ class Compiler {
           const layers = this.layersOf(source.model);
           const range = source.layerRange ?? ([0, layers] as const);
           if (range[0] < 0 || range[1] > layers || range[0] >= range[1]) {
-            throw new AppError('E_RECIPE_INVALID', `Slice ${s} of ${where}: layer_range [${range[0]}, ${range[1]}] is outside ${formatModelRef(source.model)}, which has ${layers} layers (0 to ${layers - 1}).`, {
+            throw new AppError('E_RECIPE_INVALID', `Slice ${s + 1} of ${where}: layer_range [${range[0]}, ${range[1]}] is outside ${formatModelRef(source.model)}, which has ${layers} layers (0 to ${layers - 1}).`, {
               context: { model: formatModelRef(source.model) },
               hint: `layer_range is half-open: [a, b] takes layers a to b − 1, with b at most ${layers}.`,
             });
           }
           return { ref: source.model, parameters: source.parameters, isBase: base !== undefined && sameRef(source.model, base), range };
         });
-        const length = this.sameLength(sources, `slice ${s} of ${where}`);
+        const length = this.sameLength(sources, `slice ${s + 1} of ${where}`);
         const result: StageSlice = { sources, parameters: slice.parameters, length, outStart };
         outStart += length;
         return result;

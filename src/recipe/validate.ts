@@ -61,17 +61,18 @@ function checkBody(body: Pick<MergeStage, 'models' | 'slices'>, baseModel: Model
     const others = body.models.filter((m) => baseModel === undefined || !sameModel(m.model, baseModel));
     checkArity(method, others.length, baseModel, path, 'models', fail);
   }
+  // Slices are numbered from 1 in messages, as the studio's slice editor shows them.
   body.slices?.forEach((slice, s) => {
     checkParameters(slice.parameters, method, `${path}/slices/${s}/parameters`, 'slice', fail);
     slice.sources.forEach((source, k) => checkParameters(source.parameters, method, `${path}/slices/${s}/sources/${k}/parameters`, 'model', fail));
     const base = slice.baseModel ?? baseModel;
     if (base !== undefined && method.base !== 'none' && !slice.sources.some((source) => sameModel(source.model, base))) {
-      fail(`${path}/slices/${s}`, `Slice ${s} does not list its base model ${formatModelRef(base)} among its sources.`, 'With slices:, the base must be one of each slice\'s sources (mergekit does not add it).');
+      fail(`${path}/slices/${s}`, `Slice ${s + 1} does not list its base model ${formatModelRef(base)} among its sources.`, 'With slices:, the base must be one of each slice\'s sources (mergekit does not add it).');
     }
     const others = slice.sources.filter((source) => base === undefined || !sameModel(source.model, base));
-    checkArity(method, others.length, base, `${path}/slices/${s}`, `slice ${s}`, fail);
+    checkArity(method, others.length, base, `${path}/slices/${s}`, `slice ${s + 1}`, fail);
     const lengths = new Set(slice.sources.flatMap((source) => (source.layerRange === undefined ? [] : [source.layerRange[1] - source.layerRange[0]])));
-    if (lengths.size > 1) fail(`${path}/slices/${s}`, `The sources of slice ${s} span different numbers of layers.`, 'Every source of a slice needs a layer_range of the same length.');
+    if (lengths.size > 1) fail(`${path}/slices/${s}`, `The sources of slice ${s + 1} span different numbers of layers.`, 'Every source of a slice needs a layer_range of the same length.');
   });
 }
 

@@ -112,6 +112,14 @@ interface StageLayout {
 const CROP_TO_COMMON = new Set(['linear', 'slerp', 'nuslerp', 'model_stock']);
 const CROP_TO_BASE = new Set(['task_arithmetic', 'ties', 'dare_ties', 'dare_linear', 'breadcrumbs', 'breadcrumbs_ties', 'della', 'della_linear']);
 
+/**
+ * How a method treats embeddings of different vocabulary sizes (mergekit-spec §4.1): `common` keeps the rows every
+ * model has, `base` keeps the base's rows (another model may not have fewer), `none` cannot merge them.
+ */
+export function vocabularyHandling(methodId: string): 'common' | 'base' | 'none' {
+  return CROP_TO_COMMON.has(methodId) ? 'common' : CROP_TO_BASE.has(methodId) ? 'base' : 'none';
+}
+
 class Compiler {
   private readonly stageIndex = new Map<string, number>();
   private readonly layouts = new Map<number, StageLayout>();
@@ -423,8 +431,9 @@ class Compiler {
     if (!arch.isEmbedding(tensorName) || sources.every((s) => s.shape.join() === (sources[0] as T).shape.join())) return sources;
     if (sources.some((s) => s.shape.length !== 2 || s.shape[1] !== (sources[0] as T).shape[1])) return sources;
     let rows: number;
-    if (CROP_TO_COMMON.has(method.id)) rows = Math.min(...sources.map((s) => s.shape[0] as number));
-    else if (CROP_TO_BASE.has(method.id) && baseIndex >= 0) {
+    const handling = vocabularyHandling(method.id);
+    if (handling === 'common') rows = Math.min(...sources.map((s) => s.shape[0] as number));
+    else if (handling === 'base' && baseIndex >= 0) {
       const base = sources[baseIndex] as T;
       rows = base.shape[0] as number;
       const short = sources.find((s) => (s.shape[0] as number) < rows);

@@ -3,13 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parseRecipe } from '../recipe/parse';
 import { LZLV } from '../../test/fixtures/recipes';
 import { wireProblem } from './compatibility';
+import type { MergeStage } from '../recipe/types';
 import type { ModelSummary } from './model-summary';
 import type { SourceEntry } from './sources-slice';
 
-const summary = (ref: string, architecture: string, layers: number): SourceEntry => ({
+const summary = (ref: string, architecture: string, layers: number, vocab?: number): SourceEntry => ({
   status: 'ready',
   kind: 'hub',
-  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined, shapes: {} } satisfies ModelSummary,
+  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined, shapes: {}, vocab } satisfies ModelSummary,
 });
 
 describe('wire compatibility from headers', () => {
@@ -34,5 +35,23 @@ describe('wire compatibility from headers', () => {
     expect(wireProblem(withQwen, sources, { kind: 'stage', index: 3 }, 0)).toContain('Qwen2ForCausalLM');
     expect(wireProblem(stages, sources, { kind: 'model', ref: 'not/loaded' }, 0)).toBeUndefined();
     expect(wireProblem(stages, sources, { kind: 'model', ref: 'tiny/llama-bf16' }, 2)).toBeUndefined();
+  });
+
+  it('refuses vocabulary sizes the method cannot reconcile, as mergekit handles them', () => {
+    const sources = {
+      'org/base': summary('org/base', 'LlamaForCausalLM', 4, 256),
+      'org/same': summary('org/same', 'LlamaForCausalLM', 4, 256),
+      'org/more': summary('org/more', 'LlamaForCausalLM', 4, 320),
+      'org/fewer': summary('org/fewer', 'LlamaForCausalLM', 4, 200),
+    };
+    const stage = (method: string): MergeStage[] => [{ mergeMethod: method, baseModel: { path: 'org/base' }, models: [{ model: { path: 'org/same' }, parameters: {} }], parameters: {} }];
+    // NearSwap cannot merge embeddings of different sizes at all.
+    expect(wireProblem(stage('nearswap'), sources, { kind: 'model', ref: 'org/more' }, 0)).toMatch(/^org\/more has 320 tokens but org\/base has 256: NearSwap cannot merge embeddings of different vocabulary sizes/);
+    // Linear keeps the rows every model has (with a warning in the plan).
+    expect(wireProblem(stage('linear'), sources, { kind: 'model', ref: 'org/more' }, 0)).toBeUndefined();
+    // TIES keeps the base's rows: another model may have more, not fewer; nor may a new base have more than the others.
+    expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/more' }, 0)).toBeUndefined();
+    expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/fewer' }, 0)).toMatch(/^org\/fewer has 200 tokens, fewer than the base org\/base \(256\): TIES keeps the base's vocabulary/);
+    expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/more' }, 0, 'base')).toMatch(/^org\/same has 256 tokens, fewer than the base org\/more \(320\)/);
   });
 });

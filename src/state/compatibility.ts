@@ -1,13 +1,15 @@
 /** Whether a wire joins models that can merge, judged from the headers loaded so far (unknown models pass). */
 import type { Model } from '../io/model/types';
+import { vocabularyHandling } from '../plan/compile';
 import { adapterFit } from '../plan/lora';
+import { getMethod } from '../methods/registry';
 import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
 import { incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
 import { stageIndexOf, stageInputs } from './recipe-edit';
 import { sourceEntryOf } from './sources-slice';
-import type { WireSource } from './recipe-edit';
+import type { InputRole, WireSource } from './recipe-edit';
 import type { AdapterEntry, SourceEntry } from './sources-slice';
 
 type Sources = Readonly<Record<string, SourceEntry>>;
@@ -24,19 +26,46 @@ function summariesOf(stages: readonly MergeStage[], sources: Sources, ref: strin
   return stageInputs(stages[stage] as MergeStage).flatMap((input) => summariesOf(stages, sources, formatModelRef(input.ref), seen));
 }
 
-/** The reason a wire from `source` into stage `target` would join incompatible models, or undefined. */
-export function wireProblem(stages: readonly MergeStage[], sources: Sources, source: WireSource, target: number): string | undefined {
+/**
+ * The reason a wire from `source` into stage `target` (as its base or one more model) would join models that cannot
+ * merge — architecture, depth, weight shapes, or vocabulary sizes the stage's method cannot reconcile — or undefined.
+ */
+export function wireProblem(stages: readonly MergeStage[], sources: Sources, source: WireSource, target: number, role: InputRole = 'model'): string | undefined {
   const stage = stages[target];
   if (stage === undefined) return undefined;
   const incoming =
     source.kind === 'model'
       ? summariesOf(stages, sources, source.ref)
       : stageInputs(stages[source.index] as MergeStage).flatMap((i) => summariesOf(stages, sources, formatModelRef(i.ref)));
-  const present = stageInputs(stage).flatMap((input) => summariesOf(stages, sources, formatModelRef(input.ref)));
+  const inputs = stageInputs(stage).map((input) => ({ role: input.role, summaries: summariesOf(stages, sources, formatModelRef(input.ref)) }));
+  const present = inputs.flatMap((input) => input.summaries);
   for (const a of incoming) {
     for (const b of present) {
       const problem = incompatibility(a, b);
       if (problem !== undefined) return problem;
+    }
+  }
+  return vocabularyProblem(stage.mergeMethod, incoming, role, inputs);
+}
+
+/** Vocabulary sizes the method cannot reconcile (mergekit-spec §4.1), judged from the embeddings' rows. */
+function vocabularyProblem(methodId: string, incoming: readonly ModelSummary[], role: InputRole, inputs: readonly { role: InputRole; summaries: readonly ModelSummary[] }[]): string | undefined {
+  const handling = vocabularyHandling(methodId);
+  const label = getMethod(methodId)?.label ?? methodId;
+  for (const a of incoming) {
+    // A new base replaces the old one, so the old one is not compared.
+    for (const input of inputs.filter((i) => role !== 'base' || i.role !== 'base')) {
+      for (const b of input.summaries) {
+        if (a.vocab === undefined || b.vocab === undefined || a.vocab === b.vocab) continue;
+        if (handling === 'none') {
+          return `${a.ref} has ${a.vocab} tokens but ${b.ref} has ${b.vocab}: ${label} cannot merge embeddings of different vocabulary sizes (mergekit fails on them too). Use models that share a tokenizer, or linear or SLERP, which keep the tokens every model has.`;
+        }
+        // The task-vector family keeps the base's rows: no other model may have fewer.
+        const [base, other] = role === 'base' ? [a, b] : input.role === 'base' ? [b, a] : [undefined, undefined];
+        if (handling === 'base' && base !== undefined && other !== undefined && (other.vocab as number) < (base.vocab as number)) {
+          return `${other.ref} has ${other.vocab} tokens, fewer than the base ${base.ref} (${base.vocab}): ${label} keeps the base's vocabulary. Use the model with the smaller vocabulary as the base.`;
+        }
+      }
     }
   }
   return undefined;

@@ -20,6 +20,8 @@ export interface ModelSummary {
   readonly revision: string | undefined;
   /** Tensor shapes by name, embeddings and LM head left out (their rows are the vocabulary, which a merge may crop). */
   readonly shapes: Readonly<Record<string, readonly number[]>>;
+  /** Rows of the embeddings: the vocabulary size the weights hold. */
+  readonly vocab: number | undefined;
 }
 
 /** What the studio shows about a LoRA adapter, read off its headers and adapter_config.json. */
@@ -57,6 +59,7 @@ export function summariseModel(model: Model): ModelSummary {
   const modelType = model.config?.['model_type'];
   const arch = architectureOf(model);
   const shapes = Object.fromEntries([...model.tensors.values()].filter((t) => !arch.isEmbedding(t.name)).map((t) => [t.name, t.shape]));
+  const embedding = [...model.tensors.values()].find((t) => arch.isEmbedding(t.name) && t.shape.length === 2);
   return {
     ref: model.ref,
     kind: model.folder.kind,
@@ -65,6 +68,7 @@ export function summariseModel(model: Model): ModelSummary {
     ...tensorTotals(model),
     revision: model.revision,
     shapes,
+    vocab: embedding?.shape[0],
   };
 }
 

@@ -82,7 +82,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...jobSlice<AppState>(env.job)(...args),
       wire: (source, target, role) => {
         const state = get();
-        const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target);
+        const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target, role);
         return attempt(reason, () => state.connect(source, target, role));
       },
       addLora: (model, adapter, target) => {

@@ -19,12 +19,12 @@ import { parseRecipe } from '../src/recipe/parse';
 import { tensorDifferences } from '../test/compare-models';
 import { writeModel } from '../test/fixtures/models';
 import { TINY_LLAMA } from '../test/fixtures/standard';
+import { screenshot } from './screens';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
 test.describe.configure({ timeout: 120_000 });
 
 const PICKED = 'picked-output';
-const SHOTS = 'test-results/screenshots';
 
 /** `recipeText` merged by the CPU engine in Node from `folders` (files by model reference), with the page's options. */
 async function cpuMerge(recipeText: string, folders: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>, outputName: string, maxShardBytes: number): Promise<Map<string, Uint8Array>> {
@@ -96,7 +96,7 @@ function notice(page: Page, title: string) {
 /** A screenshot of the viewport with the run area scrolled to the top, as a user at 1280×800 sees it. */
 async function shot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => document.querySelector('.run-area')?.scrollIntoView({ block: 'start' }));
-  await page.screenshot({ path: `${SHOTS}/${name}.png` });
+  await screenshot(page, name);
 }
 
 async function takeDemo(page: Page): Promise<void> {
@@ -119,7 +119,7 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await page.goto('/');
   await expect(page.getByTestId('demo-offer')).toBeVisible();
   await expect(page.getByText('Running on the CPU')).toBeVisible();
-  await page.screenshot({ path: `${SHOTS}/run-1-first-open.png` });
+  await screenshot(page, 'run-1-first-open');
   await takeDemo(page);
   await expect(page.getByText('Demo recipe')).toContainText(DEMO_MODELS[0].id);
   // The demo's LoRA-tuned input shows its model's header facts and the adapter.

@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { screenshot } from './screens';
 
 test('the studio opens and reports the WebGPU adapter it will use', async ({ page }) => {
   const errors: string[] = [];
@@ -10,6 +11,6 @@ test('the studio opens and reports the WebGPU adapter it will use', async ({ pag
   // Headless Debian Chromium with --enable-unsafe-webgpu exposes SwiftShader, which the studio must flag as slow.
   await expect(webgpu).toContainText('swiftshader');
   await expect(page.getByTestId('capability-Save to a folder')).toContainText('Ready');
-  await page.screenshot({ path: 'test-results/screenshots/shell.png' });
+  await screenshot(page, 'shell');
   expect(errors).toEqual([]);
 });

@@ -6,8 +6,8 @@ import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 import { addByRepoId, dragWire } from './canvas';
+import { screenshot } from './screens';
 
-const SHOTS = 'test-results/screenshots';
 let hub: MockHub;
 
 test.beforeAll(async () => {
@@ -39,7 +39,7 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   // The canvas shows the adapter as a LoRA node between the model and the merge, with the adapter's facts.
   const node = page.getByTestId('lora-node-tiny/llama-bf16-ft+tiny/llama-lora');
   await expect(node).toContainText('q_proj, v_proj');
-  await page.screenshot({ path: `${SHOTS}/studio-lora-attached.png` });
+  await screenshot(page, 'studio-lora-attached');
 
   await inspector.getByRole('button', { name: 'Remove LoRA' }).click();
   await expect(yaml).not.toHaveValue(/\+/);
@@ -64,7 +64,7 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await page.getByRole('button', { name: 'Pin revision' }).click();
   await expect(yaml).toHaveValue(/base_model: tiny\/llama-bf16@v1\.0\n/);
   await expect(page.getByTestId('model-node-tiny/llama-bf16@v1.0')).toContainText('LlamaForCausalLM');
-  await page.screenshot({ path: `${SHOTS}/studio-revision-pinned.png` });
+  await screenshot(page, 'studio-revision-pinned');
   expect(errors).toEqual([]);
 });
 
@@ -89,7 +89,7 @@ test('a LoRA node sits between a model and a merge: the adapter\'s facts, wired 
   await node.click();
   await expect(inspector).toContainText('It feeds the final merge.');
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.screenshot({ path: `${SHOTS}/studio-lora-node.png` });
+  await screenshot(page, 'studio-lora-node');
 
   // A narrower model wired into the LoRA node is refused with the reason; the recipe is unchanged.
   await addByRepoId(page, 'tiny/llama-narrow');
@@ -99,7 +99,7 @@ test('a LoRA node sits between a model and a merge: the adapter\'s facts, wired 
   const notice = page.getByTestId('wire-notice');
   await expect(notice).toContainText(/LoRA tiny\/llama-lora does not fit model\.layers\.\d\.self_attn\.[qv]_proj\.weight of tiny\/llama-narrow/);
   await expect(yaml).toHaveValue(/tiny\/llama-bf16-ft\+tiny\/llama-lora/);
-  await page.screenshot({ path: `${SHOTS}/studio-lora-refused.png` });
+  await screenshot(page, 'studio-lora-refused');
 
   // A model it fits takes the adapter over.
   await notice.getByRole('button', { name: 'Dismiss' }).click();
@@ -139,7 +139,7 @@ test('NearSwap t on a log scale shows the share of weights that moves, measured 
   await expect(yaml).toHaveValue(/t: 0\.1\b/);
   await expect(share).not.toHaveText(/^\s*$/);
   await expect.poll(async () => shareOf(await share.innerText())).toBeGreaterThan(before);
-  await page.screenshot({ path: `${SHOTS}/studio-nearswap-share.png` });
+  await screenshot(page, 'studio-nearswap-share');
   expect(errors).toEqual([]);
 });
 

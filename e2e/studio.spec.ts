@@ -13,8 +13,8 @@ import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 import { addByRepoId, dragWire } from './canvas';
+import { screenshot } from './screens';
 
-const SHOTS = 'test-results/screenshots';
 let hub: MockHub;
 
 test.beforeAll(async () => {
@@ -82,7 +82,7 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   expect(recipe.stages[0]?.baseModel).toEqual({ path: 'tiny/llama-bf16' });
   expect(recipe.stages[0]?.models?.map((m) => m.model.path)).toEqual(['tiny/llama-bf16-ft']);
   expect(recipe.stages[0]?.parameters['t']).toEqual([0, 0.25, 0.75, 1]);
-  await page.screenshot({ path: `${SHOTS}/studio-slerp.png` });
+  await screenshot(page, 'studio-slerp');
 
   // YAML → canvas: a value typed in the text shows on the node.
   await page.getByRole('textbox', { name: 'Recipe YAML' }).fill((await yamlText(page)).replace(/ {2}t:\n( {4}- .*\n)+/, '  t: 0.3\n'));
@@ -128,7 +128,7 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   ]);
   await gradient.getByRole('tab', { name: /self_attn/ }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.screenshot({ path: `${SHOTS}/studio-gradient.png` });
+  await screenshot(page, 'studio-gradient');
   expect(errors).toEqual([]);
 });
 
@@ -209,7 +209,7 @@ test('a per-model weight gets a per-layer curve in the gradient editor, in step 
   const rows = gradient.getByRole('table', { name: 'weight of tiny/llama-bf16-ft per layer' }).locator('tbody tr');
   await expect(rows).toHaveCount(7);
   await expect(rows.nth(3).locator('td').nth(1)).toHaveText('0.900');
-  await page.screenshot({ path: `${SHOTS}/studio-model-gradient.png` });
+  await screenshot(page, 'studio-model-gradient');
   // YAML → editor: a three-anchor gradient typed in the text shows as three anchors.
   await yaml.fill(LINEAR.replace('weight: 0.5', 'weight: [0.2, 0.7, 0.4]'));
   await expect(gradient.getByRole('slider', { name: 'weight of tiny/llama-bf16-ft anchor 2 of 3' })).toHaveAttribute('aria-valuenow', '0.7');
@@ -237,7 +237,7 @@ test('slices (layer stacking): ranges and models edited in the inspector, checke
   // The added slice runs past the end: fixed by hand, then removed.
   await expect(editor.getByTestId('slice-problems')).toContainText('Slice 3');
   await expect(page.locator('.notice', { hasText: 'The recipe cannot be planned' })).toContainText('Slice 3 of the recipe: layer_range [4, 8] is outside');
-  await page.screenshot({ path: `${SHOTS}/studio-slices.png` });
+  await screenshot(page, 'studio-slices');
   await editor.getByRole('button', { name: 'Remove slice 3' }).click();
   await expect.poll(ranges).toEqual([[['tiny/llama-bf16-ft', [0, 3]]], [['tiny/llama-bf16-ft', [1, 4]]]]);
   // The run side follows the canvas: until the plan has caught up with an edit, it says so and nothing can be merged.
@@ -265,7 +265,7 @@ test('a YAML error shows line:column and the canvas keeps the last good recipe; 
   // Three input models read from the mock Hub, plus two stage→stage wires and the output.
   await expect(page.getByTestId('model-node-tiny/llama-bf16-ft2')).toContainText('LlamaForCausalLM');
   await expect(page.locator('.react-flow__edge')).toHaveCount(7);
-  await page.screenshot({ path: `${SHOTS}/studio-lzlv.png` });
+  await screenshot(page, 'studio-lzlv');
 
   // The permalink opens the same recipe in a browser with no autosave.
   await page.getByRole('button', { name: /Copy link|Link copied/ }).click();
@@ -282,7 +282,7 @@ test('a YAML error shows line:column and the canvas keeps the last good recipe; 
   const error = page.getByTestId('yaml-error');
   await expect(error).toContainText(/^\d+:\d+ — /);
   await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
-  await page.screenshot({ path: `${SHOTS}/studio-yaml-error.png` });
+  await screenshot(page, 'studio-yaml-error');
   expect(errors).toEqual([]);
 });
 
@@ -304,7 +304,7 @@ test('an incompatible wire is refused with its reason', async ({ page }) => {
   await expect(notice).toContainText('same architecture');
   await expect(page.locator('.react-flow__edge')).toHaveCount(2);
   expect(parseRecipe(await yamlText(page)).stages[0]?.models?.map((m) => m.model.path)).toEqual(['tiny/llama-bf16']);
-  await page.screenshot({ path: `${SHOTS}/studio-incompatible.png` });
+  await screenshot(page, 'studio-incompatible');
 });
 
 test('a gated repo without a token is explained', async ({ page }) => {
@@ -313,7 +313,7 @@ test('a gated repo without a token is explained', async ({ page }) => {
   const error = page.getByTestId('model-error-gated/llama-bf16');
   await expect(error).toContainText('gated');
   await expect(error.locator('.error-hint')).not.toBeEmpty();
-  await page.screenshot({ path: `${SHOTS}/studio-gated.png` });
+  await screenshot(page, 'studio-gated');
 
   // With the token (kept in memory only), trying again reads the headers.
   await page.getByText('Settings: Hub endpoint and access token').click();
@@ -341,7 +341,7 @@ test('a local folder is read in place; a corrupt weight file is named', async ({
   await input.setInputFiles(broken);
   const error = page.getByTestId('model-error-broken-model');
   await expect(error).toContainText('model.safetensors');
-  await page.screenshot({ path: `${SHOTS}/studio-local.png` });
+  await screenshot(page, 'studio-local');
 
   // Files dropped without their folder are read as one local model.
   const dir = join(root, 'tiny', 'llama-f32');

@@ -167,6 +167,9 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await page.reload();
   const pending = page.getByRole('status').filter({ hasText: `An unfinished merge into “${PICKED}”` });
   await expect(pending).toBeVisible();
+  // The autosaved demo recipe gets the bundled demo files back: its nodes show their facts again.
+  await expect(page.getByTestId('model-node-demo-llama-base')).toContainText('LlamaForCausalLM');
+  await expect(page.getByTestId('lora-node-demo-llama-chat+demo-llama-lora')).toContainText('rank');
   await shot(page, 'run-6-after-reload');
   await pending.getByRole('button', { name: 'Resume…' }).click();
   const merged = notice(page, 'Merged');

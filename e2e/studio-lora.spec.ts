@@ -64,6 +64,8 @@ test('attach a LoRA to a merge input (model+lora in the YAML), remove it, and pi
   await page.getByRole('button', { name: 'Pin revision' }).click();
   await expect(yaml).toHaveValue(/base_model: tiny\/llama-bf16@v1\.0\n/);
   await expect(page.getByTestId('model-node-tiny/llama-bf16@v1.0')).toContainText('LlamaForCausalLM');
+  // The inspector gives the vocabulary size too (rows of the embeddings), which some methods need to agree.
+  await expect(page.locator('.model-inspector .fact', { hasText: 'vocabulary' })).toContainText('256');
   await screenshot(page, 'studio-revision-pinned');
   expect(errors).toEqual([]);
 });

@@ -415,6 +415,7 @@ function ModelInspector({ ref_ }: { ref_: string }) {
           facts={[
             { label: 'architecture', value: entry.summary.architecture ?? 'unknown' },
             { label: 'layers', value: String(entry.summary.layers) },
+            ...(entry.summary.vocab === undefined ? [] : [{ label: 'vocabulary', value: formatCount(entry.summary.vocab) }]),
             { label: 'parameters', value: formatCount(entry.summary.params) },
             { label: 'dtype', value: entry.summary.dtype },
             { label: 'size', value: formatBytes(entry.summary.sizeBytes) },

@@ -10,6 +10,7 @@ import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
 import { allModelRefs } from '../state/recipe-edit';
+import { isHubId } from '../state/run-input';
 import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ModelFacts } from '../ui/ModelFacts';
@@ -187,11 +188,12 @@ function ModelList() {
                 <button type="button" className="link" onClick={() => select({ kind: 'model', ref })} title={ref}>
                   {ref}
                 </button>
-                <span className="muted small-text">{entry?.kind === 'local' ? 'local' : 'hub'}</span>
+                <span className="muted small-text">{(entry?.kind ?? (isHubId(modelKeyOf(ref)) ? 'hub' : 'local')) === 'local' ? 'local' : 'hub'}</span>
                 <button type="button" className="icon" aria-label={`Remove ${ref}`} onClick={() => removeModel(ref)}>
                   ×
                 </button>
               </div>
+              {entry === undefined && !isHubId(modelKeyOf(ref)) ? <p className="muted">Folder not added yet: drop it here or choose it above.</p> : null}
               {entry?.status === 'loading' ? <p className="muted">Reading headers…</p> : null}
               {entry?.status === 'ready' ? (
                 <ModelFacts

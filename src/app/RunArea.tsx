@@ -8,7 +8,9 @@ import { useEffect, useState } from 'react';
 import type { PlanOverview } from '../engine/api';
 import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
-import { missingLocalFolders, recipeRunInput } from '../state/run-input';
+import { isHubId, missingLocalFolders, recipeRunInput } from '../state/run-input';
+import { allModelRefs } from '../state/recipe-edit';
+import { splitLoraRef } from '../recipe/model-ref';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { useAppStore, useAppStoreApi } from '../state/hooks';
@@ -21,7 +23,7 @@ import { RunPanel } from '../ui/RunPanel';
 import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
-import { loadDemo } from './demo';
+import { loadDemo, loadDemoManifest } from './demo';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
 import './run.css';
@@ -86,6 +88,23 @@ export function RunArea() {
       live = false;
     };
   }, []);
+
+  // A recipe that names the bundled demo models (autosaved before a reload, or linked) gets their files back, so their
+  // nodes show header facts and the merge can run without adding them again.
+  useEffect(() => {
+    const studio = appStore.getState();
+    const wanted = allModelRefs({ stages: studio.recipe.stages, looseModels: studio.looseModels })
+      .flatMap((ref) => Object.values(splitLoraRef(ref)))
+      .filter((ref): ref is string => ref !== undefined && !isHubId(ref) && studio.localFiles[ref] === undefined);
+    if (wanted.length === 0) return;
+    void (async () => {
+      const ids = new Set((await loadDemoManifest()).models.map((m) => m.id));
+      const demo = wanted.filter((ref) => ids.has(ref));
+      if (demo.length === 0) return;
+      const { sources } = await loadDemo(undefined, demo);
+      for (const source of Object.values(sources)) if (source.kind === 'files') void appStore.getState().loadLocalFiles(source.files, source.name);
+    })().catch(() => undefined); // Without the demo files the nodes say their headers were not read.
+  }, [appStore]);
 
   const guard = async (label: string, work: () => Promise<void>) => {
     setBusy(label);

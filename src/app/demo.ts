@@ -12,19 +12,31 @@ export interface LoadedDemo {
   readonly sources: Readonly<Record<string, SourceSpec>>;
 }
 
-export async function loadDemo(base: string = import.meta.env.BASE_URL): Promise<LoadedDemo> {
-  const root = `${base.replace(/\/?$/, '/')}${DEMO_PATH}/`;
-  const manifest = (await fetchOk(`${root}manifest.json`).then((r) => r.json())) as DemoManifest;
+/** The demo's manifest: its recipe and its models' ids and files (a small JSON file). */
+export async function loadDemoManifest(base: string = import.meta.env.BASE_URL): Promise<DemoManifest> {
+  return (await fetchOk(`${demoRoot(base)}manifest.json`).then((r) => r.json())) as DemoManifest;
+}
+
+/** The manifest and the files of the demo models (all of them, or those named in `only`). */
+export async function loadDemo(base: string = import.meta.env.BASE_URL, only?: readonly string[]): Promise<LoadedDemo> {
+  const root = demoRoot(base);
+  const manifest = await loadDemoManifest(base);
   const sources: Record<string, SourceSpec> = {};
   await Promise.all(
-    manifest.models.map(async (model) => {
-      const files = await Promise.all(
-        model.files.map(async (file) => new File([await (await fetchOk(`${root}${model.id}/${file.path}`)).blob()], file.path)),
-      );
-      sources[model.id] = { kind: 'files', name: model.id, files };
-    }),
+    manifest.models
+      .filter((model) => only === undefined || only.includes(model.id))
+      .map(async (model) => {
+        const files = await Promise.all(
+          model.files.map(async (file) => new File([await (await fetchOk(`${root}${model.id}/${file.path}`)).blob()], file.path)),
+        );
+        sources[model.id] = { kind: 'files', name: model.id, files };
+      }),
   );
   return { manifest, sources };
+}
+
+function demoRoot(base: string): string {
+  return `${base.replace(/\/?$/, '/')}${DEMO_PATH}/`;
 }
 
 async function fetchOk(url: string): Promise<Response> {

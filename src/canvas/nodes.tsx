@@ -8,6 +8,7 @@ import type { NodeProps } from '@xyflow/react';
 import { METHODS, getMethod } from '../methods/registry';
 import { splitLoraRef } from '../recipe/model-ref';
 import { loraProblem } from '../state/compatibility';
+import { isHubId } from '../state/run-input';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
 import { sourceEntryOf } from '../state/sources-slice';
@@ -23,7 +24,7 @@ export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'mo
       <div className="node-title" title={data.ref}>
         {data.ref}
       </div>
-      {entry === undefined ? <div className="node-muted">Headers not read</div> : null}
+      {entry === undefined ? <div className="node-muted">{isHubId(data.ref) ? 'Headers not read' : 'Folder not added yet'}</div> : null}
       {entry?.status === 'loading' ? <div className="node-muted">Reading headers…</div> : null}
       {entry?.status === 'error' ? <div className="node-error">{entry.error.message}</div> : null}
       {entry?.status === 'ready' ? (

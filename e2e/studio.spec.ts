@@ -64,6 +64,7 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   await expect(base).toContainText('LlamaForCausalLM');
   await expect(base.locator('.fact', { hasText: 'layers' })).toContainText('4');
   await expect(base.locator('.fact', { hasText: 'dtype' })).toContainText('BF16');
+  await expect(base.locator('.fact', { hasText: 'rev' })).toHaveText(/^rev[0-9a-f]{7}$/);
 
   await addMerge(page, 'slerp');
   const merge = page.getByTestId('merge-node-final');

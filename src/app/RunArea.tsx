@@ -202,16 +202,16 @@ export function RunArea() {
   };
 
   const running = job.phase === 'running';
-  const notices = buildNotices(job, webgpu, localError, {
+  // The canvas changed and the plan has not caught up yet (the recipe reaches the job after a short pause): merging now
+  // would merge the previous recipe, and its planning error is no longer news.
+  const stale = !running && job.input?.origin === 'recipe' && job.input.recipeText !== yamlText;
+  const notices = buildNotices(job, stale, webgpu, localError, {
     resume: resumePending,
     discard: actions.dismissPending,
     overwrite: () => void guard('Starting…', () => actions.startRun({ allowOverwrite: true })),
   });
 
   const folder = job.folder;
-  // The canvas changed and the plan has not caught up yet (the recipe reaches the job after a short pause): merging now
-  // would merge the previous recipe.
-  const stale = !running && job.input?.origin === 'recipe' && job.input.recipeText !== yamlText;
   const canResume = !running && !stale && folder?.state?.unfinished === true && job.plan !== undefined;
   const panel: RunPanelProps = {
     summary: job.plan === undefined ? undefined : planSummary(job.plan),
@@ -253,7 +253,7 @@ export function RunArea() {
           </button>
         </div>
       ) : null}
-      {job.input === undefined ? null : <InputsLine job={job} />}
+      {job.input === undefined ? null : <InputsLine job={job} stale={stale} />}
       <div className="run-grid">
         <OutputSettings
           name={job.output.name}
@@ -275,10 +275,12 @@ export function RunArea() {
   );
 }
 
-function InputsLine({ job }: { readonly job: JobState }) {
+/** The models the plan reads (with pinned revisions) and the recipe text, or what is holding the plan up. */
+function InputsLine({ job, stale }: { readonly job: JobState; readonly stale: boolean }) {
   const inputs = (job.plan?.inputs ?? []).map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 7)}`));
   const adapters = job.plan?.adapters ?? [];
-  const text = inputs.length === 0 ? 'reading model headers…' : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}`;
+  const waiting = stale ? 'catching up with the canvas…' : job.planError !== undefined ? 'not planned (see below)' : 'reading model headers…';
+  const text = inputs.length === 0 ? waiting : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}`;
   return (
     <details className="inputs-line">
       <summary>
@@ -361,6 +363,7 @@ function errorNotice(title: string, error: ErrorPayload, actions?: Notice['actio
 
 function buildNotices(
   job: JobState,
+  stale: boolean,
   webgpu: Capability | undefined,
   localError: ErrorPayload | undefined,
   on: { resume: (p: PendingRun) => Promise<void>; discard: () => void; overwrite: () => void },
@@ -390,7 +393,7 @@ function buildNotices(
     notices.push({ kind: 'info', title: 'No folder picker in this browser', text: 'The merged model is kept in browser storage; download each file when it is done.' });
   }
   if (localError !== undefined) notices.push(errorNotice('Something went wrong', localError));
-  if (job.planError !== undefined) notices.push(errorNotice('The recipe cannot be planned', job.planError));
+  if (job.planError !== undefined && !stale) notices.push(errorNotice('The recipe cannot be planned', job.planError));
   if (job.phase === 'failed' && job.error !== undefined) {
     notices.push(errorNotice('The merge stopped', job.error, job.error.code === 'E_OUTPUT_NOT_EMPTY' ? [{ label: 'Write into it anyway', onClick: on.overwrite }] : undefined));
   }

@@ -35,6 +35,7 @@ export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'mo
             { label: 'dtype', value: entry.summary.dtype },
             { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
             { label: 'params', value: formatCount(entry.summary.params) },
+            ...(entry.summary.revision === undefined ? [] : [{ label: 'rev', value: entry.summary.revision.slice(0, 7) }]),
           ]}
         />
       ) : null}

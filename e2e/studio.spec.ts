@@ -334,6 +334,17 @@ test('a local folder is read in place; a corrupt weight file is named', async ({
   await expect(item.locator('.fact', { hasText: 'dtype' })).toContainText('F32');
   await expect(page.getByTestId('model-node-llama-f32')).toBeVisible();
 
+  // A LoRA adapter folder is recognised as one, and goes onto the model as a LoRA node read from the local files.
+  const loraRoot = await writeFixtureTree(undefined, [fixtureById('tiny/llama-lora')]);
+  await input.setInputFiles(join(loraRoot, 'tiny', 'llama-lora'));
+  await expect(page.getByTestId('model-node-llama-lora')).toContainText('LoRA adapter folder');
+  await page.getByTestId('model-node-llama-f32').click();
+  await page.getByLabel('LoRA adapter to put on llama-f32').fill('llama-lora');
+  await page.getByRole('button', { name: 'Add LoRA node' }).click();
+  await expect(page.getByTestId('lora-node-llama-f32+llama-lora')).toContainText('q_proj, v_proj');
+  await expect(page.getByTestId('lora-inspector').getByTestId('lora-fits')).toContainText('Fits llama-f32');
+  await expect(page.getByTestId('model-node-llama-lora')).toHaveCount(0);
+
   const broken = join(await mkdtemp(join(tmpdir(), 'merge-studio-broken-')), 'broken-model');
   await mkdir(broken);
   await writeFile(join(broken, 'config.json'), JSON.stringify({ architectures: ['LlamaForCausalLM'], num_hidden_layers: 4 }));

@@ -431,6 +431,9 @@ function ModelInspector({ ref_ }: { ref_: string }) {
 function AddLoraNode({ model }: { model: string }) {
   const addLora = useAppStore((s) => s.addLora);
   const select = useAppStore((s) => s.select);
+  const sources = useAppStore((s) => s.sources);
+  // Adapter folders the studio has read are offered by name.
+  const known = Object.entries(sources).flatMap(([ref, entry]) => (entry.status === 'ready' && entry.summary.adapter ? [ref] : []));
   const [adapter, setAdapter] = useState('');
   const [error, setError] = useState<string | undefined>(undefined);
   const add = (event: FormEvent) => {
@@ -443,7 +446,12 @@ function AddLoraNode({ model }: { model: string }) {
   };
   return (
     <form className="row lora-row" onSubmit={add}>
-      <input aria-label={`LoRA adapter to put on ${model}`} placeholder="LoRA: Hub id or folder" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
+      <input aria-label={`LoRA adapter to put on ${model}`} list={`adapters-${model}`} placeholder="LoRA: Hub id or folder" value={adapter} onChange={(e) => setAdapter(e.target.value)} />
+      <datalist id={`adapters-${model}`}>
+        {known.map((ref) => (
+          <option key={ref} value={ref} label="local adapter folder" />
+        ))}
+      </datalist>
       <button type="submit" className="small" disabled={adapter.trim() === ''}>
         Add LoRA node
       </button>
@@ -466,7 +474,7 @@ function LoraInspector({ ref_ }: { ref_: string }) {
     <div className="lora-inspector" data-testid="lora-inspector">
       <div className="inspector-title">
         <strong>{lora}</strong>
-        <span className="muted">LoRA adapter{entry?.kind === 'local' ? ' (local folder)' : ''}</span>
+        <span className="muted">{entry?.kind === 'local' ? 'LoRA · local' : 'LoRA adapter'}</span>
         <button type="button" className="small danger" onClick={() => (removeLoraNode(ref_), select(undefined))}>
           Delete LoRA node
         </button>

@@ -195,7 +195,16 @@ function ModelList() {
               </div>
               {entry === undefined && !isHubId(modelKeyOf(ref)) ? <p className="muted">Folder not added yet: drop it here or choose it above.</p> : null}
               {entry?.status === 'loading' ? <p className="muted">Reading headers…</p> : null}
-              {entry?.status === 'ready' ? (
+              {entry?.status === 'ready' && entry.summary.adapter ? (
+                <ModelFacts
+                  facts={[
+                    { label: 'LoRA adapter', value: 'put it on a model' },
+                    { label: 'params', value: formatCount(entry.summary.params) },
+                    { label: 'size', value: formatBytes(entry.summary.sizeBytes) },
+                  ]}
+                />
+              ) : null}
+              {entry?.status === 'ready' && !entry.summary.adapter ? (
                 <ModelFacts
                   facts={[
                     { label: 'architecture', value: entry.summary.architecture ?? 'unknown' },

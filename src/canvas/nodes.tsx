@@ -18,16 +18,18 @@ import { StageParams } from './StageParams';
 
 export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'model'; data: ModelNodeData }>) {
   const entry = useAppStore((s) => sourceEntryOf(s.sources, data.ref));
+  const adapter = entry?.status === 'ready' && entry.summary.adapter;
   return (
-    <div className={`node node-model${selected ? ' is-selected' : ''}`} data-testid={`model-node-${data.ref}`}>
-      <div className="node-kicker">{entry?.kind === 'local' ? 'Local folder' : 'Model'}</div>
+    <div className={`node node-model${adapter ? ' is-adapter' : ''}${selected ? ' is-selected' : ''}`} data-testid={`model-node-${data.ref}`}>
+      <div className="node-kicker">{adapter ? 'LoRA adapter folder' : entry?.kind === 'local' ? 'Local folder' : 'Model'}</div>
       <div className="node-title" title={data.ref}>
         {data.ref}
       </div>
       {entry === undefined ? <div className="node-muted">{isHubId(data.ref) ? 'Headers not read' : 'Folder not added yet'}</div> : null}
       {entry?.status === 'loading' ? <div className="node-muted">Reading headers…</div> : null}
       {entry?.status === 'error' ? <div className="node-error">{entry.error.message}</div> : null}
-      {entry?.status === 'ready' ? (
+      {adapter ? <div className="node-muted">Not a model: select its base model, then Add LoRA node with {data.ref}.</div> : null}
+      {entry?.status === 'ready' && !adapter ? (
         <ModelFacts
           facts={[
             { label: 'architecture', value: entry.summary.architecture ?? 'unknown' },

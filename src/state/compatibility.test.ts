@@ -7,10 +7,10 @@ import type { MergeStage } from '../recipe/types';
 import type { ModelSummary } from './model-summary';
 import type { SourceEntry } from './sources-slice';
 
-const summary = (ref: string, architecture: string, layers: number, vocab?: number): SourceEntry => ({
+const summary = (ref: string, architecture: string, layers: number, vocab?: number, adapter = false): SourceEntry => ({
   status: 'ready',
   kind: 'hub',
-  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined, shapes: {}, vocab } satisfies ModelSummary,
+  summary: { ref, kind: 'hub', architecture, layers, params: 1, dtype: 'BF16', sizeBytes: 2, revision: undefined, shapes: {}, vocab, adapter } satisfies ModelSummary,
 });
 
 describe('wire compatibility from headers', () => {
@@ -53,5 +53,13 @@ describe('wire compatibility from headers', () => {
     expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/more' }, 0)).toBeUndefined();
     expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/fewer' }, 0)).toMatch(/^org\/fewer has 200 tokens, fewer than the base org\/base \(256\): TIES keeps the base's vocabulary/);
     expect(wireProblem(stage('ties'), sources, { kind: 'model', ref: 'org/more' }, 0, 'base')).toMatch(/^org\/same has 256 tokens, fewer than the base org\/more \(320\)/);
+  });
+
+  it('refuses an adapter folder wired in as a model, even into an empty merge', () => {
+    const sources = { 'my-adapter': summary('my-adapter', 'unknown', 0, undefined, true) };
+    const empty: MergeStage[] = [{ mergeMethod: 'linear', models: [], parameters: {} }];
+    expect(wireProblem(empty, sources, { kind: 'model', ref: 'my-adapter' }, 0)).toBe(
+      'my-adapter is a LoRA adapter, not a model: put it on its base model with a LoRA node (select the model, then Add LoRA node).',
+    );
   });
 });

@@ -5,7 +5,7 @@ import { adapterFit } from '../plan/lora';
 import { getMethod } from '../methods/registry';
 import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
-import { incompatibility } from './model-summary';
+import { adapterAsModel, incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
 import { stageIndexOf, stageInputs } from './recipe-edit';
 import { sourceEntryOf } from './sources-slice';
@@ -37,6 +37,8 @@ export function wireProblem(stages: readonly MergeStage[], sources: Sources, sou
     source.kind === 'model'
       ? summariesOf(stages, sources, source.ref)
       : stageInputs(stages[source.index] as MergeStage).flatMap((i) => summariesOf(stages, sources, formatModelRef(i.ref)));
+  const adapter = incoming.find((summary) => summary.adapter);
+  if (adapter !== undefined) return adapterAsModel(adapter.ref);
   const inputs = stageInputs(stage).map((input) => ({ role: input.role, summaries: summariesOf(stages, sources, formatModelRef(input.ref)) }));
   const present = inputs.flatMap((input) => input.summaries);
   for (const a of incoming) {

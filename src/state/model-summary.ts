@@ -22,6 +22,8 @@ export interface ModelSummary {
   readonly shapes: Readonly<Record<string, readonly number[]>>;
   /** Rows of the embeddings: the vocabulary size the weights hold. */
   readonly vocab: number | undefined;
+  /** A PEFT adapter folder (adapter_config.json, no config.json): baked into a model by a LoRA node, not merged itself. */
+  readonly adapter: boolean;
 }
 
 /** What the studio shows about a LoRA adapter, read off its headers and adapter_config.json. */
@@ -69,6 +71,7 @@ export function summariseModel(model: Model): ModelSummary {
     revision: model.revision,
     shapes,
     vocab: embedding?.shape[0],
+    adapter: model.config === undefined && model.files.some((f) => f.path === 'adapter_config.json'),
   };
 }
 
@@ -117,4 +120,9 @@ export function formatCount(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(0)}k`;
   return String(n);
+}
+
+/** Why an adapter folder cannot be wired into a merge as a model. */
+export function adapterAsModel(ref: string): string {
+  return `${ref} is a LoRA adapter, not a model: put it on its base model with a LoRA node (select the model, then Add LoRA node).`;
 }

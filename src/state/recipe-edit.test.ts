@@ -106,6 +106,13 @@ describe('LoRA and revision edits', () => {
     expect(() => edit.rebaseLora(wired, 'tiny/llama-bf16-ft', 'tiny/llama-bf16')).toThrow(/has no LoRA/);
   });
 
+  it('an adapter folder placed on the canvas like a model leaves it when a LoRA node uses it', () => {
+    const placed = { stages: [], looseModels: ['local-base', 'my-adapter'] };
+    expect(edit.addLoraNode(placed, 'local-base', 'my-adapter').looseModels).toEqual(['local-base', 'local-base+my-adapter']);
+    const wired = edit.attachLora({ ...lzlv(), looseModels: ['my-adapter'] }, 'tiny/llama-bf16-ft', 'my-adapter');
+    expect(wired.looseModels).toEqual([]);
+  });
+
   it('deleting a LoRA node drops its wires and keeps its model; deleting the model takes its LoRA nodes too', () => {
     const withLora = edit.attachLora(lzlv(), 'tiny/llama-bf16-ft', 'tiny/llama-lora');
     const noNode = edit.removeLoraNode(withLora, 'tiny/llama-bf16-ft+tiny/llama-lora');

@@ -173,12 +173,20 @@ function plainModelOf(ref: string): ModelRef {
 
 /** Attaches a PEFT LoRA adapter (Hub id or folder, optional `@revision`) to model `ref`: the recipe gets `model+lora`. */
 export function attachLora(recipe: EditableRecipe, ref: string, adapter: string, target?: number): EditableRecipe {
-  return replaceModelRef(recipe, ref, { ...refOf(ref), lora: adapterOf(adapter) }, target);
+  const lora = adapterOf(adapter);
+  return withoutLooseAdapter(replaceModelRef(recipe, ref, { ...refOf(ref), lora }, target), lora);
+}
+
+/** An adapter folder placed on the canvas as if it were a model leaves it once a LoRA node uses it. */
+function withoutLooseAdapter(recipe: EditableRecipe, lora: { path: string; revision?: string }): EditableRecipe {
+  const text = formatModelRef(lora);
+  return { ...recipe, looseModels: recipe.looseModels.filter((r) => r !== text) };
 }
 
 /** A LoRA node on the canvas: adapter `adapter` on model `model`, as a `model+lora` reference not wired into a merge yet. */
 export function addLoraNode(recipe: EditableRecipe, model: string, adapter: string): EditableRecipe {
-  return addModel(recipe, formatModelRef({ ...plainModelOf(model), lora: adapterOf(adapter) }));
+  const lora = adapterOf(adapter);
+  return withoutLooseAdapter(addModel(recipe, formatModelRef({ ...plainModelOf(model), lora })), lora);
 }
 
 /** A model wired into a LoRA node: the adapter of `loraRef` now bakes into `model` wherever the node feeds a merge. */

@@ -35,8 +35,10 @@ async function openStudio(page: Page): Promise<string[]> {
   return errors;
 }
 
+/** Adds a merge node from the inspector's menu, by the method's label. */
 async function addMerge(page: Page, method: string) {
-  await page.getByLabel('Add a merge node').selectOption(method);
+  await page.getByText('+ Add merge…').click();
+  await page.getByRole('group', { name: 'Add a merge node' }).getByRole('button', { name: method, exact: true }).click();
 }
 
 async function yamlText(page: Page): Promise<string> {
@@ -66,7 +68,7 @@ test('search the Hub, add two models, wire a SLERP and give it a gradient; the Y
   await expect(base.locator('.fact', { hasText: 'dtype' })).toContainText('BF16');
   await expect(base.locator('.fact', { hasText: 'rev' })).toHaveText(/^rev[0-9a-f]{7}$/);
 
-  await addMerge(page, 'slerp');
+  await addMerge(page, 'SLERP');
   const merge = page.getByTestId('merge-node-final');
   await expect(merge).toBeVisible();
   await dragWire(page, base, merge, 'base');
@@ -295,7 +297,7 @@ test('an incompatible wire is refused with its reason', async ({ page }) => {
   const mistral = page.getByTestId('model-node-tiny/mistral-f16');
   await expect(llama).toContainText('LlamaForCausalLM');
   await expect(mistral).toContainText('MistralForCausalLM');
-  await addMerge(page, 'linear');
+  await addMerge(page, 'Linear');
   const merge = page.getByTestId('merge-node-final');
   await dragWire(page, llama, merge, 'models');
   await expect(page.locator('.react-flow__edge')).toHaveCount(2);

@@ -3,7 +3,7 @@
  * parameters), a way to wire inputs without dragging, and the global parameters. A model: its header facts or error,
  * its revision and a way to put a LoRA node on it. A LoRA node: the adapter's facts and whether it fits its model.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { FormEvent } from 'react';
 
 import { StageParams } from '../canvas/StageParams';
@@ -25,6 +25,49 @@ import { ErrorNote } from '../ui/ErrorNote';
 import { GradientPanel } from './GradientPanel';
 import { ModelFacts } from '../ui/ModelFacts';
 
+/**
+ * "+ Add merge…": a menu of the methods; picking one adds the merge node at once. A menu rather than a select, so it
+ * never reads as the selected stage's method, and arrowing through it with the keyboard adds nothing by accident.
+ */
+function AddMergeMenu({ onAdd }: { onAdd(methodId: string): void }) {
+  const menu = useRef<HTMLDetailsElement>(null);
+  // A click elsewhere or Escape closes it, as menus do.
+  useEffect(() => {
+    const close = (event: Event) => {
+      const details = menu.current;
+      if (details === null || !details.open) return;
+      if (event instanceof KeyboardEvent ? event.key === 'Escape' : !details.contains(event.target as Node)) details.open = false;
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, []);
+  return (
+    <details className="add-merge" ref={menu}>
+      <summary>+ Add merge…</summary>
+      <div className="add-merge-menu" role="group" aria-label="Add a merge node">
+        {METHODS.map((m) => (
+          <button
+            key={m.id}
+            type="button"
+            className="small"
+            title={m.label}
+            onClick={() => {
+              if (menu.current !== null) menu.current.open = false;
+              onAdd(m.id);
+            }}
+          >
+            {m.label}
+          </button>
+        ))}
+      </div>
+    </details>
+  );
+}
+
 export function Inspector() {
   const selection = useAppStore((s) => s.selection);
   const stageCount = useAppStore((s) => s.recipe.stages.length);
@@ -34,17 +77,7 @@ export function Inspector() {
     <section className="panel-section inspector" aria-labelledby="inspector-title">
       <div className="section-head">
         <h2 id="inspector-title">Inspector</h2>
-        <div className="toolbar">
-          {/* Picking a method adds the merge node at once, so the picker never seems to describe the selected stage. */}
-          <select className="add-merge" aria-label="Add a merge node" value="" onChange={(e) => e.target.value !== '' && select({ kind: 'stage', index: addStage(e.target.value) })}>
-            <option value="">+ Add merge…</option>
-            {METHODS.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <AddMergeMenu onAdd={(methodId) => select({ kind: 'stage', index: addStage(methodId) })} />
       </div>
       {selection?.kind === 'stage' && selection.index < stageCount ? <StageInspector index={selection.index} /> : null}
       {selection?.kind === 'model' ? <ModelInspector ref_={selection.ref} /> : null}

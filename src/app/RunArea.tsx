@@ -8,9 +8,7 @@ import { useEffect, useState } from 'react';
 import type { PlanOverview } from '../engine/api';
 import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
-import { isHubId, missingLocalFolders, recipeRunInput } from '../state/run-input';
-import { allModelRefs } from '../state/recipe-edit';
-import { splitLoraRef } from '../recipe/model-ref';
+import { localFoldersMissing, missingLocalFolders, recipeRunInput } from '../state/run-input';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { useAppStore, useAppStoreApi } from '../state/hooks';
@@ -93,9 +91,7 @@ export function RunArea() {
   // nodes show header facts and the merge can run without adding them again.
   useEffect(() => {
     const studio = appStore.getState();
-    const wanted = allModelRefs({ stages: studio.recipe.stages, looseModels: studio.looseModels })
-      .flatMap((ref) => Object.values(splitLoraRef(ref)))
-      .filter((ref): ref is string => ref !== undefined && !isHubId(ref) && studio.localFiles[ref] === undefined);
+    const wanted = localFoldersMissing(studio.recipe.stages, studio.localFiles);
     if (wanted.length === 0) return;
     void (async () => {
       const ids = new Set((await loadDemoManifest()).models.map((m) => m.id));

@@ -46,3 +46,8 @@ export function splitLoraRef(text: string): { readonly model: string; readonly l
   const { lora, ...model } = parsed;
   return { model: formatModelRef(model), lora: formatModelRef(lora) };
 }
+
+/** The entries of a `models:` list or a slice's `sources:` other than the base: what mergekit counts for a method's arity. */
+export function besidesBase<T extends { readonly model: ModelRef }>(entries: readonly T[], base: ModelRef | undefined): T[] {
+  return entries.filter((entry) => base === undefined || !sameModel(entry.model, base));
+}

@@ -2,7 +2,7 @@ import { AppError } from '../shared/errors';
 import type { ErrorCode } from '../shared/errors';
 import { UNSUPPORTED_METHODS, getMethod, METHODS } from '../methods/registry';
 import type { MethodSpec, ParamSpec } from '../methods/types';
-import { formatModelRef, sameModel } from './model-ref';
+import { besidesBase, formatModelRef, sameModel } from './model-ref';
 import type { MergeStage, ModelRef, ParameterSetting, Parameters, RecipePosition, Scalar } from './types';
 
 /**
@@ -58,7 +58,7 @@ function validateStage(stage: MergeStage, path: string, fail: Fail): void {
 function checkBody(body: Pick<MergeStage, 'models' | 'slices'>, baseModel: ModelRef | undefined, method: MethodSpec, path: string, fail: Fail): void {
   if (body.models !== undefined) {
     body.models.forEach((m, i) => checkParameters(m.parameters, method, `${path}/models/${i}/parameters`, 'model', fail));
-    const others = body.models.filter((m) => baseModel === undefined || !sameModel(m.model, baseModel));
+    const others = besidesBase(body.models, baseModel);
     checkArity(method, others.length, baseModel, path, 'models', fail);
   }
   // Slices are numbered from 1 in messages, as the studio's slice editor shows them.
@@ -69,7 +69,7 @@ function checkBody(body: Pick<MergeStage, 'models' | 'slices'>, baseModel: Model
     if (base !== undefined && method.base !== 'none' && !slice.sources.some((source) => sameModel(source.model, base))) {
       fail(`${path}/slices/${s}`, `Slice ${s + 1} does not list its base model ${formatModelRef(base)} among its sources.`, 'With slices:, the base must be one of each slice\'s sources (mergekit does not add it).');
     }
-    const others = slice.sources.filter((source) => base === undefined || !sameModel(source.model, base));
+    const others = besidesBase(slice.sources, base);
     checkArity(method, others.length, base, `${path}/slices/${s}`, `slice ${s + 1}`, fail);
     const lengths = new Set(slice.sources.flatMap((source) => (source.layerRange === undefined ? [] : [source.layerRange[1] - source.layerRange[0]])));
     if (lengths.size > 1) fail(`${path}/slices/${s}`, `The sources of slice ${s + 1} span different numbers of layers.`, 'Every source of a slice needs a layer_range of the same length.');

@@ -84,6 +84,12 @@ export function sampleTensor(filter: string, layer: number): string {
   return `model.layers.${layer}.${filter}.weight`;
 }
 
+/** What tensor `tensor` gets at position `t` as a number (booleans as 0/1), through the recipe's own evaluation. */
+function numericValue(setting: ParameterSetting, tensor: string, t: number): number | undefined {
+  const value = evaluateSetting(setting, tensor, t);
+  return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : undefined;
+}
+
 /** The value each layer gets, per curve, through the recipe's own evaluation (one whole-model slice). */
 export function resolvedTable(setting: ParameterSetting, layers: number, filters: readonly string[]): { layer: number; t: number; values: (number | undefined)[] }[] {
   return Array.from({ length: layers }, (_, j) => {
@@ -91,10 +97,7 @@ export function resolvedTable(setting: ParameterSetting, layers: number, filters
     return {
       layer: j,
       t,
-      values: filters.map((filter) => {
-        const value = evaluateSetting(setting, sampleTensor(filter, j), t);
-        return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : undefined;
-      }),
+      values: filters.map((filter) => numericValue(setting, sampleTensor(filter, j), t)),
     };
   });
 }
@@ -115,11 +118,7 @@ export function nonLayerRows(setting: ParameterSetting, filters: readonly string
   return NON_LAYER_TENSORS.map(({ label, tensor }) => ({
     label,
     tensor,
-    values: filters.map((filter) => {
-      if (filter !== DEFAULT_FILTER && !tensor.includes(filter)) return undefined;
-      const value = evaluateSetting(setting, tensor, NON_LAYER_POSITION);
-      return typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : undefined;
-    }),
+    values: filters.map((filter) => (filter !== DEFAULT_FILTER && !tensor.includes(filter) ? undefined : numericValue(setting, tensor, NON_LAYER_POSITION))),
   }));
 }
 

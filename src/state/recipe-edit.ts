@@ -4,7 +4,7 @@
  * the history and the YAML text in step.
  */
 import { getMethod } from '../methods/registry';
-import { formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
+import { besidesBase, formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
 import type { InputModel, MergeStage, ModelRef, ParameterSetting, Parameters, RecipeDocument, Slice } from '../recipe/types';
 import { AppError } from '../shared/errors';
 
@@ -311,8 +311,7 @@ export function connect(recipe: EditableRecipe, source: WireSource, target: numb
       refuse(`${refText} is already the base of ${labelOf(current, target)}.`, 'Wire a different model, or remove the base first.');
     }
     // mergekit counts models besides the base: a recipe may list the base under `models:` too.
-    const others = models.filter((m) => current.baseModel === undefined || formatModelRef(m.model) !== formatModelRef(current.baseModel));
-    if (method.maxModels !== undefined && others.length >= method.maxModels) {
+    if (method.maxModels !== undefined && besidesBase(models, current.baseModel).length >= method.maxModels) {
       refuse(`${method.label} takes ${method.maxModels} model${method.maxModels === 1 ? '' : 's'} besides the base.`, 'Remove an input first, or pick a method that takes more.');
     }
     const entry: InputModel = { model: ref, parameters: defaultModelParameters(current.mergeMethod) };

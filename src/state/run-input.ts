@@ -6,6 +6,7 @@
 import type { HubAccess, SourceSpec } from '../engine/api';
 import { parseModelRefString } from '../recipe/model-ref';
 import { parseRecipe } from '../recipe/parse';
+import type { MergeStage } from '../recipe/types';
 import type { RunInput } from './job-slice';
 import { allModelRefs } from './recipe-edit';
 import type { SourcesSlice } from './sources-slice';
@@ -26,13 +27,17 @@ export function recipeRunInput(recipeText: string, localFiles: SourcesSlice['loc
 
 /** Folder names the recipe reads that are neither Hub ids nor among `sources` (models and LoRA adapters). */
 export function missingLocalFolders(recipeText: string, sources: RunInput['sources']): string[] {
-  const stages = parseRecipe(recipeText).stages;
+  return localFoldersMissing(parseRecipe(recipeText).stages, sources);
+}
+
+/** The same for stages already parsed, against any record keyed by folder name (run sources, the studio's files). */
+export function localFoldersMissing(stages: readonly MergeStage[], present: Readonly<Record<string, unknown>>): string[] {
   const paths = allModelRefs({ stages, looseModels: [] }).flatMap((text) => {
     const ref = parseModelRefString(text);
     if (typeof ref === 'string') return [];
     return [ref.path, ...(ref.lora === undefined ? [] : [ref.lora.path])];
   });
-  return [...new Set(paths)].filter((path) => !isHubId(path) && sources[path] === undefined);
+  return [...new Set(paths)].filter((path) => !isHubId(path) && present[path] === undefined);
 }
 
 /** Whether two run inputs merge the same thing: recipe, origin, Hub access, and each source (files by identity). */

@@ -26,16 +26,16 @@ import { summariseAdapter, summariseModel } from './model-summary';
 import type { AdapterSummary, ModelSummary } from './model-summary';
 import type { AppState } from './store';
 
-export type SourceEntry =
+/** Something the studio reads from a folder's headers: loading, read (with `T`), or why it could not be read. */
+type Tracked<T> =
   | { readonly status: 'loading'; readonly kind: 'hub' | 'local' }
-  | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: ModelSummary }
+  | ({ readonly status: 'ready'; readonly kind: 'hub' | 'local' } & T)
   | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
 
-/** A LoRA adapter's headers and config: loading, read (with the loaded adapter, for fit checks) or failed. */
-export type AdapterEntry =
-  | { readonly status: 'loading'; readonly kind: 'hub' | 'local' }
-  | { readonly status: 'ready'; readonly kind: 'hub' | 'local'; readonly summary: AdapterSummary; readonly adapter: LoadedAdapter }
-  | { readonly status: 'error'; readonly kind: 'hub' | 'local'; readonly error: ErrorPayload };
+export type SourceEntry = Tracked<{ readonly summary: ModelSummary }>;
+
+/** A LoRA adapter's headers and config (with the loaded adapter, for fit checks). */
+export type AdapterEntry = Tracked<{ readonly summary: AdapterSummary; readonly adapter: LoadedAdapter }>;
 
 /**
  * The model a reference reads its weights from: `repo@rev+adapter` is the model `repo@rev` with a LoRA baked in, so its
@@ -82,31 +82,36 @@ export function repoIdFromInput(text: string): string {
 }
 
 export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = (set, get) => {
-  const load = async (ref: string, kind: 'hub' | 'local', open: () => Promise<ModelFolder>) => {
-    set({ sources: { ...get().sources, [ref]: { status: 'loading', kind } } });
+  /** Reads `ref` with `read`, keeping its entry (loading, ready, error) where `put` writes it. */
+  const track = async <T,>(ref: string, kind: 'hub' | 'local', put: (entry: Tracked<T>) => void, read: () => Promise<T>) => {
+    put({ status: 'loading', kind });
     try {
-      const model = await loadModel(await open());
-      set({
-        sources: { ...get().sources, [ref]: { status: 'ready', kind, summary: { ...summariseModel(model), ref } } },
-        models: { ...get().models, [ref]: model },
-      });
+      put({ status: 'ready', kind, ...(await read()) });
     } catch (error) {
-      set({ sources: { ...get().sources, [ref]: { status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() } } });
+      put({ status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() });
     }
   };
+  const load = (ref: string, kind: 'hub' | 'local', open: () => Promise<ModelFolder>) =>
+    track(ref, kind, (entry: SourceEntry) => set({ sources: { ...get().sources, [ref]: entry } }), async () => {
+      const model = await loadModel(await open());
+      set({ models: { ...get().models, [ref]: model } });
+      return { summary: { ...summariseModel(model), ref } };
+    });
   const settings = (): HubSettings => {
     const { hubEndpoint, hubToken } = get();
     return hubSettings({ endpoint: hubEndpoint, ...(hubToken === '' ? {} : { token: hubToken }) });
+  };
+  /** A Hub repo at `owner/name[@revision]`, read with the view's endpoint and token. */
+  const openHub = (ref: string) => {
+    const [repo, revision] = ref.split('@') as [string, string | undefined];
+    return openHubFolder(repo, revision, settings());
   };
   return {
     sources: {},
     models: {},
     adapters: {},
     localFiles: {},
-    loadHubModel: (ref) => {
-      const [repo, revision] = ref.split('@') as [string, string | undefined];
-      return load(ref, 'hub', () => openHubFolder(repo, revision, settings()));
-    },
+    loadHubModel: (ref) => load(ref, 'hub', () => openHub(ref)),
     loadLocalFiles: async (files, name) => {
       const folder = folderFromFiles(files, name);
       set({ localFiles: { ...get().localFiles, [folder.ref]: { name: folder.ref, files } } });
@@ -119,19 +124,15 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
       await saveFolderHandle(ref, handle).catch(() => undefined);
       return ref;
     },
-    loadAdapter: async (ref) => {
+    loadAdapter: (ref) => {
       const local = get().localFiles[ref];
-      const kind = local === undefined ? 'hub' : 'local';
-      set({ adapters: { ...get().adapters, [ref]: { status: 'loading', kind } } });
-      try {
-        const [repo, revision] = ref.split('@') as [string, string | undefined];
-        const folder = local === undefined ? await openHubFolder(repo, revision, settings()) : folderFromFiles(local.files, local.name);
+      const put = (entry: AdapterEntry) => set({ adapters: { ...get().adapters, [ref]: entry } });
+      return track(ref, local === undefined ? 'hub' : 'local', put, async () => {
+        const folder = local === undefined ? await openHub(ref) : folderFromFiles(local.files, local.name);
         const { model, config } = await readAdapterFolder(folder, ref);
         const adapter: LoadedAdapter = { model, config: parseLoraConfig(config, ref) };
-        set({ adapters: { ...get().adapters, [ref]: { status: 'ready', kind, summary: summariseAdapter(adapter), adapter } } });
-      } catch (error) {
-        set({ adapters: { ...get().adapters, [ref]: { status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() } } });
-      }
+        return { summary: summariseAdapter(adapter), adapter };
+      });
     },
     searchHub: (query) => searchHubModels(settings(), query),
     listRevisions: (repo) => listHubRefs(settings(), repo),

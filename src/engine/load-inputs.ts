@@ -1,7 +1,7 @@
 import { readAdapterFolder } from '../io/model/load-adapter';
 import { loadModel } from '../io/model/load-model';
 import type { Model, ModelFolder } from '../io/model/types';
-import { inputKey, referencedInputs } from '../plan/compile';
+import { inputKey, referencedInputs } from '../plan/references';
 import { parseLoraConfig } from '../plan/lora';
 import type { LoadedAdapter } from '../plan/lora';
 import type { RecipeDocument } from '../recipe/types';

@@ -1,6 +1,6 @@
 /** Whether a wire joins models that can merge, judged from the headers loaded so far (unknown models pass). */
 import type { Model } from '../io/model/types';
-import { vocabularyHandling } from '../plan/compile';
+import { vocabularyHandling } from '../plan/vocabulary';
 import { adapterFit } from '../plan/lora';
 import { getMethod } from '../methods/registry';
 import { formatModelRef, splitLoraRef } from '../recipe/model-ref';

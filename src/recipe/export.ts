@@ -2,7 +2,7 @@ import { Document } from 'yaml';
 import type { ScalarTag } from 'yaml';
 
 import { formatModelRef } from './model-ref';
-import { pyFloat } from './parse';
+import { pyFloat } from './pyyaml-numbers';
 import type { MergeStage, ModelRef, ParameterSetting, Parameters, RecipeDocument, TokenizerSource } from './types';
 
 /**

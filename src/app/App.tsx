@@ -4,7 +4,7 @@ import { MergeCanvas } from '../canvas/MergeCanvas';
 import { StoreProvider, useAppStore, useAppStoreApi } from '../state/hooks';
 import { decodePermalink } from '../state/permalink';
 import { createAppStore } from '../state/store';
-import { allModelRefs } from '../state/recipe-edit';
+import { allModelRefs } from '../state/recipe-graph';
 import { canvasRunInput, isHubId } from '../state/run-input';
 import { sourceEntryOf } from '../state/sources-slice';
 import { splitLoraRef } from '../recipe/model-ref';

@@ -9,7 +9,8 @@ import { formatModelRef } from '../recipe/model-ref';
 import { useAppStore } from '../state/hooks';
 import { COMMON_FILTERS, DEFAULT_FILTER, PRESETS, curvesToSetting, filterProblem, nonLayerRows, resample, resolvedTable, settingToCurves } from '../state/gradient';
 import type { Curves } from '../state/gradient';
-import { stageInputs, stageParameters } from '../state/recipe-edit';
+import { stageInputs } from '../state/recipe-graph';
+import { stageParameters } from '../state/stage-edits';
 import { sourceEntryOf } from '../state/sources-slice';
 import { GradientEditor } from '../ui/GradientEditor';
 

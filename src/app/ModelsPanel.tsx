@@ -9,7 +9,7 @@ import type { HubModelHit } from '../io/source/hub-search';
 import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
-import { allModelRefs } from '../state/recipe-edit';
+import { allModelRefs } from '../state/recipe-graph';
 import { isHubId } from '../state/run-input';
 import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';

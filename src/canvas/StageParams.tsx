@@ -3,7 +3,7 @@ import { getMethod } from '../methods/registry';
 import type { ParamScope } from '../methods/types';
 import { useAppStore } from '../state/hooks';
 import { formatSetting, parseSetting } from '../state/param-notation';
-import { stageParameters } from '../state/recipe-edit';
+import { stageParameters } from '../state/stage-edits';
 import { ParamField } from '../ui/ParamField';
 
 export interface StageParamsProps {

@@ -8,7 +8,7 @@ import type { Edge, Node } from '@xyflow/react';
 import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
 import type { XY } from '../state/recipe-slice';
-import { allModelRefs, distinctInputs, stageIndexOf, stageInputs } from '../state/recipe-edit';
+import { allModelRefs, distinctInputs, stageIndexOf, stageInputs } from '../state/recipe-graph';
 
 export type ModelNodeData = { readonly ref: string };
 /** `ref` is the whole `model+lora` reference. */

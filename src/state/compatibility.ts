@@ -7,9 +7,9 @@ import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage } from '../recipe/types';
 import { adapterAsModel, incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
-import { stageIndexOf, stageInputs } from './recipe-edit';
+import { stageIndexOf, stageInputs } from './recipe-graph';
 import { sourceEntryOf } from './sources-slice';
-import type { InputRole, WireSource } from './recipe-edit';
+import type { InputRole, WireSource } from './recipe-graph';
 import type { AdapterEntry, SourceEntry } from './sources-slice';
 
 type Sources = Readonly<Record<string, SourceEntry>>;

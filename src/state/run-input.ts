@@ -8,7 +8,7 @@ import { parseModelRefString } from '../recipe/model-ref';
 import { parseRecipe } from '../recipe/parse';
 import type { MergeStage } from '../recipe/types';
 import type { RunInput } from './job-slice';
-import { allModelRefs } from './recipe-edit';
+import { allModelRefs } from './recipe-graph';
 import type { SourcesSlice } from './sources-slice';
 import type { AppState } from './store';
 

@@ -11,7 +11,7 @@ import { loraProblem, wireProblem } from './compatibility';
 import { decodePermalink, encodePermalink } from './permalink';
 import { createRecipeSlice } from './recipe-slice';
 import type { RecipeSlice, XY } from './recipe-slice';
-import type { InputRole, WireSource } from './recipe-edit';
+import type { InputRole, WireSource } from './recipe-graph';
 import { createSourcesSlice, modelKeyOf } from './sources-slice';
 import { splitLoraRef } from '../recipe/model-ref';
 import type { SourcesSlice } from './sources-slice';

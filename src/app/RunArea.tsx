@@ -5,62 +5,32 @@
  */
 import { useEffect, useState } from 'react';
 
-import type { PlanOverview } from '../engine/api';
-import { currentTensorFraction } from '../state/job-progress';
 import { DEFAULT_HUB } from '../state/job-slice';
 import { localFoldersMissing, missingLocalFolders, recipeRunInput } from '../state/run-input';
-import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
+import type { RunInput } from '../state/job-slice';
 import type { PendingRun } from '../state/pending-run';
 import { useAppStore, useAppStoreApi } from '../state/hooks';
-import { formatBytes, formatDuration, parseByteSize } from '../shared/format';
-import { AppError, describeContext } from '../shared/errors';
+import { formatBytes, parseByteSize } from '../shared/format';
+import { AppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import { OutputSettings } from '../ui/OutputSettings';
 import type { DtypeChoice } from '../ui/OutputSettings';
 import { RunPanel } from '../ui/RunPanel';
-import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
+import type { RunPanelProps } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo, loadDemoManifest } from './demo';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
+import { InputsLine } from './run/InputsLine';
+import { chooseOutputFolder, download } from './run/output-folder';
+import { buildNotices } from './run/run-notices';
+import { compactSize, folderNote, planSummary, progressView } from './run/run-view';
 import './run.css';
-
-type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
-
-function directoryPicker(): DirectoryPicker | undefined {
-  const picker = (window as { showDirectoryPicker?: DirectoryPicker }).showDirectoryPicker;
-  return picker === undefined ? undefined : picker.bind(window);
-}
-
-/** A folder the user picks, or (without a picker) a folder named after the model in the browser's storage. */
-async function chooseOutputFolder(name: string): Promise<{ handle: FileSystemDirectoryHandle; storage: OutputFolder['storage'] } | undefined> {
-  const picker = directoryPicker();
-  if (picker === undefined) {
-    const root = await navigator.storage.getDirectory();
-    return { handle: await root.getDirectoryHandle(name.replace(/[\\/:*?"<>|]/g, '_') || 'merged-model', { create: true }), storage: 'browser' };
-  }
-  try {
-    return { handle: await picker({ id: 'merge-output', mode: 'readwrite', startIn: 'downloads' }), storage: 'picked' };
-  } catch (error) {
-    if ((error as DOMException).name === 'AbortError') return undefined;
-    throw error;
-  }
-}
 
 async function demoInput(recipeText?: string): Promise<{ input: RunInput; outputName: string }> {
   const demo = await loadDemo();
   return { input: { recipeText: recipeText ?? demo.manifest.recipe, sources: demo.sources, hub: DEFAULT_HUB, origin: 'demo' }, outputName: demo.manifest.outputName };
-}
-
-async function download(handle: FileSystemDirectoryHandle, name: string): Promise<void> {
-  const file = await (await handle.getFileHandle(name)).getFile();
-  const url = URL.createObjectURL(file);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 export function RunArea() {
@@ -269,141 +239,4 @@ export function RunArea() {
       </div>
     </section>
   );
-}
-
-/** The models the plan reads (with pinned revisions) and the recipe text, or what is holding the plan up. */
-function InputsLine({ job, stale }: { readonly job: JobState; readonly stale: boolean }) {
-  const inputs = (job.plan?.inputs ?? []).map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 7)}`));
-  const adapters = job.plan?.adapters ?? [];
-  const waiting = stale ? 'catching up with the canvas…' : job.planError !== undefined ? 'not planned (see below)' : 'reading model headers…';
-  const text = inputs.length === 0 ? waiting : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}`;
-  return (
-    <details className="inputs-line">
-      <summary>
-        {job.input?.origin === 'demo' ? 'Demo recipe' : 'Recipe'}: {text}
-      </summary>
-      <pre className="recipe-text">{job.input?.recipeText}</pre>
-    </details>
-  );
-}
-
-/** `1000000` → `1MB`, `1500000000` → `1.50GB`: what the shard size field shows. */
-function compactSize(bytes: number): string {
-  return formatBytes(bytes).replace(' ', '').replace(/\.0+(?=[a-zA-Z])/, '');
-}
-
-function planSummary(plan: PlanOverview): { label: string; value: string }[] {
-  return [
-    { label: 'Output', value: formatBytes(plan.outputBytes) },
-    { label: 'Tensors', value: String(plan.tensorCount) },
-    { label: 'Shards', value: String(plan.shardCount) },
-    { label: 'Reads', value: formatBytes(plan.inputBytes) },
-    { label: 'Peak memory', value: formatBytes(plan.peakMemoryBytes) },
-    { label: 'Time (est.)', value: `~${formatDuration(plan.estimatedSeconds)}` },
-  ];
-}
-
-function folderNote(folder: OutputFolder | undefined): string | undefined {
-  if (folder === undefined) return 'The merged model streams into it, shard by shard.';
-  const where = folder.storage === 'browser' ? 'In browser storage. ' : '';
-  const state = folder.state;
-  if (state === undefined) return `${where}Looking inside…`;
-  if (state.unfinished) return `${where}Holds an unfinished merge (${state.finishedShards.length} shard${state.finishedShards.length === 1 ? '' : 's'} done).`;
-  if (state.files.length > 0) return `${where}Not empty: ${state.files.length} file${state.files.length === 1 ? '' : 's'}.`;
-  return `${where}Empty.`;
-}
-
-function progressView(job: JobState): RunProgressView {
-  const p = job.progress as NonNullable<JobState['progress']>;
-  const kept = p.shards.filter((s) => s.status === 'kept').length;
-  const headline =
-    job.phase === 'done'
-      ? 'Done'
-      : job.phase === 'cancelled'
-        ? 'Cancelled'
-        : job.phase === 'failed'
-          ? 'Stopped'
-          : p.finalizing
-            ? 'Finalizing…'
-            : job.cancelling
-              ? 'Cancelling…'
-              : kept > 0
-                ? `Merging (resumed, ${kept} shard${kept === 1 ? '' : 's'} kept)`
-                : 'Merging';
-  return {
-    fraction: job.phase === 'done' ? 1 : p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 0,
-    headline,
-    tensors: `${p.tensorsDone} / ${p.tensorCount} tensors`,
-    bytes: `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`,
-    rate: p.bytesPerSecond > 0 ? `${formatBytes(p.bytesPerSecond)}/s` : '– /s',
-    eta:
-      job.phase === 'done'
-        ? `took ${formatDuration(job.result?.seconds ?? 0)}`
-        : job.phase !== 'running'
-          ? 'stopped'
-          : p.etaSeconds === undefined
-            ? 'ETA –'
-            : `ETA ${formatDuration(p.etaSeconds)}`,
-    currentTensor: job.phase === 'running' && !p.finalizing ? p.currentTensor : undefined,
-    tensorFraction: currentTensorFraction(p),
-    tensorSize: formatBytes(p.currentTensorBytes),
-    // A shard being written when the run stopped was discarded.
-    shards: job.phase === 'running' ? p.shards : p.shards.map((s) => (s.status === 'writing' ? { ...s, status: 'waiting' } : s)),
-  };
-}
-
-function errorNotice(title: string, error: ErrorPayload, actions?: Notice['actions']): Notice {
-  const where = describeContext(error.context);
-  return { kind: 'error', title, text: `${error.message}${where === '' ? '' : ` (${where})`}`, hint: error.hint, ...(actions === undefined ? {} : { actions }) };
-}
-
-function buildNotices(
-  job: JobState,
-  stale: boolean,
-  webgpu: Capability | undefined,
-  localError: ErrorPayload | undefined,
-  on: { resume: (p: PendingRun) => Promise<void>; discard: () => void; overwrite: () => void },
-): Notice[] {
-  const notices: Notice[] = [];
-  if (job.pending !== undefined && job.phase !== 'running') {
-    const pending = job.pending;
-    notices.push({
-      kind: 'warn',
-      title: `An unfinished merge into “${pending.folderName}”`,
-      text: `It did not finish${pending.startedAt === '' ? '' : ` (started ${new Date(pending.startedAt).toLocaleString()})`}. Finished shards are kept.`,
-      hint: 'Resume asks for the same folder again.',
-      actions: [
-        { label: 'Resume…', onClick: () => void on.resume(pending) },
-        { label: 'Discard', onClick: on.discard },
-      ],
-    });
-  }
-  if (webgpu !== undefined && webgpu.status !== 'ok') {
-    notices.push({
-      kind: 'info',
-      title: 'Running on the CPU',
-      text: webgpu.status === 'missing' ? 'WebGPU is not available in this browser: the CPU backend merges on a worker per core.' : 'WebGPU offers only a software adapter here: the CPU backend merges on a worker per core.',
-    });
-  }
-  if (typeof window !== 'undefined' && !('showDirectoryPicker' in window)) {
-    notices.push({ kind: 'info', title: 'No folder picker in this browser', text: 'The merged model is kept in browser storage; download each file when it is done.' });
-  }
-  if (localError !== undefined) notices.push(errorNotice('Something went wrong', localError));
-  if (job.planError !== undefined && !stale) notices.push(errorNotice('The recipe cannot be planned', job.planError));
-  if (job.phase === 'failed' && job.error !== undefined) {
-    notices.push(errorNotice('The merge stopped', job.error, job.error.code === 'E_OUTPUT_NOT_EMPTY' ? [{ label: 'Write into it anyway', onClick: on.overwrite }] : undefined));
-  }
-  if (job.phase === 'cancelled') {
-    const done = job.folder?.state?.finishedShards.length ?? 0;
-    notices.push({ kind: 'warn', title: 'Cancelled', text: `${done} of ${job.plan?.shardCount ?? '?'} shards are finished and kept in the folder.`, hint: 'Resume continues from there, now or after a reload.' });
-  }
-  if (job.phase === 'done' && job.result !== undefined) {
-    const resumed = job.result.resumedShards.length;
-    notices.push({
-      kind: 'ok',
-      title: 'Merged',
-      text: `${job.result.files.length} files in ${job.folder?.name ?? 'the folder'}, computed on the ${job.result.backend} in ${formatDuration(job.result.seconds)}${resumed > 0 ? `; ${resumed} shard${resumed === 1 ? '' : 's'} kept from the interrupted run` : ''}.`,
-    });
-  }
-  return notices;
 }

@@ -1,7 +1,7 @@
 // decode: one input's `count` encoded elements of SRC_DTYPE into f32 bits at `dst_offset` of the inputs buffer that
 // the method kernels read (input m of a sub-chunk lives at m·stride).
 // #include "lib/dtype.wgsl"
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 
 override SRC_DTYPE: u32 = 0u;
 
@@ -14,11 +14,6 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   dst[params.dst_offset + i] = decode_bits(src[word_of(i, SRC_DTYPE)], i, SRC_DTYPE);
 }

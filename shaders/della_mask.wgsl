@@ -9,8 +9,6 @@
 override MODELS: u32 = 1u;
 override ROW_LENGTH: u32 = 1u;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
 @group(0) @binding(2) var<uniform> params: Params;
 @group(0) @binding(3) var<storage, read> thresholds: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out_masks: array<u32>;

@@ -1,7 +1,7 @@
 // gram: per block of BLOCK consecutive elements (one invocation, index order), the f32 inner products vᵢ·vⱼ (i ≤ j, row-major upper triangle) of
 // the member vectors vᵢ = x_{members[i]} (minus the base when HAS_BASE). The host adds the blocks in f64 in order into
 // methods/gram.ts's Gram matrix, then computes the method's coefficients.
-// #include "lib/index.wgsl"
+// #include "lib/per_block.wgsl"
 
 override MEMBERS: u32 = 2u;
 override HAS_BASE: bool = false;
@@ -25,14 +25,7 @@ fn member(m: u32, i: u32) -> f32 {
   return x;
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let block = invocation_index(at);
-  let first = block * BLOCK;
-  if (first >= params.count) {
-    return;
-  }
-  let last = min(first + BLOCK, params.count);
+fn each_block(block: u32, first: u32, last: u32) {
   let pairs = MEMBERS * (MEMBERS + 1u) / 2u;
   var pair = 0u;
   for (var a = 0u; a < MEMBERS; a++) {

@@ -1,6 +1,6 @@
 // nearswap: w = clamp(t / max(|b − x|, 1e-6), 0, 1); y = w·x + (1 − w)·b, rounded to OUT_DTYPE.
 // #include "lib/dtype.wgsl"
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 
 override OUT_DTYPE: u32 = 0u;
 
@@ -16,12 +16,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   let b = values[params.base * params.stride + i];
   let x = values[params.other * params.stride + i];
   let w = clamp(params.t / max(abs(b - x), 1e-6), 0.0, 1.0);

@@ -1,7 +1,7 @@
 // slerp_stats: per block of BLOCK consecutive elements, the f32 sums of a·a, b·b and a·b (a = base), added in index
 // order by one invocation. Blocks are aligned to the tensor's element index; the host adds the partials in f64 in block
 // order, so the statistics do not depend on where chunks are cut.
-// #include "lib/index.wgsl"
+// #include "lib/per_block.wgsl"
 
 struct Params {
   count: u32,
@@ -14,14 +14,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(2) var<uniform> params: Params;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let block = invocation_index(at);
-  let first = block * BLOCK;
-  if (first >= params.count) {
-    return;
-  }
-  let last = min(first + BLOCK, params.count);
+fn each_block(block: u32, first: u32, last: u32) {
   var s = vec3<f32>(0.0);
   for (var i = first; i < last; i++) {
     let a = values[params.base * params.stride + i];

@@ -3,7 +3,7 @@
 // Serves task_arithmetic, dare_linear, dare_ties and ties/breadcrumbs without sparsification, and with SCE the erase
 // step of sce: the majority sign of the unweighted (masked) task vectors, and a divisor of at least 1e-6.
 // #include "lib/dtype.wgsl"
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/task_vector_mask.wgsl"
 
@@ -16,11 +16,8 @@ override SCE: bool = false;
 /** SCE's floor on the agreeing weights (mergekit's guard). */
 const SCE_EPS: f32 = 1e-6;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
-@group(0) @binding(4) var<storage, read> masks: array<u32>;
 
 fn weighted(m: u32, i: u32) -> f32 {
   if (!kept(m, i)) {
@@ -29,12 +26,7 @@ fn weighted(m: u32, i: u32) -> f32 {
   return models[m].weight * delta_of(m, i) * models[m].scale;
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   var mixed = 0.0;
   if (CONSENSUS) {
     var total = 0.0;

@@ -1,27 +1,17 @@
 // task_vector_l1: per block of BLOCK consecutive elements and per model, the f32 L1 norms of δ_m before and after
 // masking (DARE's rescale) — or with SQUARES the sums of δ_m² (SCE's weights) — added in index order by one
 // invocation. The host adds the blocks in f64 in order.
-// #include "lib/index.wgsl"
+// #include "lib/per_block.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/task_vector_mask.wgsl"
 
 override MODELS: u32 = 1u;
 override SQUARES: bool = false;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-@group(0) @binding(4) var<storage, read> masks: array<u32>;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let block = invocation_index(at);
-  let first = block * BLOCK;
-  if (first >= params.count) {
-    return;
-  }
-  let last = min(first + BLOCK, params.count);
+fn each_block(block: u32, first: u32, last: u32) {
   for (var m = 0u; m < MODELS; m++) {
     var s = vec2<f32>(0.0);
     for (var i = first; i < last; i++) {

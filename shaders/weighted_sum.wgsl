@@ -1,7 +1,7 @@
 // weighted_sum: y = (Σ_m w_m · x_m) / divisor, rounded to OUT_DTYPE. Serves linear, passthrough with a scale, and
 // slerp's blend (weights s₀, s₁ from the host).
 // #include "lib/dtype.wgsl"
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 
 override INPUTS: u32 = 1u;
 override OUT_DTYPE: u32 = 0u;
@@ -17,12 +17,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   var sum = 0.0;
   for (var m = 0u; m < INPUTS; m++) {
     sum += weights[m] * values[m * params.stride + i];

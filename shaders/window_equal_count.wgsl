@@ -1,26 +1,16 @@
 // window_equal_count: per block of BLOCK consecutive elements, how many have a key equal to each boundary key
 // (counts[(block·MODELS + m)·2 + b]); window_scan.wgsl turns these into each block's count of earlier equal keys.
-// #include "lib/index.wgsl"
+// #include "lib/per_block.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/window.wgsl"
 
 override MODELS: u32 = 1u;
 override DESCENDING: bool = true;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
-@group(0) @binding(2) var<storage, read> windows: array<Window>;
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read_write> counts: array<u32>;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let block = invocation_index(at);
-  let first = block * BLOCK;
-  if (first >= params.count) {
-    return;
-  }
-  let last = min(first + BLOCK, params.count);
+fn each_block(block: u32, first: u32, last: u32) {
   for (var m = 0u; m < MODELS; m++) {
     let w = windows[m];
     var equal = vec2<u32>(0u);

@@ -1,7 +1,7 @@
 // window_histogram: the counting passes of the exact top-k. Pass 0 (LOW false) counts the high 16 bits of every
 // model's rank keys into hist[m·65536 + bin]; pass 1 (LOW true) counts the low 16 bits of the keys that fall in a
 // boundary's high bucket into hist[(2m + b)·65536 + bin]. The host adds the histograms of every sub-chunk.
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/window.wgsl"
 
@@ -9,18 +9,10 @@ override MODELS: u32 = 1u;
 override LOW: bool = false;
 override DESCENDING: bool = true;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
-@group(0) @binding(2) var<storage, read> windows: array<Window>;
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read_write> hist: array<atomic<u32>>;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   for (var m = 0u; m < MODELS; m++) {
     let w = windows[m];
     if (w.enabled == 0u) {

@@ -1,28 +1,18 @@
 // window_mask: the keep mask of each model with a window (masks[m·stride + i] = 1 or 0). One invocation walks a block
 // of BLOCK consecutive elements in index order, starting from the block's count of earlier equal keys
 // (window_scan.wgsl), so an element equal to a boundary key knows how many equal keys precede it in the tensor.
-// #include "lib/index.wgsl"
+// #include "lib/per_block.wgsl"
 // #include "lib/task_vector.wgsl"
 // #include "lib/window.wgsl"
 
 override MODELS: u32 = 1u;
 override DESCENDING: bool = true;
 
-@group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read> models: array<Model>;
-@group(0) @binding(2) var<storage, read> windows: array<Window>;
 @group(0) @binding(3) var<uniform> params: Params;
 @group(0) @binding(4) var<storage, read> prefix: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_masks: array<u32>;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let block = invocation_index(at);
-  let first = block * BLOCK;
-  if (first >= params.count) {
-    return;
-  }
-  let last = min(first + BLOCK, params.count);
+fn each_block(block: u32, first: u32, last: u32) {
   for (var m = 0u; m < MODELS; m++) {
     let w = windows[m];
     if (w.enabled == 0u) {

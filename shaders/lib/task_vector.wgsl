@@ -1,6 +1,7 @@
-// Task vectors and their masks, shared by the task-vector kernels (each declares `values`, `models`, `params` and,
-// where masks are read, `masks`): δ_m = x_m − b in f32, kept where model m's mask says so — all kept, DARE's
-// Bernoulli draw from the counter hash (keep when the 32 random bits are below ceil(density·2^32), i.e.
+// Task vectors and their masks, shared by the task-vector kernels: the decoded inputs `values` and the per-model
+// settings `models` are declared here at bindings 0 and 1; each kernel declares its `params`, and includes
+// lib/task_vector_mask.wgsl where masks are read. δ_m = x_m − b in f32, kept where model m's mask says so — all kept,
+// DARE's Bernoulli draw from the counter hash (keep when the 32 random bits are below ceil(density·2^32), i.e.
 // uniform < density), or an exact top-k selection computed by window_mask.wgsl into `masks` (m·stride + i).
 
 struct Model {
@@ -13,6 +14,9 @@ struct Model {
   window: u32,
   pad1: u32,
 }
+
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> models: array<Model>;
 
 struct Params {
   count: u32,

@@ -1,6 +1,8 @@
-// The keep decision of model m at element i (all kept, DARE's random draw, or the exact top-k mask in `masks`), for
-// the kernels that declare `masks` next to lib/task_vector.wgsl's bindings.
+// The keep decision of model m at element i (all kept, DARE's random draw, or the exact top-k mask in `masks`, read at
+// binding 4), for the kernels that include lib/task_vector.wgsl.
 // #include "lib/hash.wgsl"
+
+@group(0) @binding(4) var<storage, read> masks: array<u32>;
 
 fn kept(m: u32, i: u32) -> bool {
   let model = models[m];

@@ -17,6 +17,9 @@ struct Window {
   pad2: u32,
 }
 
+/** Each model's window, at binding 2 of the window kernels. */
+@group(0) @binding(2) var<storage, read> windows: array<Window>;
+
 const BINS: u32 = 65536u;
 
 /** Whether boundary `b` (0 lower, 1 upper) of window `w` exists, and its key. */

@@ -1,7 +1,7 @@
 // random_bits probe: writes the counter hash of elements [start, start + count) of one stream, so tests can compare
 // the WGSL hash with src/methods/random.ts word for word.
 // #include "lib/hash.wgsl"
-// #include "lib/index.wgsl"
+// #include "lib/per_element.wgsl"
 
 struct Params {
   count: u32,
@@ -14,12 +14,7 @@ struct Params {
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 @group(0) @binding(1) var<uniform> params: Params;
 
-@compute @workgroup_size(WORKGROUP)
-fn main(at: Invocation) {
-  let i = invocation_index(at);
-  if (i >= params.count) {
-    return;
-  }
+fn each_element(i: u32) {
   let lo = params.start_lo + i;
   out[i] = random_bits(params.seed, params.stream, lo, params.start_hi + select(0u, 1u, lo < params.start_lo));
 }

@@ -484,7 +484,7 @@ class Compiler {
     };
   }
 
-  private extraFiles(final: MergeStage, donor: Model, produced: readonly { name: string; shape: readonly number[] }[]): PlannedFile[] {
+  private extraFiles(final: MergeStage, donor: Model, produced: readonly { name: string; shape: readonly number[]; expr: TensorExpr }[]): PlannedFile[] {
     const files: PlannedFile[] = [];
     const config: Record<string, unknown> = structuredClone({ ...(donor.config ?? {}) });
     const outDtype = final.outDtype ?? final.dtype;
@@ -518,7 +518,7 @@ class Compiler {
     files.push({
       name: 'README.md',
       kind: 'text',
-      text: modelCard({ recipe: this.input.recipe, recipeText: this.input.recipeText, models: this.input.models, outputName: this.input.outputName ?? 'merged-model' }),
+      text: modelCard({ recipe: this.input.recipe, recipeText: this.input.recipeText, models: this.input.models, outputName: this.input.outputName ?? 'merged-model', tensors: produced }),
     });
     return files;
   }

@@ -22,6 +22,7 @@ import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo, loadDemoManifest } from './demo';
+import { PublishPanel } from './publish/PublishPanel';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
 import './run.css';
@@ -267,6 +268,7 @@ export function RunArea() {
         />
         <RunPanel {...panel} />
       </div>
+      <PublishPanel />
     </section>
   );
 }

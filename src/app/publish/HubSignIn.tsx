@@ -62,7 +62,7 @@ export function HubSignIn({ identity }: { readonly identity: IdentityState }) {
           {error}
         </p>
       )}
-      <p className="muted small-text">Signing in leaves this page for the Hub and comes back; your recipe is saved. The token is sent only to {endpoint}.</p>
+      <p className="muted small-text">Signing in leaves this page for the Hub and comes back: your recipe is kept, this run's result view is not (sign in before merging, or use a token here). The token is sent only to {endpoint}.</p>
     </div>
   );
 }

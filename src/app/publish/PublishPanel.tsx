@@ -138,7 +138,7 @@ function UploadProgress({ progress }: { readonly progress: PublishProgress }) {
             <span className="upload-size">{formatBytes(f.size)}</span>
             <span className="upload-state">
               {STATE_LABEL[f.state]}
-              {f.state === 'hashing' || f.state === 'uploading' ? ` ${Math.round(f.fraction * 100)}%` : ''}
+              {f.state === 'hashing' || f.state === 'uploading' ? ` ${Math.floor(f.fraction * 100)}%` : ''}
             </span>
           </li>
         ))}

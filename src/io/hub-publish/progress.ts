@@ -35,7 +35,8 @@ export class ProgressTracker {
 
   setPhase(phase: PublishPhase): void {
     this.phase = phase;
-    if (phase === 'done') for (const [path, file] of this.files) if (file.state === 'waiting') this.files.set(path, { ...file, state: 'inline', fraction: 1 });
+    if (phase !== 'done') return;
+    for (const [path, file] of this.files) if (file.state !== 'uploaded' && file.state !== 'stored') this.files.set(path, { ...file, state: 'inline', fraction: 1 });
   }
 
   apply(event: CommitProgressEvent): void {

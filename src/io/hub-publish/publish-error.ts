@@ -38,8 +38,8 @@ export function publishError(error: unknown, place: PublishPlace, token: string)
       hint: 'Publish again to resume: files the Hub already has are not sent twice.',
     });
   }
-  const said = mask(error instanceof Error ? error.message : String(error));
-  return new AppError('E_NETWORK', `The connection to ${place.endpoint} broke while ${place.step} ${place.repo}: ${said}`, {
+  const said = mask(error instanceof Error ? error.message : String(error)).trim();
+  return new AppError('E_NETWORK', `The connection to ${place.endpoint} broke while ${place.step} ${place.repo}${said === '' ? '.' : `: ${said}`}`, {
     context,
     hint: 'Check your connection, then publish again to resume: files the Hub already has are not sent twice.',
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { downloadFile, listFiles } from '@huggingface/hub';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { writeFixtureToDir } from '../../../test/fixtures/node-fixtures';
 import { fixtureById } from '../../../test/fixtures/standard';
@@ -165,6 +165,23 @@ describe('publishFolder against the mock Hub with the real @huggingface/hub clie
     hub.reset();
     await publishFolder({ repo: 'mock-user/cancelled', files, hub: settings() });
     await expectIdentical('mock-user/cancelled');
+  });
+
+  it('logs nothing with the token in it, on success and on failure', async () => {
+    const logged: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' '))),
+    );
+    try {
+      const files = await nodeOutputFiles(out);
+      const events: PublishProgress[] = [];
+      await publishFolder({ repo: 'mock-user/logged', files, hub: settings(), onProgress: (p) => events.push(p) });
+      hub.fail({ pathIncludes: '/commit/main', times: 1, status: 500 });
+      const error = await publishFolder({ repo: 'mock-user/logged', files, hub: settings() }).catch((e: unknown) => e);
+      expect(JSON.stringify([logged, events, String(error), (error as { hint?: string }).hint])).not.toContain(MOCK_TOKEN);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 
   it('refuses an unfinished output folder and bad repo names', async () => {

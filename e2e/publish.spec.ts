@@ -78,6 +78,11 @@ test('sign in with a token, edit the card, publish with progress, resume after a
   await mergeDemo(page);
   const panel = page.getByTestId('publish-panel');
   await expect(panel).toBeVisible();
+  // A re-plan after the run (here: another shard size) leaves the finished folder publishable.
+  await page.getByLabel('Largest shard').fill('2MB');
+  await page.getByLabel('Largest shard').press('Enter');
+  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*[2-4](?!\d)/);
+  await expect(panel).toBeVisible();
   await expect(panel.getByRole('button', { name: 'Publish', exact: true })).toBeDisabled();
   await shot(page, 'publish-1-sign-in');
 

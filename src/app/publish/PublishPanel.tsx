@@ -12,12 +12,16 @@ import { useHubIdentity } from './use-hub-account';
 import { usePublish } from './use-publish';
 import './publish.css';
 
-/** "Publish to the Hub", under a finished run: account, repo name, visibility, the card editor, progress. */
+/**
+ * "Publish to the Hub", under a finished run — or whenever the output folder holds a finished merge, so that a re-plan
+ * (e.g. a token typed after the run) does not take it away: account, repo name, visibility, the card editor, progress.
+ */
 export function PublishPanel({ extras }: { readonly extras?: CardExtras }) {
   const phase = useAppStore((s) => s.job.phase);
   const folder = useAppStore((s) => s.job.folder);
   const outputName = useAppStore((s) => s.job.output.name);
-  if (phase !== 'done' || folder === undefined) return null;
+  const finished = folder?.state !== undefined && !folder.state.unfinished && folder.state.files.some((f) => f.endsWith('.safetensors'));
+  if (folder === undefined || phase === 'running' || (phase !== 'done' && !finished)) return null;
   return <PublishForm key={folder.name} folder={folder.handle} outputName={outputName} extras={extras} />;
 }
 

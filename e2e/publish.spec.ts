@@ -153,3 +153,9 @@ test('sign in with Hugging Face: OAuth with PKCE through the Hub endpoint, back 
   await shot(page, 'publish-6-oauth-signed-in');
   expect(JSON.stringify(await page.evaluate(() => ({ ...localStorage })))).not.toContain('hf_oauth_');
 });
+
+test('a refused sign-in says so and leaves the address clean', async ({ page }) => {
+  await page.goto(`/?hub=${encodeURIComponent(hub.url)}&error=access_denied&error_description=The+user+denied+access&state=%7B%7D`);
+  await expect(page.getByRole('alert').filter({ hasText: 'Signing in with Hugging Face failed' })).toContainText('access_denied: The user denied access');
+  await expect.poll(() => page.url()).toBe(`${new URL(page.url()).origin}/?hub=${encodeURIComponent(hub.url)}`);
+});

@@ -15,11 +15,10 @@ export function oauthClientId(): string {
   return typeof configured === 'string' && configured !== '' ? configured : 'merge-studio';
 }
 
-/** The page address to come back to: the current one without a previous sign-in's `code` and `state`. */
+/** The page address to come back to: the current one without a previous sign-in's answer (`code`, `state`, `error`). */
 export function returnAddress(href: string): string {
   const url = new URL(href);
-  url.searchParams.delete('code');
-  url.searchParams.delete('state');
+  for (const key of ['code', 'state', 'error', 'error_description']) url.searchParams.delete(key);
   url.hash = '';
   return url.toString();
 }
@@ -36,9 +35,10 @@ export interface SignedIn {
   readonly expiresAt: Date;
 }
 
-/** When the page is the end of a sign-in, the token and who it is for; undefined otherwise. */
+/** When the page is the end of a sign-in, the token and who it is for; undefined otherwise. Throws when it was refused. */
 export async function finishHubSignIn(endpoint: string): Promise<SignedIn | undefined> {
-  if (!new URLSearchParams(window.location.search).has('code')) return undefined;
+  const params = new URLSearchParams(window.location.search);
+  if (!params.has('code') && !(params.has('error') && params.has('state'))) return undefined;
   try {
     const result = await oauthHandleRedirectIfPresent({ hubUrl: endpoint });
     if (result === false) return undefined;

@@ -20,6 +20,7 @@ import type { RunPanelProps } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo, loadDemoManifest } from './demo';
+import { PublishPanel } from './publish/PublishPanel';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
 import { InputsLine } from './run/InputsLine';
@@ -237,6 +238,7 @@ export function RunArea() {
         />
         <RunPanel {...panel} />
       </div>
+      <PublishPanel />
     </section>
   );
 }

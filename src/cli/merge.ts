@@ -3,16 +3,12 @@
  * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
  * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 
 import { AppError, describeError, toAppError } from '../shared/errors';
 import { formatBytes, parseByteSize } from '../shared/format';
-import { openHubFolder } from '../io/model/hub-folder';
-import { openNodeFolder } from '../io/model/node-folder';
-import type { ModelFolder } from '../io/model/types';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
-import { hubSettingsFromEnv } from '../io/source/node-hub-env';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
@@ -20,6 +16,7 @@ import { runPlan } from '../engine/run-plan';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
+import { resolveFolder } from './resolve-folder';
 import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 
@@ -71,13 +68,6 @@ function parseArgs(argv: readonly string[]): Args {
   if (positional.length !== 2) throw new AppError('E_RECIPE_INVALID', 'Give a recipe file and an output folder.', { hint: USAGE });
   [args.config, args.out] = positional as [string, string];
   return args;
-}
-
-/** Local folders win over Hub ids: `./models/x` or an existing directory is local, `owner/name` otherwise goes to the Hub. */
-async function resolveFolder(path: string, revision: string | undefined): Promise<ModelFolder> {
-  const local = await stat(path).then((s) => s.isDirectory(), () => false);
-  if (local) return openNodeFolder(path);
-  return openHubFolder(path, revision, hubSettingsFromEnv());
 }
 
 async function main(): Promise<void> {

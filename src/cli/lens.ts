@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   process.stderr.write('Reading model headers…\n');
   const [a, b] = await Promise.all([openModel(args.a), openModel(args.b)]);
   try {
-    const plan = planLens(a, b, args.mode, args.rows);
+    const plan = planLens(a, b, { mode: args.mode, sampleRows: args.rows });
     if (plan.tensors.length === 0) throw new AppError('E_SHAPE_MISMATCH', `${a.ref} and ${b.ref} have no tensor of the same name and shape.`, { hint: 'Compare models of one architecture and size.' });
     for (const skip of plan.skipped.slice(0, 5)) process.stderr.write(`note: ${skip.name} left out: ${skip.reason}\n`);
     if (plan.skipped.length > 5) process.stderr.write(`note: ${plan.skipped.length - 5} more tensors left out\n`);
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         if (event.type === 'progress' && tty) process.stderr.write(`\r${event.tensorsDone}/${event.tensorCount} tensors\u001b[K`);
       },
     });
-    process.stderr.write(`${tty ? "\r\u001b[K" : ""}Done in ${report.seconds.toFixed(2)} s.\n`);
+    process.stderr.write(`${tty ? '\r\u001b[K' : ''}Done in ${report.seconds.toFixed(2)} s.\n`);
     process.stdout.write(`${args.metric} of ${a.ref} → ${b.ref} (${args.mode})\n${lensTable(lensGrid(report), args.metric)}\n`);
     if (args.mode === 'fast') {
       const worst = Math.max(0, ...report.tensors.map((t) => t.standard_error[args.metric] ?? 0));

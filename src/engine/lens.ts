@@ -109,8 +109,17 @@ export function sampleRows(total: number, m: number, seed: number): number[] {
   return [...chosen].sort((x, y) => x - y);
 }
 
+export interface LensPlanOptions {
+  readonly mode: LensMode;
+  /** Rows sampled per large tensor in fast mode (default {@link DEFAULT_SAMPLE_ROWS}). */
+  readonly sampleRows?: number | undefined;
+  /** Fast mode reads tensors of at most this many bytes (per model) whole (default 256 KiB). */
+  readonly wholeBytes?: number | undefined;
+}
+
 /** What a lens of `a` against `b` reads, and a rough duration. */
-export function planLens(a: Model, b: Model, mode: LensMode, sampleRowCount = DEFAULT_SAMPLE_ROWS): LensPlan {
+export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan {
+  const { mode, sampleRows: sampleRowCount = DEFAULT_SAMPLE_ROWS, wholeBytes = WHOLE_BYTES } = options;
   if (!Number.isInteger(sampleRowCount) || sampleRowCount < 2) throw new AppError('E_UNSUPPORTED', `The lens samples at least 2 rows per tensor (asked for ${sampleRowCount}).`);
   const tensors: LensTensorPlan[] = [];
   const skipped: { name: string; reason: string }[] = [];
@@ -126,7 +135,7 @@ export function planLens(a: Model, b: Model, mode: LensMode, sampleRowCount = DE
     else {
       const total = numel(ta.shape);
       const rowCount = ta.shape.length > 1 ? (ta.shape[0] as number) : 1;
-      const whole = mode === 'exact' || rowCount <= 2 * sampleRowCount || Math.max(ta.length, tb.length) <= WHOLE_BYTES;
+      const whole = mode === 'exact' || rowCount <= 2 * sampleRowCount || Math.max(ta.length, tb.length) <= wholeBytes;
       const rows = whole ? undefined : sampleRows(rowCount, sampleRowCount, seedOf(name));
       const read = rows === undefined ? total : (rows.length * total) / rowCount;
       const bytes = read * (bytesPerElement(ta) + bytesPerElement(tb));

@@ -14,6 +14,7 @@ import { detectCapabilities } from './capabilities';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
 import { useModelDrop } from './model-drop';
+import { LensPanel } from './lens/LensPanel';
 import { RunArea } from './RunArea';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
@@ -54,6 +55,7 @@ function Studio() {
         </div>
         <aside className="side side-right" aria-label="Inspector and recipe">
           <Inspector />
+          <LensPanel />
           <YamlPanel />
         </aside>
       </main>

@@ -13,8 +13,8 @@ import { loadModel } from '../io/model/load-model';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { MetricName } from '../methods/lens-stats';
 import { DEFAULT_SAMPLE_ROWS, planLens, runLens } from '../engine/lens';
-import type { LensMode } from '../engine/lens';
-import { lensCsv, lensGrid, lensJson, lensTable } from '../engine/lens-grid';
+import type { LensMode } from '../methods/lens-report';
+import { lensCsv, lensGrid, lensJson, lensTable } from '../methods/lens-grid';
 import { resolveFolder } from './resolve-folder';
 
 interface Args {

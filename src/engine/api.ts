@@ -3,7 +3,7 @@
  * cross `postMessage` unchanged.
  */
 import type { ErrorPayload } from '../shared/errors';
-import type { LensMode, LensReport } from './lens';
+import type { LensMode, LensReport } from '../methods/lens-report';
 
 export type EngineEvent =
   | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }

@@ -20,7 +20,7 @@ import type {
   RunRequest,
   SourceSpec,
 } from './api';
-import type { LensReport } from './lens';
+import type { LensReport } from '../methods/lens-report';
 
 export interface RunCall extends Omit<RunRequest, 'runId'> {
   readonly signal?: AbortSignal;

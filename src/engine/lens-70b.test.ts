@@ -8,7 +8,7 @@ import { LLAMA_2_70B, writeSparseModel } from '../../test/fixtures/sparse-model'
 import { loadModel } from '../io/model/load-model';
 import { openNodeFolder } from '../io/model/node-folder';
 import { planLens, runLens } from './lens';
-import { lensGrid } from './lens-grid';
+import { lensGrid } from '../methods/lens-grid';
 
 const root = await mkdtemp(join(tmpdir(), 'lens-70b-'));
 afterAll(() => rm(root, { recursive: true, force: true }));

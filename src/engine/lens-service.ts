@@ -6,7 +6,8 @@ import { loadModel } from '../io/model/load-model';
 import type { Model } from '../io/model/types';
 import type { EngineEventListener, LensCost, LensRequest } from './api';
 import { planLens, runLens } from './lens';
-import type { LensPlan, LensReport } from './lens';
+import type { LensPlan } from './lens';
+import type { LensReport } from '../methods/lens-report';
 import { openSource } from './service';
 
 async function withModels<T>(request: LensRequest, signal: AbortSignal | undefined, work: (a: Model, b: Model) => Promise<T>): Promise<T> {

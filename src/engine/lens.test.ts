@@ -13,7 +13,7 @@ import { METRIC_NAMES } from '../methods/lens-stats';
 import { nearSwapShare } from '../methods/nearswap-share';
 import type { EngineEvent } from './api';
 import { planLens, runLens, sampleRows } from './lens';
-import { lensCsv, lensGrid, lensJson, lensPlace } from './lens-grid';
+import { lensCsv, lensGrid, lensJson, lensPlace } from '../methods/lens-grid';
 
 /** Wide enough that the MLP and embedding tensors have hundreds of rows: fast mode samples them. */
 const BASE: ModelSpec = { ...TINY_LLAMA, layers: 2, hidden: 128, intermediate: 384, heads: 4, kvHeads: 2, vocab: 512, dtype: 'F32', seed: 11 };

@@ -12,10 +12,8 @@ import { dtypeBits, isFloatDType, numel } from '../io/safetensors/dtype';
 import type { FloatDType } from '../io/safetensors/dtype';
 import type { Model, ModelTensor } from '../io/model/types';
 import { accumulate, addSums, emptySums, exactErrors, metricsOf, sampledMetrics, scaleSums } from '../methods/lens-stats';
-import type { LensErrors, LensMetrics, LensSums } from '../methods/lens-stats';
+import type { LensMode, LensReport, LensTensor } from '../methods/lens-report';
 import type { EngineEventListener } from './api';
-
-export type LensMode = 'fast' | 'exact';
 
 /** Rows sampled per large tensor in fast mode. */
 export const DEFAULT_SAMPLE_ROWS = 8;
@@ -46,31 +44,10 @@ export interface LensPlan {
   readonly sampleRows: number;
   readonly tensors: readonly LensTensorPlan[];
   /** Tensors left out, with why (missing in one model, shapes differ, not floating point). */
-  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  readonly skipped: LensReport['skipped'];
   readonly bytesToRead: number;
   readonly requests: number;
   readonly estimatedSeconds: number;
-}
-
-export interface LensTensor extends LensMetrics {
-  readonly name: string;
-  readonly shape: readonly number[];
-  /** Rows sampled, or null when every element was read. */
-  readonly sampled_rows: number | null;
-  /** Standard error of each estimate (0 where every element was read). */
-  readonly standard_error: LensErrors;
-  /** The sums behind the metrics (scaled to the whole tensor in fast mode), for combining tensors. */
-  readonly sums: LensSums;
-}
-
-export interface LensReport {
-  readonly a: string;
-  readonly b: string;
-  readonly mode: LensMode;
-  readonly nearswap_t: number | null;
-  readonly tensors: readonly LensTensor[];
-  readonly skipped: LensPlan['skipped'];
-  readonly seconds: number;
 }
 
 export interface LensOptions {

@@ -3,9 +3,9 @@
  * in their own rows), each cell's metrics recomputed from its tensors' summed statistics; and the report as CSV and
  * JSON. Shared by the CLI and the studio's heatmap.
  */
-import { addSums, emptySums, metricsOf } from '../methods/lens-stats';
-import type { LensMetrics, LensSums, MetricName } from '../methods/lens-stats';
-import type { LensReport, LensTensor } from './lens';
+import type { LensReport, LensTensor } from './lens-report';
+import { addSums, emptySums, metricsOf } from './lens-stats';
+import type { LensMetrics, LensSums, MetricName } from './lens-stats';
 
 export const LENS_COLUMNS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', 'norms', 'other'] as const;
 export type LensColumn = (typeof LENS_COLUMNS)[number];

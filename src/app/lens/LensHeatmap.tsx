@@ -9,7 +9,7 @@ import type { MouseEvent } from 'react';
 import { formatMetric } from '../../methods/lens-grid';
 import type { LensColumn, LensRow, LensRowKey } from '../../methods/lens-grid';
 import type { MetricName } from '../../methods/lens-stats';
-import { cellAt, colourAt, GEOMETRY, metricRange } from './lens-view';
+import { cellAt, colourAt, GEOMETRY, metricRange, scalePosition } from './lens-view';
 
 export interface LensHeatmapProps {
   readonly rows: readonly LensRow[];
@@ -88,7 +88,7 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
       columns.forEach((c, i) => {
         const value = row.cells[c]?.metrics[metric];
         if (value === undefined) return;
-        ctx.fillStyle = value === null ? '#555' : colourAt(hi > lo ? (value - lo) / (hi - lo) : 0.5);
+        ctx.fillStyle = value === null ? '#555' : colourAt(scalePosition(value, lo, hi));
         ctx.fillRect(labelWidth + i * cellWidth + 1, y + 1, cellWidth - 2, rowHeight - 2);
       });
       const tv = row.key.kind === 'layer' ? t?.[row.key.layer] : undefined;

@@ -17,7 +17,7 @@ import { allModelRefs } from '../../state/recipe-edit';
 import { LandedTable } from './LandedTable';
 import { LensHeatmap } from './LensHeatmap';
 import type { LensHeatmapHandle } from './LensHeatmap';
-import { colourAt, heatmapColumns, metricRange, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
+import { colourAt, heatmapColumns, logScale, metricRange, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
 import { useLens } from './use-lens';
 import './lens.css';
 
@@ -183,6 +183,7 @@ export function LensPanel() {
             <span>{lo.toPrecision(3)}</span>
             <span className="lens-ramp" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(colourAt).join(', ')})` }} />
             <span>{hi.toPrecision(3)}</span>
+            {logScale(lo, hi) ? <span className="muted">(log scale)</span> : null}
             <span className="muted">
               {report.mode === 'fast' ? 'fast: sampled rows (hover for ± one standard error)' : 'exact'} · {report.seconds.toFixed(2)} s
             </span>

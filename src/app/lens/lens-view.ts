@@ -75,6 +75,17 @@ export function metricRange(rows: readonly LensRow[], metric: MetricName): [numb
 }
 
 /** Sized to fit the 345 px right column: 9 module columns and the t bar in under 300 px. */
+/** Whether values spread over more than a factor of 10 (all positive) are coloured on a log scale. */
+export function logScale(lo: number, hi: number): boolean {
+  return lo > 0 && hi / lo > 10;
+}
+
+/** Where `value` sits between `lo` and `hi` in [0, 1], on a log scale when {@link logScale} says so. */
+export function scalePosition(value: number, lo: number, hi: number): number {
+  if (!(hi > lo)) return 0.5;
+  return logScale(lo, hi) ? Math.log(value / lo) / Math.log(hi / lo) : (value - lo) / (hi - lo);
+}
+
 export const GEOMETRY = { labelWidth: 66, cellWidth: 22, rowHeight: 16, headerHeight: 34, tWidth: 28, gap: 4 } as const;
 
 /** The heatmap cell under a point of the canvas (CSS pixels), if any. */

@@ -1,8 +1,8 @@
 /**
  * `npm run lens -- MODEL_A MODEL_B [--exact] [--json OUT.json] [--csv OUT.csv] [--metric NAME] [--nearswap-t T]
- * [--rows N]`: how two models differ, tensor by tensor, printed as a layers × modules table. Models are local folders
+ * [--samples N]`: how two models differ, tensor by tensor, printed as a layers × modules table. Models are local folders
  * or Hub repo ids (`owner/name` or `owner/name@revision`; HF_ENDPOINT and HF_TOKEN are honoured). Fast mode (the
- * default) samples rows and states each estimate's standard error; `--exact` reads every element. Progress goes to
+ * default) samples row segments and states each estimate's standard error; `--exact` reads every element. Progress goes to
  * stderr; an error ends with one line and exit code 1.
  */
 import { stat, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { formatBytes, formatDuration } from '../shared/format';
 import { loadModel } from '../io/model/load-model';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { MetricName } from '../methods/lens-stats';
-import { DEFAULT_SAMPLE_ROWS, planLens, runLens } from '../engine/lens';
+import { DEFAULT_SAMPLES, planLens, runLens } from '../engine/lens';
 import type { LensMode } from '../methods/lens-report';
 import { lensCsv, lensGrid, lensJson, lensTable } from '../methods/lens-grid';
 import { resolveFolder } from './resolve-folder';
@@ -25,14 +25,14 @@ interface Args {
   csv: string | undefined;
   metric: MetricName;
   nearswapT: number | undefined;
-  rows: number;
+  samples: number;
 }
 
-const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--rows N]';
+const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--samples N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { a: '', b: '', mode: 'fast', json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, rows: DEFAULT_SAMPLE_ROWS };
+  const args: Args = { a: '', b: '', mode: 'fast', json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, samples: DEFAULT_SAMPLES };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -49,10 +49,10 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === '--json') args.json = value();
     else if (arg === '--csv') args.csv = value();
     else if (arg === '--nearswap-t') args.nearswapT = positiveNumber(value(), '--nearswap-t');
-    else if (arg === '--rows') {
-      const rows = positiveNumber(value(), '--rows');
-      if (!Number.isInteger(rows) || rows < 2) throw new AppError('E_UNSUPPORTED', '--rows takes a whole number of at least 2.', { hint: USAGE });
-      args.rows = rows;
+    else if (arg === '--samples') {
+      const samples = positiveNumber(value(), '--samples');
+      if (!Number.isInteger(samples) || samples < 2) throw new AppError('E_UNSUPPORTED', '--samples takes a whole number of at least 2.', { hint: USAGE });
+      args.samples = samples;
     } else if (arg === '--metric') {
       const metric = value();
       if (!(METRIC_NAMES as readonly string[]).includes(metric)) throw new AppError('E_UNSUPPORTED', `Unknown metric ${metric}.`, { hint: `One of ${METRIC_NAMES.join(', ')}.` });
@@ -82,11 +82,11 @@ async function main(): Promise<void> {
   process.stderr.write('Reading model headers…\n');
   const [a, b] = await Promise.all([openModel(args.a), openModel(args.b)]);
   try {
-    const plan = planLens(a, b, { mode: args.mode, sampleRows: args.rows });
+    const plan = planLens(a, b, { mode: args.mode, samples: args.samples });
     if (plan.tensors.length === 0) throw new AppError('E_SHAPE_MISMATCH', `${a.ref} and ${b.ref} have no tensor of the same name and shape.`, { hint: 'Compare models of one architecture and size.' });
     for (const skip of plan.skipped.slice(0, 5)) process.stderr.write(`note: ${skip.name} left out: ${skip.reason}\n`);
     if (plan.skipped.length > 5) process.stderr.write(`note: ${plan.skipped.length - 5} more tensors left out\n`);
-    const sampling = args.mode === 'fast' ? `, ${args.rows} rows per large tensor` : '';
+    const sampling = args.mode === 'fast' ? `, ${args.samples} row segments per large tensor` : '';
     process.stderr.write(`Lens (${args.mode}${sampling}): ${plan.tensors.length} tensors, ${formatBytes(plan.bytesToRead)} to read, about ${formatDuration(plan.estimatedSeconds)}.\n`);
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

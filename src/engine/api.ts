@@ -147,7 +147,8 @@ export interface LensRequest {
   readonly mode: LensMode;
   /** NearSwap's t, for the share of elements that move. */
   readonly nearswapT?: number | undefined;
-  readonly sampleRows?: number | undefined;
+  /** Row segments sampled per large tensor in fast mode. */
+  readonly samples?: number | undefined;
 }
 
 export interface LensRunRequest extends LensRequest {

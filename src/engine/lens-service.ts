@@ -22,7 +22,7 @@ async function withModels<T>(request: LensRequest, signal: AbortSignal | undefin
 }
 
 function planOf(request: LensRequest, a: Model, b: Model): LensPlan {
-  return planLens(a, b, { mode: request.mode, sampleRows: request.sampleRows });
+  return planLens(a, b, { mode: request.mode, samples: request.samples });
 }
 
 export function lensCost(request: LensRequest, signal?: AbortSignal): Promise<LensCost> {

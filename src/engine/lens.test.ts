@@ -12,11 +12,14 @@ import type { Model } from '../io/model/types';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import { nearSwapShare } from '../methods/nearswap-share';
 import type { EngineEvent } from './api';
-import { planLens, runLens, sampleRows } from './lens';
+import { planLens, runLens, sampleIndexes, segmentLengthOf } from './lens';
 import { lensCsv, lensGrid, lensJson, lensPlace } from '../methods/lens-grid';
 
-/** Wide enough that the MLP and embedding tensors have hundreds of rows: fast mode samples them. */
-const BASE: ModelSpec = { ...TINY_LLAMA, layers: 2, hidden: 128, intermediate: 384, heads: 4, kvHeads: 2, vocab: 512, dtype: 'F32', seed: 11 };
+/**
+ * Wide enough that the MLP and embedding tensors have hundreds of rows, and down_proj's rows (4608 long) are sampled in
+ * two 2304-element segments each: fast mode samples them all.
+ */
+const BASE: ModelSpec = { ...TINY_LLAMA, layers: 2, hidden: 128, intermediate: 4608, heads: 4, kvHeads: 2, vocab: 512, dtype: 'F32', seed: 11 };
 const OTHER: ModelSpec = { ...BASE, dtype: 'BF16', derivedFrom: { seed: 12, scale: 0.3 } };
 
 async function model(spec: ModelSpec, ref: string): Promise<{ model: Model; files: ReadonlyMap<string, Uint8Array> }> {
@@ -78,7 +81,7 @@ describe('weight lens', async () => {
     expect(events.at(-1)?.type).toBe('done');
     for (const tensor of report.tensors) {
       const expected = reference(values(a, tensor.name), values(b, tensor.name), T);
-      expect(tensor.sampled_rows).toBeNull();
+      expect(tensor.sampled_elements).toBeNull();
       for (const name of METRIC_NAMES) {
         const want = expected[name] as number;
         expect(Math.abs((tensor[name] as number) - want), `${tensor.name} ${name}`).toBeLessThanOrEqual(1e-9 * Math.max(Math.abs(want), 1e-3));
@@ -87,11 +90,12 @@ describe('weight lens', async () => {
     }
   });
 
-  it('fast mode samples rows of the large tensors and lands within four stated standard errors of the exact value', async () => {
-    const plan = planLens(a.model, b.model, { mode: 'fast', sampleRows: 16, wholeBytes: 0 });
+  it('fast mode samples row segments of the large tensors and lands within four stated standard errors of the exact value', async () => {
+    const plan = planLens(a.model, b.model, { mode: 'fast', samples: 16, wholeBytes: 0 });
     const exactBytes = planLens(a.model, b.model, { mode: 'exact' }).bytesToRead;
     expect(plan.bytesToRead).toBeLessThan(exactBytes / 3);
-    const sampled = plan.tensors.filter((t) => t.rows !== undefined);
+    const sampled = plan.tensors.filter((t) => t.segments !== undefined);
+    expect(plan.tensors.find((t) => t.name.endsWith('layers.0.mlp.down_proj.weight'))?.segmentLength).toBe(2304);
     // Every 2-D tensor with more than 32 rows: embeddings, head, and each layer's q, k, v, o, gate, up, down.
     expect(sampled.map((t) => t.name).sort()).toEqual(plan.tensors.filter((t) => t.shape.length === 2 && (t.shape[0] as number) > 32).map((t) => t.name).sort());
     expect(sampled.length).toBe(2 + 7 * BASE.layers);
@@ -103,7 +107,7 @@ describe('weight lens', async () => {
       for (const name of METRIC_NAMES) {
         const error = tensor.standard_error[name] as number;
         const miss = Math.abs((tensor[name] as number) - (expected[name] as number));
-        if (tensor.sampled_rows === null) {
+        if (tensor.sampled_elements === null) {
           expect(error).toBe(0);
           continue;
         }
@@ -118,12 +122,19 @@ describe('weight lens', async () => {
     expect(z2 / count).toBeLessThan(3);
   });
 
-  it('samples distinct rows, the same ones every time', () => {
-    const rows = sampleRows(1000, 16, 1234);
-    expect(new Set(rows).size).toBe(16);
-    expect(rows.every((r) => r >= 0 && r < 1000)).toBe(true);
-    expect(sampleRows(1000, 16, 1234)).toEqual(rows);
-    expect(sampleRows(20, 20, 5)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  it('samples distinct segments, the same ones every time, each a row or an equal part of a long row', () => {
+    const picked = sampleIndexes(1000, 16, 1234);
+    expect(new Set(picked).size).toBe(16);
+    expect(picked.every((r) => r >= 0 && r < 1000)).toBe(true);
+    expect(sampleIndexes(1000, 16, 1234)).toEqual(picked);
+    expect(sampleIndexes(20, 20, 5)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(segmentLengthOf([28672, 8192])).toBe(4096);
+    expect(segmentLengthOf([8192, 28672])).toBe(4096);
+    expect(segmentLengthOf([32000, 8192])).toBe(4096);
+    expect(segmentLengthOf([100, 300])).toBe(300);
+    expect(segmentLengthOf([8192])).toBe(4096);
+    // A prime row length cannot be cut into equal parts of 256 or more: the whole row is the unit.
+    expect(segmentLengthOf([10, 4099])).toBe(4099);
   });
 
   it('arranges tensors in layers × modules and writes JSON and CSV with nulls where a norm is 0', async () => {
@@ -142,7 +153,7 @@ describe('weight lens', async () => {
     expect(json.tensors[0]).not.toHaveProperty('sums');
     const csv = lensCsv(report).trim().split('\n');
     expect(csv).toHaveLength(report.tensors.length + 1);
-    expect(csv[0]?.startsWith('name,shape,sampled_rows,norm_a,norm_b,cosine,relative_difference')).toBe(true);
+    expect(csv[0]?.startsWith('name,shape,sampled_elements,norm_a,norm_b,cosine,relative_difference')).toBe(true);
   });
 
   it('leaves out tensors missing in one model or of another shape, and says why', async () => {

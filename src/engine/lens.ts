@@ -3,8 +3,10 @@
  * share at a t) over every tensor both have with equal shapes. `planLens` says what will be read and roughly how long
  * it takes before anything is read; `runLens` reads and reduces on the CPU, in float64.
  *
- * Fast mode reads a fixed random sample of rows of each large tensor with ranged reads (the same rows of both models)
- * and states each estimate's standard error; small tensors are read whole. Exact mode streams every element.
+ * Fast mode reads a fixed random sample of row segments of each large tensor with ranged reads (the same segments of
+ * both models) and states each estimate's standard error; small tensors are read whole. A segment is a whole row, or
+ * an equal part of a long one (at most {@link MAX_SEGMENT} elements), so the tensor is tiled into equal, contiguous
+ * sampling units. Exact mode streams every element.
  */
 import { AppError } from '../shared/errors';
 import { decodeToF32 } from '../io/safetensors/codec';
@@ -15,9 +17,13 @@ import { accumulate, addSums, emptySums, exactErrors, metricsOf, sampledMetrics,
 import type { LensMode, LensReport, LensTensor } from '../methods/lens-report';
 import type { EngineEventListener } from './api';
 
-/** Rows sampled per large tensor in fast mode. */
-export const DEFAULT_SAMPLE_ROWS = 8;
-/** Tensors at most this large (per model), or with few rows, are read whole even in fast mode. */
+/** Row segments sampled per large tensor in fast mode. */
+export const DEFAULT_SAMPLES = 8;
+/** Longest sampled segment (elements): a 28672-wide row is read as one of its seven 4096-element parts. */
+export const MAX_SEGMENT = 4096;
+/** Rows are not cut into parts shorter than this. */
+const MIN_SEGMENT = 256;
+/** Tensors at most this large (per model), or with few segments, are read whole even in fast mode. */
 const WHOLE_BYTES = 256 * 1024;
 /** Elements per read in exact mode (per model). */
 const CHUNK_ELEMENTS = 1 << 21;
@@ -31,8 +37,10 @@ const HUB_REQUEST_SECONDS = 0.05 / 16;
 export interface LensTensorPlan {
   readonly name: string;
   readonly shape: readonly number[];
-  /** Sampled row indexes (ascending), or undefined when the tensor is read whole. */
-  readonly rows: readonly number[] | undefined;
+  /** Sampled segment indexes (ascending), or undefined when the tensor is read whole. */
+  readonly segments: readonly number[] | undefined;
+  /** Elements per segment (segment i covers elements [i·length, (i + 1)·length)). */
+  readonly segmentLength: number;
   /** Bytes read from both models together. */
   readonly bytes: number;
 }
@@ -41,7 +49,7 @@ export interface LensPlan {
   readonly a: string;
   readonly b: string;
   readonly mode: LensMode;
-  readonly sampleRows: number;
+  readonly samples: number;
   readonly tensors: readonly LensTensorPlan[];
   /** Tensors left out, with why (missing in one model, shapes differ, not floating point). */
   readonly skipped: LensReport['skipped'];
@@ -61,15 +69,15 @@ function bytesPerElement(tensor: ModelTensor): number {
   return dtypeBits(tensor.dtype) / 8;
 }
 
-/** A stable 32-bit seed from a tensor name (FNV-1a), so the same tensor samples the same rows every time. */
+/** A stable 32-bit seed from a tensor name (FNV-1a), so the same tensor samples the same segments every time. */
 function seedOf(name: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
-/** `m` distinct row indexes out of `total`, uniformly at random from `seed` (Floyd's algorithm), ascending. */
-export function sampleRows(total: number, m: number, seed: number): number[] {
+/** `m` distinct indexes out of `total`, uniformly at random from `seed` (Floyd's algorithm), ascending. */
+export function sampleIndexes(total: number, m: number, seed: number): number[] {
   let state = seed || 1;
   const next = () => {
     // xorshift32
@@ -88,16 +96,26 @@ export function sampleRows(total: number, m: number, seed: number): number[] {
 
 export interface LensPlanOptions {
   readonly mode: LensMode;
-  /** Rows sampled per large tensor in fast mode (default {@link DEFAULT_SAMPLE_ROWS}). */
-  readonly sampleRows?: number | undefined;
+  /** Row segments sampled per large tensor in fast mode (default {@link DEFAULT_SAMPLES}). */
+  readonly samples?: number | undefined;
   /** Fast mode reads tensors of at most this many bytes (per model) whole (default 256 KiB). */
   readonly wholeBytes?: number | undefined;
 }
 
+/**
+ * The sampling unit's length for a tensor of `shape`: its row (the last dimensions together), or the longest equal part
+ * of the row of at most {@link MAX_SEGMENT} elements (never shorter than {@link MIN_SEGMENT}: then the whole row).
+ */
+export function segmentLengthOf(shape: readonly number[]): number {
+  const row = shape.length > 1 ? numel(shape.slice(1)) : numel(shape);
+  for (let parts = Math.ceil(row / MAX_SEGMENT); row / parts >= MIN_SEGMENT; parts++) if (row % parts === 0) return row / parts;
+  return row;
+}
+
 /** What a lens of `a` against `b` reads, and a rough duration. */
 export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan {
-  const { mode, sampleRows: sampleRowCount = DEFAULT_SAMPLE_ROWS, wholeBytes = WHOLE_BYTES } = options;
-  if (!Number.isInteger(sampleRowCount) || sampleRowCount < 2) throw new AppError('E_UNSUPPORTED', `The lens samples at least 2 rows per tensor (asked for ${sampleRowCount}).`);
+  const { mode, samples = DEFAULT_SAMPLES, wholeBytes = WHOLE_BYTES } = options;
+  if (!Number.isInteger(samples) || samples < 2) throw new AppError('E_UNSUPPORTED', `The lens samples at least 2 segments per tensor (asked for ${samples}).`);
   const tensors: LensTensorPlan[] = [];
   const skipped: { name: string; reason: string }[] = [];
   let hubBytes = 0;
@@ -111,14 +129,15 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
     else if (!isFloatDType(ta.dtype) || !isFloatDType(tb.dtype)) skipped.push({ name, reason: `not floating point (${ta.dtype})` });
     else {
       const total = numel(ta.shape);
-      const rowCount = ta.shape.length > 1 ? (ta.shape[0] as number) : 1;
-      const whole = mode === 'exact' || rowCount <= 2 * sampleRowCount || Math.max(ta.length, tb.length) <= wholeBytes;
-      const rows = whole ? undefined : sampleRows(rowCount, sampleRowCount, seedOf(name));
-      const read = rows === undefined ? total : (rows.length * total) / rowCount;
+      const segmentLength = segmentLengthOf(ta.shape);
+      const count = total / segmentLength;
+      const whole = mode === 'exact' || count <= 2 * samples || Math.max(ta.length, tb.length) <= wholeBytes;
+      const segments = whole ? undefined : sampleIndexes(count, samples, seedOf(name));
+      const read = segments === undefined ? total : segments.length * segmentLength;
       const bytes = read * (bytesPerElement(ta) + bytesPerElement(tb));
-      tensors.push({ name, shape: ta.shape, rows, bytes });
+      tensors.push({ name, shape: ta.shape, segments, segmentLength, bytes });
       elements += read;
-      const reads = 2 * (rows === undefined ? Math.ceil(total / CHUNK_ELEMENTS) : rows.length);
+      const reads = 2 * (segments === undefined ? Math.ceil(total / CHUNK_ELEMENTS) : segments.length);
       requests += reads;
       const hubShare = (a.folder.kind === 'hub' ? bytesPerElement(ta) : 0) + (b.folder.kind === 'hub' ? bytesPerElement(tb) : 0);
       hubBytes += read * hubShare;
@@ -129,7 +148,7 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
   const anyHub = a.folder.kind === 'hub' || b.folder.kind === 'hub';
   const estimatedSeconds =
     hubBytes / HUB_READ_BYTES_PER_SECOND + localBytes / LOCAL_READ_BYTES_PER_SECOND + elements / ELEMENTS_PER_SECOND + (anyHub ? requests * HUB_REQUEST_SECONDS : 0);
-  return { a: a.ref, b: b.ref, mode, sampleRows: sampleRowCount, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
+  return { a: a.ref, b: b.ref, mode, samples, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
 }
 
 /** Elements `[start, start + count)` of a tensor, decoded to f32. */
@@ -151,7 +170,7 @@ async function readPair(a: Model, b: Model, name: string, start: number, count: 
 async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | undefined, signal?: AbortSignal): Promise<LensTensor> {
   const total = numel(plan.shape);
   const withT = t !== undefined;
-  if (plan.rows === undefined) {
+  if (plan.segments === undefined) {
     const sums = emptySums();
     for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
       if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
@@ -159,22 +178,22 @@ async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | 
       accumulate(sums, x, y, t);
     }
     const metrics = metricsOf(sums, withT);
-    return { name: plan.name, shape: plan.shape, ...metrics, sampled_rows: null, standard_error: exactErrors(metrics), sums };
+    return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
   }
-  const rowCount = plan.shape[0] as number;
-  const rowLength = total / rowCount;
+  const length = plan.segmentLength;
+  const count = total / length;
   const rows = await Promise.all(
-    plan.rows.map(async (row) => {
-      const [x, y] = await readPair(a, b, plan.name, row * rowLength, rowLength, signal);
+    plan.segments.map(async (segment) => {
+      const [x, y] = await readPair(a, b, plan.name, segment * length, length, signal);
       const sums = emptySums();
       accumulate(sums, x, y, t);
       return sums;
     }),
   );
-  const { metrics, errors } = sampledMetrics(rows, rowCount, withT);
+  const { metrics, errors } = sampledMetrics(rows, count, withT);
   const sampled = emptySums();
   for (const row of rows) addSums(sampled, row);
-  return { name: plan.name, shape: plan.shape, ...metrics, sampled_rows: rows.length, standard_error: errors, sums: scaleSums(sampled, rowCount / rows.length) };
+  return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: sampled.elements, standard_error: errors, sums: scaleSums(sampled, count / rows.length) };
 }
 
 /** Tensors reduced at once: fast mode overlaps many small ranged reads; exact mode streams a few large ones. */

@@ -113,12 +113,12 @@ function csvValue(value: number | null): string {
 
 /** One CSV line per tensor: name, shape, the metrics and their standard errors. */
 export function lensCsv(report: LensReport): string {
-  const header = ['name', 'shape', 'sampled_rows', ...CSV_FIELDS, ...CSV_FIELDS.map((f) => `${f}_se`)];
+  const header = ['name', 'shape', 'sampled_elements', ...CSV_FIELDS, ...CSV_FIELDS.map((f) => `${f}_se`)];
   const lines = report.tensors.map((t) =>
     [
       t.name,
       t.shape.join('x'),
-      t.sampled_rows === null ? '' : String(t.sampled_rows),
+      t.sampled_elements === null ? '' : String(t.sampled_elements),
       ...CSV_FIELDS.map((f) => csvValue(t[f])),
       ...CSV_FIELDS.map((f) => csvValue(t.standard_error[f])),
     ].join(','),

@@ -10,8 +10,8 @@ export type LensMode = 'fast' | 'exact';
 export interface LensTensor extends LensMetrics {
   readonly name: string;
   readonly shape: readonly number[];
-  /** Rows sampled, or null when every element was read. */
-  readonly sampled_rows: number | null;
+  /** Elements sampled (in row segments), or null when every element was read. */
+  readonly sampled_elements: number | null;
   /** Standard error of each estimate (0 where every element was read). */
   readonly standard_error: LensErrors;
   /** The sums behind the metrics (scaled to the whole tensor in fast mode), for combining tensors. */

@@ -1,8 +1,8 @@
 /**
  * The weight lens's per-tensor statistics: float64 sums over element pairs (a, b) — ‖a‖², ‖b‖², a·b, ‖b − a‖² and
- * NearSwap's share at a given t — and the metrics derived from them. Fast mode sums a random sample of rows; the
- * standard errors of its metrics come from the spread of the per-row sums (delta method, with the finite-population
- * correction for sampling rows without replacement). Pure: the caller reads and decodes the values.
+ * NearSwap's share at a given t — and the metrics derived from them. Fast mode sums a random sample of equal row
+ * segments; the standard errors of its metrics come from the spread of the per-segment sums (delta method, with the
+ * finite-population correction for sampling without replacement). Pure: the caller reads and decodes the values.
  */
 import { nearSwapShare } from './nearswap-share';
 

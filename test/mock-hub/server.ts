@@ -13,12 +13,17 @@ import { join, relative, sep } from 'node:path';
 
 import { numel } from '../../src/io/safetensors/dtype';
 import { parseHeader } from '../../src/io/safetensors/header';
+import { bytesDigest, bytesRange, wholeBytes } from './mock-bytes';
+import type { MockBytes } from './mock-bytes';
 
 export interface MockRepo {
   /** `owner/name`. */
   readonly id: string;
-  /** Repo-relative path → bytes, or a directory on disk whose files (read once, at start) make up the repo. */
-  readonly files: ReadonlyMap<string, Uint8Array> | string;
+  /**
+   * Repo-relative path → bytes (or a sparse file: a header and zeros, for 70B-shaped repos), or a directory on disk
+   * whose files (read once, at start) make up the repo.
+   */
+  readonly files: ReadonlyMap<string, MockBytes> | string;
   /** The commit sha `main` resolves to (40 hex digits); default: a hash of the id and the files. */
   readonly sha?: string;
   /** More branches and tags, all at the same commit as `main` (listed by `/api/models/{id}/refs`). */
@@ -82,7 +87,7 @@ export const MOCK_TOKEN = 'hf_mock_token_0123456789';
 
 interface RepoState {
   readonly repo: MockRepo;
-  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly files: ReadonlyMap<string, MockBytes>;
   readonly sha: string;
   readonly lastModified: string;
 }
@@ -268,7 +273,7 @@ function revisionOk(res: ServerResponse, state: RepoState, revision: string): bo
 function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
-  bytes: Uint8Array,
+  bytes: MockBytes,
   file: string,
   state: RepoState,
   failure: MockFailure | undefined,
@@ -283,7 +288,8 @@ function serveFile(
     headers['X-Linked-Size'] = String(bytes.byteLength);
     headers['X-Linked-ETag'] = etag(file, bytes);
   }
-  let body = bytes;
+  let start = 0;
+  let end = bytes.byteLength;
   let status = 200;
   const range = req.headers.range;
   if (range !== undefined) {
@@ -292,16 +298,18 @@ function serveFile(
       res.writeHead(416, { ...headers, 'Content-Range': `bytes */${bytes.byteLength}` }).end();
       return;
     }
-    body = bytes.subarray(parsed.start, parsed.end + 1);
+    [start, end] = [parsed.start, parsed.end + 1];
     status = 206;
     headers['Content-Range'] = `bytes ${parsed.start}-${parsed.end}/${bytes.byteLength}`;
   }
-  headers['Content-Length'] = String(body.byteLength);
+  headers['Content-Length'] = String(end - start);
   res.writeHead(status, headers);
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
+  // Materialised only now: a whole sparse file read without a range would be (sparse repos are for ranged reads).
+  const body = bytesRange(bytes, start, end);
   if (failure?.dropAfterBytes !== undefined) {
     res.write(body.subarray(0, failure.dropAfterBytes), () => setTimeout(() => res.destroy(), 10));
     return;
@@ -335,9 +343,9 @@ async function readTree(root: string): Promise<Map<string, Uint8Array>> {
 }
 
 /** A stable stand-in for a git commit: the same files give the same sha. */
-function commitSha(id: string, files: ReadonlyMap<string, Uint8Array>): string {
+function commitSha(id: string, files: ReadonlyMap<string, MockBytes>): string {
   const hash = createHash('sha1').update(id);
-  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytes);
+  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytesDigest(bytes, 'sha1'));
   return hash.digest('hex');
 }
 
@@ -356,9 +364,9 @@ function parseRange(header: string, size: number): { start: number; end: number 
   return start <= end && start < size ? { start, end } : undefined;
 }
 
-function etag(file: string, bytes: Uint8Array): string {
+function etag(file: string, bytes: MockBytes): string {
   const algorithm = file.endsWith('.safetensors') ? 'sha256' : 'sha1';
-  return `"${createHash(algorithm).update(bytes).digest('hex')}"`;
+  return `"${bytesDigest(bytes, algorithm)}"`;
 }
 
 function listModels(res: ServerResponse, url: URL, ctx: Context, hubUrl: string): void {
@@ -383,7 +391,7 @@ function listModels(res: ServerResponse, url: URL, ctx: Context, hubUrl: string)
 
 function modelInfo(state: RepoState, expand: readonly string[]): Record<string, unknown> {
   const { repo, files } = state;
-  const config = parseJson(files.get('config.json'));
+  const config = parseJson(wholeBytes(files.get('config.json')));
   const full: Record<string, unknown> = {
     _id: state.sha.slice(0, 24),
     id: repo.id,
@@ -422,7 +430,7 @@ function tree(state: RepoState, dir: string, recursive: boolean): unknown[] {
       continue;
     }
     const lfs = path.endsWith('.safetensors')
-      ? { lfs: { oid: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength, pointerSize: 134 } }
+      ? { lfs: { oid: bytesDigest(bytes, 'sha256'), size: bytes.byteLength, pointerSize: 134 } }
       : {};
     entries.set(path, { type: 'file', oid: sha1(path + bytes.byteLength), size: bytes.byteLength, path, ...lfs });
   }
@@ -430,15 +438,16 @@ function tree(state: RepoState, dir: string, recursive: boolean): unknown[] {
 }
 
 /** Parameter counts per dtype, as the Hub computes them from safetensors headers. */
-function safetensorsSummary(files: ReadonlyMap<string, Uint8Array>): { parameters: Record<string, number>; total: number } | undefined {
+function safetensorsSummary(files: ReadonlyMap<string, MockBytes>): { parameters: Record<string, number>; total: number } | undefined {
   const parameters: Record<string, number> = {};
   let total = 0;
   let any = false;
   for (const [path, bytes] of files) {
     if (!path.endsWith('.safetensors') || bytes.byteLength < 8) continue;
     any = true;
-    const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-    const header = parseHeader(bytes.subarray(8, 8 + length), bytes.byteLength, path);
+    const prefix = bytesRange(bytes, 0, 8);
+    const length = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+    const header = parseHeader(bytesRange(bytes, 8, 8 + length), bytes.byteLength, path);
     for (const t of header.tensors) {
       parameters[t.dtype] = (parameters[t.dtype] ?? 0) + numel(t.shape);
       total += numel(t.shape);

@@ -8,7 +8,7 @@ import { cellAt, colourAt, GEOMETRY, scalePosition, sourceOf, stagePair, stageT,
 function tensor(name: string, aa: number, bb: number, dd: number): LensTensor {
   const sums = { ...emptySums(), elements: 4, aa, bb, dd, ab: (aa + bb - dd) / 2 };
   const metrics = metricsOf(sums, false);
-  return { name, shape: [2, 2], ...metrics, sampled_rows: null, standard_error: exactErrors(metrics), sums };
+  return { name, shape: [2, 2], ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
 }
 
 function report(tensors: LensTensor[]): LensReport {

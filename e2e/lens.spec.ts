@@ -9,15 +9,19 @@ import { writeDemo } from '../scripts/demo/demo-models';
 import { planLens, runLens } from '../src/engine/lens';
 import { loadModel } from '../src/io/model/load-model';
 import { memoryFolder } from '../src/io/model/memory-folder';
+import type { Model } from '../src/io/model/types';
 import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { lensGrid } from '../src/methods/lens-grid';
-import { GEOMETRY, heatmapColumns } from '../src/app/lens/lens-view';
+import { GEOMETRY, heatmapColumns, whereLanded } from '../src/app/lens/lens-view';
+import { readOpfsFolder } from './opfs';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 120_000 });
 
-/** The demo's base against its sibling, lensed in Node the way the page does it (fast mode). */
-async function expectedGrid() {
+const OUTPUT = 'lens-output';
+
+/** The demo's models, generated in Node as the page gets them. */
+async function demoModels() {
   const folders = new Map<string, MemoryDirectorySink>();
   await writeDemo(new MemoryDirectorySink(), (id) => {
     const dir = new MemoryDirectorySink(id);
@@ -25,9 +29,27 @@ async function expectedGrid() {
     return Promise.resolve(dir);
   });
   const model = (id: string) => loadModel(memoryFolder(id, (folders.get(id) as MemoryDirectorySink).files));
-  const [a, b] = await Promise.all([model('demo-llama-base'), model('demo-llama-chat')]);
-  return lensGrid(await runLens(planLens(a, b, { mode: 'fast' }), a, b));
+  return Promise.all([model('demo-llama-base'), model('demo-llama-chat')]);
 }
+
+/** A lens in Node the way the page runs it (fast mode). */
+async function nodeLens(a: Model, b: Model) {
+  return runLens(planLens(a, b, { mode: 'fast' }), a, b);
+}
+
+/** The demo's base against its sibling. */
+async function expectedGrid() {
+  const [a, b] = await demoModels();
+  return lensGrid(await nodeLens(a, b));
+}
+
+test.beforeEach(async ({ page }) => {
+  // Headless Chromium cannot answer a picker: the output folder is a folder of the origin private file system.
+  await page.addInitScript((name) => {
+    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
+      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
+  }, OUTPUT);
+});
 
 test('the lens heatmap of the demo: cost first, exact numbers on hover, a click picks the layer in the gradient editor', async ({ page }) => {
   const errors: string[] = [];
@@ -74,4 +96,31 @@ test('the lens heatmap of the demo: cost first, exact numbers on hover, a click 
   await expect(focused.locator('td').first()).toHaveText('5');
   await expect(page.getByTestId('focused-layer-dot')).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('after a merge, where it landed: per layer the output’s distance to each parent, as computed in Node', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Load the demo' }).click();
+  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(page.locator('.notice', { has: page.locator('strong', { hasText: /^Merged$/ }) })).toBeVisible({ timeout: 60_000 });
+  const panel = page.getByTestId('lens-panel');
+  await panel.locator('summary').click();
+  await panel.getByRole('button', { name: 'Run lens' }).click();
+  await expect(panel.getByTestId('lens-heatmap')).toBeVisible();
+  await panel.getByRole('button', { name: 'Where the merge landed' }).click();
+  const table = panel.getByRole('table', { name: 'Where the merge landed' });
+  await expect(table.locator('tbody tr')).toHaveCount(10);
+
+  const [base, chat] = await demoModels();
+  const files = await readOpfsFolder(page, OUTPUT);
+  const merged = await loadModel(memoryFolder(OUTPUT, files));
+  const landed = whereLanded(await nodeLens(base, merged), await nodeLens(chat, merged));
+  const shown = await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)));
+  expect(shown).toEqual(landed.map((row) => [row.label, row.toA?.toFixed(4), row.toB?.toFixed(4)]));
+  // A SLERP lands strictly between its parents.
+  for (const row of landed) {
+    expect(row.position).toBeGreaterThan(0);
+    expect(row.position).toBeLessThan(1);
+  }
 });

@@ -139,7 +139,7 @@ export function LensPanel() {
         <label>
           mode
           <select value={mode} onChange={(e) => setMode(e.target.value as LensMode)} aria-label="Lens mode">
-            <option value="fast">fast (sampled rows, with error)</option>
+            <option value="fast">fast (sampled row segments, with error)</option>
             <option value="exact">exact (every weight)</option>
           </select>
         </label>
@@ -185,7 +185,7 @@ export function LensPanel() {
             <span>{hi.toPrecision(3)}</span>
             {logScale(lo, hi) ? <span className="muted">(log scale)</span> : null}
             <span className="muted">
-              {report.mode === 'fast' ? 'fast: sampled rows (hover for ± one standard error)' : 'exact'} · {report.seconds.toFixed(2)} s
+              {report.mode === 'fast' ? 'fast: sampled row segments (hover for ± one standard error)' : 'exact'} · {report.seconds.toFixed(2)} s
             </span>
           </div>
           <div className="lens-scroll">

@@ -81,6 +81,10 @@ test('the lens heatmap of the demo: cost first, exact numbers on hover, a click 
   await expect(tooltip).toContainText('model.layers.2.self_attn.q_proj.weight');
   // The stage's t for the layer is beside it (the demo's default curve: 0.5).
   await expect(tooltip).toContainText('t 0.500');
+  // Each module on its own colour range shows how layers differ within a module.
+  await panel.getByLabel('scale each module on its own').check();
+  await expect(panel.getByLabel('Colour scale')).toContainText('per module');
+  await heatmap.hover({ position: { x: labelWidth + (column + 0.5) * cellWidth, y: headerHeight + (rowIndex + 0.5) * rowHeight } });
   await screenshot(page, 'lens-heatmap');
 
   // Colour by cosine: the tooltip leads with it.

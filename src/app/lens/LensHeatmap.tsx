@@ -18,6 +18,8 @@ export interface LensHeatmapProps {
   /** The stage's t per layer (index = layer), drawn beside the rows. */
   readonly t: readonly (number | undefined)[] | undefined;
   readonly focusedLayer: number | undefined;
+  /** Colour each module (column) on its own range rather than one range for the grid. */
+  readonly perColumn: boolean;
   onRow(key: LensRowKey): void;
 }
 
@@ -42,7 +44,7 @@ function tooltipText(row: LensRow, column: LensColumn | undefined, metric: Metri
   return [head, main, ...others, ...(t === undefined ? [] : [`t ${t.toFixed(3)}`]), ...(cell === undefined ? [] : cell.tensors.map((x) => x.name))].join('\n');
 }
 
-export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(function LensHeatmap({ rows, columns, metric, t, focusedLayer, onRow }, ref) {
+export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(function LensHeatmap({ rows, columns, metric, t, focusedLayer, perColumn, onRow }, ref) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<Hover | undefined>(undefined);
   const { labelWidth, cellWidth, rowHeight, headerHeight, tWidth, gap } = GEOMETRY;
@@ -78,7 +80,7 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
     };
     columns.forEach((c, i) => slanted(c, labelWidth + (i + 0.3) * cellWidth));
     if (t !== undefined) slanted('t', labelWidth + columns.length * cellWidth + gap + tWidth / 2 - 3);
-    const [lo, hi] = metricRange(rows, metric);
+    const ranges = new Map(columns.map((c) => [c, metricRange(rows, metric, perColumn ? c : undefined)]));
     rows.forEach((row, r) => {
       const y = headerHeight + r * rowHeight;
       const focused = row.key.kind === 'layer' && row.key.layer === focusedLayer;
@@ -88,6 +90,7 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
       columns.forEach((c, i) => {
         const value = row.cells[c]?.metrics[metric];
         if (value === undefined) return;
+        const [lo, hi] = ranges.get(c) as [number, number];
         ctx.fillStyle = value === null ? '#555' : colourAt(scalePosition(value, lo, hi));
         ctx.fillRect(labelWidth + i * cellWidth + 1, y + 1, cellWidth - 2, rowHeight - 2);
       });
@@ -105,7 +108,7 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
         ctx.strokeRect(1, y + 0.75, width - 2, rowHeight - 1.5);
       }
     });
-  }, [rows, columns, metric, t, focusedLayer, width, height, labelWidth, cellWidth, rowHeight, headerHeight, tWidth, gap]);
+  }, [rows, columns, metric, t, focusedLayer, perColumn, width, height, labelWidth, cellWidth, rowHeight, headerHeight, tWidth, gap]);
 
   const locate = (e: MouseEvent<HTMLCanvasElement>) => {
     const rect = e.currentTarget.getBoundingClientRect();

@@ -75,6 +75,7 @@ export function LensPanel() {
   const b = choice.b ?? pair.b ?? models[1];
   const [mode, setMode] = useState<LensMode>('fast');
   const [metric, setMetric] = useState<MetricName>('relative_difference');
+  const [perColumn, setPerColumn] = useState(false);
   const lens = useLens();
   const landed = useLens();
   const heatmap = useRef<LensHeatmapHandle>(null);
@@ -179,17 +180,21 @@ export function LensPanel() {
               ))}
             </select>
           </label>
+          <label className="lens-metric">
+            <input type="checkbox" checked={perColumn} onChange={(e) => setPerColumn(e.target.checked)} />
+            scale each module on its own
+          </label>
           <div className="lens-legend small-text" aria-label="Colour scale">
-            <span>{lo.toPrecision(3)}</span>
+            <span>{perColumn ? 'low' : lo.toPrecision(3)}</span>
             <span className="lens-ramp" style={{ background: `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(colourAt).join(', ')})` }} />
-            <span>{hi.toPrecision(3)}</span>
-            {logScale(lo, hi) ? <span className="muted">(log scale)</span> : null}
+            <span>{perColumn ? 'high, per module' : hi.toPrecision(3)}</span>
+            {!perColumn && logScale(lo, hi) ? <span className="muted">(log scale)</span> : null}
             <span className="muted">
               {report.mode === 'fast' ? 'fast: sampled row segments (hover for ± one standard error)' : 'exact'} · {report.seconds.toFixed(2)} s
             </span>
           </div>
           <div className="lens-scroll">
-            <LensHeatmap ref={heatmap} rows={rows} columns={columns} metric={metric} t={t} focusedLayer={focusedLayer} onRow={onRow} />
+            <LensHeatmap ref={heatmap} rows={rows} columns={columns} metric={metric} t={t} focusedLayer={focusedLayer} perColumn={perColumn} onRow={onRow} />
           </div>
           {output === undefined ? null : (
             <div className="toolbar left">

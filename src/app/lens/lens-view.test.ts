@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { LensReport, LensTensor } from '../../methods/lens-report';
 import { emptySums, exactErrors, metricsOf } from '../../methods/lens-stats';
 import { parseRecipe } from '../../recipe/parse';
-import { cellAt, colourAt, GEOMETRY, scalePosition, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
+import { lensGrid } from '../../methods/lens-grid';
+import { cellAt, colourAt, GEOMETRY, metricRange, scalePosition, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
 
 function tensor(name: string, aa: number, bb: number, dd: number): LensTensor {
   const sums = { ...emptySums(), elements: 4, aa, bb, dd, ab: (aa + bb - dd) / 2 };
@@ -48,5 +49,9 @@ describe('lens panel helpers', () => {
     expect(cellAt(labelWidth + 1.5 * cellWidth, headerHeight + 2.5 * rowHeight, 4, ['q', 'k', 'v'])).toEqual({ row: 2, column: 'k' });
     expect(cellAt(2, headerHeight + 0.5 * rowHeight, 4, ['q'])).toEqual({ row: 0, column: undefined });
     expect(cellAt(2, 2, 4, ['q'])).toBeUndefined();
+    const rows = lensGrid(report([tensor('model.layers.0.self_attn.q_proj.weight', 4, 4, 0.04), tensor('model.layers.1.self_attn.q_proj.weight', 4, 4, 0.16), tensor('model.layers.0.input_layernorm.weight', 1, 1, 0.0001)]));
+    const [lo, hi] = metricRange(rows, 'relative_difference');
+    expect([lo, hi].map((v) => v.toFixed(6))).toEqual(['0.010000', '0.200000']);
+    expect(metricRange(rows, 'relative_difference', 'q').map((v) => v.toFixed(6))).toEqual(['0.100000', '0.200000']);
   });
 });

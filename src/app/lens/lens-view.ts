@@ -68,9 +68,13 @@ export function heatmapColumns(rows: readonly LensRow[]): LensColumn[] {
   return LENS_COLUMNS.filter((c) => used.includes(c));
 }
 
-/** Smallest and largest value of `metric` over the cells (equal when all agree; [0, 1] when none has one). */
-export function metricRange(rows: readonly LensRow[], metric: MetricName): [number, number] {
-  const values = rows.flatMap((r) => Object.values(r.cells).map((c) => c?.metrics[metric])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+/**
+ * Smallest and largest value of `metric` over the cells, or over one column's (equal when all agree; [0, 1] when none
+ * has one).
+ */
+export function metricRange(rows: readonly LensRow[], metric: MetricName, column?: LensColumn): [number, number] {
+  const cells = rows.flatMap((r) => (column === undefined ? Object.values(r.cells) : [r.cells[column]]));
+  const values = cells.map((c) => c?.metrics[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   return values.length === 0 ? [0, 1] : [Math.min(...values), Math.max(...values)];
 }
 

@@ -140,7 +140,7 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
         onClick={onClick}
       />
       {hover === undefined ? null : (
-        <div className="lens-tooltip" role="tooltip" data-testid="lens-tooltip" style={{ left: Math.min(hover.x + 12, width - 120), top: hover.y + 14 }}>
+        <div className="lens-tooltip" role="tooltip" data-testid="lens-tooltip" style={{ left: Math.max(0, Math.min(hover.x + 12, width - 230)), top: hover.y + 14 }}>
           {hover.text}
         </div>
       )}

@@ -90,7 +90,7 @@ export function scalePosition(value: number, lo: number, hi: number): number {
   return logScale(lo, hi) ? Math.log(value / lo) / Math.log(hi / lo) : (value - lo) / (hi - lo);
 }
 
-export const GEOMETRY = { labelWidth: 66, cellWidth: 22, rowHeight: 16, headerHeight: 34, tWidth: 28, gap: 4 } as const;
+export const GEOMETRY = { labelWidth: 64, cellWidth: 22, rowHeight: 16, headerHeight: 34, tWidth: 28, gap: 4 } as const;
 
 /** The heatmap cell under a point of the canvas (CSS pixels), if any. */
 export function cellAt(x: number, y: number, rowCount: number, columns: readonly LensColumn[]): { row: number; column: LensColumn | undefined } | undefined {

@@ -54,17 +54,19 @@ export function useLens(): LensRunner {
       setState({ status: 'running', cost, done: 0, total: 0 });
       try {
         for (const request of requests) {
+          // Event batches travel apart from the result and may land after it: a finished lens ignores them.
+          let live = true;
           const report = await defaultJobDeps.engine().lens({
             ...request,
             signal: abort.signal,
             onEvents: (events) => {
               const last = events.findLast((e) => e.type === 'progress' || e.type === 'start');
-              if (mine !== seq.current || last === undefined) return;
+              if (!live || mine !== seq.current || last === undefined) return;
               const offset = reports.length;
               if (last.type === 'start') setState({ status: 'running', cost, done: offset, total: last.tensorCount * requests.length });
               else if (last.type === 'progress') setState({ status: 'running', cost, done: offset * last.tensorCount + last.tensorsDone, total: last.tensorCount * requests.length });
             },
-          });
+          }).finally(() => (live = false));
           reports.push(report);
         }
         if (mine === seq.current) setState({ status: 'done', reports });

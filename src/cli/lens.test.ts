@@ -51,7 +51,7 @@ describe('npm run lens', () => {
     const lines = stdout.split('\n');
     expect(lines[0]).toBe(`relative_difference of ${local} → tiny/llama-bf16-ft (exact)`);
     expect(lines[1]).toMatch(/^ +q +k +v +o +gate +up +down +norms +other$/);
-    expect(lines.slice(2, 8).map((l) => l.split(/ {2,}/)[0])).toEqual(['embeddings', 'layer 0', 'layer 1', 'layer 2', 'layer 3', 'norm + head']);
+    expect(lines.slice(2, 8).map((l) => l.split(/ {2,}/)[0])).toEqual(['embeddings', 'layer 0', 'layer 1', 'layer 2', 'layer 3', 'head']);
     const json = JSON.parse(await readFile(join(root, 'o.json'), 'utf8')) as LensJson;
     expect(json).toMatchObject({ a: local, b: 'tiny/llama-bf16-ft', mode: 'exact' });
     expect(json.tensors).toHaveLength(39);

@@ -144,7 +144,7 @@ describe('weight lens', async () => {
     expect(lensPlace('lm_head.weight').row).toEqual({ kind: 'head' });
     const report = await runLens(planLens(a.model, a.model, { mode: 'exact' }), a.model, a.model);
     const grid = lensGrid(report);
-    expect(grid.map((r) => r.label)).toEqual(['embeddings', 'layer 0', 'layer 1', 'norm + head']);
+    expect(grid.map((r) => r.label)).toEqual(['embeddings', 'layer 0', 'layer 1', 'head']);
     expect(grid[1]?.cells.down?.metrics.relative_difference).toBe(0);
     const zero = { ...report, tensors: report.tensors.map((t) => ({ ...t, norm_a: 0, cosine: null, relative_difference: null })) };
     const json = JSON.parse(lensJson(zero)) as { a: string; mode: string; tensors: Record<string, unknown>[] };

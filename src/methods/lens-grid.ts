@@ -10,7 +10,7 @@ import type { LensMetrics, LensSums, MetricName } from './lens-stats';
 export const LENS_COLUMNS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down', 'norms', 'other'] as const;
 export type LensColumn = (typeof LENS_COLUMNS)[number];
 
-/** A grid row: a transformer layer, or the embeddings / the final norm and head. */
+/** A grid row: a transformer layer, the embeddings, or the head (the final norm and the LM head). */
 export type LensRowKey = { readonly kind: 'layer'; readonly layer: number } | { readonly kind: 'embed' } | { readonly kind: 'head' };
 
 export interface LensCell {
@@ -47,7 +47,7 @@ export function lensPlace(name: string): { row: LensRowKey; column: LensColumn }
 }
 
 function rowId(key: LensRowKey): string {
-  return key.kind === 'layer' ? `layer ${key.layer}` : key.kind === 'embed' ? 'embeddings' : 'norm + head';
+  return key.kind === 'layer' ? `layer ${key.layer}` : key.kind === 'embed' ? 'embeddings' : 'head';
 }
 
 /** The grid: embeddings first, then the layers in order, then the final norm and head. */

@@ -82,12 +82,13 @@ export function LensPanel() {
   const nearswapT = stage?.mergeMethod === 'nearswap' ? stageT(stage, 1)?.[0] : undefined;
 
   const request = lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT);
+  const [open, setOpen] = useState(false);
   const { estimate } = lens;
   useEffect(() => {
-    // The cost, from headers only, whenever the pair or the mode changes.
-    const next = lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT);
+    // The cost, from headers only, whenever the panel is open and the pair or the mode changes.
+    const next = open ? lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT) : undefined;
     if (next !== undefined) void estimate(next);
-  }, [a, b, localFiles, endpoint, token, mode, nearswapT, estimate]);
+  }, [open, a, b, localFiles, endpoint, token, mode, nearswapT, estimate]);
 
   const report = lens.state.status === 'done' ? lens.state.reports[0] : undefined;
   const rows = useMemo(() => (report === undefined ? [] : lensGrid(report)), [report]);
@@ -113,7 +114,7 @@ export function LensPanel() {
   };
 
   return (
-    <details className="panel-section lens-panel" data-testid="lens-panel">
+    <details className="panel-section lens-panel" data-testid="lens-panel" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>
         <h2>Weight lens</h2>
       </summary>

@@ -99,6 +99,9 @@ test('the lens heatmap of the demo: cost first, exact numbers on hover, a click 
   await expect(focused).toHaveCount(1);
   await expect(focused.locator('td').first()).toHaveText('5');
   await expect(page.getByTestId('focused-layer-dot')).toBeVisible();
+  // The arrow keys move the picked layer.
+  await heatmap.press('ArrowDown');
+  await expect(focused.locator('td').first()).toHaveText('6');
   expect(errors).toEqual([]);
 });
 

@@ -4,7 +4,7 @@
  * A plain canvas: a grid of rectangles needs no charting library, and the canvas is what the PNG export saves.
  */
 import { forwardRef, useEffect, useImperativeHandle, useRef, useState } from 'react';
-import type { MouseEvent } from 'react';
+import type { KeyboardEvent, MouseEvent } from 'react';
 
 import { formatMetric } from '../../methods/lens-grid';
 import type { LensColumn, LensRow, LensRowKey } from '../../methods/lens-grid';
@@ -127,17 +127,30 @@ export const LensHeatmap = forwardRef<LensHeatmapHandle, LensHeatmapProps>(funct
     if (row !== undefined) onRow(row.key);
   };
 
+  // Arrow keys move the picked layer up and down the stack, as a click on a row would.
+  const layers = rows.flatMap((r) => (r.key.kind === 'layer' ? [r.key] : []));
+  const onKey = (e: KeyboardEvent<HTMLCanvasElement>) => {
+    const step = e.key === 'ArrowDown' ? 1 : e.key === 'ArrowUp' ? -1 : 0;
+    if (step === 0 || layers.length === 0) return;
+    e.preventDefault();
+    const at = layers.findIndex((k) => k.layer === focusedLayer);
+    const next = layers[at < 0 ? 0 : Math.min(layers.length - 1, Math.max(0, at + step))];
+    if (next !== undefined) onRow(next);
+  };
+
   return (
     <div className="lens-heatmap">
       <canvas
         ref={canvas}
         style={{ width, height }}
         role="img"
-        aria-label={`${metric} per layer and module; click a row to pick its layer in the gradient editor`}
+        tabIndex={0}
+        aria-label={`${metric} per layer and module; click a row, or use the arrow keys, to pick a layer in the gradient editor`}
         data-testid="lens-heatmap"
         onMouseMove={onMove}
         onMouseLeave={() => setHover(undefined)}
         onClick={onClick}
+        onKeyDown={onKey}
       />
       {hover === undefined ? null : (
         <div className="lens-tooltip" role="tooltip" data-testid="lens-tooltip" style={{ left: Math.max(0, Math.min(hover.x + 12, width - 230)), top: hover.y + 14 }}>

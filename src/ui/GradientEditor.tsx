@@ -52,7 +52,10 @@ export function GradientEditor(props: GradientEditorProps) {
   };
   const activeFilter = filters.find((f) => f.key === active);
   const focusedRow = useRef<HTMLTableRowElement>(null);
-  useEffect(() => focusedRow.current?.scrollIntoView({ block: 'nearest' }), [props.focusedLayer]);
+  useEffect(() => {
+    // A block body: newer browsers return a promise from scrollIntoView, which must not become the effect's cleanup.
+    void focusedRow.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.focusedLayer]);
   const editable = activeFilter?.own === true;
 
   const onPointerMove = (e: PointerEvent<SVGSVGElement>) => {

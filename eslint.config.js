@@ -27,7 +27,7 @@ const MODULE_MAP = {
   plan: ['shared', 'recipe', 'methods', 'io/safetensors', 'io/model:types'],
   gpu: ['shared', 'methods', 'io/safetensors:types'],
   engine: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'methods', 'recipe', 'plan', 'gpu'],
-  cli: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/hub-publish', 'recipe', 'plan', 'gpu', 'engine'],
+  cli: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/hub-publish', 'methods', 'recipe', 'plan', 'gpu', 'engine'],
   state: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'methods', 'recipe', 'plan', 'engine/api', 'engine/client'],
   canvas: ['shared', 'methods', 'recipe', 'state', 'ui'],
   ui: [],

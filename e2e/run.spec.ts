@@ -19,6 +19,7 @@ import { parseRecipe } from '../src/recipe/parse';
 import { tensorDifferences } from '../test/compare-models';
 import { writeModel } from '../test/fixtures/models';
 import { TINY_LLAMA } from '../test/fixtures/standard';
+import { readOpfsFolder } from './opfs';
 import { screenshot } from './screens';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
@@ -45,26 +46,6 @@ async function expectedOutput(maxShardBytes: number): Promise<Map<string, Uint8A
     return Promise.resolve(dir);
   });
   return cpuMerge(manifest.recipe, new Map([...folders].map(([id, dir]) => [id, dir.files])), manifest.outputName, maxShardBytes);
-}
-
-/** Every file of the picked OPFS folder, read back in the page. */
-async function readPicked(page: Page): Promise<Map<string, Uint8Array>> {
-  const files = await page.evaluate(async (name) => {
-    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(name);
-    const out: Record<string, string> = {};
-    for await (const [file, handle] of dir.entries()) {
-      if (handle.kind !== 'file') continue;
-      const blob = await (handle as FileSystemFileHandle).getFile();
-      const url = await new Promise<string>((resolve) => {
-        const reader = new FileReader();
-        reader.onload = () => resolve(reader.result as string);
-        reader.readAsDataURL(blob);
-      });
-      out[file] = url.slice(url.indexOf(',') + 1);
-    }
-    return out;
-  }, PICKED);
-  return new Map(Object.entries(files).map(([name, base64]) => [name, new Uint8Array(Buffer.from(base64, 'base64'))]));
 }
 
 async function expectSameFolder(actual: Map<string, Uint8Array>, expected: Map<string, Uint8Array>): Promise<void> {
@@ -139,7 +120,7 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await expect(page.getByTestId('result-files')).toContainText('model.safetensors.index.json');
   await shot(page, 'run-4-done');
   const expected = await expectedOutput(1e6);
-  await expectSameFolder(await readPicked(page), expected);
+  await expectSameFolder(await readOpfsFolder(page, PICKED), expected);
 
   // Again into the same, now full, folder: refused with the reason, then written over when the user says so.
   await page.getByRole('button', { name: 'Merge again' }).click();
@@ -149,7 +130,7 @@ test('the demo merges offline into the picked folder, tensor for tensor the CPU 
   await expect(page.getByTestId('run-progress')).toHaveCount(0);
   await refused.getByRole('button', { name: 'Write into it anyway' }).click();
   await expect(notice(page, 'Merged')).toBeVisible({ timeout: 30_000 });
-  await expectSameFolder(await readPicked(page), expected);
+  await expectSameFolder(await readOpfsFolder(page, PICKED), expected);
   expect(outside).toEqual([]);
   expect(errors).toEqual([]);
 });
@@ -177,7 +158,7 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await expect(merged).toContainText(/kept from the interrupted run/);
   await shot(page, 'run-7-resumed');
 
-  await expectSameFolder(await readPicked(page), await expectedOutput(1e6));
+  await expectSameFolder(await readOpfsFolder(page, PICKED), await expectedOutput(1e6));
   // The resume is remembered no longer.
   await page.reload();
   await expect(page.getByTestId('demo-offer')).toBeVisible();
@@ -263,7 +244,7 @@ test('local folders chosen with the picker: cancel mid-run, reload, resume reope
   // The reopened folders are back on the canvas, read from their remembered handles.
   for (const model of LOCAL_MODELS) await expect(page.getByTestId(`model-item-${model.name}`)).toContainText('LlamaForCausalLM');
 
-  await expectSameFolder(await readPicked(page), await cpuMerge(LOCAL_RECIPE, folders, 'merged-model', 40e3));
+  await expectSameFolder(await readOpfsFolder(page, PICKED), await cpuMerge(LOCAL_RECIPE, folders, 'merged-model', 40e3));
   // The folders arriving on the canvas do not make the studio plan the same recipe again over the finished run.
   await expect(merged).toBeVisible();
   await expect(page.getByTestId('output-folder')).toHaveText(PICKED);

@@ -14,6 +14,7 @@ import { detectCapabilities } from './capabilities';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
 import { useModelDrop } from './model-drop';
+import { LensPanel } from './lens/LensPanel';
 import { useHubSignInRedirect } from './publish/use-hub-account';
 import { RunArea } from './RunArea';
 import { ModelsPanel } from './ModelsPanel';
@@ -61,6 +62,7 @@ function Studio() {
         </div>
         <aside className="side side-right" aria-label="Inspector and recipe">
           <Inspector />
+          <LensPanel />
           <YamlPanel />
         </aside>
       </main>

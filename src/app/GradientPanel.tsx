@@ -21,6 +21,7 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
   const stage = useAppStore((s) => s.recipe.stages[index]);
   const sources = useAppStore((s) => s.sources);
   const setParameter = useAppStore((s) => s.setParameter);
+  const focusedLayer = useAppStore((s) => s.focusedLayer);
   const [active, setActive] = useState<string>(DEFAULT_FILTER);
   if (stage === undefined) return null;
   const min = param.min ?? 0;
@@ -55,6 +56,7 @@ export function GradientPanel({ index, param, model }: { index: number; param: P
       layerValues={layerRows.map((row) => row.values[column])}
       table={table}
       presets={PRESETS}
+      focusedLayer={focusedLayer}
       onActive={setActive}
       onAnchors={(next) => write({ ...curves, [activeKey]: next })}
       onPreset={(id) => {

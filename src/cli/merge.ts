@@ -5,16 +5,12 @@
  * finished folder with HF_TOKEN (a new repo is private unless `--public`). Progress goes to stderr; an error ends with
  * one line and exit code 1.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 
 import { AppError, describeError, toAppError } from '../shared/errors';
 import { formatBytes, parseByteSize } from '../shared/format';
-import { openHubFolder } from '../io/model/hub-folder';
-import { openNodeFolder } from '../io/model/node-folder';
-import type { ModelFolder } from '../io/model/types';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
-import { hubSettingsFromEnv } from '../io/source/node-hub-env';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
@@ -22,6 +18,7 @@ import { runPlan } from '../engine/run-plan';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
+import { resolveFolder } from './resolve-folder';
 import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 import { checkPushRequest, pushOutput } from './push';
@@ -80,13 +77,6 @@ function parseArgs(argv: readonly string[]): Args {
   [args.config, args.out] = positional as [string, string];
   if (args.push !== undefined) args.push = { ...args.push, private: visibility === 'private' };
   return args;
-}
-
-/** Local folders win over Hub ids: `./models/x` or an existing directory is local, `owner/name` otherwise goes to the Hub. */
-async function resolveFolder(path: string, revision: string | undefined): Promise<ModelFolder> {
-  const local = await stat(path).then((s) => s.isDirectory(), () => false);
-  if (local) return openNodeFolder(path);
-  return openHubFolder(path, revision, hubSettingsFromEnv());
 }
 
 async function main(): Promise<void> {

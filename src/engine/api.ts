@@ -3,6 +3,7 @@
  * cross `postMessage` unchanged.
  */
 import type { ErrorPayload } from '../shared/errors';
+import type { LensMode, LensReport } from '../methods/lens-report';
 
 export type EngineEvent =
   | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }
@@ -138,12 +139,42 @@ export type EngineResult<T> = { readonly ok: true; readonly value: T } | { reado
 /** Called with the events of a run in batches (a few per second), in order. */
 export type EngineEventBatchListener = (events: readonly EngineEvent[]) => void;
 
+/** A weight lens of model `a` against model `b` (see `engine/lens.ts`). */
+export interface LensRequest {
+  readonly a: SourceSpec;
+  readonly b: SourceSpec;
+  readonly hub: HubAccess;
+  readonly mode: LensMode;
+  /** NearSwap's t, for the share of elements that move. */
+  readonly nearswapT?: number | undefined;
+  /** Row segments sampled per large tensor in fast mode. */
+  readonly samples?: number | undefined;
+}
+
+export interface LensRunRequest extends LensRequest {
+  /** Names the run, for {@link EngineApi.cancel}. */
+  readonly runId: string;
+}
+
+/** What a lens reads and roughly how long it takes, known before it starts. */
+export interface LensCost {
+  readonly a: string;
+  readonly b: string;
+  readonly tensorCount: number;
+  readonly skippedCount: number;
+  readonly bytesToRead: number;
+  readonly estimatedSeconds: number;
+}
+
 /** The API the engine worker exposes (comlink). Use it through `engine/client.ts`, which turns results into throws. */
 export interface EngineApi {
   inspect(source: SourceSpec, hub: HubAccess): Promise<EngineResult<ModelSummary>>;
   plan(request: PlanRequest): Promise<EngineResult<PlanOverview>>;
   inspectOutput(directory: FileSystemDirectoryHandle): Promise<EngineResult<OutputFolderState>>;
   run(request: RunRequest, onEvents: EngineEventBatchListener): Promise<EngineResult<RunOutcome>>;
-  /** Stops a run between chunks; its promise then settles with `E_CANCELLED`. Unknown ids are ignored. */
+  lensCost(request: LensRequest): Promise<EngineResult<LensCost>>;
+  /** Events as for a merge ('start', 'progress', 'done'); cancelled through {@link cancel} with its run id. */
+  lens(request: LensRunRequest, onEvents: EngineEventBatchListener): Promise<EngineResult<LensReport>>;
+  /** Stops a run (or lens) between chunks; its promise then settles with `E_CANCELLED`. Unknown ids are ignored. */
   cancel(runId: string): Promise<void>;
 }

@@ -10,6 +10,8 @@ import type {
   EngineEventBatchListener,
   EngineResult,
   HubAccess,
+  LensCost,
+  LensRequest,
   ModelSummary,
   OutputFolderState,
   PlanOverview,
@@ -18,8 +20,14 @@ import type {
   RunRequest,
   SourceSpec,
 } from './api';
+import type { LensReport } from '../methods/lens-report';
 
 export interface RunCall extends Omit<RunRequest, 'runId'> {
+  readonly signal?: AbortSignal;
+  readonly onEvents: EngineEventBatchListener;
+}
+
+export interface LensCall extends LensRequest {
   readonly signal?: AbortSignal;
   readonly onEvents: EngineEventBatchListener;
 }
@@ -29,6 +37,8 @@ export interface EngineClient {
   plan(request: PlanRequest): Promise<PlanOverview>;
   inspectOutput(directory: FileSystemDirectoryHandle): Promise<OutputFolderState>;
   run(call: RunCall): Promise<RunOutcome>;
+  lensCost(request: LensRequest): Promise<LensCost>;
+  lens(call: LensCall): Promise<LensReport>;
   /** Ends the worker; the client is not used afterwards. */
   terminate(): void;
 }
@@ -71,6 +81,18 @@ export function createEngineClient(): EngineClient {
       signal?.addEventListener('abort', cancel, { once: true });
       try {
         return await call(remote.run({ ...request, runId }, Comlink.proxy(onEvents)));
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
+    },
+    lensCost: (request) => call(remote.lensCost(request)),
+    async lens({ signal, onEvents, ...request }) {
+      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
+      const runId = `lens-${Date.now().toString(36)}-${++runCounter}`;
+      const cancel = () => void remote.cancel(runId);
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        return await call(remote.lens({ ...request, runId }, Comlink.proxy(onEvents)));
       } finally {
         signal?.removeEventListener('abort', cancel);
       }

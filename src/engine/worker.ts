@@ -11,6 +11,7 @@ import type { EngineApi, EngineEvent, EngineEventBatchListener, EngineResult } f
 import { viteShaderLibrary } from '../gpu/vite-shaders';
 import type { Backend } from './backend';
 import { createBrowserWorkerExecutor } from './browser-worker-executor';
+import { lensCost, lensRun } from './lens-service';
 import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
 import { createWebGpuBackend } from './webgpu-backend';
 
@@ -93,6 +94,20 @@ const api: EngineApi = {
       events.flush();
       if (runs.get(request.runId) === controller) runs.delete(request.runId);
       // The listener is a comlink proxy of the page's function: free its message port (after the last batch).
+      (onEvents as Partial<Comlink.Remote<EngineEventBatchListener>>)[Comlink.releaseProxy]?.();
+    }
+  },
+  lensCost: (request) => settle(() => lensCost(request)),
+  async lens(request, onEvents) {
+    const controller = new AbortController();
+    runs.get(request.runId)?.abort();
+    runs.set(request.runId, controller);
+    const events = batcher(onEvents);
+    try {
+      return await settle(() => lensRun(request, (event) => events.push(event), controller.signal));
+    } finally {
+      events.flush();
+      if (runs.get(request.runId) === controller) runs.delete(request.runId);
       (onEvents as Partial<Comlink.Remote<EngineEventBatchListener>>)[Comlink.releaseProxy]?.();
     }
   },

@@ -38,6 +38,12 @@ function fakeEngine(options: { cancelAfterShards?: number; folderState?: OutputF
     async inspect() {
       throw new AppError('E_INTERNAL', 'not used');
     },
+    async lensCost() {
+      throw new AppError('E_INTERNAL', 'not used');
+    },
+    async lens() {
+      throw new AppError('E_INTERNAL', 'not used');
+    },
     async plan(request) {
       calls.push(`plan ${request.output.name}`);
       await new Promise((r) => setTimeout(r, options.planDelay?.(request) ?? 0));

@@ -21,7 +21,10 @@ export interface ViewSlice {
   readonly persistToken: boolean;
   /** The reason the last wire was refused, shown on the canvas until the next edit. */
   readonly notice: string | undefined;
+  /** The layer the weight lens pointed at: the gradient editor highlights it. */
+  readonly focusedLayer: number | undefined;
   select(selection: Selection): void;
+  focusLayer(layer: number | undefined): void;
   setHubEndpoint(endpoint: string): void;
   setHubToken(token: string, persist: boolean): void;
   setNotice(notice: string | undefined): void;
@@ -56,7 +59,9 @@ export function createViewSlice(storage: Storage | undefined, url: string | unde
       hubToken: savedToken ?? '',
       persistToken: savedToken !== null,
       notice: undefined,
+      focusedLayer: undefined,
       select: (selection) => set({ selection }),
+      focusLayer: (focusedLayer) => set({ focusedLayer }),
       setHubEndpoint: (endpoint) => {
         const normalised = normaliseEndpoint(endpoint);
         storage?.setItem(STORAGE_KEYS.endpoint, normalised);

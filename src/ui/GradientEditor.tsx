@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { KeyboardEvent, PointerEvent } from 'react';
 
 /**
@@ -21,6 +21,8 @@ export interface GradientEditorProps {
   /** Rows of the table: each layer, then the tensors outside the layer stack. */
   readonly table: readonly { readonly label: string; readonly tensor?: string; readonly values: readonly (number | undefined)[] }[];
   readonly presets: readonly { readonly id: string; readonly label: string }[];
+  /** A layer to highlight (picked in the weight lens): its dot on the curve and its table row. */
+  readonly focusedLayer?: number | undefined;
   onActive(key: string): void;
   onAnchors(anchors: readonly number[]): void;
   onPreset(id: string): void;
@@ -49,6 +51,11 @@ export function GradientEditor(props: GradientEditorProps) {
     return Math.round(Math.min(max, Math.max(min, v)) * 100) / 100;
   };
   const activeFilter = filters.find((f) => f.key === active);
+  const focusedRow = useRef<HTMLTableRowElement>(null);
+  useEffect(() => {
+    // A block body: newer browsers return a promise from scrollIntoView, which must not become the effect's cleanup.
+    void focusedRow.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.focusedLayer]);
   const editable = activeFilter?.own === true;
 
   const onPointerMove = (e: PointerEvent<SVGSVGElement>) => {
@@ -109,7 +116,11 @@ export function GradientEditor(props: GradientEditorProps) {
         <line x1={PAD} x2={W - PAD} y1={y(min)} y2={y(min)} className="axis" />
         <line x1={PAD} x2={W - PAD} y1={y(max)} y2={y(max)} className="axis" />
         {layerValues.map((v, j) =>
-          v === undefined ? null : <circle key={j} cx={x(j, layers)} cy={y(v)} r={2.2} className="layer-dot" />,
+          v === undefined ? null : j === props.focusedLayer ? (
+            <circle key={j} cx={x(j, layers)} cy={y(v)} r={4.5} className="layer-dot is-focused" data-testid="focused-layer-dot" />
+          ) : (
+            <circle key={j} cx={x(j, layers)} cy={y(v)} r={2.2} className="layer-dot" />
+          ),
         )}
         <polyline className={editable ? 'line' : 'line is-inherited'} points={(shown.length === 1 ? [shown[0] as number, shown[0] as number] : shown).map((v, i, all) => `${x(i, all.length)},${y(v)}`).join(' ')} />
         {editable
@@ -176,7 +187,10 @@ export function GradientEditor(props: GradientEditorProps) {
           </thead>
           <tbody>
             {table.map((row) => (
-              <tr key={row.label}>
+              <tr
+                key={row.label}
+                {...(props.focusedLayer !== undefined && row.label === String(props.focusedLayer) ? { ref: focusedRow, className: 'is-focused', 'aria-current': 'true' as const } : {})}
+              >
                 <td title={row.tensor}>{row.label}</td>
                 {row.values.map((v, k) => (
                   <td key={k}>{v === undefined ? '—' : v.toFixed(3)}</td>

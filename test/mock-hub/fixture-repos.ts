@@ -3,7 +3,7 @@ import { STANDARD_FIXTURES, writeFixture } from '../fixtures/standard';
 import type { MockRepo } from './server';
 
 /** A mock repo whose files are in memory (tests compare against them). */
-export type MemoryRepo = MockRepo & { readonly files: ReadonlyMap<string, Uint8Array> };
+export type MemoryRepo = Omit<MockRepo, 'files'> & { readonly files: ReadonlyMap<string, Uint8Array> };
 
 /**
  * The standard fixtures as mock-Hub repos (tiny/llama-bf16 with a `dev` branch and a `v1.0` tag), plus a gated and a private copy of the tiny Llama (for the access

@@ -5,6 +5,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative, sep } from 'node:path';
 
+import { bytesDigest } from './mock-bytes';
+import type { MockBytes } from './mock-bytes';
+
 const EXPOSED_HEADERS =
   'ETag, Content-Range, Accept-Ranges, Content-Length, Link, X-Repo-Commit, X-Linked-Size, X-Linked-ETag, X-Error-Code, X-Error-Message, X-Request-Id';
 
@@ -75,9 +78,9 @@ export async function readTree(root: string): Promise<Map<string, Uint8Array>> {
 }
 
 /** A stable stand-in for a git commit: the same files give the same sha. */
-export function commitSha(id: string, files: ReadonlyMap<string, Uint8Array>): string {
+export function commitSha(id: string, files: ReadonlyMap<string, MockBytes>): string {
   const hash = createHash('sha1').update(id);
-  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytes);
+  for (const [path, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) hash.update(path).update(bytesDigest(bytes, 'sha1'));
   return hash.digest('hex');
 }
 
@@ -96,9 +99,9 @@ export function parseRange(header: string, size: number): { start: number; end: 
   return start <= end && start < size ? { start, end } : undefined;
 }
 
-export function etag(file: string, bytes: Uint8Array): string {
+export function etag(file: string, bytes: MockBytes): string {
   const algorithm = file.endsWith('.safetensors') ? 'sha256' : 'sha1';
-  return `"${createHash(algorithm).update(bytes).digest('hex')}"`;
+  return `"${bytesDigest(bytes, algorithm)}"`;
 }
 
 export function sha1(text: string): string {

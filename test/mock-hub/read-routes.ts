@@ -2,12 +2,13 @@
  * The mock Hub's read side: repo access checks, model search and info, file trees, and file bytes with single-range
  * reads (also behind the second, "CDN" origin).
  */
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { numel } from '../../src/io/safetensors/dtype';
 import { parseHeader } from '../../src/io/safetensors/header';
 import { etag, hubError, parseRange, send, sha1 } from './http';
+import { bytesDigest, bytesRange, wholeBytes } from './mock-bytes';
+import type { MockBytes } from './mock-bytes';
 import type { Context, MockFailure, RepoState } from './types';
 
 export function repoFor(res: ServerResponse, ctx: Context, id: string, authorized: boolean, files: boolean): RepoState | undefined {
@@ -39,7 +40,7 @@ export function revisionOk(res: ServerResponse, state: RepoState, revision: stri
 export function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
-  bytes: Uint8Array,
+  bytes: MockBytes,
   file: string,
   state: RepoState,
   failure: MockFailure | undefined,
@@ -54,7 +55,8 @@ export function serveFile(
     headers['X-Linked-Size'] = String(bytes.byteLength);
     headers['X-Linked-ETag'] = etag(file, bytes);
   }
-  let body = bytes;
+  let start = 0;
+  let end = bytes.byteLength;
   let status = 200;
   const range = req.headers.range;
   if (range !== undefined) {
@@ -63,16 +65,18 @@ export function serveFile(
       res.writeHead(416, { ...headers, 'Content-Range': `bytes */${bytes.byteLength}` }).end();
       return;
     }
-    body = bytes.subarray(parsed.start, parsed.end + 1);
+    [start, end] = [parsed.start, parsed.end + 1];
     status = 206;
     headers['Content-Range'] = `bytes ${parsed.start}-${parsed.end}/${bytes.byteLength}`;
   }
-  headers['Content-Length'] = String(body.byteLength);
+  headers['Content-Length'] = String(end - start);
   res.writeHead(status, headers);
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
+  // Materialised only now: a whole sparse file read without a range would be (sparse repos are for ranged reads).
+  const body = bytesRange(bytes, start, end);
   if (failure?.dropAfterBytes !== undefined) {
     res.write(body.subarray(0, failure.dropAfterBytes), () => setTimeout(() => res.destroy(), 10));
     return;
@@ -116,7 +120,7 @@ export function listModels(res: ServerResponse, url: URL, ctx: Context, hubUrl: 
 
 export function modelInfo(state: RepoState, expand: readonly string[]): Record<string, unknown> {
   const { repo, files } = state;
-  const config = parseJson(files.get('config.json'));
+  const config = parseJson(wholeBytes(files.get('config.json')));
   const full: Record<string, unknown> = {
     _id: state.sha.slice(0, 24),
     id: repo.id,
@@ -155,7 +159,7 @@ export function tree(state: RepoState, dir: string, recursive: boolean): unknown
       continue;
     }
     const lfs = path.endsWith('.safetensors') || state.lfsPaths?.has(path) === true
-      ? { lfs: { oid: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength, pointerSize: 134 } }
+      ? { lfs: { oid: bytesDigest(bytes, 'sha256'), size: bytes.byteLength, pointerSize: 134 } }
       : {};
     entries.set(path, { type: 'file', oid: sha1(path + bytes.byteLength), size: bytes.byteLength, path, ...lfs });
   }
@@ -163,15 +167,16 @@ export function tree(state: RepoState, dir: string, recursive: boolean): unknown
 }
 
 /** Parameter counts per dtype, as the Hub computes them from safetensors headers. */
-function safetensorsSummary(files: ReadonlyMap<string, Uint8Array>): { parameters: Record<string, number>; total: number } | undefined {
+function safetensorsSummary(files: ReadonlyMap<string, MockBytes>): { parameters: Record<string, number>; total: number } | undefined {
   const parameters: Record<string, number> = {};
   let total = 0;
   let any = false;
   for (const [path, bytes] of files) {
     if (!path.endsWith('.safetensors') || bytes.byteLength < 8) continue;
     any = true;
-    const length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-    const header = parseHeader(bytes.subarray(8, 8 + length), bytes.byteLength, path);
+    const prefix = bytesRange(bytes, 0, 8);
+    const length = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+    const header = parseHeader(bytesRange(bytes, 8, 8 + length), bytes.byteLength, path);
     for (const t of header.tensors) {
       parameters[t.dtype] = (parameters[t.dtype] ?? 0) + numel(t.shape);
       total += numel(t.shape);

@@ -1,10 +1,14 @@
 /** The mock Hub's public options and the state its routes share. */
 
+import type { MockBytes } from './mock-bytes';
 export interface MockRepo {
   /** `owner/name`. */
   readonly id: string;
-  /** Repo-relative path → bytes, or a directory on disk whose files (read once, at start) make up the repo. */
-  readonly files: ReadonlyMap<string, Uint8Array> | string;
+  /**
+   * Repo-relative path → bytes (or a sparse file: a header and zeros, for 70B-shaped repos), or a directory on disk
+   * whose files (read once, at start) make up the repo.
+   */
+  readonly files: ReadonlyMap<string, MockBytes> | string;
   /** The commit sha `main` resolves to (40 hex digits); default: a hash of the id and the files. */
   readonly sha?: string;
   /** More branches and tags, all at the same commit as `main` (listed by `/api/models/{id}/refs`). */
@@ -66,7 +70,7 @@ export interface MockHub {
   reset(): void;
   addRepo(repo: MockRepo): Promise<void>;
   /** A repo's files as they are now (after commits), or undefined. */
-  repoFiles(id: string): ReadonlyMap<string, Uint8Array> | undefined;
+  repoFiles(id: string): ReadonlyMap<string, MockBytes> | undefined;
   /** From now on the Hub answers 401 "token expired" to this token. */
   expireToken(token: string): void;
   /** Every request body the write side received, as text (commits, batches, repo creation), for leak scans. */
@@ -78,7 +82,7 @@ export const MOCK_TOKEN = 'hf_mock_token_0123456789';
 
 export interface RepoState {
   readonly repo: MockRepo;
-  readonly files: ReadonlyMap<string, Uint8Array>;
+  readonly files: ReadonlyMap<string, MockBytes>;
   readonly sha: string;
   readonly lastModified: string;
   /** Files committed through the LFS protocol (besides `.safetensors`, which are always LFS). */

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
+import { standardRepos } from '../../test/mock-hub/fixture-repos';
+import { startMockHub } from '../../test/mock-hub/server';
+import type { MockHub } from '../../test/mock-hub/server';
+
+const CLI = new URL('./lens.ts', import.meta.url).pathname;
+let root: string;
+let hub: MockHub;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lens-cli-'));
+  await writeFixtureTree(join(root, 'models'));
+  hub = await startMockHub({ repos: await standardRepos() });
+});
+afterAll(async () => {
+  await hub.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd(), env: { ...process.env, HF_ENDPOINT: hub.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+interface LensJson {
+  a: string;
+  b: string;
+  mode: string;
+  tensors: { name: string; shape: number[]; norm_a: number; cosine: number | null; relative_difference: number | null }[];
+}
+
+describe('npm run lens', () => {
+  it('compares a local folder with a Hub repo: a layers × modules table, JSON and CSV', async () => {
+    const local = join(root, 'models', 'tiny', 'llama-bf16');
+    const { code, stdout, stderr } = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--json', join(root, 'o.json'), '--csv', join(root, 'o.csv')]);
+    expect(stderr).toMatch(/Lens \(exact\): 39 tensors, .* to read, about /);
+    expect(code).toBe(0);
+    const lines = stdout.split('\n');
+    expect(lines[0]).toBe(`relative_difference of ${local} → tiny/llama-bf16-ft (exact)`);
+    expect(lines[1]).toMatch(/^ +q +k +v +o +gate +up +down +norms +other$/);
+    expect(lines.slice(2, 8).map((l) => l.split(/ {2,}/)[0])).toEqual(['embeddings', 'layer 0', 'layer 1', 'layer 2', 'layer 3', 'head']);
+    const json = JSON.parse(await readFile(join(root, 'o.json'), 'utf8')) as LensJson;
+    expect(json).toMatchObject({ a: local, b: 'tiny/llama-bf16-ft', mode: 'exact' });
+    expect(json.tensors).toHaveLength(39);
+    const q = json.tensors.find((t) => t.name === 'model.layers.0.self_attn.q_proj.weight');
+    expect(q?.shape).toEqual([64, 64]);
+    expect(q?.cosine).toBeGreaterThan(0.9);
+    expect(q?.cosine).toBeLessThan(1);
+    const csv = (await readFile(join(root, 'o.csv'), 'utf8')).trim().split('\n');
+    expect(csv).toHaveLength(40);
+  });
+
+  it('reports nothing in common for models of different widths, and one clear line for a missing repo', async () => {
+    const narrow = await cli([join(root, 'models', 'tiny', 'llama-bf16'), 'tiny/llama-narrow']);
+    expect(narrow.code).toBe(1);
+    expect(narrow.stderr.trim().split('\n').at(-1)).toMatch(/^error: .* have no tensor of the same name and shape/);
+    const missing = await cli(['tiny/llama-bf16', 'nobody/missing']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^error: nobody\/missing was not found/);
+  });
+});

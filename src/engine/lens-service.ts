@@ -1,0 +1,37 @@
+/**
+ * The weight lens behind the worker contract: opens the two sources, plans (the cost the studio shows first) and runs
+ * the lens. `engine/worker.ts` exposes these; tests may call them directly.
+ */
+import { loadModel } from '../io/model/load-model';
+import type { Model } from '../io/model/types';
+import type { EngineEventListener, LensCost, LensRequest } from './api';
+import { planLens, runLens } from './lens';
+import type { LensPlan } from './lens';
+import type { LensReport } from '../methods/lens-report';
+import { openSource } from './service';
+
+async function withModels<T>(request: LensRequest, signal: AbortSignal | undefined, work: (a: Model, b: Model) => Promise<T>): Promise<T> {
+  const folders = await Promise.all([openSource(request.a, request.hub), openSource(request.b, request.hub)]);
+  try {
+    const options = signal === undefined ? {} : { signal };
+    const [a, b] = await Promise.all(folders.map((folder) => loadModel(folder, options)));
+    return await work(a as Model, b as Model);
+  } finally {
+    await Promise.all(folders.map((folder) => folder.close().catch(() => undefined)));
+  }
+}
+
+function planOf(request: LensRequest, a: Model, b: Model): LensPlan {
+  return planLens(a, b, { mode: request.mode, samples: request.samples });
+}
+
+export function lensCost(request: LensRequest, signal?: AbortSignal): Promise<LensCost> {
+  return withModels(request, signal, (a, b) => {
+    const plan = planOf(request, a, b);
+    return Promise.resolve({ a: plan.a, b: plan.b, tensorCount: plan.tensors.length, skippedCount: plan.skipped.length, bytesToRead: plan.bytesToRead, estimatedSeconds: plan.estimatedSeconds });
+  });
+}
+
+export function lensRun(request: LensRequest, onEvent: EngineEventListener, signal?: AbortSignal): Promise<LensReport> {
+  return withModels(request, signal, (a, b) => runLens(planOf(request, a, b), a, b, { signal, onEvent, nearswapT: request.nearswapT }));
+}

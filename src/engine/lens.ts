@@ -1,0 +1,237 @@
+/**
+ * The weight lens: per-tensor statistics of two models (norms, cosine, relative difference, SLERP's angle, NearSwap's
+ * share at a t) over every tensor both have with equal shapes. `planLens` says what will be read and roughly how long
+ * it takes before anything is read; `runLens` reads and reduces on the CPU, in float64.
+ *
+ * Fast mode reads a fixed random sample of row segments of each large tensor with ranged reads (the same segments of
+ * both models) and states each estimate's standard error; small tensors are read whole. A segment is a whole row, or
+ * an equal part of a long one (at most {@link MAX_SEGMENT} elements), so the tensor is tiled into equal, contiguous
+ * sampling units. Exact mode streams every element.
+ */
+import { AppError } from '../shared/errors';
+import { decodeToF32 } from '../io/safetensors/codec';
+import { dtypeBits, isFloatDType, numel } from '../io/safetensors/dtype';
+import type { FloatDType } from '../io/safetensors/dtype';
+import type { Model, ModelTensor } from '../io/model/types';
+import { accumulate, addSums, emptySums, exactErrors, metricsOf, sampledMetrics, scaleSums } from '../methods/lens-stats';
+import type { LensMode, LensReport, LensTensor } from '../methods/lens-report';
+import type { EngineEventListener } from './api';
+
+/** Row segments sampled per large tensor in fast mode. */
+export const DEFAULT_SAMPLES = 8;
+/** Longest sampled segment (elements): a 28672-wide row is read as one of its seven 4096-element parts. */
+export const MAX_SEGMENT = 4096;
+/** Rows are not cut into parts shorter than this. */
+const MIN_SEGMENT = 256;
+/** Tensors at most this large (per model), or with few segments, are read whole even in fast mode. */
+const WHOLE_BYTES = 256 * 1024;
+/** Elements per read in exact mode (per model). */
+const CHUNK_ELEMENTS = 1 << 21;
+/** Rough rates for the estimate: bytes read per second locally and from the Hub, elements reduced per second. */
+const LOCAL_READ_BYTES_PER_SECOND = 400e6;
+const HUB_READ_BYTES_PER_SECOND = 40e6;
+const ELEMENTS_PER_SECOND = 150e6;
+/** A Hub range request's round trip, divided by the requests in flight. */
+const HUB_REQUEST_SECONDS = 0.05 / 16;
+
+export interface LensTensorPlan {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Sampled segment indexes (ascending), or undefined when the tensor is read whole. */
+  readonly segments: readonly number[] | undefined;
+  /** Elements per segment (segment i covers elements [i·length, (i + 1)·length)). */
+  readonly segmentLength: number;
+  /** Bytes read from both models together. */
+  readonly bytes: number;
+}
+
+export interface LensPlan {
+  readonly a: string;
+  readonly b: string;
+  readonly mode: LensMode;
+  readonly samples: number;
+  readonly tensors: readonly LensTensorPlan[];
+  /** Tensors left out, with why (missing in one model, shapes differ, not floating point). */
+  readonly skipped: LensReport['skipped'];
+  readonly bytesToRead: number;
+  readonly requests: number;
+  readonly estimatedSeconds: number;
+}
+
+export interface LensOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly onEvent?: EngineEventListener | undefined;
+  /** NearSwap's t: with it, each tensor reports the share of elements that move. */
+  readonly nearswapT?: number | undefined;
+}
+
+function bytesPerElement(tensor: ModelTensor): number {
+  return dtypeBits(tensor.dtype) / 8;
+}
+
+/** A stable 32-bit seed from a tensor name (FNV-1a), so the same tensor samples the same segments every time. */
+function seedOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** `m` distinct indexes out of `total`, uniformly at random from `seed` (Floyd's algorithm), ascending. */
+export function sampleIndexes(total: number, m: number, seed: number): number[] {
+  let state = seed || 1;
+  const next = () => {
+    // xorshift32
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const chosen = new Set<number>();
+  for (let j = total - m; j < total; j++) {
+    const r = Math.floor(next() * (j + 1));
+    chosen.add(chosen.has(r) ? j : r);
+  }
+  return [...chosen].sort((x, y) => x - y);
+}
+
+export interface LensPlanOptions {
+  readonly mode: LensMode;
+  /** Row segments sampled per large tensor in fast mode (default {@link DEFAULT_SAMPLES}). */
+  readonly samples?: number | undefined;
+  /** Fast mode reads tensors of at most this many bytes (per model) whole (default 256 KiB). */
+  readonly wholeBytes?: number | undefined;
+}
+
+/**
+ * The sampling unit's length for a tensor of `shape`: its row (the last dimensions together), or the longest equal part
+ * of the row of at most {@link MAX_SEGMENT} elements (never shorter than {@link MIN_SEGMENT}: then the whole row).
+ */
+export function segmentLengthOf(shape: readonly number[]): number {
+  const row = shape.length > 1 ? numel(shape.slice(1)) : numel(shape);
+  for (let parts = Math.ceil(row / MAX_SEGMENT); row / parts >= MIN_SEGMENT; parts++) if (row % parts === 0) return row / parts;
+  return row;
+}
+
+/** What a lens of `a` against `b` reads, and a rough duration. */
+export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan {
+  const { mode, samples = DEFAULT_SAMPLES, wholeBytes = WHOLE_BYTES } = options;
+  if (!Number.isInteger(samples) || samples < 2) throw new AppError('E_UNSUPPORTED', `The lens samples at least 2 segments per tensor (asked for ${samples}).`);
+  const tensors: LensTensorPlan[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  let hubBytes = 0;
+  let localBytes = 0;
+  let requests = 0;
+  let elements = 0;
+  for (const [name, ta] of a.tensors) {
+    const tb = b.tensors.get(name);
+    if (tb === undefined) skipped.push({ name, reason: `not in ${b.ref}` });
+    else if (ta.shape.join('x') !== tb.shape.join('x')) skipped.push({ name, reason: `shapes differ (${ta.shape.join('×')} vs ${tb.shape.join('×')})` });
+    else if (!isFloatDType(ta.dtype) || !isFloatDType(tb.dtype)) skipped.push({ name, reason: `not floating point (${ta.dtype})` });
+    else {
+      const total = numel(ta.shape);
+      const segmentLength = segmentLengthOf(ta.shape);
+      const count = total / segmentLength;
+      const whole = mode === 'exact' || count <= 2 * samples || Math.max(ta.length, tb.length) <= wholeBytes;
+      const segments = whole ? undefined : sampleIndexes(count, samples, seedOf(name));
+      const read = segments === undefined ? total : segments.length * segmentLength;
+      const bytes = read * (bytesPerElement(ta) + bytesPerElement(tb));
+      tensors.push({ name, shape: ta.shape, segments, segmentLength, bytes });
+      elements += read;
+      const reads = 2 * (segments === undefined ? Math.ceil(total / CHUNK_ELEMENTS) : segments.length);
+      requests += reads;
+      const hubShare = (a.folder.kind === 'hub' ? bytesPerElement(ta) : 0) + (b.folder.kind === 'hub' ? bytesPerElement(tb) : 0);
+      hubBytes += read * hubShare;
+      localBytes += bytes - read * hubShare;
+    }
+  }
+  for (const name of b.tensors.keys()) if (!a.tensors.has(name)) skipped.push({ name, reason: `not in ${a.ref}` });
+  const anyHub = a.folder.kind === 'hub' || b.folder.kind === 'hub';
+  const estimatedSeconds =
+    hubBytes / HUB_READ_BYTES_PER_SECOND + localBytes / LOCAL_READ_BYTES_PER_SECOND + elements / ELEMENTS_PER_SECOND + (anyHub ? requests * HUB_REQUEST_SECONDS : 0);
+  return { a: a.ref, b: b.ref, mode, samples, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
+}
+
+/** Elements `[start, start + count)` of a tensor, decoded to f32. */
+async function readElements(model: Model, tensor: ModelTensor, start: number, count: number, signal?: AbortSignal): Promise<Float32Array> {
+  const size = bytesPerElement(tensor);
+  const source = await model.folder.open(tensor.file);
+  const bytes = await source.read(tensor.offset + start * size, count * size, signal);
+  const out = new Float32Array(count);
+  decodeToF32(tensor.dtype as FloatDType, bytes, out);
+  return out;
+}
+
+async function readPair(a: Model, b: Model, name: string, start: number, count: number, signal?: AbortSignal): Promise<[Float32Array, Float32Array]> {
+  const ta = a.tensors.get(name) as ModelTensor;
+  const tb = b.tensors.get(name) as ModelTensor;
+  return Promise.all([readElements(a, ta, start, count, signal), readElements(b, tb, start, count, signal)]);
+}
+
+async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | undefined, signal?: AbortSignal): Promise<LensTensor> {
+  const total = numel(plan.shape);
+  const withT = t !== undefined;
+  if (plan.segments === undefined) {
+    const sums = emptySums();
+    for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
+      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
+      const [x, y] = await readPair(a, b, plan.name, start, Math.min(CHUNK_ELEMENTS, total - start), signal);
+      accumulate(sums, x, y, t);
+    }
+    const metrics = metricsOf(sums, withT);
+    return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
+  }
+  const length = plan.segmentLength;
+  const count = total / length;
+  const rows = await Promise.all(
+    plan.segments.map(async (segment) => {
+      const [x, y] = await readPair(a, b, plan.name, segment * length, length, signal);
+      const sums = emptySums();
+      accumulate(sums, x, y, t);
+      return sums;
+    }),
+  );
+  const { metrics, errors } = sampledMetrics(rows, count, withT);
+  const sampled = emptySums();
+  for (const row of rows) addSums(sampled, row);
+  return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: sampled.elements, standard_error: errors, sums: scaleSums(sampled, count / rows.length) };
+}
+
+/** Tensors reduced at once: fast mode overlaps many small ranged reads; exact mode streams a few large ones. */
+const CONCURRENCY: Record<LensMode, number> = { fast: 8, exact: 2 };
+
+/** Runs a planned lens: the tensors in plan order, with 'start', 'progress' and 'done' events as for a merge. */
+export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensOptions = {}): Promise<LensReport> {
+  const { signal, onEvent, nearswapT } = options;
+  const started = globalThis.performance.now();
+  const bytesTotal = plan.bytesToRead;
+  onEvent?.({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: [] });
+  const results = new Array<LensTensor>(plan.tensors.length);
+  let next = 0;
+  let done = 0;
+  let bytesDone = 0;
+  const worker = async () => {
+    while (next < plan.tensors.length) {
+      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
+      const index = next++;
+      const tensorPlan = plan.tensors[index] as LensTensorPlan;
+      results[index] = await lensTensor(a, b, tensorPlan, nearswapT, signal);
+      done++;
+      bytesDone += tensorPlan.bytes;
+      const seconds = (globalThis.performance.now() - started) / 1000;
+      const rate = seconds > 0 ? bytesDone / seconds : 0;
+      onEvent?.({
+        type: 'progress',
+        tensorsDone: done,
+        tensorCount: plan.tensors.length,
+        bytesDone,
+        bytesTotal,
+        bytesPerSecond: rate,
+        etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY[plan.mode], Math.max(plan.tensors.length, 1)) }, worker));
+  const seconds = (globalThis.performance.now() - started) / 1000;
+  onEvent?.({ type: 'done', files: [], seconds });
+  return { a: plan.a, b: plan.b, mode: plan.mode, nearswap_t: nearswapT ?? null, tensors: results, skipped: plan.skipped, seconds };
+}

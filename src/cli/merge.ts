@@ -3,27 +3,24 @@
  * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
  * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 
 import { AppError, describeError, toAppError } from '../shared/errors';
 import { formatBytes, parseByteSize } from '../shared/format';
-import { openHubFolder } from '../io/model/hub-folder';
-import { openNodeFolder } from '../io/model/node-folder';
-import type { ModelFolder } from '../io/model/types';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
-import { hubSettingsFromEnv } from '../io/source/node-hub-env';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
+import { TOOL_VERSION as VERSION } from '../engine/version';
+import { resolveFolder } from './resolve-folder';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
 import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 
-const VERSION = '0.1.0';
 
 interface Args {
   config: string;
@@ -73,13 +70,6 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-/** Local folders win over Hub ids: `./models/x` or an existing directory is local, `owner/name` otherwise goes to the Hub. */
-async function resolveFolder(path: string, revision: string | undefined): Promise<ModelFolder> {
-  const local = await stat(path).then((s) => s.isDirectory(), () => false);
-  if (local) return openNodeFolder(path);
-  return openHubFolder(path, revision, hubSettingsFromEnv());
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const text = await readFile(args.config, 'utf8').catch((cause: unknown) => {
@@ -111,7 +101,6 @@ async function main(): Promise<void> {
   if (existing.length > 0 && !resume && !args.allowOverwrite) {
     throw new AppError('E_OUTPUT_NOT_EMPTY', `The output folder ${args.out} is not empty.`, { hint: 'Choose an empty folder, or pass --allow-overwrite.' });
   }
-  if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
   const chosen = await chooseBackend(args.backend, args.threads);
   if (chosen.note !== undefined) process.stderr.write(`note: ${chosen.note}; merging on the ${chosen.label}.\n`);
   process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
@@ -126,7 +115,8 @@ async function main(): Promise<void> {
       resume,
       ...(chosen.executor === undefined ? {} : { executor: chosen.executor }),
       ...(chosen.backend === undefined ? {} : { backend: chosen.backend }),
-      onEvent: progressPrinter(),
+      identity: { toolVersion: VERSION, recipeText: text, options: { 'out-shard-size': args.shardBytes ?? null, seed: args.seed, name: basename(resolve(args.out)) } },
+      onEvent: progressPrinter(args.out, resume),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
     });
@@ -136,11 +126,15 @@ async function main(): Promise<void> {
   process.stderr.write(`\nDone: ${args.out}\n`);
 }
 
-function progressPrinter(): (event: EngineEvent) => void {
+function progressPrinter(out: string, resume: boolean): (event: EngineEvent) => void {
   const tty = process.stderr.isTTY === true;
   let last = 0;
   return (event) => {
-    if (event.type === 'progress') {
+    if (event.type === 'start' && event.restartReasons.length > 0) {
+      process.stderr.write(`Starting over in ${out}: its unfinished merge cannot be resumed because\n${event.restartReasons.map((r) => `  - ${r}\n`).join('')}`);
+    } else if (event.type === 'start' && resume) {
+      process.stderr.write(`Resuming the unfinished merge in ${out}: keeping ${event.resumedShards.length} finished shard(s).\n`);
+    } else if (event.type === 'progress') {
       const now = Date.now();
       if (!tty && now - last < 2000 && event.tensorsDone < event.tensorCount) return;
       last = now;

@@ -5,7 +5,14 @@
 import type { ErrorPayload } from '../shared/errors';
 
 export type EngineEvent =
-  | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }
+  | {
+      readonly type: 'start';
+      readonly tensorCount: number;
+      readonly bytesTotal: number;
+      readonly resumedShards: readonly string[];
+      /** Why the unfinished folder's shards were not kept (inputs, recipe, options or tool changed); empty otherwise. */
+      readonly restartReasons: readonly string[];
+    }
   | { readonly type: 'tensor'; readonly name: string; readonly index: number; readonly shard: string }
   | {
       readonly type: 'progress';

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'react';
 
 import type { PlanOverview } from '../engine/api';
 import { currentTensorFraction } from '../state/job-progress';
+import { restartNotice } from './restart-notice';
 import { DEFAULT_HUB } from '../state/job-slice';
 import { localFoldersMissing, missingLocalFolders, recipeRunInput } from '../state/run-input';
 import type { JobState, OutputFolder, RunInput } from '../state/job-slice';
@@ -393,6 +394,8 @@ function buildNotices(
   if (job.phase === 'failed' && job.error !== undefined) {
     notices.push(errorNotice('The merge stopped', job.error, job.error.code === 'E_OUTPUT_NOT_EMPTY' ? [{ label: 'Write into it anyway', onClick: on.overwrite }] : undefined));
   }
+  const restart = restartNotice(job.progress);
+  if (restart !== undefined) notices.push(restart);
   if (job.phase === 'cancelled') {
     const done = job.folder?.state?.finishedShards.length ?? 0;
     notices.push({ kind: 'warn', title: 'Cancelled', text: `${done} of ${job.plan?.shardCount ?? '?'} shards are finished and kept in the folder.`, hint: 'Resume continues from there, now or after a reload.' });

@@ -98,10 +98,11 @@ export async function appError(promise: Promise<unknown>): Promise<AppError> {
   throw new Error('expected a rejection');
 }
 
-/** Every file of a folder (hidden ones included) with its bytes. */
+/** Every file of a folder (hidden ones included, subfolders not) with its bytes. */
 export async function snapshot(dir: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
-  for (const name of (await readdir(dir)).sort()) out.set(name, await readFile(join(dir, name)));
+  const files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+  for (const name of files.sort()) out.set(name, await readFile(join(dir, name)));
   return out;
 }
 

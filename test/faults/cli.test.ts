@@ -78,7 +78,7 @@ describe('faults: the CLI interrupted mid-write', { timeout: 180_000 }, () => {
     expect(done.code).toBe(0);
     reference = await snapshot(out);
     expect([...reference.keys()]).toContain(INDEX_FILE);
-  });
+  }, 120_000);
 
   it.each(['SIGINT', 'SIGKILL'] as const)('resumes after %s and ends byte-identical to an uninterrupted run', async (signal) => {
     const out = join(await tempDir(), 'out');

@@ -54,6 +54,8 @@ export interface MergeOptions {
   /** The output folder (default: a Node folder at `out`). */
   readonly sink?: DirectorySink;
   readonly onEvent?: (event: EngineEvent) => void;
+  /** The engine's whole-tensor preload budget (0: every tensor streams when it is written). */
+  readonly preloadBytes?: number;
 }
 
 /** Runs `recipeText` into `out` like `npm run merge` does (resuming an unfinished folder); returns the engine events. */
@@ -76,6 +78,7 @@ export async function mergeInto(recipeText: string, out: string, options: MergeO
   await runPlan(plan, inputs.folders, sink, {
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     resume: (await sink.list()).includes(PARTIAL_MARKER),
+    ...(options.preloadBytes === undefined ? {} : { preloadBytes: options.preloadBytes }),
     identity: { toolVersion, recipeText, options: { 'out-shard-size': options.shardBytes ?? null, seed: options.seed ?? 0 } },
     metadata: provenanceMetadata(plan, recipeText, toolVersion),
     indexMetadata: { mergekit_version: `merge-studio ${toolVersion}` },

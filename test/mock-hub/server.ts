@@ -38,6 +38,8 @@ export interface MockFailure {
   readonly dropAfterBytes?: number;
   /** Answer with this status instead. */
   readonly status?: number;
+  /** Extra headers of that answer (e.g. `Retry-After` on a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Wait this long before answering. */
   readonly delayMs?: number;
   /** Slow transfer: send the body in pieces of `chunkBytes` (default 16 KiB), waiting this long before each. */
@@ -168,6 +170,7 @@ async function handle(
   const failure = takeFailure(ctx, path);
   if (failure?.delayMs !== undefined) await new Promise((r) => setTimeout(r, failure.delayMs));
   if (failure?.status !== undefined) {
+    for (const [name, value] of Object.entries(failure.headers ?? {})) res.setHeader(name, value);
     send(res, failure.status, { error: `injected ${failure.status}` });
     return;
   }

@@ -69,7 +69,10 @@ export class HubFileSource implements ByteSource {
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      if (isRetryableStatus(response.status)) throw Object.assign(this.networkError(undefined, start, response.status), { received });
+      // A signed CDN URL that expired (403/410 after the Hub's redirect) is retried too: the retry goes through the Hub
+      // again and is redirected to a freshly signed URL.
+      const expired = response.redirected && (response.status === 403 || response.status === 410);
+      if (isRetryableStatus(response.status) || expired) throw Object.assign(this.networkError(undefined, start, response.status), { received });
       throw hubStatusError(response.status, response.headers.get('X-Error-Code'), { repo: this.repo, revision: this.revision, file: this.path }, this.settings.token !== undefined);
     }
     this.checkRange(response, start, end);

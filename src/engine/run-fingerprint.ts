@@ -119,14 +119,14 @@ export function fingerprintChanges(before: unknown, after: RunFingerprint): stri
   if (old.recipe !== after.recipe) changes.push('the recipe changed');
   const oldOptions = isPlainObject(old.options) ? old.options : {};
   for (const name of [...new Set([...Object.keys(oldOptions), ...Object.keys(after.options)])].sort()) {
-    if (oldOptions[name] !== after.options[name]) changes.push(`option ${name} changed (${String(oldOptions[name] ?? 'unset')} → ${String(after.options[name] ?? 'unset')})`);
+    if (oldOptions[name] !== after.options[name]) changes.push(`option ${name} changed (${shown(oldOptions, name)} → ${shown(after.options, name)})`);
   }
   if (old.tool !== after.tool) changes.push(`the tool version changed (${String(old.tool)} → ${after.tool})`);
   if (changes.length === 0 && old.plan !== after.plan) changes.push('the merge plan changed');
   return changes;
 }
 
-/** Weight and extra files each input contributes to the output. */
+/** Weight, config and copied files each input contributes to the output. */
 function filesReadPerInput(plan: MergePlan): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (input: string, file: string) => {
@@ -141,6 +141,8 @@ function filesReadPerInput(plan: MergePlan): Map<string, Set<string>> {
   };
   for (const tensor of plan.tensors) visit(tensor.expr);
   for (const file of plan.extraFiles) if (file.kind === 'copy') add(file.input, file.path);
+  // Every input's config.json was read to plan the merge (architecture checks, the output's config).
+  for (const input of plan.inputs) add(input.key, 'config.json');
   return out;
 }
 
@@ -155,6 +157,10 @@ async function headerDigest(folder: ModelFolder, path: string, signal: AbortSign
 export async function sha256(bytes: Uint8Array): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function shown(options: Readonly<Record<string, unknown>>, name: string): string {
+  return Object.hasOwn(options, name) ? String(options[name]) : 'unset';
 }
 
 function short(revision: string | undefined): string {

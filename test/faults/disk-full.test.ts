@@ -4,6 +4,7 @@
  * says so and names the file, leave an unfinished folder (marker, finished shards, no temporaries, no index), and
  * resume once space is free, byte-identical to a run that never failed.
  */
+import type * as FsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,7 +17,7 @@ import { appError, fixtureTree, looksUnfinishedOrEmpty, mergeInto, sameFolders, 
 const disk = vi.hoisted(() => ({ left: undefined as number | undefined }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const real = await importOriginal<typeof FsPromises>();
   const open: typeof real.open = async (...args) => {
     const handle = await real.open(...args);
     if (args[1] !== 'wx') return handle;

@@ -54,9 +54,12 @@ export async function fingerprintRun(
 ): Promise<RunFingerprint> {
   const read = filesReadPerInput(plan);
   const inputs: Record<string, InputFingerprint> = {};
-  for (const input of plan.inputs) {
-    const folder = folders.get(input.key);
-    const wanted = read.get(input.key) ?? new Set<string>();
+  // Models, and LoRA adapters (which the plan reads from but does not list as inputs).
+  const keys = [...new Set([...plan.inputs.map((i) => i.key), ...read.keys()])];
+  for (const key of keys) {
+    const folder = folders.get(key);
+    const input = plan.inputs.find((i) => i.key === key) ?? { ref: folder?.ref ?? key, kind: folder?.kind ?? 'local', revision: folder?.revision };
+    const wanted = read.get(key) ?? new Set<string>();
     const listed = folder === undefined ? [] : (await folder.listFiles()).filter((f) => wanted.has(f.path));
     const files: InputFileFingerprint[] = [];
     for (const file of listed) {
@@ -68,7 +71,7 @@ export async function fingerprintRun(
         ...(local ? { header: await headerDigest(folder, file.path, signal) } : {}),
       });
     }
-    inputs[input.key] = { ref: input.ref, kind: input.kind, ...(input.revision === undefined ? {} : { revision: input.revision }), files };
+    inputs[key] = { ref: input.ref, kind: input.kind, ...(input.revision === undefined ? {} : { revision: input.revision }), files };
   }
   const options = Object.fromEntries(Object.entries(identity.options ?? {}).filter((e): e is [string, string | number | boolean | null] => e[1] !== undefined));
   return {
@@ -141,8 +144,10 @@ function filesReadPerInput(plan: MergePlan): Map<string, Set<string>> {
   };
   for (const tensor of plan.tensors) visit(tensor.expr);
   for (const file of plan.extraFiles) if (file.kind === 'copy') add(file.input, file.path);
-  // Every input's config.json was read to plan the merge (architecture checks, the output's config).
+  // Every input's config.json was read to plan the merge (architecture checks, the output's config); an adapter's
+  // adapter_config.json gives its rank, alpha and targets.
   for (const input of plan.inputs) add(input.key, 'config.json');
+  for (const key of out.keys()) add(key, 'adapter_config.json');
   return out;
 }
 

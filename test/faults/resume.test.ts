@@ -140,6 +140,18 @@ describe('faults: resume and reproducible bytes', () => {
     sameFolders(await snapshot(out), await snapshot(fresh));
   });
 
+  it('starts over when a LoRA adapter changed since the interrupted run', async () => {
+    const adapter = await copyModel('tiny/llama-lora');
+    const recipe = `merge_method: slerp\nbase_model: ${models}/tiny/llama-bf16+${adapter}\nmodels:\n  - model: ${models}/tiny/llama-bf16-ft\nparameters:\n  t: 0.5\ndtype: bfloat16\n`;
+    const out = join(await tempDir(), 'out');
+    await cancelAfterFirstShard(recipe, out);
+    const file = join(adapter, 'adapter_model.safetensors');
+    const before = await stat(file);
+    await utimes(file, before.atime, new Date(before.mtimeMs + 5000));
+    const events = await mergeInto(recipe, out, { shardBytes: SHARD });
+    expect(startOf(events)).toMatchObject({ resumedShards: [], restartReasons: [expect.stringMatching(/^model .*llama-lora: adapter_model\.safetensors changed \(modified since\)$/)] });
+  });
+
   it('starts over when the marker was written by an older version without a fingerprint', async () => {
     const recipe = slerp(`${models}/tiny/llama-bf16`, `${models}/tiny/llama-bf16-ft`);
     const out = join(await tempDir(), 'out');

@@ -145,13 +145,20 @@ describe('faults: recipes and inputs that do not fit together', () => {
   const run = async (recipe: string) => appError(mergeInto(recipe, join(await tempDir(), 'out')));
 
   it.each([
-    ['YAML that does not parse', 'merge_method: slerp\nmodels: [\n', 'E_RECIPE_YAML', /line 2|Line 2|Line 3|line 3/],
-    ['an unknown method', 'merge_method: blend\nmodels:\n  - model: a/b\n', 'E_UNKNOWN_METHOD', /blend/],
+    ['YAML that does not parse', 'merge_method: slerp\nmodels: [\n', 'E_RECIPE_YAML', /^The recipe is not valid YAML: .* at line 3, column 1/],
+    ['an unknown method', 'merge_method: blend\nmodels:\n  - model: a/b\n', 'E_UNKNOWN_METHOD', /^Line 1: Unknown merge_method blend\.$/],
     ['slerp with two other models', 'merge_method: slerp\nbase_model: a/b\nmodels:\n  - model: c/d\n  - model: e/f\nparameters: {t: 0.5}\n', 'E_RECIPE_INVALID', /^Line 4: slerp takes exactly 1 model/],
   ] as const)('refuses %s with its line', async (_what, recipe, code, message) => {
     const error = await run(recipe);
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
+  });
+
+  it('refuses a config of another architecture, naming both models', async () => {
+    const error = await run(slerp(`${models}/tiny/llama-bf16`, `${models}/tiny/mistral-f16`));
+    expect(error.code).toBe('E_ARCH_MISMATCH');
+    expect(error.message).toBe(`${models}/tiny/mistral-f16 is a MistralForCausalLM but ${models}/tiny/llama-bf16 is a LlamaForCausalLM: models of different architectures cannot be merged.`);
+    expect(error.context.model).toBe(`${models}/tiny/mistral-f16`);
   });
 
   it('refuses models whose tensors do not fit, naming both', async () => {

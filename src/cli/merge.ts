@@ -21,7 +21,6 @@ import { chooseBackend } from './backend-choice';
 import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 
-
 interface Args {
   config: string;
   out: string;

@@ -1,7 +1,8 @@
 /**
  * Runs a {@link MergePlan} on the CPU into an output folder: extra files first, then each shard tensor by tensor in
  * header order (streamed in chunks), the index last; a marker file says the folder is unfinished until the very end,
- * and lists finished shards so that a re-run of the same plan resumes after them.
+ * and lists finished shards with the run's fingerprint, so that a re-run with identical inputs, recipe, options and
+ * tool version resumes after them (`output-folder.ts` decides, and clears an earlier model's files).
  */
 import { AppError } from '../shared/errors';
 import type { ModelFolder } from '../io/model/types';

@@ -52,7 +52,7 @@ const failOnStart = (failure: MockFailure) => (event: EngineEvent) => {
 describe('faults: Hub failures during a merge', () => {
   it.each([
     ['a connection dropped mid-tensor', { pathIncludes: `/cdn/${REPO}/`, times: 3, dropAfterBytes: 1000 }],
-    ['a 429 with Retry-After', { pathIncludes: `/${REPO}/resolve/`, times: 2, status: 429, headers: { 'Retry-After': '0' } }],
+    ['a 429 with Retry-After', { pathIncludes: `/${REPO}/resolve/`, times: 2, status: 429, headers: { 'Retry-After': '1' } }],
     ['a 503', { pathIncludes: `/${REPO}/resolve/`, times: 1, status: 503 }],
     ['an expired CDN URL (403 from the CDN)', { pathIncludes: `/cdn/${REPO}/`, times: 1, status: 403 }],
   ] as const)('retries %s and writes the same bytes as an undisturbed run', async (_what, failure) => {
@@ -60,6 +60,27 @@ describe('faults: Hub failures during a merge', () => {
     await mergeInto(recipe, out, options({ onEvent: failOnStart(failure) }));
     const failed = hub.requests.filter((r) => r.status === -1 || r.status >= 400);
     expect(failed.length).toBe(failure.times);
+    sameFolders(await snapshot(out), reference);
+  });
+
+  it('stops on a 429 whose Retry-After is longer than a run waits, saying how long, and resumes later', async () => {
+    const out = join(await tempDir(), 'out');
+    let shards = 0;
+    const error = await appError(
+      mergeInto(
+        recipe,
+        out,
+        options({
+          preloadBytes: 0,
+          onEvent: (event) => {
+            if (event.type === 'shard-written' && ++shards === 1) hub.fail({ pathIncludes: `/${REPO}/resolve/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } });
+          },
+        }),
+      ),
+    );
+    expect(error).toMatchObject({ code: 'E_HUB_HTTP', message: 'The Hub is rate-limiting downloads of tiny/llama-bf16-ft/model.safetensors: it asks to wait 3600 s.', context: { model: REPO, file: 'model.safetensors', status: 429 } });
+    expect(await looksUnfinishedOrEmpty(out)).toBe(true);
+    await mergeInto(recipe, out, options());
     sameFolders(await snapshot(out), reference);
   });
 

@@ -87,17 +87,17 @@ describe('faults: the CLI interrupted mid-write', { timeout: 180_000 }, () => {
     const killed = await cli([recipeFile, out, ...ARGS], killAfterFirstShard(out, signal));
     hub.reset();
     if (signal === 'SIGINT') {
-      expect(killed.code).toBe(1);
+      expect(killed.code, killed.stderr).toBe(1);
       expect(killed.stderr).toMatch(/Cancelling… \(run the same command again to resume\)/);
       expect(killed.stderr.trim().split('\n').at(-1)).toBe('error: The merge was cancelled. Run it again to resume: finished shards are kept.');
     } else {
-      expect(killed.signal).toBe('SIGKILL');
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
     }
     const left = await readdir(out);
-    expect(left).toContain(PARTIAL_MARKER);
+    expect(left, killed.stderr).toContain(PARTIAL_MARKER);
     expect(left).not.toContain(INDEX_FILE);
     const resumed = await cli([recipeFile, out, ...ARGS]);
-    expect(resumed.code).toBe(0);
+    expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/Resuming the unfinished merge in .*: keeping [1-9]\d* finished shard\(s\)\./);
     // No temporaries of the killed run, no marker: exactly the uninterrupted run's files and bytes.
     sameFolders(await snapshot(out), reference);

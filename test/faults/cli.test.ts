@@ -54,11 +54,14 @@ const ARGS = ['--out-shard-size', '100kB', '--backend', 'cpu', '--threads', '1']
 /** Sends `signal` as soon as the marker in `out` records a finished shard. */
 function killAfterFirstShard(out: string, signal: NodeJS.Signals): (child: ChildProcess) => void {
   return (child) => {
+    // Reads of the marker overlap on a busy machine: send the signal once (a second Ctrl-C means "quit now").
+    let sent = false;
     const timer = setInterval(() => {
       void readFile(join(out, PARTIAL_MARKER), 'utf8').then(
         (text) => {
           const finished = (JSON.parse(text) as { finished?: string[] }).finished ?? [];
-          if (finished.length > 0) {
+          if (finished.length > 0 && !sent) {
+            sent = true;
             clearInterval(timer);
             child.kill(signal);
           }

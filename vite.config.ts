@@ -49,7 +49,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'browser',
-          include: ['src/**/*.browser.test.ts'],
+          include: ['src/**/*.browser.test.ts', 'test/**/*.browser.test.ts'],
           globalSetup: ['test/global-setup-browser.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

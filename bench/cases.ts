@@ -233,6 +233,7 @@ function discardingSink(): DirectorySink {
       small.delete(name);
       return Promise.resolve();
     },
+    removeTemporaries: () => Promise.resolve([]),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Page } from '@playwright/test';
 import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import { wholeBytes } from '../test/mock-hub/mock-bytes';
 import type { MockHub } from '../test/mock-hub/server';
+import { readOpfsFolder } from './opfs';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 150_000 });
@@ -56,22 +57,6 @@ async function mergeDemo(page: Page): Promise<void> {
   await expect(notice(page, 'Merged')).toBeVisible({ timeout: 60_000 });
 }
 
-async function readPicked(page: Page): Promise<Map<string, Uint8Array>> {
-  const files = await page.evaluate(async (name) => {
-    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(name);
-    const out: Record<string, string> = {};
-    for await (const [file, handle] of dir.entries()) {
-      if (handle.kind !== 'file') continue;
-      const bytes = new Uint8Array(await (await (handle as FileSystemFileHandle).getFile()).arrayBuffer());
-      let binary = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      out[file] = btoa(binary);
-    }
-    return out;
-  }, PICKED);
-  return new Map(Object.entries(files).map(([name, base64]) => [name, new Uint8Array(Buffer.from(base64, 'base64'))]));
-}
-
 test('sign in with a token, edit the card, publish with progress, resume after a dropped part: the Hub copy is the folder', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -99,7 +84,7 @@ test('sign in with a token, edit the card, publish with progress, resume after a
 
   // The second part of the largest shard waits, then its connection drops mid-body (each time the browser retries it);
   // the other files finish meanwhile.
-  const local = await readPicked(page);
+  const local = await readOpfsFolder(page, PICKED);
   const victim = createHash('sha256').update(local.get('model-00001-of-00006.safetensors')!).digest('hex');
   hub.fail({ pathIncludes: `${victim}/part/2`, times: 10, delayMs: 2500, dropRequest: true });
   await panel.getByRole('button', { name: 'Publish', exact: true }).click();

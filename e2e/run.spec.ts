@@ -164,6 +164,22 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await expect(page.getByTestId('demo-offer')).toBeVisible();
 });
 
+test('a reload in the middle of a run (no cancel): resume keeps the finished shards, drops the leftovers, and the bytes match', async ({ page }) => {
+  await takeDemo(page);
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expect(page.locator('.shard-written').first()).toBeVisible();
+  // The tab goes away while a shard is being written: its worker dies with a temporary file open.
+  await page.reload();
+  const pending = page.getByRole('status').filter({ hasText: `An unfinished merge into “${PICKED}”` });
+  await expect(pending).toBeVisible();
+  await pending.getByRole('button', { name: 'Resume…' }).click();
+  const merged = notice(page, 'Merged');
+  await expect(merged).toBeVisible({ timeout: 30_000 });
+  await expect(merged).toContainText(/kept from the interrupted run/);
+  // Every entry of the folder, hidden temporaries included, is exactly the uninterrupted merge's.
+  await expectSameFolder(await readOpfsFolder(page, PICKED), await expectedOutput(1e6));
+});
+
 /** Two local folders: a tiny Llama and its fine-tuned sibling, each a few hundred kB. */
 const LOCAL_MODELS = [
   { name: 'local-llama-base', spec: { ...TINY_LLAMA, layers: 8, seed: 201 } },

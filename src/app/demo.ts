@@ -27,7 +27,11 @@ export async function loadDemo(base: string = import.meta.env.BASE_URL, only?: r
       .filter((model) => only === undefined || only.includes(model.id))
       .map(async (model) => {
         const files = await Promise.all(
-          model.files.map(async (file) => new File([await (await fetchOk(`${root}${model.id}/${file.path}`)).blob()], file.path)),
+          model.files.map(async (file) => {
+            const response = await fetchOk(`${root}${model.id}/${file.path}`);
+            // The server's date, not the time of this fetch: a resume after a reload compares it (run fingerprint).
+            return new File([await response.blob()], file.path, { lastModified: Date.parse(response.headers.get('Last-Modified') ?? '') || 0 });
+          }),
         );
         sources[model.id] = { kind: 'files', name: model.id, files };
       }),

@@ -15,6 +15,7 @@ import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
+import { TOOL_VERSION as VERSION } from '../engine/version';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
@@ -23,8 +24,6 @@ import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
 import { checkPushRequest, pushOutput } from './push';
 import type { PushRequest } from './push';
-
-const VERSION = '0.1.0';
 
 interface Args {
   config: string;
@@ -111,7 +110,6 @@ async function main(): Promise<void> {
   if (existing.length > 0 && !resume && !args.allowOverwrite) {
     throw new AppError('E_OUTPUT_NOT_EMPTY', `The output folder ${args.out} is not empty.`, { hint: 'Choose an empty folder, or pass --allow-overwrite.' });
   }
-  if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
   const chosen = await chooseBackend(args.backend, args.threads);
   if (chosen.note !== undefined) process.stderr.write(`note: ${chosen.note}; merging on the ${chosen.label}.\n`);
   process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
@@ -126,7 +124,8 @@ async function main(): Promise<void> {
       resume,
       ...(chosen.executor === undefined ? {} : { executor: chosen.executor }),
       ...(chosen.backend === undefined ? {} : { backend: chosen.backend }),
-      onEvent: progressPrinter(),
+      identity: { toolVersion: VERSION, recipeText: text, options: { 'out-shard-size': args.shardBytes ?? null, seed: args.seed, name: basename(resolve(args.out)) } },
+      onEvent: progressPrinter(args.out, resume),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
     });
@@ -137,11 +136,15 @@ async function main(): Promise<void> {
   if (args.push !== undefined) await pushOutput(args.out, args.push, controller.signal);
 }
 
-function progressPrinter(): (event: EngineEvent) => void {
+function progressPrinter(out: string, resume: boolean): (event: EngineEvent) => void {
   const tty = process.stderr.isTTY === true;
   let last = 0;
   return (event) => {
-    if (event.type === 'progress') {
+    if (event.type === 'start' && event.restartReasons.length > 0) {
+      process.stderr.write(`Starting over in ${out}: its unfinished merge cannot be resumed because\n${event.restartReasons.map((r) => `  - ${r}\n`).join('')}`);
+    } else if (event.type === 'start' && resume) {
+      process.stderr.write(`Resuming the unfinished merge in ${out}: keeping ${event.resumedShards.length} finished shard(s).\n`);
+    } else if (event.type === 'progress') {
       const now = Date.now();
       if (!tty && now - last < 2000 && event.tensorsDone < event.tensorCount) return;
       last = now;

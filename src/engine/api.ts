@@ -6,7 +6,14 @@ import type { ErrorPayload } from '../shared/errors';
 import type { LensMode, LensReport } from '../methods/lens-report';
 
 export type EngineEvent =
-  | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }
+  | {
+      readonly type: 'start';
+      readonly tensorCount: number;
+      readonly bytesTotal: number;
+      readonly resumedShards: readonly string[];
+      /** Why the unfinished folder's shards were not kept (inputs, recipe, options or tool changed); empty otherwise. */
+      readonly restartReasons: readonly string[];
+    }
   | { readonly type: 'tensor'; readonly name: string; readonly index: number; readonly shard: string }
   | {
       readonly type: 'progress';
@@ -110,9 +117,15 @@ export interface RunRequest extends PlanRequest {
   /** Names the run, for {@link EngineApi.cancel}. */
   readonly runId: string;
   readonly directory: FileSystemDirectoryHandle;
-  /** Keep the shards an interrupted run of the same plan finished in `directory`. */
+  /**
+   * Keep the shards an interrupted run finished in `directory`, provided its inputs, recipe, output settings and the
+   * tool version are the same (the run's fingerprint); otherwise start over and say why (`start.restartReasons`).
+   */
   readonly resume: boolean;
-  /** Write into a folder that holds other files (they are replaced or left beside the model). */
+  /**
+   * Write into a folder that holds other files: every file of an earlier model output there that the new one does
+   * not replace is removed (index, shards, single weights file, tokenizer files, marker); the user's other files stay.
+   */
   readonly allowOverwrite?: boolean;
 }
 

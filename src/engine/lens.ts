@@ -204,7 +204,7 @@ export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensO
   const { signal, onEvent, nearswapT } = options;
   const started = globalThis.performance.now();
   const bytesTotal = plan.bytesToRead;
-  onEvent?.({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: [] });
+  onEvent?.({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: [], restartReasons: [] });
   const results = new Array<LensTensor>(plan.tensors.length);
   let next = 0;
   let done = 0;

@@ -1,7 +1,8 @@
 /**
  * Runs a {@link MergePlan} on the CPU into an output folder: extra files first, then each shard tensor by tensor in
  * header order (streamed in chunks), the index last; a marker file says the folder is unfinished until the very end,
- * and lists finished shards so that a re-run of the same plan resumes after them.
+ * and lists finished shards with the run's fingerprint, so that a re-run with identical inputs, recipe, options and
+ * tool version resumes after them (`output-folder.ts` decides, and clears an earlier model's files).
  */
 import { AppError } from '../shared/errors';
 import type { ModelFolder } from '../io/model/types';
@@ -9,7 +10,6 @@ import { encodeFromF32, floatBytes } from '../io/safetensors/codec';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import { encodeHeader, encodeIndex } from '../io/safetensors/layout';
 import type { ShardPlan } from '../io/safetensors/layout';
-import { ModelOutputWriter } from '../io/safetensors/writer';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
 import type { MergePlan, PlannedTensor } from '../plan/types';
@@ -21,6 +21,9 @@ import type { EvaluateOptions } from './evaluate';
 import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
+import { openOutput } from './output-folder';
+import { fingerprintRun } from './run-fingerprint';
+import type { RunIdentity } from './run-fingerprint';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -36,8 +39,13 @@ export interface RunOptions {
    * tensor computes; larger tensors stream in chunks. Default 256 MiB.
    */
   readonly preloadBytes?: number;
-  /** Keep shards a previous run of the same plan finished. */
+  /**
+   * Keep shards an earlier run finished, provided its fingerprint (inputs, recipe, options, tool version, plan) is the
+   * same; otherwise start over and say why in the `start` event.
+   */
   readonly resume?: boolean;
+  /** The tool version, recipe text and byte-changing options, for the fingerprint (default: from `metadata`). */
+  readonly identity?: RunIdentity;
   /** Extra `__metadata__` entries of every shard (provenance). */
   readonly metadata?: Readonly<Record<string, string>>;
   /** The index's `mergekit_version`-style metadata. */
@@ -58,10 +66,12 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const emit = options.onEvent ?? (() => undefined);
   const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
   const shardPlan = toShardPlan(plan, options);
-  const writer = await ModelOutputWriter.start(dir, shardPlan, { planId: planId(plan), resume: options.resume === true });
+  const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
+  const fingerprint = await fingerprintRun(plan, folders, identity, { metadata: options.metadata, index: options.indexMetadata }, options.signal);
+  const { writer, restartReasons } = await openOutput(dir, shardPlan, fingerprint, options.resume === true);
   const resumed = [...writer.finishedShards];
   const bytesTotal = plan.tensors.filter((t) => !writer.finishedShards.has(plan.shards[t.shard]?.file ?? '')).reduce((s, t) => s + tensorBytes(t), 0);
-  emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed });
+  emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed, restartReasons });
   const open = opener(folders);
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
@@ -163,6 +173,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     }
     emit({ type: 'finalizing' });
     await writer.finish();
+    await dir.removeTemporaries();
   } catch (error) {
     // Let computations in flight settle (their buffers return to the pool) before the folder is cleaned up.
     await Promise.allSettled(launched).then((results) =>

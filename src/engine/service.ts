@@ -26,8 +26,9 @@ import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, P
 import { loadInputs } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
 import { planId, runPlan } from './run-plan';
+import { TOOL_VERSION } from './version';
 
-export const TOOL_VERSION = '0.1.0';
+export { TOOL_VERSION };
 
 /**
  * Rough CPU-backend rates for the time estimate: bytes of input read per second, and bytes merged per second (f32
@@ -209,6 +210,7 @@ export async function runRequest(
       ...(backend === undefined ? {} : { backend }),
       ...(executor === undefined ? {} : { executor }),
       resume: request.resume,
+      identity: { toolVersion: TOOL_VERSION, recipeText, options: byteOptions(request) },
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
       onEvent: (event) => {
@@ -222,6 +224,12 @@ export async function runRequest(
   const files: { name: string; bytes: number }[] = [];
   for (const name of await sink.list()) files.push({ name, bytes: (await (await request.directory.getFileHandle(name)).getFile()).size });
   return { files, seconds: (globalThis.performance.now() - started) / 1000, resumedShards, backend: executor?.label ?? backend?.label ?? 'CPU' };
+}
+
+/** The output settings that change bytes, named as the run area names them (for a restart's reason). */
+function byteOptions(request: RunRequest): Record<string, string | number | null> {
+  const o = request.output;
+  return { name: o.name, dtype: o.dtype ?? null, shardSize: o.maxShardBytes ?? null, seed: o.seed ?? 0 };
 }
 
 async function closeAll(inputs: LoadedInputs): Promise<void> {

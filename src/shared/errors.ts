@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   // models and folders
   'E_NO_WEIGHTS',
   'E_CONFIG_INVALID',
+  'E_CONFIG_MISSING',
+  'E_FOLDER_MISSING',
+  'E_LFS_POINTER',
   'E_FILE_MISSING',
   'E_FILE_CHANGED',
   'E_SHORT_READ',

@@ -24,6 +24,8 @@ export interface RunProgress {
   readonly started: boolean;
   /** Each output tensor's bytes, from the plan. */
   readonly tensorBytes: ReadonlyMap<string, number>;
+  /** Why a resume started over instead (an input, the recipe, an option or the tool changed); empty otherwise. */
+  readonly restartReasons: readonly string[];
 }
 
 /** 0…1 of the current tensor written, as far as the last progress event tells. */
@@ -47,6 +49,7 @@ export function initialProgress(plan: PlanOverview | undefined): RunProgress {
     shards: (plan?.shards ?? []).map((s) => ({ file: s.file, bytes: s.bytes, status: 'waiting' })),
     finalizing: false,
     started: false,
+    restartReasons: [],
   };
 }
 
@@ -60,7 +63,7 @@ function applyEvent(p: RunProgress, event: EngineEvent): RunProgress {
   switch (event.type) {
     case 'start': {
       const kept = new Set(event.resumedShards);
-      return { ...p, started: true, tensorCount: event.tensorCount, bytesTotal: event.bytesTotal, shards: p.shards.map((s) => (kept.has(s.file) ? { ...s, status: 'kept' } : s)) };
+      return { ...p, started: true, restartReasons: event.restartReasons, tensorCount: event.tensorCount, bytesTotal: event.bytesTotal, shards: p.shards.map((s) => (kept.has(s.file) ? { ...s, status: 'kept' } : s)) };
     }
     case 'tensor':
       return {

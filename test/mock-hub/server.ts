@@ -93,6 +93,7 @@ async function handle(server: 'hub' | 'cdn', req: IncomingMessage, res: ServerRe
   if (failure?.delayMs !== undefined) await new Promise((r) => setTimeout(r, failure.delayMs));
   if (failure?.dropRequest === true) return dropRequest(req, res);
   if (failure?.status !== undefined) {
+    for (const [name, value] of Object.entries(failure.headers ?? {})) res.setHeader(name, value);
     send(res, failure.status, { error: `injected ${failure.status}` });
     return;
   }

@@ -28,6 +28,8 @@ export interface MockFailure {
   readonly dropAfterBytes?: number;
   /** Answer with this status instead. */
   readonly status?: number;
+  /** Extra headers of that answer (e.g. `Retry-After` on a 429). */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Wait this long before answering. */
   readonly delayMs?: number;
   /** Slow transfer: send the body in pieces of `chunkBytes` (default 16 KiB), waiting this long before each. */

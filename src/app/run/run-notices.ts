@@ -6,6 +6,7 @@ import { describeContext } from '../../shared/errors';
 import type { ErrorPayload } from '../../shared/errors';
 import type { Capability } from '../../ui/CapabilityList';
 import type { Notice } from '../../ui/RunPanel';
+import { restartNotice } from '../restart-notice';
 
 function errorNotice(title: string, error: ErrorPayload, actions?: Notice['actions']): Notice {
   const where = describeContext(error.context);
@@ -48,6 +49,8 @@ export function buildNotices(
   if (job.phase === 'failed' && job.error !== undefined) {
     notices.push(errorNotice('The merge stopped', job.error, job.error.code === 'E_OUTPUT_NOT_EMPTY' ? [{ label: 'Write into it anyway', onClick: on.overwrite }] : undefined));
   }
+  const restart = restartNotice(job.progress);
+  if (restart !== undefined) notices.push(restart);
   if (job.phase === 'cancelled') {
     const done = job.folder?.state?.finishedShards.length ?? 0;
     notices.push({ kind: 'warn', title: 'Cancelled', text: `${done} of ${job.plan?.shardCount ?? '?'} shards are finished and kept in the folder.`, hint: 'Resume continues from there, now or after a reload.' });

@@ -40,7 +40,7 @@ export async function copyModel(model: Model, dir: DirectorySink, options: CopyO
   const plan = await copyPlan(model);
   const bytesTotal = plan.shards.reduce((sum, shard) => sum + shard.header.dataBytes, 0);
   let bytesDone = 0;
-  const writer = await ModelOutputWriter.start(dir, plan, { planId: `copy:${model.ref}@${model.revision ?? 'local'}` });
+  const writer = await ModelOutputWriter.start(dir, plan, { fingerprint: `copy:${model.ref}@${model.revision ?? 'local'}` });
   try {
     for (const file of model.files) {
       if (model.weightFiles.includes(file.path) || file.path === INDEX_FILE || file.path.includes('/')) continue;

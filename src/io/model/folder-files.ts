@@ -7,18 +7,27 @@ export function normalisePath(path: string): string {
   return path.replace(/\\/g, '/').replace(/^\.\//, '').replace(/^\/+/, '');
 }
 
+/** A file of a local folder: its size, modification time when known, and what opens it. */
+export interface LocalFile<T> {
+  readonly size: number;
+  readonly modified?: number;
+  readonly item: T;
+}
+
 /** The shared part of every local folder: a file table, a cache of opened sources, and the missing-file error. */
 export class FileTable<T> {
   private readonly sources = new Map<string, Promise<ByteSource>>();
 
   constructor(
     readonly ref: string,
-    private readonly files: ReadonlyMap<string, { readonly size: number; readonly item: T }>,
+    private readonly files: ReadonlyMap<string, LocalFile<T>>,
     private readonly openItem: (item: T, path: string) => Promise<ByteSource>,
   ) {}
 
   list(): ModelFileEntry[] {
-    return [...this.files].map(([path, { size }]) => ({ path, size })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    return [...this.files]
+      .map(([path, { size, modified }]) => ({ path, size, ...(modified === undefined ? {} : { modified }) }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   open(path: string): Promise<ByteSource> {
@@ -52,7 +61,7 @@ export function missingFile(model: string, path: string): AppError {
 /** A {@link ModelFolder} over a table of local files (Node paths, browser Files, bytes in memory). */
 export function localFolder<T>(
   ref: string,
-  files: ReadonlyMap<string, { readonly size: number; readonly item: T }>,
+  files: ReadonlyMap<string, LocalFile<T>>,
   openItem: (item: T, path: string) => Promise<ByteSource>,
   closeSource: (source: ByteSource) => Promise<void> = () => Promise.resolve(),
 ): ModelFolder {

@@ -48,7 +48,9 @@ describe('loadModel', () => {
     const fromDisk = await loadModel(await openNodeFolder(dir));
     const fromMemory = await loadModel(memoryFolder('m', await fixtureFiles('tiny/llama-bf16-sharded')));
     expect([...fromDisk.tensors]).toEqual([...fromMemory.tensors]);
-    expect(fromDisk.files).toEqual(fromMemory.files);
+    // A local folder on disk also knows when each file was last modified (part of a run's input fingerprint).
+    expect(fromDisk.files.map(({ path, size }) => ({ path, size }))).toEqual(fromMemory.files);
+    expect(fromDisk.files.every((f) => typeof f.modified === 'number' && f.modified > 0)).toBe(true);
     expect(fromDisk.config).toEqual(fromMemory.config);
     await fromDisk.folder.close();
   });

@@ -3,6 +3,7 @@ import { isPlainObject } from '../../shared/json';
 import { readHeader } from '../safetensors/header';
 import { INDEX_FILE, readShardIndex } from '../safetensors/shard-index';
 import type { SafetensorsHeader, ShardIndex } from '../safetensors/types';
+import type { ByteSource } from '../source/byte-source';
 import type { Model, ModelFolder, ModelTensor } from './types';
 
 /**
@@ -45,7 +46,12 @@ export async function loadModel(folder: ModelFolder, options: LoadModelOptions =
     const { weightFiles, index } = await findWeights(folder, names, options.signal);
     const headers = new Map<string, SafetensorsHeader>();
     await forEachLimited(weightFiles, HEADER_CONCURRENCY, async (file) => {
-      headers.set(file, await readHeader(await folder.open(file), { ...(options.signal ? { signal: options.signal } : {}) }));
+      const source = await folder.open(file);
+      try {
+        headers.set(file, await readHeader(source, { ...(options.signal ? { signal: options.signal } : {}) }));
+      } catch (error) {
+        throw (await lfsPointerError(folder, source, options.signal)) ?? error;
+      }
     });
     const tensors = collectTensors(weightFiles, headers, index);
     return {
@@ -71,7 +77,10 @@ async function findWeights(
   signal: AbortSignal | undefined,
 ): Promise<{ weightFiles: string[]; index: ShardIndex | undefined }> {
   if (names.has(INDEX_FILE)) {
-    const index = await readShardIndex(await folder.open(INDEX_FILE), signal === undefined ? {} : { signal });
+    const source = await folder.open(INDEX_FILE);
+    const index = await readShardIndex(source, signal === undefined ? {} : { signal }).catch(async (error: unknown) => {
+      throw (await lfsPointerError(folder, source, signal)) ?? error;
+    });
     for (const shard of index.shards) {
       if (!names.has(shard)) {
         throw new AppError('E_SHARD_MISSING', `${INDEX_FILE} of ${folder.ref} names the shard ${shard}, which is not in the folder.`, {
@@ -149,6 +158,21 @@ async function readConfig(folder: ModelFolder, signal: AbortSignal | undefined):
   }
   if (!isPlainObject(value)) throw invalid('is not a JSON object');
   return value;
+}
+
+/** Git LFS pointer files are about 130 bytes of text: `version https://git-lfs.github.com/spec/v1`, oid, size. */
+const LFS_POINTER = /^version https:\/\/git-lfs\.github\.com\/spec\/v\d/;
+
+/** The error for a Git LFS pointer checked out where a file's content should be, or undefined when it is not one. */
+async function lfsPointerError(folder: ModelFolder, source: ByteSource, signal: AbortSignal | undefined): Promise<AppError | undefined> {
+  if (source.size > 1024) return undefined;
+  const text = new TextDecoder().decode(await source.read(0, source.size, signal).catch(() => new Uint8Array(0)));
+  if (!LFS_POINTER.test(text)) return undefined;
+  const size = /^size (\d+)$/m.exec(text)?.[1];
+  return new AppError('E_LFS_POINTER', `${source.name} of ${folder.ref} is a Git LFS pointer${size === undefined ? '' : ` to a ${size} byte file`}, not the file itself.`, {
+    context: { model: folder.ref, file: source.name },
+    hint: `Run \`git lfs pull\` in ${folder.ref} to download the real files, then run again.`,
+  });
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {

@@ -12,7 +12,7 @@ const MAX_DEPTH = 4;
 /** A model folder on a local disk. */
 export async function openNodeFolder(dirPath: string): Promise<ModelFolder> {
   const root = resolve(dirPath);
-  const files = new Map<string, { size: number; item: string }>();
+  const files = new Map<string, { size: number; modified: number; item: string }>();
   try {
     await scan(root, root, 0, files);
   } catch (cause) {
@@ -30,14 +30,14 @@ export async function openNodeFolder(dirPath: string): Promise<ModelFolder> {
   );
 }
 
-async function scan(root: string, dir: string, depth: number, out: Map<string, { size: number; item: string }>): Promise<void> {
+async function scan(root: string, dir: string, depth: number, out: Map<string, { size: number; modified: number; item: string }>): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.name.startsWith('.')) continue;
     if (entry.isDirectory() && depth < MAX_DEPTH) await scan(root, path, depth + 1, out);
     else if (entry.isFile() || entry.isSymbolicLink()) {
       const info = await stat(path).catch(() => undefined);
-      if (info?.isFile() === true) out.set(normalisePath(relative(root, path)), { size: info.size, item: path });
+      if (info?.isFile() === true) out.set(normalisePath(relative(root, path)), { size: info.size, modified: Math.floor(info.mtimeMs), item: path });
     }
   }
 }

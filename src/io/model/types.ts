@@ -5,6 +5,8 @@ import type { SafetensorsHeader, ShardIndex, TensorInfo } from '../safetensors/t
 export interface ModelFileEntry {
   readonly path: string;
   readonly size: number;
+  /** Local files: last modification time (ms since the epoch), when known. Part of a run's input fingerprint. */
+  readonly modified?: number;
 }
 
 /**

@@ -100,7 +100,7 @@ describe('ModelOutputWriter', () => {
 
   it('keeps the partial marker until the end and writes the index last', async () => {
     const dir = new MemoryDirectorySink();
-    const writer = await ModelOutputWriter.start(dir, plan, { planId: 'p1' });
+    const writer = await ModelOutputWriter.start(dir, plan, { fingerprint: 'p1' });
     expect(await dir.list()).toEqual([PARTIAL_MARKER]);
     await writer.writeExtraFile('config.json', new TextEncoder().encode('{}'));
     await writeShard(writer, 0);
@@ -119,7 +119,7 @@ describe('ModelOutputWriter', () => {
 
   it('refuses to finish with shards missing, and an aborted run stays marked unfinished', async () => {
     const dir = new MemoryDirectorySink();
-    const writer = await ModelOutputWriter.start(dir, plan, { planId: 'p1' });
+    const writer = await ModelOutputWriter.start(dir, plan, { fingerprint: 'p1' });
     await writeShard(writer, 0);
     const open = await writer.openShard(1);
     await open.write('c', fill(2, 0));
@@ -128,20 +128,26 @@ describe('ModelOutputWriter', () => {
     expect(await dir.list()).toEqual(['merge-studio-partial.json', 'model-00001-of-00002.safetensors']);
   });
 
-  it('resumes with the shards an earlier run of the same plan finished, and only those', async () => {
+  it('keeps only the finished shards it is told to keep that are still in the folder, and stores the fingerprint', async () => {
     const dir = new MemoryDirectorySink();
-    const first = await ModelOutputWriter.start(dir, plan, { planId: 'p1' });
+    const first = await ModelOutputWriter.start(dir, plan, { fingerprint: { run: 1 } });
     await writeShard(first, 0);
     await first.abort();
-    const resumed = await ModelOutputWriter.start(dir, plan, { planId: 'p1', resume: true });
+    expect(await readOutputManifest(dir)).toEqual({ fingerprint: { run: 1 }, shards: plan.shards.map((s) => s.file), finished: ['model-00001-of-00002.safetensors'] });
+    const resumed = await ModelOutputWriter.start(dir, plan, { fingerprint: { run: 1 }, keep: ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'other.bin'] });
     expect([...resumed.finishedShards]).toEqual(['model-00001-of-00002.safetensors']);
     await writeShard(resumed, 1);
     await resumed.finish();
     expect(await dir.list()).not.toContain(PARTIAL_MARKER);
-    const otherPlan = await ModelOutputWriter.start(new MemoryDirectorySink(), plan, { planId: 'p2', resume: true });
-    expect(otherPlan.finishedShards.size).toBe(0);
-    dir.files.set(PARTIAL_MARKER, new TextEncoder().encode(JSON.stringify({ planId: 'p1', shards: [], finished: ['model-00001-of-00002.safetensors'] })));
-    const changedPlan = await ModelOutputWriter.start(dir, plan, { planId: 'p9', resume: true });
-    expect(changedPlan.finishedShards.size).toBe(0);
+    const fresh = await ModelOutputWriter.start(new MemoryDirectorySink(), plan, { fingerprint: 'x', keep: ['model-00001-of-00002.safetensors'] });
+    expect(fresh.finishedShards.size).toBe(0);
+  });
+
+  it('reads a damaged or older marker as an unfinished folder with nothing to keep', async () => {
+    const dir = new MemoryDirectorySink();
+    dir.files.set(PARTIAL_MARKER, new TextEncoder().encode('{not json'));
+    expect(await readOutputManifest(dir)).toEqual({ fingerprint: undefined, shards: [], finished: [] });
+    dir.files.set(PARTIAL_MARKER, new TextEncoder().encode(JSON.stringify({ planId: 'p1', shards: [], finished: ['a'] })));
+    expect(await readOutputManifest(dir)).toEqual({ fingerprint: undefined, shards: [], finished: ['a'] });
   });
 });

@@ -99,9 +99,14 @@ export class SafetensorsFileWriter {
 export const PARTIAL_MARKER = 'merge-studio-partial.json';
 
 export interface OutputManifest {
-  /** Identifies the plan, so a resume only reuses shards of the same plan. */
-  readonly planId: string;
+  /**
+   * What the finished files were computed from (inputs, recipe, options, tool version), as the engine describes it:
+   * a resume keeps them only when the new run's fingerprint is the same. Undefined in a damaged or older manifest.
+   */
+  readonly fingerprint: unknown;
+  /** Every shard file of the planned output. */
   readonly shards: readonly string[];
+  /** Output files that are complete and may be kept by a resume (today shards; other formats may add theirs). */
   readonly finished: readonly string[];
 }
 
@@ -117,26 +122,22 @@ export class ModelOutputWriter {
   private constructor(
     private readonly dir: DirectorySink,
     private readonly plan: ShardPlan,
-    private readonly planId: string,
+    private readonly fingerprint: unknown,
   ) {}
 
   /**
-   * Starts (or resumes) writing. With `resume`, shards recorded as finished by an earlier run of the same plan are
-   * kept, provided they are still in the folder.
+   * Starts writing. `keep` names shards an earlier run of the same fingerprint finished (the caller checked); they
+   * are kept when they are still in the folder. `fingerprint` is stored in the manifest for the next run to compare.
    */
   static async start(
     dir: DirectorySink,
     plan: ShardPlan,
-    options: { readonly planId: string; readonly resume?: boolean },
+    options: { readonly fingerprint: unknown; readonly keep?: Iterable<string> },
   ): Promise<ModelOutputWriter> {
-    const writer = new ModelOutputWriter(dir, plan, options.planId);
-    if (options.resume === true) {
-      const manifest = await readOutputManifest(dir);
-      if (manifest?.planId === options.planId) {
-        const present = new Set(await dir.list());
-        for (const file of manifest.finished) if (present.has(file)) writer.finished.add(file);
-      }
-    }
+    const writer = new ModelOutputWriter(dir, plan, options.fingerprint);
+    const planned = new Set(plan.shards.map((shard) => shard.file));
+    const present = new Set(await dir.list());
+    for (const file of options.keep ?? []) if (planned.has(file) && present.has(file)) writer.finished.add(file);
     await writer.saveManifest();
     return writer;
   }
@@ -183,7 +184,7 @@ export class ModelOutputWriter {
 
   private async saveManifest(): Promise<void> {
     const manifest: OutputManifest = {
-      planId: this.planId,
+      fingerprint: this.fingerprint,
       shards: this.plan.shards.map((shard) => shard.file),
       finished: this.plan.shards.map((shard) => shard.file).filter((file) => this.finished.has(file)),
     };
@@ -197,18 +198,13 @@ export async function readOutputManifest(dir: DirectorySink): Promise<OutputMani
   if (bytes === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    if (
-      isPlainObject(value) &&
-      typeof value['planId'] === 'string' &&
-      isStringArray(value['shards']) &&
-      isStringArray(value['finished'])
-    ) {
-      return { planId: value['planId'], shards: value['shards'], finished: value['finished'] };
+    if (isPlainObject(value) && isStringArray(value['shards']) && isStringArray(value['finished'])) {
+      return { fingerprint: value['fingerprint'], shards: value['shards'], finished: value['finished'] };
     }
   } catch {
     // A damaged marker means: nothing can be reused. The folder still counts as unfinished.
   }
-  return { planId: '', shards: [], finished: [] };
+  return { fingerprint: undefined, shards: [], finished: [] };
 }
 
 function isStringArray(value: unknown): value is string[] {

@@ -28,6 +28,11 @@ export interface DirectorySink {
   readFile(name: string): Promise<Uint8Array | undefined>;
   /** Removes a file if it exists. */
   remove(name: string): Promise<void>;
+  /**
+   * Removes hidden temporaries (`.partial`, `.crswap`) that earlier, interrupted runs left behind; returns their names.
+   * Call it only while no file of this folder is being written.
+   */
+  removeTemporaries(): Promise<string[]>;
 }
 
 /** Writes a whole small file (config, index, manifest) in one go. */

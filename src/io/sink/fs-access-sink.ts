@@ -52,6 +52,17 @@ export class FsAccessDirectorySink implements DirectorySink {
       if ((cause as DOMException).name !== 'NotFoundError') throw sinkError(cause, name, this.name, 'Cannot remove');
     });
   }
+
+  async removeTemporaries(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const [name, handle] of this.dir.entries()) if (handle.kind === 'file' && isPartialName(name)) names.push(name);
+    for (const name of names) {
+      await this.dir.removeEntry(name).catch((cause: unknown) => {
+        if ((cause as DOMException).name !== 'NotFoundError') throw sinkError(cause, name, this.name, 'Cannot remove');
+      });
+    }
+    return names.sort();
+  }
 }
 
 type MovableHandle = FileSystemFileHandle & { move(name: string): Promise<void> };

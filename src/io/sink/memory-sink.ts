@@ -31,6 +31,11 @@ export class MemoryDirectorySink implements DirectorySink {
     this.files.delete(name);
     return Promise.resolve();
   }
+
+  /** Memory holds no temporaries: files being written live in `pending` and vanish with the process. */
+  removeTemporaries(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }
 
 class MemoryFileSink implements FileSink {

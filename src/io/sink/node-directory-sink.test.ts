@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { writeWholeFile } from './byte-sink';
 import { MemoryDirectorySink } from './memory-sink';
 import { NodeDirectorySink } from './node-directory-sink';
 import { describeDirectorySink } from './sink-conformance.test-support';
@@ -33,6 +34,16 @@ describe('NodeDirectorySink on disk', () => {
     expect(during[0]).toMatch(/^\.model\.safetensors\.[0-9a-f]+\.partial$/);
     await file.close();
     expect(await readdir(join(root, 'out'))).toEqual(['model.safetensors']);
+  });
+
+  it('removes the hidden temporaries an interrupted run left, and nothing else', async () => {
+    const root = await freshDir();
+    const dir = await NodeDirectorySink.open(root);
+    await writeFile(join(root, '.model.safetensors.1a2b3c4d.partial'), new Uint8Array(100));
+    await writeFile(join(root, '.hidden-user-file'), 'keep');
+    await writeWholeFile(dir, 'notes.txt', new Uint8Array(1));
+    expect(await dir.removeTemporaries()).toEqual(['.model.safetensors.1a2b3c4d.partial']);
+    expect((await readdir(root)).sort()).toEqual(['.hidden-user-file', 'notes.txt']);
   });
 
   it('explains a folder it cannot write to', async () => {

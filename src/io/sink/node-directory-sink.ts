@@ -53,6 +53,13 @@ export class NodeDirectorySink implements DirectorySink {
     checkSinkFileName(name, this.name);
     await rm(join(this.name, name), { force: true });
   }
+
+  async removeTemporaries(): Promise<string[]> {
+    const entries = await readdir(this.name, { withFileTypes: true });
+    const names = entries.filter((e) => e.isFile() && isPartialName(e.name)).map((e) => e.name);
+    for (const name of names) await rm(join(this.name, name), { force: true });
+    return names.sort();
+  }
 }
 
 class NodeFileSink implements FileSink {

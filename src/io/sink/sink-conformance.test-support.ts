@@ -51,6 +51,16 @@ export function describeDirectorySink(label: string, makeSink: () => Promise<Dir
       expect(await dir.list()).toEqual([]);
     });
 
+    it('has no temporaries to remove after files were closed or aborted', async () => {
+      const dir = await makeSink();
+      const a = await dir.createFile('a.bin');
+      await a.write(bytes(1));
+      await a.abort();
+      await writeWholeFile(dir, 'b.bin', bytes(2));
+      expect(await dir.removeTemporaries()).toEqual([]);
+      expect(await dir.list()).toEqual(['b.bin']);
+    });
+
     it('rejects names that would leave the folder, and writes after close', async () => {
       const dir = await makeSink();
       for (const name of ['../escape', 'a/b', '..', '']) {

@@ -45,7 +45,7 @@ async function sha(repo = 'tiny/llama-bf16'): Promise<string> {
 /** A model description minus where it came from (`ref`, `revision`, `folder`). */
 function withoutPlace(model: Model): Omit<Model, 'ref' | 'revision' | 'folder'> {
   const { ref: _ref, revision: _revision, folder: _folder, ...description } = model;
-  return description;
+  return { ...description, files: description.files.map(({ path, size }) => ({ path, size })) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<AppError> {

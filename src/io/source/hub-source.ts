@@ -3,6 +3,7 @@ import type { ByteSource } from './byte-source';
 import { DEFAULT_RETRY, authHeaders, backoffDelay, hubStatusError, isRetryableStatus, resolveUrl, sleep } from './hub-client';
 import type { HubSettings } from './hub-client';
 import { checkReadRange } from './read-range';
+import { MAX_RETRY_AFTER_MS, parseRetryAfter, rateLimitedError } from './retry-after';
 
 /**
  * One file of a Hub repo at a pinned commit, read with single HTTP Range requests. A dropped connection or a 5xx is
@@ -35,6 +36,7 @@ export class HubFileSource implements ByteSource {
     for (;;) {
       const before = received;
       let failure: AppError | undefined;
+      let retryAfterMs: number | undefined;
       try {
         received = await this.readInto(out, offset, received, signal);
         if (received === length) return out;
@@ -43,12 +45,15 @@ export class HubFileSource implements ByteSource {
         if (signal?.aborted === true || isAbortError(error)) throw new AppError('E_CANCELLED', 'Cancelled.', { cause: error });
         if (!(error instanceof AppError) || error.code !== 'E_NETWORK') throw error;
         received = (error as { received?: number }).received ?? received;
+        retryAfterMs = (error as { retryAfterMs?: number }).retryAfterMs;
         failure = error;
       }
       // Progress resets the count: a slow but moving transfer is never abandoned.
       failures = received > before ? 0 : failures + 1;
       if (failures > policy.retries) throw failure ?? this.networkError(undefined, offset + received);
-      await sleep(backoffDelay(policy, failures - 1), signal);
+      // A 429 or 503 may say how long to wait (Retry-After): at least that long, unless it is longer than a run waits.
+      if (retryAfterMs !== undefined && retryAfterMs > MAX_RETRY_AFTER_MS) throw rateLimitedError(this.name, { model: this.repo, file: this.path }, retryAfterMs);
+      await sleep(Math.max(backoffDelay(policy, failures - 1), retryAfterMs ?? 0), signal);
     }
   }
 
@@ -69,7 +74,12 @@ export class HubFileSource implements ByteSource {
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      if (isRetryableStatus(response.status)) throw Object.assign(this.networkError(undefined, start, response.status), { received });
+      // A signed CDN URL that expired (403/410 after the Hub's redirect) is retried too: the retry goes through the Hub
+      // again and is redirected to a freshly signed URL.
+      const expired = response.redirected && (response.status === 403 || response.status === 410);
+      if (isRetryableStatus(response.status) || expired) {
+        throw Object.assign(this.networkError(undefined, start, response.status), { received, retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')) });
+      }
       throw hubStatusError(response.status, response.headers.get('X-Error-Code'), { repo: this.repo, revision: this.revision, file: this.path }, this.settings.token !== undefined);
     }
     this.checkRange(response, start, end);

@@ -14,6 +14,7 @@ import type { ByteSource } from '../io/source/byte-source';
 import type { MergeJob } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
 import type { LoraFactors } from '../methods/lora-delta';
+import { distinctReads, readKey, sharedReads } from '../plan/reads';
 import type { LoraExpr, MergeExpr, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
 import type { BufferPool } from './buffer-pool';
@@ -72,7 +73,7 @@ export async function streamTensor(
     }
     return;
   }
-  await streamMerge(expr, tensorName, shape, options, sink, options.encodedAs === expr.dtype ? 'F32' : expr.dtype);
+  await withSharedReads(expr, options, (shared) => streamMerge(expr, tensorName, shape, shared, sink, options.encodedAs === expr.dtype ? 'F32' : expr.dtype));
 }
 
 async function streamMerge(
@@ -235,8 +236,9 @@ export class Preloaded {
     private readonly pool: BufferPool | undefined,
   ) {}
 
+  /** The bytes of `expr`: a view of the range read for it (a crop's prefix of a longer read of the same tensor). */
   get(expr: ReadExpr): Uint8Array | undefined {
-    return this.views.get(readKey(expr));
+    return this.views.get(readKey(expr))?.subarray(0, expr.length);
   }
 
   /** Bytes of input held. */
@@ -252,39 +254,26 @@ export class Preloaded {
   }
 }
 
-/** Every input read of `expr` (once per distinct input range). */
-export function leafReads(expr: TensorExpr): ReadExpr[] {
-  const found = new Map<string, ReadExpr>();
-  const visit = (e: TensorExpr): void => {
-    if (e.kind === 'read') found.set(readKey(e), e);
-    else if (e.kind === 'lora') [e.weight, e.a, e.b].forEach(visit);
-    else e.inputs.forEach(visit);
-  };
-  visit(expr);
-  return [...found.values()];
-}
-
-function readKey(expr: ReadExpr): string {
-  return `${expr.input}\u0000${expr.file}\u0000${String(expr.offset)}`;
-}
-
-/** Input bytes a tensor reads (each distinct range once). */
-export function inputBytesOf(expr: TensorExpr): number {
-  return leafReads(expr).reduce((sum, r) => sum + r.length, 0);
-}
-
 /**
  * Reads every input range of `expr` whole (so that multi-pass methods read the disk or the network once, and the next
  * tensor's reads overlap this one's compute).
  */
-export async function preloadTensor(
-  expr: TensorExpr,
-  options: { readonly open: OpenInput; readonly pool: BufferPool; readonly signal?: AbortSignal | undefined },
-): Promise<Preloaded> {
+export function preloadTensor(expr: TensorExpr, options: PreloadOptions): Promise<Preloaded> {
+  return preloadReads(distinctReads(expr), options);
+}
+
+interface PreloadOptions {
+  readonly open: OpenInput;
+  readonly pool: BufferPool;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Reads the given ranges whole into pool buffers, all at once. */
+async function preloadReads(reads: readonly ReadExpr[], options: PreloadOptions): Promise<Preloaded> {
   const preloaded = new Preloaded([], new Map(), options.pool);
   // allSettled: no buffer goes back to the pool while another read may still be filling it.
   const results = await Promise.allSettled(
-    leafReads(expr).map(async (read) => {
+    reads.map(async (read) => {
       const buffer = options.pool.acquire(read.length);
       preloaded.buffers.push(buffer);
       const source = await options.open(read.input, read.file);
@@ -300,6 +289,22 @@ export async function preloadTensor(
     throw failure.reason;
   }
   return preloaded;
+}
+
+/**
+ * A streamed tensor whose tree reads one input range in several stages: that range is read whole once (one tensor's
+ * bytes, encoded) and every stage reads its chunks from memory; the other ranges stream from their sources.
+ */
+async function withSharedReads<T>(expr: TensorExpr, options: EvaluateOptions, body: (options: EvaluateOptions) => Promise<T>): Promise<T> {
+  const shared = sharedReads(expr).filter((read) => options.preloaded?.get(read) === undefined);
+  if (shared.length === 0) return body(options);
+  const extra = await preloadReads(shared, options);
+  try {
+    const views = new Map([...(options.preloaded?.views ?? []), ...extra.views]);
+    return await body({ ...options, preloaded: new Preloaded([], views, undefined) });
+  } finally {
+    extra.release();
+  }
 }
 
 export function checkCancelled(signal: AbortSignal | undefined): void {

@@ -12,13 +12,14 @@ import type { ShardPlan } from '../io/safetensors/layout';
 import { ModelOutputWriter } from '../io/safetensors/writer';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
+import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
 import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
-import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
+import { checkCancelled, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 

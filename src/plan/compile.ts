@@ -19,7 +19,9 @@ import { architectureClass, architectureOf, configValue, inferLayerIndex, layerC
 import { resolveChatTemplate } from './chat-templates';
 import { loraShapeProblem, loraTensorNames } from './lora';
 import type { LoadedAdapter } from './lora';
+import { peakBytes } from './memory';
 import { modelCard } from './model-card';
+import { inputBytesOf } from './reads';
 import type { MergeExpr, MergePlan, ParamValue, PlannedFile, PlannedTensor, ReadExpr, TensorExpr } from './types';
 
 export type { LoadedAdapter } from './lora';
@@ -42,8 +44,7 @@ export interface CompileInput {
 
 const TORCH_TO_DTYPE: Readonly<Record<TorchDType, FloatDType>> = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' };
 
-/** Elements per chunk the engine streams; the plan's peak-memory estimate is based on it. */
-export const ENGINE_CHUNK_ELEMENTS = 1 << 20;
+export { ENGINE_CHUNK_ELEMENTS } from './memory';
 
 /** The key a model (or adapter) reference is loaded under: path and revision, no LoRA. */
 export function inputKey(ref: { readonly path: string; readonly revision?: string }): string {
@@ -153,7 +154,7 @@ class Compiler {
       }),
     );
     const extraFiles = this.extraFiles(final, donor, produced);
-    const inputBytes = tensors.reduce((sum, t) => sum + reads(t.expr).reduce((s, r) => s + r.length, 0), 0);
+    const inputBytes = tensors.reduce((sum, t) => sum + inputBytesOf(t.expr), 0);
     const shardBytes = shardPlan.shards.reduce((sum, s) => sum + s.bytes, 0);
     const extraBytes = extraFiles.reduce((sum, f) => sum + (f.kind === 'text' ? new TextEncoder().encode(f.text).byteLength : f.bytes), 0);
     return {
@@ -607,29 +608,4 @@ export function layerIndex(name: string): number | undefined {
 /** Number of layers of a model (its family's config key, else counted from tensor names). */
 export function layerCount(model: Model): number {
   return layerCountOf(model);
-}
-
-/** Every read below an expression (each counted once per occurrence). */
-export function reads(expr: TensorExpr): ReadExpr[] {
-  if (expr.kind === 'read') return [expr];
-  if (expr.kind === 'lora') return [...reads(expr.weight), expr.a, expr.b];
-  return expr.inputs.flatMap(reads);
-}
-
-/** Inputs of a tensor up to this size are read whole (the engine's default preload budget). */
-const PRELOAD_BYTES = 256 * 1024 * 1024;
-
-/**
- * Working memory of one tensor in flight: its input bytes read whole, their f32 decode (multi-pass methods), every
- * nested stage's f32 result and the encoded output; tensors whose inputs exceed the preload budget stream in chunks.
- */
-function peakBytes(tensor: PlannedTensor): number {
-  const elements = numel(tensor.shape);
-  const leaves = reads(tensor.expr);
-  const inputBytes = leaves.reduce((s, r) => s + r.length, 0);
-  const merges = (expr: TensorExpr): number => (expr.kind === 'merge' ? 1 + expr.inputs.reduce((s, e) => s + merges(e), 0) : expr.kind === 'lora' ? merges(expr.weight) : 0);
-  const outBytes = isFloatDType(tensor.dtype) ? (elements * (tensor.dtype === 'F32' ? 4 : 2)) : inputBytes;
-  if (inputBytes <= PRELOAD_BYTES) return inputBytes + elements * 4 * (leaves.length + merges(tensor.expr)) + outBytes;
-  const chunk = Math.min(elements, ENGINE_CHUNK_ELEMENTS);
-  return chunk * 4 * 2 * (leaves.length + 1) + elements * 4 * Math.max(0, merges(tensor.expr) - 1);
 }

@@ -65,6 +65,10 @@ export interface MockHubOptions {
   readonly cdn?: boolean;
   /** Models per page of `/api/models` (the Hub pages with an absolute `Link: <…>; rel="next"`). */
   readonly pageSize?: number;
+  /** Lifetime of the signed CDN URLs that `resolve` redirects to (`?Expires=…&Signature=…`); default one hour. */
+  readonly cdnUrlTtlSeconds?: number;
+  /** The server's clock, for expiry (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 export interface MockHub {
@@ -105,7 +109,8 @@ export async function startMockHub(options: MockHubOptions): Promise<MockHub> {
   let hubUrl = '';
   let cdnUrl: string | undefined;
 
-  const context = { repos, requests, failures, tokens, pageSize: options.pageSize ?? 50 } as const;
+  const signing = { secret: createHash('sha256').update(String(Math.random())).digest('hex'), ttlSeconds: options.cdnUrlTtlSeconds ?? 3600, now: options.now ?? Date.now };
+  const context = { repos, requests, failures, tokens, pageSize: options.pageSize ?? 50, signing } as const;
   const hub = createServer((req, res) => {
     void handle('hub', req, res, context, () => ({ hubUrl, cdnUrl })).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { error: String(error) });
@@ -141,7 +146,29 @@ type Context = {
   readonly failures: { failure: MockFailure; left: number }[];
   readonly tokens: ReadonlySet<string>;
   readonly pageSize: number;
+  readonly signing: Signing;
 };
+
+/** CDN URLs are signed and expire, as the real Hub's are: the CDN answers 403 for a bad or expired signature. */
+interface Signing {
+  readonly secret: string;
+  readonly ttlSeconds: number;
+  readonly now: () => number;
+}
+
+function signature(signing: Signing, path: string, expires: string): string {
+  return createHash('sha256').update(`${signing.secret}\u0000${path}\u0000${expires}`).digest('hex').slice(0, 32);
+}
+
+function signedQuery(signing: Signing, path: string): string {
+  const expires = String(Math.floor(signing.now() / 1000) + signing.ttlSeconds);
+  return `Expires=${expires}&Signature=${signature(signing, path, expires)}`;
+}
+
+function signatureValid(signing: Signing, path: string, url: URL): boolean {
+  const expires = url.searchParams.get('Expires') ?? '';
+  return url.searchParams.get('Signature') === signature(signing, path, expires) && Number(expires) * 1000 > signing.now();
+}
 
 async function handle(
   server: 'hub' | 'cdn',
@@ -177,6 +204,7 @@ async function handle(
     const state = match ? ctx.repos.get(match[1] as string) : undefined;
     const bytes = state?.files.get(match?.[3] as string);
     if (!state || bytes === undefined) return hubError(res, 404, 'EntryNotFound', 'Entry not found');
+    if (!signatureValid(ctx.signing, path, url)) return hubError(res, 403, 'AccessDenied', 'Request has expired or its signature does not match');
     return serveFile(req, res, bytes, match?.[3] as string, state, failure);
   }
 
@@ -218,8 +246,9 @@ async function handle(
     if (bytes === undefined) return hubError(res, 404, 'EntryNotFound', `${file} does not exist on "${m[3]}"`);
     const { cdnUrl } = urls();
     if (m[2] === 'resolve' && cdnUrl !== undefined && file.endsWith('.safetensors')) {
+      const cdnPath = `/cdn/${state.repo.id}/${state.sha}/${file}`;
       res.writeHead(302, {
-        Location: `${cdnUrl}/cdn/${state.repo.id}/${state.sha}/${file}`,
+        Location: `${cdnUrl}${cdnPath.split('/').map(encodeURIComponent).join('/')}?${signedQuery(ctx.signing, cdnPath)}`,
         'X-Repo-Commit': state.sha,
         'X-Linked-Size': String(bytes.byteLength),
         'X-Linked-ETag': etag(file, bytes),

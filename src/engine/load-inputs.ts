@@ -1,5 +1,5 @@
 import { readAdapterFolder } from '../io/model/load-adapter';
-import { loadModel } from '../io/model/load-model';
+import { cachedModel } from '../io/model/hub-cache';
 import type { Model, ModelFolder } from '../io/model/types';
 import { inputKey, referencedInputs } from '../plan/compile';
 import { parseLoraConfig } from '../plan/lora';
@@ -22,7 +22,7 @@ export async function loadInputs(recipe: RecipeDocument, resolve: ResolveFolder,
   const out: LoadedInputs = { models: new Map(), adapters: new Map(), folders: new Map() };
   await Promise.all(
     models.map(async (ref) => {
-      const model = await loadModel(await resolve(ref.path, ref.revision), signal === undefined ? {} : { signal });
+      const model = await cachedModel(await resolve(ref.path, ref.revision), { signal });
       out.models.set(inputKey(ref), model);
       out.folders.set(inputKey(ref), model.folder);
     }),

@@ -31,7 +31,7 @@ function counts(h: MockHub, file: string): { resolves: number; cdnReads: number;
 }
 
 describe('Hub files are resolved once per run', () => {
-  it('resolves a file once, then reads every range from the signed CDN URL, concurrent first reads included', async () => {
+  it('resolves a file once, then reads every range from the signed CDN URL, concurrent (coalesced) first reads included', async () => {
     const { hub: h, repos } = await start();
     const weights = repos.find((r) => r.id === 'tiny/llama-bf16')!.files.get('model.safetensors')!;
     const folder = await openHubFolder('tiny/llama-bf16', undefined, hubSettings({ endpoint: h.url, retry: FAST_RETRY }));
@@ -41,7 +41,8 @@ describe('Hub files are resolved once per run', () => {
     const got = await Promise.all(ranges.map(([offset, length]) => source.read(offset, length)));
     got.forEach((bytes, i) => expect([...bytes]).toEqual([...weights.subarray(ranges[i]![0], ranges[i]![0] + ranges[i]![1])]));
     for (const [offset, length] of ranges) await source.read(offset + 7, length);
-    expect(counts(h, 'model.safetensors')).toEqual({ resolves: 1, cdnReads: 24, refused: 0 });
+    // The twelve reads issued together are a few hundred bytes apart: one request serves them all.
+    expect(counts(h, 'model.safetensors')).toEqual({ resolves: 1, cdnReads: 13, refused: 0 });
     // The same folder hands out the same source: a second open is not a second resolve.
     await (await folder.open('model.safetensors')).read(0, 8);
     expect(counts(h, 'model.safetensors').resolves).toBe(1);

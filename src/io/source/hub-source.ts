@@ -2,6 +2,7 @@ import { AppError, isAbortError } from '../../shared/errors';
 import type { ByteSource } from './byte-source';
 import { DEFAULT_RETRY, authHeaders, backoffDelay, hubStatusError, isRetryableStatus, resolveUrl, signedUrlExpiry, sleep } from './hub-client';
 import type { HubSettings } from './hub-client';
+import { ReadCoalescer } from './coalesce';
 import { checkReadRange } from './read-range';
 
 /** A signed CDN URL is used until this long before it expires, then the file is resolved again. */
@@ -17,7 +18,7 @@ const EXPIRY_MARGIN_MS = 60_000;
  * `resolve`, and each redirect is a round trip). Reads that start while the first is resolving wait for it. Near its
  * expiry, or when the CDN refuses it (401/403/410), the file is resolved again. The token goes to the Hub origin only
  * (`fetch` drops the `Authorization` header on a cross-origin redirect, and {@link authHeaders} never adds it for
- * another origin).
+ * another origin). Small reads that arrive together are merged into one request ({@link ReadCoalescer}).
  */
 export class HubFileSource implements ByteSource {
   readonly name: string;
@@ -26,6 +27,8 @@ export class HubFileSource implements ByteSource {
   private resolved: { readonly url: string; readonly expiresAt: number | undefined } | undefined;
   /** Settles once the read that resolves the file has its answer. */
   private resolving: Promise<void> | undefined;
+  /** Small reads issued together are fetched with one request. */
+  private readonly coalescer = new ReadCoalescer((offset, length, signal, into) => this.readRange(offset, length, signal, into));
 
   constructor(
     private readonly settings: HubSettings,
@@ -38,8 +41,17 @@ export class HubFileSource implements ByteSource {
     this.url = resolveUrl(settings, repo, revision, path);
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
-    checkReadRange(this, offset, length);
+  read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    try {
+      checkReadRange(this, offset, length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.coalescer.read(offset, length, signal, into);
+  }
+
+  /** One range, with retries that ask only for what has not arrived. */
+  private async readRange(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     const out = into !== undefined && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
     if (length === 0) return out;
     const policy = this.settings.retry ?? DEFAULT_RETRY;

@@ -112,7 +112,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    const sink = inMemory ? discardingSink() : await NodeDirectorySink.open(to);
+    if (args['plan-only'] === 1) return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `planned, peak memory estimate ${(plan.summary.peakMemoryBytes / 1e6).toFixed(0)} MB` };
+    // `discard`: inputs read from their files, the output encoded but not kept (sparse 7B-shaped inputs would
+    // otherwise write 13 GB of zeros).
+    const sink = inMemory || args['discard'] === 1 ? discardingSink() : await NodeDirectorySink.open(to);
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
@@ -130,7 +133,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
       return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
-    const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
+    const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());
     if (threads === 0) {
       // `threads: 0` computes on the main thread: one profile (`node --cpu-prof`) then shows the whole merge.

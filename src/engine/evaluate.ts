@@ -9,13 +9,14 @@
  */
 import { AppError } from '../shared/errors';
 import type { FloatDType } from '../io/safetensors/dtype';
+import { floatBytes } from '../io/safetensors/codec';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import type { ByteSource } from '../io/source/byte-source';
 import type { MergeJob } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
 import type { LoraFactors } from '../methods/lora-delta';
 import { distinctReads, readKey, sharedReads } from '../plan/reads';
-import type { LoraExpr, MergeExpr, ReadExpr, TensorExpr } from '../plan/types';
+import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
 import type { BufferPool } from './buffer-pool';
 import { Scratch } from './buffer-pool';
@@ -248,10 +249,29 @@ export class Preloaded {
     return sum;
   }
 
-  /** Gives the buffers back to the pool they came from. */
+  /** Gives the buffers back to the pool they came from (and drops the views into them). */
   release(): void {
     for (const buffer of this.buffers.splice(0)) this.pool?.release(buffer);
+    this.views.clear();
   }
+}
+
+/**
+ * Where a tensor computed from preloaded inputs can be encoded in place: the bytes of one of its top merge's direct
+ * inputs, when that input has the output's dtype and size. The output pass reads each chunk of every input before its
+ * result is written over the same range, and every earlier pass and nested stage is done by then; the output then
+ * needs no buffer of its own (a third less memory for a two-model merge).
+ */
+export function inPlaceOutput(tensor: PlannedTensor, preloaded: Preloaded): Uint8Array | undefined {
+  const expr = tensor.expr;
+  if (expr.kind !== 'merge' || !isFloatDType(tensor.dtype)) return undefined;
+  const size = floatBytes(tensor.dtype, numel(tensor.shape));
+  for (const input of expr.inputs) {
+    if (input.kind !== 'read' || input.dtype !== tensor.dtype || input.length !== size) continue;
+    const view = preloaded.get(input);
+    if (view !== undefined && view.byteLength === size) return view;
+  }
+  return undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import { architectureClass, architectureOf, configValue, inferLayerIndex, layerC
 import { resolveChatTemplate } from './chat-templates';
 import { loraShapeProblem, loraTensorNames } from './lora';
 import type { LoadedAdapter } from './lora';
-import { peakBytes } from './memory';
+import { planPeakBytes } from './memory';
 import { modelCard } from './model-card';
 import { inputBytesOf } from './reads';
 import type { MergeExpr, MergePlan, ParamValue, PlannedFile, PlannedTensor, ReadExpr, TensorExpr } from './types';
@@ -169,7 +169,7 @@ class Compiler {
         shardCount: shardPlan.shards.length,
         outputBytes: shardBytes + extraBytes + (shardPlan.index?.byteLength ?? 0),
         inputBytes,
-        peakMemoryBytes: Math.max(0, ...tensors.map((t) => peakBytes(t))),
+        peakMemoryBytes: planPeakBytes(tensors),
       },
     };
   }

@@ -33,7 +33,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
   /** Writes a Llama-shaped bf16 model of `mb` megabytes into `dir`. */
   async generate(args) {
     const started = performance.now();
-    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1);
+    const spec = { ...benchModelSpec(Number(args['mb']) * 1e6, 1), ...singleFile(args) };
     await writeFixtureToDir(String(args['dir']), { id: 'bench/model', kind: 'model', spec });
     return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
   },
@@ -80,7 +80,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
   /** Writes a fine-tuned sibling of the `generate` model (same shapes, parent + noise). */
   async 'generate-sibling'(args) {
     const started = performance.now();
-    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1, { seed: 2, scale: 0.3 });
+    const spec = { ...benchModelSpec(Number(args['mb']) * 1e6, 1, { seed: 2, scale: 0.3 }), ...singleFile(args) };
     await writeFixtureToDir(String(args['dir']), { id: 'bench/sibling', kind: 'model', spec });
     return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
   },
@@ -90,7 +90,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const to = await freshDir(String(args['to']));
     const method = String(args['method']);
     const parameters: Record<string, string> = {
-      slerp: 'parameters:\n  t: [0, 0.5, 1]\n',
+      slerp: `parameters:\n  t: ${args['t'] === undefined ? '[0, 0.5, 1]' : String(args['t'])}\n`,
       nearswap: 'parameters:\n  t: 0.0001\n',
       ties: 'parameters:\n  density: 0.5\n  weight: 0.5\n',
     };
@@ -237,6 +237,11 @@ function discardingSink(): DirectorySink {
       return Promise.resolve();
     },
   };
+}
+
+/** `single: 1` writes one `model.safetensors` (what the torch peer reads). */
+function singleFile(args: Args): { maxShardBytes?: number } {
+  return args['single'] === 1 ? { maxShardBytes: Number.MAX_SAFE_INTEGER } : {};
 }
 
 async function freshDir(dir: string): Promise<string> {

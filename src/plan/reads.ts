@@ -17,28 +17,46 @@ export function allReads(expr: TensorExpr): ReadExpr[] {
   return expr.inputs.flatMap(allReads);
 }
 
+interface ReadAnalysis {
+  readonly distinct: readonly ReadExpr[];
+  readonly shared: readonly ReadExpr[];
+  readonly distinctBytes: number;
+}
+
+/** Plans and runs ask about the same trees many times (sizes, memory, scheduling): each tree is analysed once. */
+const analysed = new WeakMap<TensorExpr, ReadAnalysis>();
+
+function analyse(expr: TensorExpr): ReadAnalysis {
+  let analysis = analysed.get(expr);
+  if (analysis !== undefined) return analysis;
+  const found = new Map<string, { read: ReadExpr; uses: number }>();
+  for (const read of allReads(expr)) {
+    const key = readKey(read);
+    const seen = found.get(key);
+    if (seen === undefined) found.set(key, { read, uses: 1 });
+    else found.set(key, { read: read.length > seen.read.length ? read : seen.read, uses: seen.uses + 1 });
+  }
+  const entries = [...found.values()];
+  const distinct = entries.map((e) => e.read);
+  analysis = { distinct, shared: entries.filter((e) => e.uses > 1).map((e) => e.read), distinctBytes: distinct.reduce((s, r) => s + r.length, 0) };
+  analysed.set(expr, analysis);
+  return analysis;
+}
+
 /**
  * The distinct input ranges below an expression, each once: where one stage reads a prefix of a tensor (a vocabulary
  * crop) and another the whole of it, the longer read serves both.
  */
-export function distinctReads(expr: TensorExpr): ReadExpr[] {
-  const found = new Map<string, ReadExpr>();
-  for (const read of allReads(expr)) {
-    const key = readKey(read);
-    const seen = found.get(key);
-    if (seen === undefined || read.length > seen.length) found.set(key, read);
-  }
-  return [...found.values()];
+export function distinctReads(expr: TensorExpr): readonly ReadExpr[] {
+  return analyse(expr).distinct;
 }
 
 /** Input ranges read by more than one leaf of the tree (the ones a streamed tensor reads whole and shares). */
-export function sharedReads(expr: TensorExpr): ReadExpr[] {
-  const counts = new Map<string, number>();
-  for (const read of allReads(expr)) counts.set(readKey(read), (counts.get(readKey(read)) ?? 0) + 1);
-  return distinctReads(expr).filter((read) => (counts.get(readKey(read)) ?? 0) > 1);
+export function sharedReads(expr: TensorExpr): readonly ReadExpr[] {
+  return analyse(expr).shared;
 }
 
 /** Bytes an expression reads from its inputs, each distinct range once. */
 export function inputBytesOf(expr: TensorExpr): number {
-  return distinctReads(expr).reduce((sum, r) => sum + r.length, 0);
+  return analyse(expr).distinctBytes;
 }

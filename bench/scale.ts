@@ -15,8 +15,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { WATCHED, bundledEntry } from '../scripts/bundle-cache.mjs';
 import { measure } from './measure';
-import type { MeasuredCase } from './measure';
+import type { CaseResult, MeasuredCase } from './measure';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SPARSE_MODEL = process.env['BENCH_SPARSE_MODEL'] ?? join(ROOT, '..', 'shared', 'perf', 'sparse_model.py');
@@ -80,7 +81,7 @@ export async function merge7b(root: string): Promise<Row[]> {
   const target = 2 * largest + 256 * MIB;
   const planned = measure('plan', 'merge', { a, b, method: 'slerp', t: 0.5, 'plan-only': 1, to: join(root, 'unused') });
   const estimate = Number(/peak memory estimate (\d+) MB/.exec(planned.note ?? '')?.[1] ?? 0) * MB;
-  const merged: MeasuredCase = measure(`7B-shaped slerp (${layers} layers, sparse inputs), CPU`, 'merge', { a, b, method: 'slerp', t: 0.5, discard: 1, to: join(root, 'unused') });
+  const merged = await measureBundled(`7B-shaped slerp (${layers} layers, sparse inputs), CPU`, 'merge', { a, b, method: 'slerp', t: 0.5, discard: 1, to: join(root, 'unused') });
   await Promise.all([a, b].map((dir) => rm(dir, { recursive: true, force: true })));
   const gbps = merged.inputBytes / merged.seconds / 1e9;
   const agreement = estimate / merged.peakRssBytes;
@@ -125,6 +126,22 @@ export async function torchPeer(root: string, mb: number, repeats: number): Prom
     ['torch peer: peer_slerp.py (mergekit-style SLERP), 2 × ' + `${mb} MB`, (input / t.seconds / 1e9).toFixed(3), t.seconds.toFixed(2), rss(t.peakRssBytes), 'process start to file written'],
     ['npm run merge --backend cpu, same files', (input / o.seconds / 1e9).toFixed(3), o.seconds.toFixed(2), rss(o.peakRssBytes), `${ratio.toFixed(2)}x the torch peer (target ≥ 2x: ${ratio >= 2 ? 'met' : 'NOT met'})`],
   ];
+}
+
+/**
+ * A bench case run as the CLI runs: from a cached bundle (no TypeScript loader in the process, whose own memory would
+ * count against the merge's peak), worker threads from their bundle.
+ */
+async function measureBundled(name: string, caseName: string, args: Record<string, string | number>): Promise<MeasuredCase> {
+  const bundle = await bundledEntry({ root: ROOT, name: 'bench-child', entry: 'bench/child.ts', workers: { 'tensor-worker': 'src/engine/node-tensor-worker.ts' }, watched: [...WATCHED, 'bench', 'test'] });
+  const result = spawnSync(process.execPath, [bundle.main, caseName, JSON.stringify(args)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, MERGE_STUDIO_WORKER_BUNDLE: bundle.workers['tensor-worker'] },
+  });
+  const line = result.stdout.trim().split('\n').at(-1) ?? '';
+  if (result.status !== 0 || !line.startsWith('{')) throw new Error(`bench case ${caseName} failed (exit ${result.status}): ${result.stdout.slice(-2000)}`);
+  return { name, ...(JSON.parse(line) as CaseResult & { peakRssBytes: number }) };
 }
 
 function rss(bytes: number | undefined): string {

@@ -33,7 +33,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
   /** Writes a Llama-shaped bf16 model of `mb` megabytes into `dir`. */
   async generate(args) {
     const started = performance.now();
-    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1);
+    const spec = { ...benchModelSpec(Number(args['mb']) * 1e6, 1), ...singleFile(args) };
     await writeFixtureToDir(String(args['dir']), { id: 'bench/model', kind: 'model', spec });
     return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
   },
@@ -80,7 +80,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
   /** Writes a fine-tuned sibling of the `generate` model (same shapes, parent + noise). */
   async 'generate-sibling'(args) {
     const started = performance.now();
-    const spec = benchModelSpec(Number(args['mb']) * 1e6, 1, { seed: 2, scale: 0.3 });
+    const spec = { ...benchModelSpec(Number(args['mb']) * 1e6, 1, { seed: 2, scale: 0.3 }), ...singleFile(args) };
     await writeFixtureToDir(String(args['dir']), { id: 'bench/sibling', kind: 'model', spec });
     return { inputBytes: 0, seconds: (performance.now() - started) / 1000 };
   },
@@ -90,7 +90,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const to = await freshDir(String(args['to']));
     const method = String(args['method']);
     const parameters: Record<string, string> = {
-      slerp: 'parameters:\n  t: [0, 0.5, 1]\n',
+      slerp: `parameters:\n  t: ${args['t'] === undefined ? '[0, 0.5, 1]' : String(args['t'])}\n`,
       nearswap: 'parameters:\n  t: 0.0001\n',
       ties: 'parameters:\n  density: 0.5\n  weight: 0.5\n',
     };
@@ -112,7 +112,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
-    const sink = inMemory ? discardingSink() : await NodeDirectorySink.open(to);
+    if (args['plan-only'] === 1) return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `planned, peak memory estimate ${(plan.summary.peakMemoryBytes / 1e6).toFixed(0)} MB` };
+    // `discard`: inputs read from their files, the output encoded but not kept (sparse 7B-shaped inputs would
+    // otherwise write 13 GB of zeros).
+    const sink = inMemory || args['discard'] === 1 ? discardingSink() : await NodeDirectorySink.open(to);
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
@@ -130,7 +133,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
       return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
     }
-    const memoryNote = inMemory ? ', inputs in memory, output discarded' : '';
+    const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());
     if (threads === 0) {
       // `threads: 0` computes on the main thread: one profile (`node --cpu-prof`) then shows the whole merge.
@@ -235,6 +238,11 @@ function discardingSink(): DirectorySink {
     },
     removeTemporaries: () => Promise.resolve([]),
   };
+}
+
+/** `single: 1` writes one `model.safetensors` (what the torch peer reads). */
+function singleFile(args: Args): { maxShardBytes?: number } {
+  return args['single'] === 1 ? { maxShardBytes: Number.MAX_SAFE_INTEGER } : {};
 }
 
 async function freshDir(dir: string): Promise<string> {

@@ -11,6 +11,11 @@
  *   also with the staging ring off (one sub-chunk in flight at a time).
  * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
  *   codecs.
+ * - At scale (`bench/scale.ts`; BENCH_SCALE=0 skips): the 70B three-model plan with CLI start-up, a 7B-shaped SLERP with
+ *   its peak memory against the target and the plan's estimate, and the torch peer beside `npm run merge` on the same
+ *   files (BENCH_PEER_MB, default 500; 0 skips).
+ *
+ * `npm run bench -- --gpu` runs the WebGPU cases alone (for a machine with a GPU).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,9 +23,13 @@ import { join } from 'node:path';
 
 import { measure } from './measure';
 import type { MeasuredCase } from './measure';
+import { merge7b, plan70b, torchPeer } from './scale';
 
 const SIZES_MB = (process.env['BENCH_SIZES_MB'] ?? '250,1000').split(',').map(Number);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 2);
+const GPU_ONLY = process.argv.includes('--gpu');
+const SCALE = !GPU_ONLY && process.env['BENCH_SCALE'] !== '0';
+const PEER_MB = GPU_ONLY ? 0 : Number(process.env['BENCH_PEER_MB'] ?? 500);
 
 const GB = 1e9;
 const MB = 1e6;
@@ -30,7 +39,7 @@ try {
   const idle = measure('idle', 'idle', {});
   console.log(`Node ${process.version}, ${(await import('node:os')).cpus().length} cores; idle process peak RSS ${(idle.peakRssBytes / MB).toFixed(0)} MB`);
   const peaks: Record<number, number> = {};
-  for (const mb of SIZES_MB) {
+  for (const mb of GPU_ONLY ? [] : SIZES_MB) {
     const dir = join(root, `model-${mb}`);
     const generated = measure(`generate ${mb} MB`, 'generate', { mb, dir });
     console.log(`generated a ${mb} MB model in ${generated.seconds.toFixed(1)} s (peak RSS ${(generated.peakRssBytes / MB).toFixed(0)} MB)`);
@@ -45,7 +54,7 @@ try {
   // Merges: slerp at every size (its peak memory must not grow with the model), nearswap and ties at the largest,
   // each beside a plain copy of the same bytes measured in the same run.
   const mergePeaks: Record<number, number> = {};
-  const mergeSizes = (process.env['BENCH_MERGE_MB'] ?? SIZES_MB.join(',')).split(',').map(Number);
+  const mergeSizes = GPU_ONLY ? [] : (process.env['BENCH_MERGE_MB'] ?? SIZES_MB.join(',')).split(',').map(Number);
   for (const mergeMb of mergeSizes) {
     const a = join(root, `merge-a-${mergeMb}`);
     const b = join(root, `merge-b-${mergeMb}`);
@@ -99,9 +108,13 @@ try {
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });
   }
-  const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
-  const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
-  rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
+  if (!GPU_ONLY) {
+    const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
+    const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
+    rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
+  }
+  if (SCALE) rows.push(...(await plan70b(root)), ...(await merge7b(root)));
+  if (PEER_MB > 0) rows.push(...(await torchPeer(root, PEER_MB, REPEATS)));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
   printFlatness('model copy', peaks);
   printFlatness('slerp merge (2 inputs)', mergePeaks);

@@ -9,12 +9,14 @@
  */
 import { AppError } from '../shared/errors';
 import type { FloatDType } from '../io/safetensors/dtype';
+import { floatBytes } from '../io/safetensors/codec';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import type { ByteSource } from '../io/source/byte-source';
 import type { MergeJob } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
 import type { LoraFactors } from '../methods/lora-delta';
-import type { LoraExpr, MergeExpr, ReadExpr, TensorExpr } from '../plan/types';
+import { distinctReads, readKey, sharedReads } from '../plan/reads';
+import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
 import type { BufferPool } from './buffer-pool';
 import { Scratch } from './buffer-pool';
@@ -72,7 +74,7 @@ export async function streamTensor(
     }
     return;
   }
-  await streamMerge(expr, tensorName, shape, options, sink, options.encodedAs === expr.dtype ? 'F32' : expr.dtype);
+  await withSharedReads(expr, options, (shared) => streamMerge(expr, tensorName, shape, shared, sink, options.encodedAs === expr.dtype ? 'F32' : expr.dtype));
 }
 
 async function streamMerge(
@@ -235,8 +237,9 @@ export class Preloaded {
     private readonly pool: BufferPool | undefined,
   ) {}
 
+  /** The bytes of `expr`: a view of the range read for it (a crop's prefix of a longer read of the same tensor). */
   get(expr: ReadExpr): Uint8Array | undefined {
-    return this.views.get(readKey(expr));
+    return this.views.get(readKey(expr))?.subarray(0, expr.length);
   }
 
   /** Bytes of input held. */
@@ -246,45 +249,51 @@ export class Preloaded {
     return sum;
   }
 
-  /** Gives the buffers back to the pool they came from. */
+  /** Gives the buffers back to the pool they came from (and drops the views into them). */
   release(): void {
     for (const buffer of this.buffers.splice(0)) this.pool?.release(buffer);
+    this.views.clear();
   }
 }
 
-/** Every input read of `expr` (once per distinct input range). */
-export function leafReads(expr: TensorExpr): ReadExpr[] {
-  const found = new Map<string, ReadExpr>();
-  const visit = (e: TensorExpr): void => {
-    if (e.kind === 'read') found.set(readKey(e), e);
-    else if (e.kind === 'lora') [e.weight, e.a, e.b].forEach(visit);
-    else e.inputs.forEach(visit);
-  };
-  visit(expr);
-  return [...found.values()];
-}
-
-function readKey(expr: ReadExpr): string {
-  return `${expr.input}\u0000${expr.file}\u0000${String(expr.offset)}`;
-}
-
-/** Input bytes a tensor reads (each distinct range once). */
-export function inputBytesOf(expr: TensorExpr): number {
-  return leafReads(expr).reduce((sum, r) => sum + r.length, 0);
+/**
+ * Where a tensor computed from preloaded inputs can be encoded in place: the bytes of one of its top merge's direct
+ * inputs, when that input has the output's dtype and size. The output pass reads each chunk of every input before its
+ * result is written over the same range, and every earlier pass and nested stage is done by then; the output then
+ * needs no buffer of its own (a third less memory for a two-model merge).
+ */
+export function inPlaceOutput(tensor: PlannedTensor, preloaded: Preloaded): Uint8Array | undefined {
+  const expr = tensor.expr;
+  if (expr.kind !== 'merge' || !isFloatDType(tensor.dtype)) return undefined;
+  const size = floatBytes(tensor.dtype, numel(tensor.shape));
+  for (const input of expr.inputs) {
+    if (input.kind !== 'read' || input.dtype !== tensor.dtype || input.length !== size) continue;
+    const view = preloaded.get(input);
+    if (view !== undefined && view.byteLength === size) return view;
+  }
+  return undefined;
 }
 
 /**
  * Reads every input range of `expr` whole (so that multi-pass methods read the disk or the network once, and the next
  * tensor's reads overlap this one's compute).
  */
-export async function preloadTensor(
-  expr: TensorExpr,
-  options: { readonly open: OpenInput; readonly pool: BufferPool; readonly signal?: AbortSignal | undefined },
-): Promise<Preloaded> {
+export function preloadTensor(expr: TensorExpr, options: PreloadOptions): Promise<Preloaded> {
+  return preloadReads(distinctReads(expr), options);
+}
+
+interface PreloadOptions {
+  readonly open: OpenInput;
+  readonly pool: BufferPool;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Reads the given ranges whole into pool buffers, all at once. */
+async function preloadReads(reads: readonly ReadExpr[], options: PreloadOptions): Promise<Preloaded> {
   const preloaded = new Preloaded([], new Map(), options.pool);
   // allSettled: no buffer goes back to the pool while another read may still be filling it.
   const results = await Promise.allSettled(
-    leafReads(expr).map(async (read) => {
+    reads.map(async (read) => {
       const buffer = options.pool.acquire(read.length);
       preloaded.buffers.push(buffer);
       const source = await options.open(read.input, read.file);
@@ -300,6 +309,22 @@ export async function preloadTensor(
     throw failure.reason;
   }
   return preloaded;
+}
+
+/**
+ * A streamed tensor whose tree reads one input range in several stages: that range is read whole once (one tensor's
+ * bytes, encoded) and every stage reads its chunks from memory; the other ranges stream from their sources.
+ */
+async function withSharedReads<T>(expr: TensorExpr, options: EvaluateOptions, body: (options: EvaluateOptions) => Promise<T>): Promise<T> {
+  const shared = sharedReads(expr).filter((read) => options.preloaded?.get(read) === undefined);
+  if (shared.length === 0) return body(options);
+  const extra = await preloadReads(shared, options);
+  try {
+    const views = new Map([...(options.preloaded?.views ?? []), ...extra.views]);
+    return await body({ ...options, preloaded: new Preloaded([], views, undefined) });
+  } finally {
+    extra.release();
+  }
 }
 
 export function checkCancelled(signal: AbortSignal | undefined): void {

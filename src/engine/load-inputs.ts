@@ -1,5 +1,5 @@
 import { readAdapterFolder } from '../io/model/load-adapter';
-import { loadModel } from '../io/model/load-model';
+import { cachedModel } from '../io/model/hub-cache';
 import { AppError } from '../shared/errors';
 import type { Model, ModelFolder } from '../io/model/types';
 import { inputKey, referencedInputs } from '../plan/references';
@@ -23,7 +23,7 @@ export async function loadInputs(recipe: RecipeDocument, resolve: ResolveFolder,
   const out: LoadedInputs = { models: new Map(), adapters: new Map(), folders: new Map() };
   // Loaded concurrently, but recorded in the recipe's order: the plan, its metadata and the model card list inputs in
   // this order, and every output byte must not depend on which header arrived first.
-  const loadedModels = await Promise.all(models.map(async (ref) => loadModel(await resolve(ref.path, ref.revision), signal === undefined ? {} : { signal })));
+  const loadedModels = await Promise.all(models.map(async (ref) => cachedModel(await resolve(ref.path, ref.revision), { signal })));
   models.forEach((ref, i) => {
     const model = loadedModels[i] as Model;
     if (model.config === undefined) throw configMissing(model);

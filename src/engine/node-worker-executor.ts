@@ -2,6 +2,7 @@
  * The CPU backend on every core in Node: the worker-pool executor over worker threads running
  * `node-tensor-worker.ts`.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +22,9 @@ import { poolLabel, workerPoolExecutor } from './worker-pool-executor';
  */
 let workerScript: string | undefined;
 function bundledWorkerScript(): string {
+  // A command started from its cached bundle (scripts/run-cli.mjs) names a worker bundle built with it.
+  const prebuilt = process.env.MERGE_STUDIO_WORKER_BUNDLE;
+  if (prebuilt !== undefined && prebuilt !== '') workerScript ??= readFileSync(prebuilt, 'utf8');
   workerScript ??= buildSync({
     entryPoints: [fileURLToPath(new URL('./node-tensor-worker.ts', import.meta.url))],
     bundle: true,

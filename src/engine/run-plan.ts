@@ -12,13 +12,15 @@ import { encodeHeader, encodeIndex } from '../io/safetensors/layout';
 import type { ShardPlan } from '../io/safetensors/layout';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
+import { DEFAULT_IN_FLIGHT_BYTES, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
+import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
 import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
-import { checkCancelled, inputBytesOf, preloadTensor, streamTensor } from './evaluate';
+import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
@@ -40,6 +42,12 @@ export interface RunOptions {
    */
   readonly preloadBytes?: number;
   /**
+   * Bytes of input and output buffers of the tensors in flight (loading, computing, waiting to be written): the next
+   * tensor starts only while the total stays within it (one tensor is always admitted). Default
+   * {@link DEFAULT_IN_FLIGHT_BYTES}.
+   */
+  readonly inFlightBytes?: number;
+  /**
    * Keep shards an earlier run finished, provided its fingerprint (inputs, recipe, options, tool version, plan) is the
    * same; otherwise start over and say why in the `start` event.
    */
@@ -53,9 +61,9 @@ export interface RunOptions {
 }
 
 const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
-export const DEFAULT_PRELOAD_BYTES = 256 * 1024 * 1024;
-/** Input bytes of the tensors loading or computing ahead of the one being written, beyond the minimum. */
-const AHEAD_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_PRELOAD_BYTES = PRELOAD_BYTES;
+/** A tensor already written. */
+const DONE: Promise<undefined> = Promise.resolve(undefined);
 /** At most this many tensors in flight. */
 const MAX_AHEAD = 32;
 /** Progress events at most this often. */
@@ -89,14 +97,14 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     if (tensor === undefined || !isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) return Promise.resolve(undefined);
     const size = floatBytes(tensor.dtype, numel(tensor.shape));
     const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal }).then(async (preloaded) => {
-      const out = new Uint8Array(pool.acquire(size), 0, size);
+      const out = inPlaceOutput(tensor, preloaded) ?? new Uint8Array(pool.acquire(size), 0, size);
       // The next tensor loads while this one computes, but no more tensors compute at once than the executor has
       // threads for.
       await slots.acquire();
       try {
         return await executor.compute(tensor, preloaded, out, options.signal);
       } catch (error) {
-        if (out.buffer.byteLength > 0) pool.release(out.buffer);
+        if (out.buffer.byteLength > 0 && !preloaded.buffers.includes(out.buffer as ArrayBuffer)) pool.release(out.buffer as ArrayBuffer);
         preloaded.release();
         throw error;
       } finally {
@@ -106,15 +114,18 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     promise.catch(() => undefined);
     return promise;
   };
-  // Tensors are written in plan order, so a small tensor behind a large one would leave a thread idle: beyond the
-  // `concurrency + 1` always in flight, more load and compute ahead while their input bytes fit AHEAD_BYTES.
+  // Tensors are written in plan order, so a small tensor behind a large one would leave a thread idle: tensors load
+  // and compute ahead of the one being written while their buffers fit the in-flight budget (peak memory stays
+  // near it whatever the model's size).
+  const budget = options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES;
+  const footprint = (t: PlannedTensor) => inFlightFootprint(t, preloadBytes);
   const ensureLaunched = (k: number) => {
-    let aheadBytes = 0;
-    for (let j = k; j < launched.length; j++) aheadBytes += inputBytesOf((todo[j] as PlannedTensor).expr);
+    let held = 0;
+    for (let j = k; j < launched.length; j++) held += footprint(todo[j] as PlannedTensor);
     while (launched.length < Math.min(todo.length, k + MAX_AHEAD)) {
-      const next = inputBytesOf((todo[launched.length] as PlannedTensor).expr);
-      if (launched.length >= k + executor.concurrency + 1 && aheadBytes + next > AHEAD_BYTES) break;
-      aheadBytes += next;
+      const next = footprint(todo[launched.length] as PlannedTensor);
+      if (launched.length > k && held + next > budget) break;
+      held += next;
       launched.push(launch(launched.length));
     }
   };
@@ -147,9 +158,13 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
         emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
         ensureLaunched(k);
         const computed = await (launched[k] as Promise<Computed | undefined>);
+        // Forget the result once taken: its buffers must be free to go when the pool lets them go.
+        launched[k] = DONE;
         k += 1;
-        ensureLaunched(k);
         if (computed === undefined) {
+          // The tensors after it load and compute while this one streams; after a computed tensor, they start once
+          // its buffers are back (the next turn of this loop), so the in-flight budget holds during the write.
+          ensureLaunched(k);
           // Integer tensors, empty ones and those larger than the preload budget stream on this thread.
           await writeTensor(tensor, output, { open, chunkElements, signal: options.signal, backend, pool }, (n) => {
             bytesDone += n;
@@ -161,7 +176,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
             bytesDone += computed.out.byteLength;
             progress(false);
           } finally {
-            pool.release(computed.out.buffer as ArrayBuffer);
+            // An output written in place is one of the input buffers, which go back with the rest.
+            if (!computed.preloaded.buffers.includes(computed.out.buffer as ArrayBuffer)) pool.release(computed.out.buffer as ArrayBuffer);
             computed.preloaded.release();
           }
         }

@@ -6,8 +6,7 @@
  */
 import { AppError } from '../shared/errors';
 import { folderFromFiles, folderFromHandle } from '../io/model/browser-folder';
-import { openHubFolder } from '../io/model/hub-folder';
-import { loadModel } from '../io/model/load-model';
+import { cachedHubFolder, cachedModel } from '../io/model/hub-cache';
 import type { Model, ModelFolder } from '../io/model/types';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import { entryBytes } from '../io/safetensors/layout';
@@ -46,7 +45,7 @@ const SECONDS_PER_FILE = 0.04;
 
 /** Opens a source as a model folder. */
 export async function openSource(source: SourceSpec, hub: HubAccess): Promise<ModelFolder> {
-  if (source.kind === 'hub') return openHubFolder(source.repo, source.revision, toHubSettings(hub));
+  if (source.kind === 'hub') return cachedHubFolder(source.repo, source.revision, toHubSettings(hub));
   if (source.kind === 'directory') return folderFromHandle(source.handle);
   return folderFromFiles(source.files, source.name);
 }
@@ -59,7 +58,7 @@ function toHubSettings(hub: HubAccess): HubSettings {
 export async function inspectSource(source: SourceSpec, hub: HubAccess, signal?: AbortSignal): Promise<ModelSummary> {
   const folder = await openSource(source, hub);
   try {
-    return summarizeModel(await loadModel(folder, signal === undefined ? {} : { signal }));
+    return summarizeModel(await cachedModel(folder, { signal }));
   } finally {
     await folder.close().catch(() => undefined);
   }

@@ -16,7 +16,7 @@ export function tensorRequestHandler(): (request: WorkerRequest) => Promise<{ re
   return async (request) => {
     const views = new Map(request.views.map(([key, index, offset, length]) => [key, new Uint8Array(request.buffers[index] as ArrayBuffer, offset, length)]));
     const preloaded = new Preloaded([], views, undefined);
-    const out = new Uint8Array(request.out, 0, request.outLength);
+    const out = new Uint8Array(typeof request.out === 'number' ? (request.buffers[request.out] as ArrayBuffer) : request.out, request.outOffset, request.outLength);
     let reply: WorkerReply;
     try {
       await computeTensorInto(request.tensor, preloaded, out, { backend, pool, chunkElements: request.chunkElements });
@@ -24,6 +24,6 @@ export function tensorRequestHandler(): (request: WorkerRequest) => Promise<{ re
     } catch (error) {
       reply = { id: request.id, buffers: request.buffers, out: request.out, error: toAppError(error, { tensor: request.tensor.name }).toPayload() };
     }
-    return { reply, transfer: [...request.buffers, request.out] };
+    return { reply, transfer: typeof request.out === 'number' ? request.buffers : [...request.buffers, request.out] };
   };
 }

@@ -17,14 +17,16 @@ export interface WorkerRequest {
   /** [read key, index into buffers, byte offset, length] */
   readonly views: readonly (readonly [string, number, number, number])[];
   readonly buffers: ArrayBuffer[];
-  readonly out: ArrayBuffer;
+  /** The output's own buffer, or the index of the input buffer it is written into (in place). */
+  readonly out: ArrayBuffer | number;
+  readonly outOffset: number;
   readonly outLength: number;
 }
 
 export interface WorkerReply {
   readonly id: number;
   readonly buffers: ArrayBuffer[];
-  readonly out: ArrayBuffer;
+  readonly out: ArrayBuffer | number;
   readonly error?: ErrorPayload;
 }
 
@@ -91,7 +93,8 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
         if (at === undefined) throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: an input view is outside the preloaded buffers.`);
         return [key, at, view.byteOffset, view.byteLength] as const;
       });
-      const request: WorkerRequest = { id, tensor, chunkElements, views, buffers, out: out.buffer as ArrayBuffer, outLength: out.byteLength };
+      const inPlace = index.get(out.buffer as ArrayBuffer);
+      const request: WorkerRequest = { id, tensor, chunkElements, views, buffers, out: inPlace ?? (out.buffer as ArrayBuffer), outOffset: out.byteOffset, outLength: out.byteLength };
       try {
         const reply = await new Promise<WorkerReply>((resolve, reject) => {
           if (slot.failure !== undefined) {
@@ -99,13 +102,14 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
             return;
           }
           slot.current = { resolve, reject };
-          slot.port.post(request, [...buffers, request.out]);
+          slot.port.post(request, typeof request.out === 'number' ? buffers : [...buffers, request.out]);
         });
         // The buffers are back: re-attach them (the views now point into the returned buffers).
         preloaded.buffers.push(...reply.buffers);
         for (const [key, at, offset, length] of views) preloaded.views.set(key, new Uint8Array(reply.buffers[at] as ArrayBuffer, offset, length));
         if (reply.error !== undefined) throw fromPayload(reply.error);
-        return { out: new Uint8Array(reply.out, 0, request.outLength), preloaded };
+        const outBuffer = typeof reply.out === 'number' ? (reply.buffers[reply.out] as ArrayBuffer) : reply.out;
+        return { out: new Uint8Array(outBuffer, request.outOffset, request.outLength), preloaded };
       } finally {
         releaseSlot(slot);
       }

@@ -86,10 +86,18 @@ export function architectureClass(model: Model): string | undefined {
   return Array.isArray(list) && typeof list[0] === 'string' ? list[0] : undefined;
 }
 
+/** Views by model: planning asks for one per tensor of every stage (thousands for a 70B recipe). */
+const views = new WeakMap<Model, ArchitectureView>();
+
 export function architectureOf(model: Model): ArchitectureView {
-  const cls = architectureClass(model);
-  const known = ARCHITECTURES.find((a) => cls !== undefined && a.classes.includes(cls));
-  return known === undefined ? inferred() : listed(known);
+  let view = views.get(model);
+  if (view === undefined) {
+    const cls = architectureClass(model);
+    const known = ARCHITECTURES.find((a) => cls !== undefined && a.classes.includes(cls));
+    view = known === undefined ? inferred() : listed(known);
+    views.set(model, view);
+  }
+  return view;
 }
 
 function listed(arch: Architecture): ArchitectureView {

@@ -5,14 +5,15 @@
  * fails here, before the first weight is read.
  *
  * The pieces: `references` (what a recipe reads), `support-checks`, `stage-layout` (stages as slices, output names),
- * `tensor-expressions` (one tensor's merge), `vocabulary` (embedding crops), `shards`, `output-files` and `footprint`
- * (bytes read, peak memory).
+ * `tensor-expressions` (one tensor's merge), `vocabulary` (embedding crops), `shards`, `output-files`, `reads` (the
+ * distinct input ranges a tensor reads) and `memory` (peak memory).
  */
 import { inferLayerIndex, layerCountOf } from './architectures';
 import type { Model } from '../io/model/types';
 import type { CompileInput } from './compile-input';
-import { peakBytes, reads } from './footprint';
+import { planPeakBytes } from './memory';
 import { outputFiles } from './output-files';
+import { inputBytesOf } from './reads';
 import { assignShards } from './shards';
 import type { ProducedTensor } from './shards';
 import { StageLayouts } from './stage-layout';
@@ -47,8 +48,8 @@ export function compilePlan(input: CompileInput): MergePlan {
       tensorCount: tensors.length,
       shardCount: shards.length,
       outputBytes: bytes + extraBytes,
-      inputBytes: tensors.reduce((sum, t) => sum + reads(t.expr).reduce((s, r) => s + r.length, 0), 0),
-      peakMemoryBytes: Math.max(0, ...tensors.map((t) => peakBytes(t))),
+      inputBytes: tensors.reduce((sum, t) => sum + inputBytesOf(t.expr), 0),
+      peakMemoryBytes: planPeakBytes(tensors),
     },
   };
 }

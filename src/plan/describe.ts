@@ -7,7 +7,7 @@ export function describePlan(plan: MergePlan): string {
   const lines = [
     `Inputs: ${plan.inputs.map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 12)}`)).join(', ')}`,
     `Output: ${s.tensorCount} tensors, ${formatBytes(s.outputBytes)} in ${s.shardCount} shard(s): ${plan.shards.map((x) => x.file).join(', ')}`,
-    `Reads ${formatBytes(s.inputBytes)} of weights; working memory up to ${formatBytes(s.peakMemoryBytes)} per tensor in flight.`,
+    `Reads ${formatBytes(s.inputBytes)} of weights (each input tensor once); peak memory about ${formatBytes(s.peakMemoryBytes)}.`,
     `Also writes: ${plan.extraFiles.map((f) => f.name).join(', ')}`,
     ...plan.warnings.map((w) => `Note: ${w}`),
     '',

@@ -106,8 +106,8 @@ export interface PlanSummary {
   readonly shardCount: number;
   /** Bytes of all output files (shards and extra files). */
   readonly outputBytes: number;
-  /** Bytes read from inputs (each input tensor once per read in the plan). */
+  /** Bytes read from inputs: each distinct input range once per output tensor, however many stages read it. */
   readonly inputBytes: number;
-  /** Upper bound of the engine's working memory for this plan, in bytes. */
+  /** The run's expected peak resident memory (runtime, tensors in flight, reused buffers), bytes: `plan/memory.ts`. */
   readonly peakMemoryBytes: number;
 }

@@ -7,8 +7,7 @@ import type { StateCreator } from 'zustand';
 
 import { folderFromFiles } from '../io/model/browser-folder';
 import { filesOfHandle, saveFolderHandle } from '../io/model/handle-store';
-import { openHubFolder } from '../io/model/hub-folder';
-import { loadModel } from '../io/model/load-model';
+import { cachedHubFolder, cachedModel } from '../io/model/hub-cache';
 import type { Model, ModelFolder } from '../io/model/types';
 import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
@@ -93,7 +92,7 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
   };
   const load = (ref: string, kind: 'hub' | 'local', open: () => Promise<ModelFolder>) =>
     track(ref, kind, (entry: SourceEntry) => set({ sources: { ...get().sources, [ref]: entry } }), async () => {
-      const model = await loadModel(await open());
+      const model = await cachedModel(await open());
       set({ models: { ...get().models, [ref]: model } });
       return { summary: { ...summariseModel(model), ref } };
     });
@@ -104,7 +103,7 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
   /** A Hub repo at `owner/name[@revision]`, read with the view's endpoint and token. */
   const openHub = (ref: string) => {
     const [repo, revision] = ref.split('@') as [string, string | undefined];
-    return openHubFolder(repo, revision, settings());
+    return cachedHubFolder(repo, revision, settings());
   };
   return {
     sources: {},

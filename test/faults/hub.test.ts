@@ -52,8 +52,8 @@ const failOnStart = (failure: MockFailure) => (event: EngineEvent) => {
 describe('faults: Hub failures during a merge', () => {
   it.each([
     ['a connection dropped mid-tensor', { pathIncludes: `/cdn/${REPO}/`, times: 3, dropAfterBytes: 1000 }],
-    ['a 429 with Retry-After', { pathIncludes: `/${REPO}/resolve/`, times: 2, status: 429, headers: { 'Retry-After': '1' } }],
-    ['a 503', { pathIncludes: `/${REPO}/resolve/`, times: 1, status: 503 }],
+    ['a 429 with Retry-After', { pathIncludes: `/cdn/${REPO}/`, times: 2, status: 429, headers: { 'Retry-After': '1' } }],
+    ['a 503', { pathIncludes: `/cdn/${REPO}/`, times: 1, status: 503 }],
     ['an expired CDN URL (403 from the CDN)', { pathIncludes: `/cdn/${REPO}/`, times: 1, status: 403 }],
   ] as const)('retries %s and writes the same bytes as an undisturbed run', async (_what, failure) => {
     const out = join(await tempDir(), 'out');
@@ -73,7 +73,7 @@ describe('faults: Hub failures during a merge', () => {
         options({
           preloadBytes: 0,
           onEvent: (event) => {
-            if (event.type === 'shard-written' && ++shards === 1) hub.fail({ pathIncludes: `/${REPO}/resolve/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } });
+            if (event.type === 'shard-written' && ++shards === 1) hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } });
           },
         }),
       ),
@@ -101,7 +101,11 @@ describe('faults: Hub failures during a merge', () => {
           // Tensors are read as they are written, so the failure lands after the first shard.
           preloadBytes: 0,
           onEvent: (event) => {
-            if (event.type === 'shard-written' && ++shards === 1) hub.fail({ times: 1000, ...answer });
+            if (event.type !== 'shard-written' || ++shards !== 1) return;
+            // A file is resolved once per run and then read from its signed CDN URL: a refused CDN read makes the
+            // source resolve again, and that is where a lasting Hub answer lands.
+            if (answer.pathIncludes.includes('/resolve/')) hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 403 });
+            hub.fail({ times: 1000, ...answer });
           },
         }),
       ),

@@ -8,6 +8,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
+import { newSigning, signatureValid, signedQuery } from './cdn-signing';
 import { closeServer, commitSha, cors, dropRequest, etag, hubError, listen, readTree, send } from './http';
 import { lfsBatch, lfsStorage } from './lfs';
 import { oauthRoute } from './oauth';
@@ -29,6 +30,7 @@ export async function startMockHub(options: MockHubOptions): Promise<MockHub> {
     pageSize: options.pageSize ?? 50,
     lfs: { objects: new Map(), multipart: new Map(), chunkBytes: options.multipartChunkBytes ?? 5 * 1024 * 1024 },
     bodies: [],
+    signing: newSigning(options.cdnUrlTtlSeconds, options.now),
   };
   const addRepo = async (repo: MockRepo) => {
     const files = typeof repo.files === 'string' ? await readTree(repo.files) : repo.files;
@@ -104,6 +106,7 @@ async function handle(server: 'hub' | 'cdn', req: IncomingMessage, res: ServerRe
     const state = match ? ctx.repos.get(match[1] as string) : undefined;
     const bytes = state?.files.get(match?.[3] as string);
     if (!state || bytes === undefined) return hubError(res, 404, 'EntryNotFound', 'Entry not found');
+    if (!signatureValid(ctx.signing, path, url)) return hubError(res, 403, 'AccessDenied', 'Request has expired or its signature does not match');
     return serveFile(req, res, bytes, match?.[3] as string, state, failure);
   }
 
@@ -147,8 +150,9 @@ async function handle(server: 'hub' | 'cdn', req: IncomingMessage, res: ServerRe
     const bytes = state.files.get(file);
     if (bytes === undefined) return hubError(res, 404, 'EntryNotFound', `${file} does not exist on "${m[3]}"`);
     if (m[2] === 'resolve' && urls.cdnUrl !== undefined && file.endsWith('.safetensors')) {
+      const cdnPath = `/cdn/${state.repo.id}/${state.sha}/${file}`;
       res.writeHead(302, {
-        Location: `${urls.cdnUrl}/cdn/${state.repo.id}/${state.sha}/${file}`,
+        Location: `${urls.cdnUrl}${cdnPath.split('/').map(encodeURIComponent).join('/')}?${signedQuery(ctx.signing, cdnPath)}`,
         'X-Repo-Commit': state.sha,
         'X-Linked-Size': String(bytes.byteLength),
         'X-Linked-ETag': etag(file, bytes),

@@ -1,5 +1,6 @@
 /** The mock Hub's public options and the state its routes share. */
 
+import type { Signing } from './cdn-signing';
 import type { MockBytes } from './mock-bytes';
 export interface MockRepo {
   /** `owner/name`. */
@@ -61,6 +62,10 @@ export interface MockHubOptions {
   readonly pageSize?: number;
   /** LFS uploads of files larger than this go multipart, in parts of this size (default 5 MiB). */
   readonly multipartChunkBytes?: number;
+  /** Lifetime of the signed CDN URLs that `resolve` redirects to (`?Expires=…&Signature=…`); default one hour. */
+  readonly cdnUrlTtlSeconds?: number;
+  /** The server's clock, for expiry (default `Date.now`). */
+  readonly now?: () => number;
 }
 
 export interface MockHub {
@@ -100,6 +105,7 @@ export interface Context {
   readonly pageSize: number;
   readonly lfs: LfsStore;
   readonly bodies: string[];
+  readonly signing: Signing;
 }
 
 /** LFS objects by repo and sha256 (kept after an interrupted upload, as the Hub keeps them), and open multipart uploads. */

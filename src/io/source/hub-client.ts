@@ -52,6 +52,21 @@ export function resolveUrl(settings: HubSettings, repo: string, revision: string
   return `${settings.endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${segments}`;
 }
 
+/**
+ * When a signed CDN URL stops working, in ms since the epoch: CloudFront-style `Expires` (seconds since the epoch) or
+ * S3-style `X-Amz-Date` + `X-Amz-Expires`. `undefined` when the URL says nothing (it is then used until refused).
+ */
+export function signedUrlExpiry(url: string): number | undefined {
+  const params = new URL(url).searchParams;
+  const expires = Number(params.get('Expires') ?? Number.NaN);
+  if (Number.isFinite(expires) && expires > 0) return expires * 1000;
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get('X-Amz-Date') ?? '');
+  const seconds = Number(params.get('X-Amz-Expires') ?? Number.NaN);
+  if (date === null || !Number.isFinite(seconds)) return undefined;
+  const [, y, mo, d, h, mi, se] = date.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, se) + seconds * 1000;
+}
+
 /** Where a Hub failure happened, for the message. */
 export interface HubPlace {
   readonly repo: string;

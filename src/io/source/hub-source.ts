@@ -1,19 +1,35 @@
 import { AppError, isAbortError } from '../../shared/errors';
 import type { ByteSource } from './byte-source';
-import { DEFAULT_RETRY, authHeaders, backoffDelay, hubStatusError, isRetryableStatus, resolveUrl, sleep } from './hub-client';
+import { DEFAULT_RETRY, authHeaders, backoffDelay, hubStatusError, isRetryableStatus, resolveUrl, signedUrlExpiry, sleep } from './hub-client';
 import type { HubSettings } from './hub-client';
+import { ReadCoalescer } from './coalesce';
 import { checkReadRange } from './read-range';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter, rateLimitedError } from './retry-after';
+
+/** A signed CDN URL is used until this long before it expires, then the file is resolved again. */
+const EXPIRY_MARGIN_MS = 60_000;
 
 /**
  * One file of a Hub repo at a pinned commit, read with single HTTP Range requests. A dropped connection or a 5xx is
  * retried with backoff, and the retry asks only for the bytes that did not arrive, so a flaky network costs time, not
- * a restart. Reads follow the Hub's redirect to its CDN; the token goes to the Hub origin only (`fetch` drops the
- * `Authorization` header on a cross-origin redirect, and {@link authHeaders} never adds it for another origin).
+ * a restart.
+ *
+ * The file is resolved once: the first read goes to the Hub's `resolve` URL and follows its redirect to the CDN; the
+ * signed CDN URL it lands on is kept, with its expiry, and later reads go straight to it (the real Hub rate-limits
+ * `resolve`, and each redirect is a round trip). Reads that start while the first is resolving wait for it. Near its
+ * expiry, or when the CDN refuses it (401/403/410), the file is resolved again. The token goes to the Hub origin only
+ * (`fetch` drops the `Authorization` header on a cross-origin redirect, and {@link authHeaders} never adds it for
+ * another origin). Small reads that arrive together are merged into one request ({@link ReadCoalescer}).
  */
 export class HubFileSource implements ByteSource {
   readonly name: string;
   private readonly url: string;
+  /** The signed CDN URL the file resolved to, and when it expires (ms since the epoch). */
+  private resolved: { readonly url: string; readonly expiresAt: number | undefined } | undefined;
+  /** Settles once the read that resolves the file has its answer. */
+  private resolving: Promise<void> | undefined;
+  /** Small reads issued together are fetched with one request. */
+  private readonly coalescer = new ReadCoalescer((offset, length, signal, into) => this.readRange(offset, length, signal, into));
 
   constructor(
     private readonly settings: HubSettings,
@@ -26,8 +42,17 @@ export class HubFileSource implements ByteSource {
     this.url = resolveUrl(settings, repo, revision, path);
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
-    checkReadRange(this, offset, length);
+  read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    try {
+      checkReadRange(this, offset, length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.coalescer.read(offset, length, signal, into);
+  }
+
+  /** One range, with retries that ask only for what has not arrived. */
+  private async readRange(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     const out = into !== undefined && into.byteLength >= length ? into.subarray(0, length) : new Uint8Array(length);
     if (length === 0) return out;
     const policy = this.settings.retry ?? DEFAULT_RETRY;
@@ -61,17 +86,51 @@ export class HubFileSource implements ByteSource {
   private async readInto(out: Uint8Array, offset: number, received: number, signal: AbortSignal | undefined): Promise<number> {
     const start = offset + received;
     const end = offset + out.length - 1;
+    let response = await this.rangeRequest(start, end, received, signal);
+    if (response.refusedCdn) {
+      // The signed URL expired or was revoked: resolve the file again, once.
+      response = await this.rangeRequest(start, end, received, signal);
+    }
+    return this.receive(response.response, out, offset, received, start, end);
+  }
+
+  /** Sends the range request to the resolved CDN URL when there is a fresh one, else to `resolve` (and keeps where it lands). */
+  private async rangeRequest(start: number, end: number, received: number, signal: AbortSignal | undefined): Promise<{ response: Response; refusedCdn: boolean }> {
+    while (this.resolving !== undefined) await this.resolving;
+    const cached = this.resolved !== undefined && (this.resolved.expiresAt === undefined || this.resolved.expiresAt - EXPIRY_MARGIN_MS > Date.now()) ? this.resolved : undefined;
+    let settle: (() => void) | undefined;
+    if (cached === undefined) {
+      this.resolved = undefined;
+      this.resolving = new Promise((resolve) => (settle = resolve));
+    }
+    const target = cached?.url ?? this.url;
     const fetcher = this.settings.fetch ?? fetch;
-    let response: Response;
     try {
-      response = await fetcher(this.url, {
-        headers: { Range: `bytes=${start}-${end}`, ...authHeaders(this.settings, this.url) },
+      const response = await fetcher(target, {
+        headers: { Range: `bytes=${start}-${end}`, ...authHeaders(this.settings, target) },
         ...(signal === undefined ? {} : { signal }),
       });
+      if (cached !== undefined && (response.status === 401 || response.status === 403 || response.status === 410)) {
+        await response.body?.cancel().catch(() => undefined);
+        if (this.resolved === cached) this.resolved = undefined;
+        return { response, refusedCdn: true };
+      }
+      if (cached === undefined && response.ok && response.redirected && response.url !== '' && response.url !== this.url) {
+        this.resolved = { url: response.url, expiresAt: signedUrlExpiry(response.url) };
+      }
+      return { response, refusedCdn: false };
     } catch (cause) {
       if (isAbortError(cause)) throw cause;
       throw Object.assign(this.networkError(cause, start), { received });
+    } finally {
+      if (settle !== undefined) {
+        this.resolving = undefined;
+        settle();
+      }
     }
+  }
+
+  private async receive(response: Response, out: Uint8Array, offset: number, received: number, start: number, end: number): Promise<number> {
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
       // A signed CDN URL that expired (403/410 after the Hub's redirect) is retried too: the retry goes through the Hub

@@ -27,12 +27,27 @@ function describeExpr(expr: TensorExpr): string {
 }
 
 function describeMerge(expr: MergeExpr): string {
+  const head = `${expr.stage === undefined ? '' : `${expr.stage}: `}${mergeHead(expr)}`;
+  const nested = expr.stage === undefined ? nestedStages(expr) : [];
+  return nested.length === 0 ? head : `${head}  ⟵ ${nested.join('; ')}`;
+}
+
+function mergeHead(expr: MergeExpr): string {
   const globals = Object.entries(expr.globals).map(([k, v]) => `${k}=${format(v)}`);
   const names = [...new Set(expr.perModel.flatMap((p) => Object.keys(p)))];
   const perModel = names.map((name) => `${name}=[${expr.perModel.map((p) => (p[name] === undefined ? '–' : format(p[name] as ParamValue))).join(', ')}]`);
-  const nested = expr.inputs.flatMap((input) => (input.kind === 'merge' ? [`${input.stage ?? 'stage'}: ${describeMerge(input)}`] : []));
-  const head = [`${expr.stage === undefined ? '' : `${expr.stage}: `}${expr.method}`, ...globals, ...perModel].join(' ');
-  return nested.length === 0 || expr.stage !== undefined ? head : `${head}  ⟵ ${nested.join('; ')}`;
+  return [expr.method, ...globals, ...perModel].join(' ');
+}
+
+/** The stages under a merge, deepest first; a stage with a LoRA baked onto its output reads `stage + adapter`. */
+function nestedStages(expr: MergeExpr): string[] {
+  return expr.inputs.flatMap((input) => {
+    const merge = input.kind === 'merge' ? input : input.kind === 'lora' && input.weight.kind === 'merge' ? input.weight : undefined;
+    if (merge === undefined) return [];
+    const name = merge.stage ?? 'stage';
+    const label = input.kind === 'lora' ? `${name} + ${input.a.input} (LoRA ×${round(input.scale)})` : name;
+    return [...nestedStages(merge), `${label}: ${mergeHead(merge)}`];
+  });
 }
 
 function format(value: ParamValue): string {

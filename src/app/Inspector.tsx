@@ -498,7 +498,7 @@ function AddLoraNode({ model }: { model: string }) {
 function LoraInspector({ ref_ }: { ref_: string }) {
   const { model, lora } = splitLoraRef(ref_);
   const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
-  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, ref_));
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, ref_, s.recipe.stages));
   const modelReady = useAppStore((s) => s.models[model] !== undefined);
   const stages = useAppStore((s) => s.recipe.stages);
   const removeLoraNode = useAppStore((s) => s.removeLoraNode);

@@ -49,7 +49,7 @@ export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'mo
 export function LoraNode({ data, selected }: NodeProps<StudioNode & { type: 'lora'; data: LoraNodeData }>) {
   const { model, lora } = splitLoraRef(data.ref);
   const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
-  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, data.ref));
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, data.ref, s.recipe.stages));
   return (
     <div className={`node node-lora${selected ? ' is-selected' : ''}`} data-testid={`lora-node-${data.ref}`}>
       <Handle type="target" id="model" position={Position.Left} className="handle handle-lora" style={{ top: 34 }}>

@@ -48,6 +48,7 @@ test('the Thorns card: imported from YAML, drawn with LoRA nodes on merge output
   for (const name of ['thorns-left', 'thorns-right', 'thorns-mid', 'final']) await expect(page.getByTestId(`merge-node-${name}`)).toBeVisible();
   await expect(page.getByTestId('lora-problem')).toHaveCount(0);
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
+  await expect(page.locator('.inputs-line summary')).toContainText(/ · on merge outputs: thorns-(left|right) \+ tiny\/llama-lora(-rs)?, thorns-(left|right) \+ tiny\/llama-lora/);
   await screenshot(page, 'thorns-canvas');
 
   // A merge's output dragged into the input LoRA node: the adapter now bakes into thorns-mid's output. (Seven columns

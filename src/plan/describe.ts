@@ -20,6 +20,19 @@ export function describePlan(plan: MergePlan): string {
   return lines.join('\n');
 }
 
+/** Every LoRA baked onto a stage's output, as `stage + adapter`, in first-seen order (for the plan summary). */
+export function stageLoraLabels(plan: MergePlan): string[] {
+  const found = new Set<string>();
+  const visit = (expr: TensorExpr): void => {
+    if (expr.kind === 'merge') expr.inputs.forEach(visit);
+    if (expr.kind !== 'lora') return;
+    if (expr.weight.kind === 'merge') found.add(`${expr.weight.stage ?? 'stage'} + ${expr.a.input}`);
+    visit(expr.weight);
+  };
+  for (const tensor of plan.tensors) visit(tensor.expr);
+  return [...found];
+}
+
 function describeExpr(expr: TensorExpr): string {
   if (expr.kind === 'read') return `copy from ${expr.input}`;
   if (expr.kind === 'lora') return `${describeExpr(expr.weight)} + LoRA ×${round(expr.scale)}`;

@@ -4,7 +4,7 @@ import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
 import { THORNS } from '../../test/fixtures/recipes';
 import { parseRecipe } from '../recipe/parse';
 import { compilePlan } from './compile';
-import { describePlan } from './describe';
+import { describePlan, stageLoraLabels } from './describe';
 import { referencedInputs } from './references';
 import type { LoraExpr, MergeExpr } from './types';
 
@@ -42,6 +42,7 @@ describe('LoRAs baked onto a stage output (stage+adapter)', () => {
     const qMid = qFinal.inputs[qFinal.baseIndex!] as MergeExpr;
     const q = qMid.inputs[qMid.baseIndex!] as LoraExpr;
     expect(q).toMatchObject({ kind: 'lora', scale: 2, weight: { kind: 'merge', stage: 'thorns-left' } });
+    expect(stageLoraLabels(plan).sort()).toEqual(['thorns-left + tiny/llama-lora', 'thorns-right + tiny/llama-lora-rs']);
     expect(describePlan(plan)).toContain('⟵ thorns-right: slerp t=0.4500; thorns-left + tiny/llama-lora (LoRA ×2): slerp t=0.4000; thorns-mid: slerp t=0.5000');
   });
 

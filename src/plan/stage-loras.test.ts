@@ -46,6 +46,31 @@ describe('LoRAs baked onto a stage output (stage+adapter)', () => {
     expect(describePlan(plan)).toContain('⟵ thorns-right: slerp t=0.4500; thorns-left + tiny/llama-lora (LoRA ×2): slerp t=0.4000; thorns-mid: slerp t=0.5000');
   });
 
+  it('bakes a LoRA on a stage into slice sources too: only the layers taken from stage+adapter carry it', async () => {
+    const text = `name: left
+merge_method: slerp
+base_model: tiny/llama-bf16
+models:
+  - model: tiny/llama-bf16-ft
+parameters: {t: 0.5}
+dtype: bfloat16
+---
+merge_method: passthrough
+slices:
+  - sources:
+      - model: left+tiny/llama-lora
+        layer_range: [0, 2]
+  - sources:
+      - model: left
+        layer_range: [2, 4]
+`;
+    const plan = await compile(text);
+    const expr = (name: string) => plan.tensors.find((t) => t.name === name)!.expr;
+    expect(expr('model.layers.1.self_attn.q_proj.weight')).toMatchObject({ kind: 'lora', weight: { kind: 'merge', stage: 'left' } });
+    expect(expr('model.layers.3.self_attn.q_proj.weight')).toMatchObject({ kind: 'merge', stage: 'left' });
+    expect(expr('model.layers.1.mlp.up_proj.weight')).toMatchObject({ kind: 'merge', stage: 'left' });
+  });
+
   it('refuses an adapter whose factors do not fit the stage output, naming the stage, the adapter and the tensor', async () => {
     const text = 'name: narrow\nmerge_method: passthrough\nmodels:\n  - model: tiny/llama-narrow\n---\nmerge_method: passthrough\nmodels:\n  - model: narrow+tiny/llama-lora\n';
     await expect(compile(text)).rejects.toMatchObject({

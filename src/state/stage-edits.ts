@@ -119,7 +119,8 @@ function defaultModelParameters(methodId: string): Parameters {
 export function disconnect(recipe: EditableRecipe, target: number, ref: string): EditableRecipe {
   const stages = recipe.stages.map((stage, i) => (i === target ? withoutInput(stage, (r) => formatModelRef(r) !== ref) : stage));
   const next = { ...recipe, stages };
-  if ((stageIndexOf(stages, ref) !== undefined && !ref.includes('+')) || allModelRefs(next).includes(ref)) return next;
+  // A plain stage reference is no node of its own; a LoRA node on a stage (`stage+adapter`) stays on the canvas.
+  if ((stageIndexOf(stages, ref) !== undefined && splitLoraRef(ref).lora === undefined) || allModelRefs(next).includes(ref)) return next;
   return { ...next, looseModels: [...recipe.looseModels, ref] };
 }
 

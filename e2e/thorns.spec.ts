@@ -50,6 +50,9 @@ test('the Thorns card: imported from YAML, drawn with LoRA nodes on merge output
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
   await expect(page.locator('.inputs-line summary')).toContainText(/ · on merge outputs: thorns-(left|right) \+ tiny\/llama-lora(-rs)?, thorns-(left|right) \+ tiny\/llama-lora/);
   await screenshot(page, 'thorns-canvas');
+  // The LoRA node on a merge output says it fits the merge's output.
+  await left.click();
+  await expect(page.getByTestId('lora-inspector').getByTestId('lora-fits')).toContainText('Fits thorns-left');
 
   // A merge's output dragged into the input LoRA node: the adapter now bakes into thorns-mid's output. (Seven columns
   // fit 1280×800 at a zoom where handles are a few pixels: the drag gets a taller window, fitted again.)

@@ -39,3 +39,9 @@ export function stageLoraProblem(
   const problem = adapterFit(donor, adapter.adapter, lora).problem;
   return problem === undefined ? undefined : `The output of ${labelOf(stages[index] as MergeStage, index)} has the weights of ${donor.ref}. ${problem}`;
 }
+
+/** Whether `model` names a stage whose donor model's headers are loaded (so a LoRA's fit on its output is known). */
+export function stageLoraDonorLoaded(stages: readonly MergeStage[], models: Readonly<Record<string, Model>>, model: string): boolean {
+  const index = stageIndexOf(stages, model);
+  return index !== undefined && stageDonor(stages, models, index) !== undefined;
+}

@@ -8,34 +8,18 @@ import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 
 import { DEMO_MODELS, writeDemo } from '../scripts/demo/demo-models';
-import { loadInputs } from '../src/engine/load-inputs';
-import { runPlan } from '../src/engine/run-plan';
-import { TOOL_VERSION } from '../src/engine/service';
-import { memoryFolder } from '../src/io/model/memory-folder';
 import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
-import { compilePlan } from '../src/plan/compile';
-import { provenanceMetadata } from '../src/plan/describe';
-import { parseRecipe } from '../src/recipe/parse';
 import { tensorDifferences } from '../test/compare-models';
 import { writeModel } from '../test/fixtures/models';
 import { TINY_LLAMA } from '../test/fixtures/standard';
 import { readOpfsFolder } from './opfs';
+import { cpuMerge } from './cpu-merge';
+import { PICKED, answerPickersWithOpfs, notice } from './picked-folder';
+import type { PickerWindow } from './picked-folder';
 import { screenshot } from './screens';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
 test.describe.configure({ timeout: 120_000 });
-
-const PICKED = 'picked-output';
-
-/** `recipeText` merged by the CPU engine in Node from `folders` (files by model reference), with the page's options. */
-async function cpuMerge(recipeText: string, folders: ReadonlyMap<string, ReadonlyMap<string, Uint8Array>>, outputName: string, maxShardBytes: number): Promise<Map<string, Uint8Array>> {
-  const recipe = parseRecipe(recipeText);
-  const inputs = await loadInputs(recipe, (path) => Promise.resolve(memoryFolder(path, folders.get(path) ?? new Map())));
-  const plan = compilePlan({ recipe, recipeText, models: inputs.models, adapters: inputs.adapters, maxShardBytes, seed: 0, outputName, toolVersion: `merge-studio ${TOOL_VERSION}` });
-  const out = new MemoryDirectorySink('expected');
-  await runPlan(plan, inputs.folders, out, { metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION), indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` } });
-  return out.files;
-}
 
 /** The demo merged by the CPU engine in Node, with the options the test picks in the UI. */
 async function expectedOutput(maxShardBytes: number): Promise<Map<string, Uint8Array>> {
@@ -54,25 +38,9 @@ async function expectSameFolder(actual: Map<string, Uint8Array>, expected: Map<s
   for (const [name, bytes] of expected) expect(Buffer.compare(Buffer.from(actual.get(name) ?? []), Buffer.from(bytes)), name).toBe(0);
 }
 
-/** The page's answer to the next input folder pick (the output picker always answers with {@link PICKED}). */
-interface PickerWindow {
-  showDirectoryPicker: (options?: { id?: string }) => Promise<FileSystemDirectoryHandle>;
-  nextInputFolder?: string;
-}
-
 test.beforeEach(async ({ page }) => {
-  // Headless Chromium cannot answer a picker: answer with a folder of the origin private file system instead.
-  await page.addInitScript((name) => {
-    const w = window as unknown as PickerWindow;
-    w.showDirectoryPicker = async (options) =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(options?.id === 'merge-output' ? name : (w.nextInputFolder ?? name), { create: true });
-  }, PICKED);
+  await answerPickersWithOpfs(page);
 });
-
-/** The notice titled exactly `title`. */
-function notice(page: Page, title: string) {
-  return page.locator('.notice', { has: page.locator('strong', { hasText: new RegExp(`^${title}$`) }) });
-}
 
 /** A screenshot of the viewport with the run area scrolled to the top, as a user at 1280×800 sees it. */
 async function shot(page: Page, name: string): Promise<void> {

@@ -9,7 +9,7 @@ import type { HubModelHit } from '../io/source/hub-search';
 import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
-import { allModelRefs } from '../state/recipe-graph';
+import { allModelRefs, isStageLora } from '../state/recipe-graph';
 import { isHubId } from '../state/run-input';
 import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
@@ -175,7 +175,8 @@ function ModelList() {
   const removeModel = useAppStore((s) => s.removeModel);
   const select = useAppStore((s) => s.select);
   const loadHubModel = useAppStore((s) => s.loadHubModel);
-  const refs = allModelRefs({ stages, looseModels });
+  // LoRA nodes on merge outputs are not models to load (the canvas and the inspector show them).
+  const refs = allModelRefs({ stages, looseModels }).filter((ref) => !isStageLora(stages, ref));
   if (refs.length === 0) return null;
   return (
     <section className="panel-section" aria-labelledby="models-title">

@@ -1,7 +1,7 @@
 /**
  * The recipe as a graph. The canvas only translates gestures into store actions: a new wire goes through
- * `wire` (refused with its reason when the headers say the models cannot merge) or, into a LoRA node, `wireLora`
- * (refused when the adapter does not fit the model); deleting an edge or node disconnects or removes, dragging
+ * `wire` (refused with its reason when the headers say the models cannot merge) or, into a LoRA node, `wireLora` or
+ * `wireStageLora` for a merge's output (refused when the adapter does not fit the model or the merge's output); deleting an edge or node disconnects or removes, dragging
  * stores positions.
  */
 import { Background, Controls, ReactFlow, applyNodeChanges, useReactFlow } from '@xyflow/react';
@@ -21,6 +21,7 @@ export function MergeCanvas() {
   const positions = useAppStore((s) => s.positions);
   const wire = useAppStore((s) => s.wire);
   const wireLora = useAppStore((s) => s.wireLora);
+  const wireStageLora = useAppStore((s) => s.wireStageLora);
   const removeLoraNode = useAppStore((s) => s.removeLoraNode);
   const disconnect = useAppStore((s) => s.disconnect);
   const removeModel = useAppStore((s) => s.removeModel);
@@ -62,13 +63,14 @@ export function MergeCanvas() {
       if (source.kind === 'output') return;
       if (target.kind === 'lora') {
         if (source.kind === 'model') wireLora(source.ref, target.ref);
-        else setNotice('A LoRA bakes into a model read from its files: wire a model into it, not a merge or another LoRA.');
+        else if (source.kind === 'stage') wireStageLora(source.index, target.ref);
+        else setNotice('A LoRA bakes into a model or a merge’s output: wire one of those into it, not another LoRA.');
         return;
       }
       if (target.kind !== 'stage') return;
       wire(source.kind === 'stage' ? source : { kind: 'model', ref: source.ref }, target.index, connection.targetHandle === 'base' ? 'base' : 'model');
     },
-    [wire, wireLora, setNotice],
+    [wire, wireLora, wireStageLora, setNotice],
   );
 
   const onEdgesDelete = useCallback(

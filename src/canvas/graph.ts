@@ -64,30 +64,37 @@ export function buildGraph(
   const edges: Edge[] = [];
   const at = (id: string, fallback: XY) => positions[id] ?? fallback;
   const refs = allModelRefs({ stages, looseModels });
-  [...new Set(refs.map((ref) => splitLoraRef(ref).model))].forEach((ref, k) => {
+  // A LoRA node's model is a model node, or a merge (`stage+adapter`: the LoRA bakes into the merge's output).
+  const stageOf = (ref: string) => stageIndexOf(stages, splitLoraRef(ref).model);
+  [...new Set(refs.map((ref) => splitLoraRef(ref).model))].filter((ref) => stageOf(ref) === undefined).forEach((ref, k) => {
     const id = modelNodeId(ref);
     nodes.push({ id, type: 'model', position: at(id, { x: 0, y: k * MODEL_ROW }), data: { ref } });
   });
   const loras = refs.filter((ref) => splitLoraRef(ref).lora !== undefined);
-  loras.forEach((ref, k) => {
+  const onStages = loras.filter((ref) => stageOf(ref) !== undefined);
+  loras.filter((ref) => stageOf(ref) === undefined).forEach((ref, k) => {
     const id = loraNodeId(ref);
     nodes.push({ id, type: 'lora', position: at(id, { x: COLUMN, y: k * MODEL_ROW }), data: { ref } });
     edges.push({ id: `edge:lora:${ref}`, source: modelNodeId(splitLoraRef(ref).model), target: id, targetHandle: 'model', className: 'edge-lora', deletable: false });
   });
-  // Merges move one column right when LoRA nodes sit between them and the models.
-  const first = loras.length > 0 ? 2 : 1;
+  // Merges move one column right when LoRA nodes sit between them and the models, and take every other column when
+  // LoRA nodes sit on merge outputs (the LoRA node in the column after its merge).
+  const first = loras.length > onStages.length ? 2 : 1;
+  const spread = onStages.length > 0 ? 2 : 1;
   const depth = depths(stages);
   const rows = new Map<number, number>();
+  const stageAt = new Map<number, XY>();
   stages.forEach((stage, i) => {
     const d = depth[i] ?? 0;
     const row = rows.get(d) ?? 0;
     rows.set(d, row + 1);
     const id = stageNodeId(i);
-    nodes.push({ id, type: 'merge', position: at(id, { x: COLUMN * (d + first), y: row * STAGE_ROW }), data: { index: i } });
+    stageAt.set(i, { x: COLUMN * (d * spread + first), y: row * STAGE_ROW });
+    nodes.push({ id, type: 'merge', position: at(id, stageAt.get(i) as XY), data: { index: i } });
     distinctInputs(stage).forEach((input, k) => {
       const ref = formatModelRef(input.ref);
       const up = stageIndexOf(stages, input.ref);
-      const source = up !== undefined ? stageNodeId(up) : input.ref.lora === undefined ? modelNodeId(ref) : loraNodeId(ref);
+      const source = input.ref.lora !== undefined ? loraNodeId(ref) : up !== undefined ? stageNodeId(up) : modelNodeId(ref);
       edges.push({
         id: `edge:${i}:${input.role}:${ref}:${k}`,
         source,
@@ -98,9 +105,19 @@ export function buildGraph(
       });
     });
   });
+  const perStage = new Map<number, number>();
+  for (const ref of onStages) {
+    const index = stageOf(ref) as number;
+    const k = perStage.get(index) ?? 0;
+    perStage.set(index, k + 1);
+    const id = loraNodeId(ref);
+    const from = stageAt.get(index) as XY;
+    nodes.push({ id, type: 'lora', position: at(id, { x: from.x + COLUMN, y: from.y + k * MODEL_ROW }), data: { ref } });
+    edges.push({ id: `edge:lora:${ref}`, source: stageNodeId(index), target: id, targetHandle: 'model', className: 'edge-lora', deletable: false });
+  }
   if (stages.length > 0) {
     const maxDepth = Math.max(...depth);
-    nodes.push({ id: OUTPUT_ID, type: 'output', position: at(OUTPUT_ID, { x: COLUMN * (maxDepth + first + 1), y: 0 }), data: {}, deletable: false });
+    nodes.push({ id: OUTPUT_ID, type: 'output', position: at(OUTPUT_ID, { x: COLUMN * (maxDepth * spread + first + 1), y: 0 }), data: {}, deletable: false });
     edges.push({ id: 'edge:output', source: stageNodeId(final), target: OUTPUT_ID, deletable: false, className: 'edge-output' });
   }
   return { nodes, edges };

@@ -8,6 +8,7 @@ import type { NodeProps } from '@xyflow/react';
 import { METHODS, getMethod } from '../methods/registry';
 import { splitLoraRef } from '../recipe/model-ref';
 import { loraProblem } from '../state/compatibility';
+import { stageIndexOf } from '../state/recipe-graph';
 import { isHubId } from '../state/run-input';
 import { useAppStore } from '../state/hooks';
 import { formatBytes, formatCount } from '../state/model-summary';
@@ -49,7 +50,8 @@ export function ModelNode({ data, selected }: NodeProps<StudioNode & { type: 'mo
 export function LoraNode({ data, selected }: NodeProps<StudioNode & { type: 'lora'; data: LoraNodeData }>) {
   const { model, lora } = splitLoraRef(data.ref);
   const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
-  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, data.ref));
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, data.ref, s.recipe.stages));
+  const onStage = useAppStore((s) => stageIndexOf(s.recipe.stages, model) !== undefined);
   return (
     <div className={`node node-lora${selected ? ' is-selected' : ''}`} data-testid={`lora-node-${data.ref}`}>
       <Handle type="target" id="model" position={Position.Left} className="handle handle-lora" style={{ top: 34 }}>
@@ -60,7 +62,7 @@ export function LoraNode({ data, selected }: NodeProps<StudioNode & { type: 'lor
         {lora}
       </div>
       <div className="node-muted node-line" title={model}>
-        baked into {model}
+        {onStage ? `baked into the output of ${model}` : `baked into ${model}`}
       </div>
       {entry === undefined ? <div className="node-muted">Adapter not read</div> : null}
       {entry?.status === 'loading' ? <div className="node-muted">Reading adapter…</div> : null}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
 import { fixtureFiles } from '../../test/fixtures/recipe-inputs';
-import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
+import { GRADIENT_SLERP, LZLV, THORNS } from '../../test/fixtures/recipes';
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import { decodeToF32, f32ToBf16 } from '../io/safetensors/codec';
@@ -163,30 +163,53 @@ parameters:
   t: [0.2, 0.8]
 dtype: bfloat16
 `);
-    const lora = await fixtureFiles('tiny/llama-lora');
+    const merged = await loadModel(memoryFolder('out', out.files));
     for (const name of SAMPLE) {
       const [base, ft, ft2] = await Promise.all(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2'].map((id) => tensorOf(id, name)));
-      const module = name.replace(/\.weight$/, '');
-      const adapted = /q_proj|v_proj/.test(name);
-      const bake = async (w: Float64Array) => {
-        if (!adapted) return w;
-        const a = await tensorOf(lora, `base_model.model.${module}.lora_A.weight`);
-        const b = await tensorOf(lora, `base_model.model.${module}.lora_B.weight`);
-        const rank = 4;
-        const inFeatures = a.length / rank;
-        return bf16(w.map((v, e) => {
-          const row = Math.floor(e / inFeatures);
-          const col = e % inFeatures;
-          let d = 0;
-          for (let k = 0; k < rank; k++) d += b[row * rank + k]! * a[k * inFeatures + col]!;
-          return v + 2 * d; // lora_alpha 8 / r 4
-        }));
-      };
+      const bake = async (w: Float64Array) => bf16(await bakeAdapter('tiny/llama-lora', name, w, merged.tensors.get(name)!.shape));
       const inner = bf16(ref.slerp(0.4, base!, await bake(ft!)));
       expectGolden(backend, await tensorOf(out.files, name), ref.slerp(layerT(name, [0.2, 0.8]), inner, await bake(ft2!)), [base!, ft!, ft2!], 2);
     }
   });
+
+  // Four stages over eight inputs through the command, beside the other recipes running at the same time: more time.
+  it('(e) Thorns as its card writes it: five models, nested SLERPs, LoRAs baked onto two SLERP outputs and one input', { timeout: 180_000 }, async () => {
+    const out = await merge(THORNS);
+    const merged = await loadModel(memoryFolder('out', out.files));
+    expect(merged.tensors.size).toBe(39);
+    // Every weight some adapter changes (q/v: llama-lora on thorns-left, o/down: the rsLoRA on thorns-right, q/o: the
+    // fan_in_fan_out one on ft4), and weights none changes.
+    const names = [...SAMPLE, 'model.layers.0.self_attn.v_proj.weight', 'model.layers.3.self_attn.o_proj.weight', 'model.layers.0.mlp.down_proj.weight'];
+    for (const name of names) {
+      const ids = ['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2', 'tiny/llama-bf16-ft3', 'tiny/llama-bf16-ft4'];
+      const [nous, chronos, platypus, airoboros, holodeck] = await Promise.all(ids.map((id) => tensorOf(id, name)));
+      const shape = merged.tensors.get(name)!.shape;
+      // Each stage is rounded to bf16 (written to disk by mergekit-multi); the LoRA is merged into it in float and
+      // rounded to bf16 again; a LoRA on an input is merged into the bf16 weights the same way.
+      const left = bf16(await bakeAdapter('tiny/llama-lora', name, bf16(ref.slerp(layerT(name, [0.3, 0.6]), nous!, chronos!)), shape));
+      const right = bf16(await bakeAdapter('tiny/llama-lora-rs', name, bf16(ref.slerp(0.45, platypus!, airoboros!)), shape));
+      const mid = bf16(ref.slerp(0.5, left, right));
+      const expected = ref.slerp(layerT(name, [0.6, 0.4]), mid, bf16(await bakeAdapter('tiny/llama-lora-fifo', name, holodeck!, shape)));
+      expectGolden(backend, await tensorOf(out.files, name), expected, [nous!, chronos!, platypus!, airoboros!, holodeck!], 4);
+    }
+  });
 });
+
+/**
+ * The float64 PEFT merge of adapter fixture `id` into weight `name` (unchanged when the adapter does not adapt it):
+ * scale lora_alpha / r, or lora_alpha / √r with rsLoRA, read from its adapter_config.json; `shape` is the weight's.
+ */
+async function bakeAdapter(id: string, name: string, w: Float64Array, shape: readonly number[]): Promise<Float64Array> {
+  const files = await fixtureFiles(id);
+  const config = JSON.parse(new TextDecoder().decode(files.get('adapter_config.json'))) as { r: number; lora_alpha: number; use_rslora: boolean; fan_in_fan_out: boolean };
+  const module = name.replace(/\.weight$/, '');
+  const adapter = await loadModel(memoryFolder(id, files));
+  if (!adapter.tensors.has(`base_model.model.${module}.lora_A.weight`)) return w;
+  const a = await tensorOf(files, `base_model.model.${module}.lora_A.weight`);
+  const b = await tensorOf(files, `base_model.model.${module}.lora_B.weight`);
+  const scale = config.use_rslora ? config.lora_alpha / Math.sqrt(config.r) : config.lora_alpha / config.r;
+  return ref.loraMerge(w, a, b, config.r, scale, shape[1]!, config.fan_in_fan_out);
+}
 
 describe.concurrent.each(BACKENDS)('npm run merge --backend %s: every method on the fixtures, against the float64 references', (backend) => {
   const merge = (text: string) => mergeOn(text, backend);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
+import { THORNS } from '../../test/fixtures/recipes';
 import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { startMockHub } from '../../test/mock-hub/server';
 import type { MockHub } from '../../test/mock-hub/server';
@@ -75,6 +76,30 @@ describe('npm run merge', () => {
     const again = await cli([join(root, 'b.yml'), join(root, 'out')]);
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split('\n').at(-1)).toMatch(/^error: The output folder .*out is not empty\. .*--allow-overwrite/);
+  });
+
+  it('runs the Thorns card over Hub repos and local folders, LoRAs on stage outputs included, as it does over folders alone', async () => {
+    // Two siblings and the rsLoRA baked onto thorns-right come from the Hub; the rest from local folders.
+    const local = THORNS.replace(/\btiny\//g, `${root}/models/tiny/`);
+    const mixed = local.replace(new RegExp(`${root}/models/(tiny/(llama-bf16-ft2|llama-bf16-ft3|llama-lora-rs))\\b`, 'g'), '$1');
+    expect(mixed).toContain('lora: {path: tiny/llama-lora-rs}');
+    const data = async (name: string, text: string) => {
+      await writeFile(join(root, `${name}.yml`), text);
+      const run = await cli([join(root, `${name}.yml`), join(root, name), '--threads', '1']);
+      expect(run.stderr).toContain('Done');
+      const shard = await readFile(join(root, name, 'model.safetensors'));
+      return shard.subarray(8 + Number(shard.readBigUInt64LE(0)));
+    };
+    const [fromFolders, fromHub] = [await data('thorns-local', local), await data('thorns-hub', mixed)];
+    expect(fromHub.byteLength).toBeGreaterThan(0);
+    expect(Buffer.compare(fromHub, fromFolders)).toBe(0);
+    // A LoRA that does not fit the stage's output is refused before any weight is read.
+    const narrow = `name: narrow\nmerge_method: passthrough\nmodels:\n  - model: tiny/llama-narrow\n---\nmerge_method: passthrough\nmodels:\n  - model: narrow+tiny/llama-lora\n`;
+    await writeFile(join(root, 'narrow.yml'), narrow);
+    const refused = await cli([join(root, 'narrow.yml'), join(root, 'narrow-out')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/^error: LoRA tiny\/llama-lora does not fit model\.layers\.0\.self_attn\.q_proj\.weight of stage narrow: /);
+    await expect(readdir(join(root, 'narrow-out'))).rejects.toThrow();
   });
 
   it('ends with one clear line for a bad recipe, a missing Hub repo and a gated one', async () => {

@@ -109,6 +109,8 @@ export interface PlanOverview {
   readonly inputs: readonly { readonly ref: string; readonly revision: string | undefined; readonly kind: 'hub' | 'local' }[];
   /** LoRA adapters baked into inputs, by reference. */
   readonly adapters: readonly string[];
+  /** LoRAs baked onto merge outputs, as `stage + adapter`. */
+  readonly stageLoras: readonly string[];
   /** The plan's content id: a resume reuses shards only of the very same plan. */
   readonly planId: string;
 }

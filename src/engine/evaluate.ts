@@ -117,7 +117,7 @@ async function streamMerge(
 
 async function inputReader(expr: TensorExpr, tensorName: string, shape: readonly number[], options: EvaluateOptions): Promise<ChunkReader> {
   if (expr.kind === 'read') return readReader(expr, options);
-  if (expr.kind === 'lora') return loraReader(expr, options);
+  if (expr.kind === 'lora') return loraReader(expr, tensorName, shape, options);
   return nestedReader(expr, tensorName, shape, options);
 }
 
@@ -194,9 +194,10 @@ async function readReader(expr: ReadExpr, options: EvaluateOptions): Promise<Chu
 /**
  * W with a LoRA baked in: chunks of W (still encoded) carrying the LoRA's factors, read whole; the backend adds
  * scale·B·A and rounds to W's dtype as PEFT's merge_and_unload leaves it (on the CPU or fused into the GPU's decode).
+ * W may be a nested stage's result (`stage+lora`): its f32 chunks, already rounded to the stage's dtype, carry the bake.
  */
-async function loraReader(expr: LoraExpr, options: EvaluateOptions): Promise<ChunkReader> {
-  const weight = await inputReader(expr.weight, '', [], options);
+async function loraReader(expr: LoraExpr, tensorName: string, shape: readonly number[], options: EvaluateOptions): Promise<ChunkReader> {
+  const weight = await inputReader(expr.weight, tensorName, shape, options);
   const [rows, columns] = expr.fanInFanOut ? [expr.a.shape[1] as number, expr.b.shape[0] as number] : [expr.b.shape[0] as number, expr.a.shape[1] as number];
   const factors: LoraFactors = {
     a: { dtype: floatDType(expr.a), bytes: await readWhole(expr.a, options) },

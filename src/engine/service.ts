@@ -15,7 +15,7 @@ import { FsAccessDirectorySink } from '../io/sink/fs-access-sink';
 import { hubSettings } from '../io/source/hub-client';
 import type { HubSettings } from '../io/source/hub-client';
 import { compilePlan } from '../plan/compile';
-import { provenanceMetadata } from '../plan/describe';
+import { provenanceMetadata, stageLoraLabels } from '../plan/describe';
 import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import type { RecipeDocument } from '../recipe/types';
@@ -159,6 +159,7 @@ export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): P
     extraFiles: plan.extraFiles.map((file) => file.name),
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),
     adapters,
+    stageLoras: stageLoraLabels(plan),
     planId: planId(plan),
   };
 }

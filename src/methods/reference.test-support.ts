@@ -223,3 +223,19 @@ export function sce(base: Vec, xs: Vec[], selectTopk = 1): Vec {
     return base[e]! + num / Math.max(den, 1e-6);
   });
 }
+
+/**
+ * PEFT's LoRA merge in float64: `w + scale·B·A` for a row-major weight of `rows × columns`, with A `[rank, in]` and
+ * B `[out, rank]`; with fan_in_fan_out the weight is `[in, out]` and the delta is `(B·A)ᵀ`.
+ */
+export function loraMerge(w: Vec, a: Vec, b: Vec, rank: number, scale: number, columns: number, fanInFanOut = false): Vec {
+  const inFeatures = a.length / rank;
+  return w.map((v, e) => {
+    const row = Math.floor(e / columns);
+    const col = e % columns;
+    const [out, inn] = fanInFanOut ? [col, row] : [row, col];
+    let d = 0;
+    for (let k = 0; k < rank; k++) d += b[out * rank + k]! * a[k * inFeatures + inn]!;
+    return v + scale * d;
+  });
+}

@@ -17,6 +17,7 @@ import { inputBytesOf } from './reads';
 import { assignShards } from './shards';
 import type { ProducedTensor } from './shards';
 import { StageLayouts } from './stage-layout';
+import { checkStageLoras } from './stage-loras';
 import { checkArchitectures, checkSupported } from './support-checks';
 import { TensorExpressions } from './tensor-expressions';
 import type { MergePlan } from './types';
@@ -32,6 +33,7 @@ export function compilePlan(input: CompileInput): MergePlan {
   for (const stage of recipe.stages) checkSupported(stage);
   const layouts = new StageLayouts(recipe, input.models);
   checkArchitectures(layouts.donorModel(recipe.final), input.models.values());
+  checkStageLoras(recipe, layouts, input.adapters);
   const expressions = new TensorExpressions(input, layouts, warnings);
   const produced: ProducedTensor[] = layouts.outputNames(recipe.final).map((name) => ({ name, ...expressions.stageTensor(recipe.final, name) }));
   const { tensors, shards, bytes } = assignShards(produced, input.maxShardBytes, input.toolVersion);

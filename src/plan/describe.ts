@@ -20,6 +20,19 @@ export function describePlan(plan: MergePlan): string {
   return lines.join('\n');
 }
 
+/** Every LoRA baked onto a stage's output, as `stage + adapter`, in first-seen order (for the plan summary). */
+export function stageLoraLabels(plan: MergePlan): string[] {
+  const found = new Set<string>();
+  const visit = (expr: TensorExpr): void => {
+    if (expr.kind === 'merge') expr.inputs.forEach(visit);
+    if (expr.kind !== 'lora') return;
+    if (expr.weight.kind === 'merge') found.add(`${expr.weight.stage ?? 'stage'} + ${expr.a.input}`);
+    visit(expr.weight);
+  };
+  for (const tensor of plan.tensors) visit(tensor.expr);
+  return [...found];
+}
+
 function describeExpr(expr: TensorExpr): string {
   if (expr.kind === 'read') return `copy from ${expr.input}`;
   if (expr.kind === 'lora') return `${describeExpr(expr.weight)} + LoRA ×${round(expr.scale)}`;
@@ -27,12 +40,27 @@ function describeExpr(expr: TensorExpr): string {
 }
 
 function describeMerge(expr: MergeExpr): string {
+  const head = `${expr.stage === undefined ? '' : `${expr.stage}: `}${mergeHead(expr)}`;
+  const nested = expr.stage === undefined ? nestedStages(expr) : [];
+  return nested.length === 0 ? head : `${head}  ⟵ ${nested.join('; ')}`;
+}
+
+function mergeHead(expr: MergeExpr): string {
   const globals = Object.entries(expr.globals).map(([k, v]) => `${k}=${format(v)}`);
   const names = [...new Set(expr.perModel.flatMap((p) => Object.keys(p)))];
   const perModel = names.map((name) => `${name}=[${expr.perModel.map((p) => (p[name] === undefined ? '–' : format(p[name] as ParamValue))).join(', ')}]`);
-  const nested = expr.inputs.flatMap((input) => (input.kind === 'merge' ? [`${input.stage ?? 'stage'}: ${describeMerge(input)}`] : []));
-  const head = [`${expr.stage === undefined ? '' : `${expr.stage}: `}${expr.method}`, ...globals, ...perModel].join(' ');
-  return nested.length === 0 || expr.stage !== undefined ? head : `${head}  ⟵ ${nested.join('; ')}`;
+  return [expr.method, ...globals, ...perModel].join(' ');
+}
+
+/** The stages under a merge, deepest first; a stage with a LoRA baked onto its output reads `stage + adapter`. */
+function nestedStages(expr: MergeExpr): string[] {
+  return expr.inputs.flatMap((input) => {
+    const merge = input.kind === 'merge' ? input : input.kind === 'lora' && input.weight.kind === 'merge' ? input.weight : undefined;
+    if (merge === undefined) return [];
+    const name = merge.stage ?? 'stage';
+    const label = input.kind === 'lora' ? `${name} + ${input.a.input} (LoRA ×${round(input.scale)})` : name;
+    return [...nestedStages(merge), `${label}: ${mergeHead(merge)}`];
+  });
 }
 
 function format(value: ParamValue): string {

@@ -1,5 +1,5 @@
 /** Which models and adapters a recipe reads, and the key each is loaded under. */
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, stageNameOf } from '../recipe/model-ref';
 import type { MergeStage, ModelRef, RecipeDocument } from '../recipe/types';
 
 /** The key a model (or adapter) reference is loaded under: path and revision, no LoRA. */
@@ -14,15 +14,16 @@ export function referencedInputs(recipe: RecipeDocument): { models: ModelRef[]; 
   const adapters = new Map<string, { path: string; revision?: string }>();
   for (const stage of recipe.stages) {
     for (const ref of stageRefs(stage)) {
-      if (isStageRef(ref, stageNames)) continue;
-      models.set(inputKey(ref), { path: ref.path, ...(ref.revision === undefined ? {} : { revision: ref.revision }) });
       if (ref.lora !== undefined) adapters.set(inputKey(ref.lora), ref.lora);
+      if (stageNameOf(ref, stageNames) !== undefined) continue;
+      models.set(inputKey(ref), { path: ref.path, ...(ref.revision === undefined ? {} : { revision: ref.revision }) });
     }
   }
   return { models: [...models.values()], adapters: [...adapters.values()] };
 }
 
-function stageRefs(stage: MergeStage): ModelRef[] {
+/** Every model reference of a stage: base, models, slice bases and sources (modules included), tokenizer source. */
+export function stageRefs(stage: MergeStage): ModelRef[] {
   const bodies = [stage, ...Object.values(stage.modules ?? {})];
   const refs = [
     ...(stage.baseModel === undefined ? [] : [stage.baseModel]),
@@ -33,10 +34,6 @@ function stageRefs(stage: MergeStage): ModelRef[] {
   ];
   if (stage.tokenizer?.source.kind === 'model') refs.push(stage.tokenizer.source.model);
   return refs;
-}
-
-function isStageRef(ref: ModelRef, stageNames: ReadonlySet<string>): boolean {
-  return ref.revision === undefined && ref.lora === undefined && stageNames.has(ref.path);
 }
 
 /** Whether two references name the same model (path, revision and LoRA). */

@@ -5,7 +5,7 @@
  */
 import { AppError } from '../shared/errors';
 import type { Model } from '../io/model/types';
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, stageNameOf } from '../recipe/model-ref';
 import { NON_LAYER_POSITION, layerPosition } from '../recipe/settings';
 import type { InputModel, MergeStage, ModelRef, Parameters, RecipeDocument, Slice } from '../recipe/types';
 import type { ArchitectureView } from './architectures';
@@ -154,9 +154,10 @@ export class StageLayouts {
     return donor.ref;
   }
 
-  /** The stage a reference names, when it names one (no revision, no LoRA). */
+  /** The stage a reference names, when it names one (no revision; a LoRA on it is baked into the stage's output). */
   nestedStage(ref: ModelRef): number | undefined {
-    return ref.revision === undefined && ref.lora === undefined ? this.stageIndex.get(ref.path) : undefined;
+    const name = stageNameOf(ref, this.stageIndex);
+    return name === undefined ? undefined : this.stageIndex.get(name);
   }
 
   model(ref: ModelRef): Model {

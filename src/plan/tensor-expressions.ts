@@ -113,35 +113,40 @@ export class TensorExpressions {
   /** The expression for `tensorName` of one input: a nested stage, a read, or a read with a LoRA baked in. */
   private sourceTensor(ref: ModelRef, tensorName: string): ExprTensor {
     const nested = this.layouts.nestedStage(ref);
-    if (nested !== undefined) return this.stageTensor(nested, tensorName);
+    if (nested !== undefined) {
+      const output = this.stageTensor(nested, tensorName);
+      if (ref.lora === undefined || !isFloatDType(output.dtype)) return output;
+      // A LoRA on a stage: baked into the stage's result, rounded to the stage's dtype (mergekit-multi merges it into the intermediate model).
+      return { ...output, expr: this.bakeLora(ref, { name: tensorName, shape: output.shape, dtype: output.dtype }, output.expr, `stage ${ref.path}`) };
+    }
     const model = this.layouts.model(ref);
     const tensor = findTensor(model, tensorName, architectureOf(model));
     const read = readExpr(inputKey(ref), tensor);
     if (ref.lora === undefined || !isFloatDType(tensor.dtype)) return { expr: read, dtype: tensor.dtype, shape: tensor.shape };
-    return { expr: this.bakeLora(ref, tensor, read), dtype: tensor.dtype, shape: tensor.shape };
+    return { expr: this.bakeLora(ref, { name: tensor.name, shape: tensor.shape, dtype: tensor.dtype }, read, ref.path), dtype: tensor.dtype, shape: tensor.shape };
   }
 
-  private bakeLora(ref: ModelRef, tensor: ModelTensor, read: ReadExpr): TensorExpr {
+  private bakeLora(ref: ModelRef, tensor: { readonly name: string; readonly shape: readonly number[]; readonly dtype: FloatDType }, weight: TensorExpr, model: string): TensorExpr {
     const lora = ref.lora as NonNullable<ModelRef['lora']>;
     const adapter = this.input.adapters?.get(inputKey(lora));
     if (adapter === undefined) throw new AppError('E_INTERNAL', `Adapter ${formatModelRef({ path: lora.path, ...(lora.revision ? { revision: lora.revision } : {}) })} was not loaded.`);
     const names = loraTensorNames(tensor.name);
     const a = names === undefined ? undefined : adapter.model.tensors.get(names.a);
     const b = names === undefined ? undefined : adapter.model.tensors.get(names.b);
-    if (a === undefined || b === undefined) return read;
-    const problem = loraShapeProblem(tensor, a.shape, b.shape, adapter.config.fanInFanOut, { lora: lora.path, model: ref.path });
+    if (a === undefined || b === undefined) return weight;
+    const problem = loraShapeProblem(tensor, a.shape, b.shape, adapter.config.fanInFanOut, { lora: lora.path, model });
     if (problem !== undefined) {
-      throw new AppError('E_LORA_INVALID', problem, { context: { model: lora.path, tensor: tensor.name }, hint: 'Use the adapter that was trained on this base model.' });
+      throw new AppError('E_LORA_INVALID', problem, { context: { model: lora.path, tensor: tensor.name }, hint: `Use an adapter trained on the architecture and size of ${model}.` });
     }
     const key = inputKey(lora);
     return {
       kind: 'lora',
-      weight: read,
+      weight,
       a: readExpr(key, a),
       b: readExpr(key, b),
       scale: adapter.config.scale,
       fanInFanOut: adapter.config.fanInFanOut,
-      dtype: tensor.dtype as FloatDType,
+      dtype: tensor.dtype,
     };
   }
 }

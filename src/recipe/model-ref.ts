@@ -51,3 +51,11 @@ export function splitLoraRef(text: string): { readonly model: string; readonly l
 export function besidesBase<T extends { readonly model: ModelRef }>(entries: readonly T[], base: ModelRef | undefined): T[] {
   return entries.filter((entry) => base === undefined || !sameModel(entry.model, base));
 }
+
+/**
+ * The stage a reference names, when its path is a stage name and it has no revision: mergekit-multi rewrites the path
+ * to that stage's output and keeps the reference's LoRA, which is then baked into the stage's output.
+ */
+export function stageNameOf(ref: ModelRef, stageNames: { has(name: string): boolean }): string | undefined {
+  return ref.revision === undefined && stageNames.has(ref.path) ? ref.path : undefined;
+}

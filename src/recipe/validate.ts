@@ -2,7 +2,7 @@ import { AppError } from '../shared/errors';
 import type { ErrorCode } from '../shared/errors';
 import { UNSUPPORTED_METHODS, getMethod, METHODS } from '../methods/registry';
 import type { MethodSpec, ParamSpec } from '../methods/types';
-import { besidesBase, formatModelRef, sameModel } from './model-ref';
+import { besidesBase, formatModelRef, sameModel, stageNameOf } from './model-ref';
 import type { MergeStage, ModelRef, ParameterSetting, Parameters, RecipePosition, Scalar } from './types';
 
 /**
@@ -139,7 +139,7 @@ function dependencyOrder(stages: readonly MergeStage[], names: ReadonlyMap<strin
         ...(body.slices ?? []).flatMap((s) => [s.baseModel, ...s.sources.map((x) => x.model)]),
       ]),
     ];
-    return [...new Set(refs.flatMap((ref) => (ref !== undefined && ref.lora === undefined && ref.revision === undefined && names.has(ref.path) ? [names.get(ref.path) as number] : [])))];
+    return [...new Set(refs.flatMap((ref) => (ref !== undefined && stageNameOf(ref, names) !== undefined ? [names.get(ref.path) as number] : [])))];
   });
   const order: number[] = [];
   const state = new Map<number, 'visiting' | 'done'>();

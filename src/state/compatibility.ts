@@ -8,6 +8,7 @@ import type { MergeStage } from '../recipe/types';
 import { adapterAsModel, incompatibility } from './model-summary';
 import type { ModelSummary } from './model-summary';
 import { stageIndexOf, stageInputs } from './recipe-graph';
+import { stageLoraProblem } from './stage-lora-fit';
 import { sourceEntryOf } from './sources-slice';
 import type { InputRole, WireSource } from './recipe-graph';
 import type { AdapterEntry, SourceEntry } from './sources-slice';
@@ -74,11 +75,14 @@ function vocabularyProblem(methodId: string, incoming: readonly ModelSummary[], 
 }
 
 /**
- * Why the LoRA in `ref` (`model+lora`) cannot be baked into its model — an adapted weight the model lacks, or factor
- * shapes that disagree with the weight — judged from the headers loaded so far; undefined when it fits or is not known.
+ * Why the LoRA in `ref` (`model+lora`, or `stage+lora` on a merge's output) cannot be baked into its model — an adapted
+ * weight the model lacks, or factor shapes that disagree with the weight — judged from the headers loaded so far;
+ * undefined when it fits or is not known.
  */
-export function loraProblem(models: Readonly<Record<string, Model>>, adapters: Readonly<Record<string, AdapterEntry>>, ref: string): string | undefined {
+export function loraProblem(models: Readonly<Record<string, Model>>, adapters: Readonly<Record<string, AdapterEntry>>, ref: string, stages: readonly MergeStage[] = []): string | undefined {
   const { model, lora } = splitLoraRef(ref);
+  const stage = stageIndexOf(stages, model);
+  if (stage !== undefined) return lora === undefined ? undefined : stageLoraProblem(stages, models, adapters, stage, lora);
   const loaded = models[model];
   const adapter = lora === undefined ? undefined : adapters[lora];
   if (loaded === undefined || lora === undefined || adapter?.status !== 'ready') return undefined;

@@ -3,7 +3,9 @@ import { formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { ModelRef } from '../recipe/types';
 import { AppError } from '../shared/errors';
 import { addModel, keepOnCanvas, refOf, removeModel, replaceModelRef } from './model-edits';
+import { labelOf, stageInputs, upstreamStages } from './recipe-graph';
 import type { EditableRecipe } from './recipe-graph';
+import { freshName } from './stage-edits';
 
 /** An adapter reference (`path[@revision]`, no "+"), refused with the reason when it is not one. */
 function adapterOf(adapter: string): { path: string; revision?: string } {
@@ -43,6 +45,26 @@ export function rebaseLora(recipe: EditableRecipe, loraRef: string, model: strin
   if (lora === undefined) throw new AppError('E_RECIPE_INVALID', `${loraRef} has no LoRA`, { hint: 'Wire the model into a LoRA node.' });
   const next = replaceModelRef(recipe, loraRef, { ...plainModelOf(model), lora });
   return keepOnCanvas(next, splitLoraRef(loraRef).model);
+}
+
+/**
+ * A merge's output wired into a LoRA node: the adapter of `loraRef` bakes into stage `index`'s result (`stage+adapter`,
+ * as mergekit-multi reads it) wherever the node feeds a merge. The stage gets a name if it had none; refused when a
+ * merge the node feeds is that stage or one it reads (a loop).
+ */
+export function rebaseLoraOnStage(recipe: EditableRecipe, loraRef: string, index: number): EditableRecipe {
+  const stage = recipe.stages[index];
+  if (stage === undefined) throw new AppError('E_RECIPE_INVALID', `There is no merge ${index + 1}.`, { hint: 'Add a merge node first.' });
+  const upstream = upstreamStages(recipe.stages, index);
+  const fed = recipe.stages.findIndex((s, i) => (i === index || upstream.has(i)) && stageInputs(s).some((input) => formatModelRef(input.ref) === loraRef));
+  if (fed >= 0) {
+    throw new AppError('E_RECIPE_INVALID', `That wire would make a loop: this LoRA node feeds ${labelOf(recipe.stages[fed]!, fed)}, which ${labelOf(stage, index)} is built from.`, {
+      hint: 'Wire a merge into a LoRA node that feeds later merges only.',
+    });
+  }
+  const name = stage.name ?? freshName(recipe.stages);
+  const stages = recipe.stages.map((s, i) => (i === index ? { ...s, name } : s));
+  return rebaseLora({ ...recipe, stages }, loraRef, name);
 }
 
 /** Deletes a LoRA node: the merges it fed lose that input; its model stays on the canvas. */

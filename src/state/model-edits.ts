@@ -2,7 +2,7 @@
 import { formatModelRef, parseModelRefString, splitLoraRef } from '../recipe/model-ref';
 import type { MergeStage, ModelRef } from '../recipe/types';
 import { AppError } from '../shared/errors';
-import { allModelRefs } from './recipe-graph';
+import { allModelRefs, stageIndexOf } from './recipe-graph';
 import type { EditableRecipe } from './recipe-graph';
 
 /** Adds a model to the canvas (a no-op when the recipe already has it). */
@@ -26,6 +26,7 @@ export function removeModel(recipe: EditableRecipe, ref: string): EditableRecipe
 
 /** The recipe with model `ref` still on the canvas: added as a loose model when nothing uses it any more. */
 export function keepOnCanvas(recipe: EditableRecipe, ref: string): EditableRecipe {
+  if (stageIndexOf(recipe.stages, ref) !== undefined) return recipe;
   return allModelRefs(recipe).some((r) => splitLoraRef(r).model === ref) ? recipe : { ...recipe, looseModels: [...recipe.looseModels, ref] };
 }
 

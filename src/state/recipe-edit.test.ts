@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { exportRecipe } from '../recipe/export';
 import { parseRecipe } from '../recipe/parse';
 import { formatModelRef } from '../recipe/model-ref';
-import { FRANKEN, LZLV } from '../../test/fixtures/recipes';
+import { FRANKEN, LZLV, THORNS } from '../../test/fixtures/recipes';
 import { DEFAULT_FILTER, curvesToSetting, resolvedTable, settingToCurves } from './gradient';
 import { formatSetting, parseSetting } from './param-notation';
 import * as edit from './recipe-edit';
@@ -104,6 +104,30 @@ describe('LoRA and revision edits', () => {
     // The model the adapter left is used nowhere else: it stays on the canvas, unwired.
     expect(moved.looseModels).toEqual(['tiny/llama-bf16-ft']);
     expect(() => edit.rebaseLora(wired, 'tiny/llama-bf16-ft', 'tiny/llama-bf16')).toThrow(/has no LoRA/);
+  });
+
+  it('a LoRA node on a merge output: stage+adapter in the recipe, moved onto a merge by a wire, gone with its merge', () => {
+    const thorns = { stages: parseRecipe(THORNS).stages, looseModels: [] };
+    expect(parseRecipe(exportRecipe(parseRecipe(THORNS))).stages).toEqual(thorns.stages);
+    // Nodes: real models and LoRA nodes; the stages those LoRA nodes sit on are not models to load.
+    expect(edit.allModelRefs(thorns)).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2', 'tiny/llama-bf16-ft3', 'thorns-left+tiny/llama-lora', 'thorns-right+tiny/llama-lora-rs', 'tiny/llama-bf16-ft4+tiny/llama-lora-fifo']);
+    expect(edit.toDocument(thorns.stages).order).toEqual([0, 1, 2, 3]);
+    // The input LoRA node moved onto the output of thorns-right: the final merge now reads thorns-right through it.
+    const moved = edit.rebaseLoraOnStage(thorns, 'tiny/llama-bf16-ft4+tiny/llama-lora-fifo', 1);
+    expect(formatModelRef(moved.stages[3]!.models![0]!.model)).toBe('thorns-right+tiny/llama-lora-fifo');
+    expect(moved.looseModels).toEqual(['tiny/llama-bf16-ft4']);
+    expect(() => edit.rebaseLoraOnStage(thorns, 'thorns-left+tiny/llama-lora', 2)).toThrow(/would make a loop/);
+    // An unnamed merge gets a name when its output feeds a LoRA node.
+    const lzlvWithNode = edit.addLoraNode(lzlv(), 'tiny/llama-bf16', 'tiny/llama-lora');
+    const named = edit.rebaseLoraOnStage(lzlvWithNode, 'tiny/llama-bf16+tiny/llama-lora', 2);
+    expect(named.stages[2]?.name).toBe('merge-4');
+    expect(named.looseModels).toEqual(['merge-4+tiny/llama-lora']);
+    // Removing thorns-left removes the input that read it through the LoRA.
+    const removed = edit.removeStage(thorns, 0);
+    expect(removed.stages[1]?.baseModel).toBeUndefined();
+    expect(edit.allModelRefs(removed)).not.toContain('thorns-left+tiny/llama-lora');
+    // A wire from a LoRA node on a merge into that merge's own inputs is a loop.
+    expect(() => edit.connect(thorns, { kind: 'model', ref: 'thorns-mid+tiny/llama-lora' }, 0, 'model')).toThrow(/would make a loop/);
   });
 
   it('an adapter folder placed on the canvas like a model leaves it when a LoRA node uses it', () => {

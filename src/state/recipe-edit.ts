@@ -7,7 +7,7 @@
 export { EMPTY_RECIPE, allModelRefs, distinctInputs, labelOf, stageIndexOf, stageInputs, toDocument } from './recipe-graph';
 export type { EditableRecipe, InputRole, WireSource } from './recipe-graph';
 export { addModel, removeModel, replaceModelRef, setRevision } from './model-edits';
-export { addLoraNode, attachLora, detachLora, rebaseLora, removeLoraNode } from './lora-edits';
+export { addLoraNode, attachLora, detachLora, rebaseLora, rebaseLoraOnStage, removeLoraNode } from './lora-edits';
 export { addStage, connect, disconnect, removeStage, setMethod, setParameter, stageParameters } from './stage-edits';
 export { addSlice, removeSlice, setSliceSource, sliceProblems } from './slice-edits';
 export type { SliceSourceChange } from './slice-edits';

@@ -2,7 +2,7 @@
  * The recipe being built on the canvas, read: its stages plus the models the user added but has not wired yet, which
  * inputs each stage has, which stage a reference names, and the document form the planner takes.
  */
-import { formatModelRef } from '../recipe/model-ref';
+import { formatModelRef, parseModelRefString, stageNameOf } from '../recipe/model-ref';
 import type { MergeStage, ModelRef, RecipeDocument } from '../recipe/types';
 
 export interface EditableRecipe {
@@ -43,20 +43,33 @@ export function distinctInputs(stage: MergeStage): { role: InputRole; ref: Model
   });
 }
 
-/** The index of the stage a reference names (multi-document recipes), or undefined for a real model. */
+/**
+ * The index of the stage a reference reads (multi-document recipes), or undefined for a real model. `stage+adapter`
+ * reads the stage too: its LoRA is baked into the stage's output.
+ */
 export function stageIndexOf(stages: readonly MergeStage[], ref: ModelRef | string): number | undefined {
-  const path = typeof ref === 'string' ? ref : ref.revision === undefined && ref.lora === undefined ? ref.path : undefined;
-  if (path === undefined) return undefined;
-  const index = stages.findIndex((s) => s.name === path);
-  return index < 0 ? undefined : index;
+  const parsed = typeof ref === 'string' ? parseModelRefString(ref) : ref;
+  if (typeof parsed === 'string') return undefined;
+  const name = stageNameOf(parsed, { has: (n) => stages.some((s) => s.name === n) });
+  if (name === undefined) return undefined;
+  return stages.findIndex((s) => s.name === name);
 }
 
-/** Every real model the recipe mentions (string form, first-seen order), loose ones last. */
+/** Whether `ref` (string form) is a LoRA node on a stage's output: `stage+adapter`. */
+export function isStageLora(stages: readonly MergeStage[], ref: string): boolean {
+  const parsed = parseModelRefString(ref);
+  return typeof parsed !== 'string' && parsed.lora !== undefined && stageIndexOf(stages, parsed) !== undefined;
+}
+
+/**
+ * Every model and LoRA node the recipe mentions (string form, first-seen order), loose ones last: real models,
+ * `model+adapter` and `stage+adapter` (whose model part is a stage, not a model to load: see {@link isStageLora}).
+ */
 export function allModelRefs(recipe: EditableRecipe): string[] {
   const seen = new Set<string>();
   for (const stage of recipe.stages) {
     for (const input of stageInputs(stage)) {
-      if (stageIndexOf(recipe.stages, input.ref) === undefined) seen.add(formatModelRef(input.ref));
+      if (stageIndexOf(recipe.stages, input.ref) === undefined || input.ref.lora !== undefined) seen.add(formatModelRef(input.ref));
     }
   }
   for (const ref of recipe.looseModels) seen.add(ref);

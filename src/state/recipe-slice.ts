@@ -51,6 +51,8 @@ export interface RecipeSlice {
   addLoraNode(model: string, adapter: string): void;
   /** The LoRA node `loraRef` bakes into `model` from now on. */
   rebaseLora(loraRef: string, model: string): void;
+  /** The LoRA node `loraRef` bakes into stage `index`'s output from now on. */
+  rebaseLoraOnStage(loraRef: string, index: number): void;
   /** Deletes LoRA node `loraRef` and its wires. */
   removeLoraNode(loraRef: string): void;
   /** `repo@revision`; undefined or '' for the default branch. */
@@ -134,6 +136,7 @@ export const createRecipeSlice: StateCreator<AppState, [], [], RecipeSlice> = (s
     detachLora: (ref, target) => apply((r) => edit.detachLora(r, ref, target)),
     addLoraNode: (model, adapter) => apply((r) => edit.addLoraNode(r, model, adapter)),
     rebaseLora: (loraRef, model) => apply((r) => edit.rebaseLora(r, loraRef, model)),
+    rebaseLoraOnStage: (loraRef, index) => apply((r) => edit.rebaseLoraOnStage(r, loraRef, index)),
     removeLoraNode: (loraRef) => apply((r) => edit.removeLoraNode(r, loraRef)),
     setRevision: (ref, revision) => apply((r) => edit.setRevision(r, ref, revision)),
     setMethod: (index, methodId) => apply((r) => edit.setMethod(r, index, methodId)),

@@ -27,6 +27,11 @@ describe("the run input of the user's recipe", () => {
     expect(input.hub).toEqual({ endpoint: 'https://mirror.example', token: 'hf_secret' });
     expect(recipeRunInput(RECIPE, {}, 'https://huggingface.co', '').hub).toEqual({ endpoint: 'https://huggingface.co' });
   });
+
+  it('reads the adapter of a LoRA on a merge output (stage+adapter), not a folder named like the stage', () => {
+    const recipe = 'name: left\nmerge_method: passthrough\nmodels:\n  - model: org/a\n---\nmerge_method: passthrough\nmodels:\n  - model: left+my-adapter\n';
+    expect(missingLocalFolders(recipe, {})).toEqual(['my-adapter']);
+  });
 });
 
 describe('when the recipe on the canvas replaces the job\'s input', () => {

@@ -8,7 +8,7 @@ import { parseModelRefString } from '../recipe/model-ref';
 import { parseRecipe } from '../recipe/parse';
 import type { MergeStage } from '../recipe/types';
 import type { RunInput } from './job-slice';
-import { allModelRefs } from './recipe-graph';
+import { allModelRefs, stageIndexOf } from './recipe-graph';
 import type { SourcesSlice } from './sources-slice';
 import type { AppState } from './store';
 
@@ -35,7 +35,8 @@ export function localFoldersMissing(stages: readonly MergeStage[], present: Read
   const paths = allModelRefs({ stages, looseModels: [] }).flatMap((text) => {
     const ref = parseModelRefString(text);
     if (typeof ref === 'string') return [];
-    return [ref.path, ...(ref.lora === undefined ? [] : [ref.lora.path])];
+    // `stage+adapter`: the stage is made by the run, its adapter is read.
+    return [...(stageIndexOf(stages, ref) === undefined ? [ref.path] : []), ...(ref.lora === undefined ? [] : [ref.lora.path])];
   });
   return [...new Set(paths)].filter((path) => !isHubId(path) && present[path] === undefined);
 }

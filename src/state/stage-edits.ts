@@ -3,10 +3,10 @@
  * parameters. Each refused edit throws an `AppError` saying why.
  */
 import { getMethod } from '../methods/registry';
-import { besidesBase, formatModelRef } from '../recipe/model-ref';
+import { besidesBase, formatModelRef, splitLoraRef } from '../recipe/model-ref';
 import type { InputModel, MergeStage, ModelRef, ParameterSetting, Parameters } from '../recipe/types';
 import { AppError } from '../shared/errors';
-import { withoutInput } from './model-edits';
+import { refOf, withoutInput } from './model-edits';
 import { allModelRefs, labelOf, stageIndexOf, stageInputs, upstreamStages } from './recipe-graph';
 import type { EditableRecipe, InputRole, WireSource } from './recipe-graph';
 
@@ -32,7 +32,8 @@ function defaultParameters(methodId: string): Parameters {
   return out;
 }
 
-function freshName(stages: readonly MergeStage[]): string {
+/** `merge-N`, the first N no stage is named yet. */
+export function freshName(stages: readonly MergeStage[]): string {
   for (let n = stages.length + 1; ; n++) {
     const name = `merge-${n}`;
     if (!stages.some((s) => s.name === name)) return name;
@@ -72,12 +73,17 @@ export function connect(recipe: EditableRecipe, source: WireSource, target: numb
     refText = (stages[source.index] as MergeStage).name as string;
   } else {
     refText = source.ref;
+    // A LoRA node on a stage's output (`stage+adapter`) reads that stage: no loops either.
+    const upstream = stageIndexOf(stages, refText);
+    if (upstream !== undefined && (upstream === target || upstreamStages(stages, upstream).has(target))) {
+      refuse('That wire would make a loop: a merge cannot use its own result.', 'Wire earlier merges into later ones.');
+    }
   }
   const current = stages[target] as MergeStage;
   if (current.slices !== undefined || current.modules !== undefined) {
     refuse(`${labelOf(current, target)} is built from slices or modules.`, 'Edit its slices in the YAML panel.');
   }
-  const ref: ModelRef = { path: refText };
+  const ref: ModelRef = source.kind === 'stage' ? { path: refText } : refOf(refText);
   const method = requireMethod(current.mergeMethod);
   const models = current.models ?? [];
   if (role === 'base') {
@@ -113,7 +119,8 @@ function defaultModelParameters(methodId: string): Parameters {
 export function disconnect(recipe: EditableRecipe, target: number, ref: string): EditableRecipe {
   const stages = recipe.stages.map((stage, i) => (i === target ? withoutInput(stage, (r) => formatModelRef(r) !== ref) : stage));
   const next = { ...recipe, stages };
-  if (stageIndexOf(stages, ref) !== undefined || allModelRefs(next).includes(ref)) return next;
+  // A plain stage reference is no node of its own; a LoRA node on a stage (`stage+adapter`) stays on the canvas.
+  if ((stageIndexOf(stages, ref) !== undefined && splitLoraRef(ref).lora === undefined) || allModelRefs(next).includes(ref)) return next;
   return { ...next, looseModels: [...recipe.looseModels, ref] };
 }
 
@@ -126,10 +133,12 @@ export function removeStage(recipe: EditableRecipe, index: number): EditableReci
     .map((input) => formatModelRef(input.ref));
   const stages = recipe.stages
     .filter((_, i) => i !== index)
-    .map((s) => (stage.name === undefined ? s : withoutInput(s, (r) => formatModelRef(r) !== stage.name)));
-  const next: EditableRecipe = { stages, looseModels: recipe.looseModels };
+    .map((s) => (stage.name === undefined ? s : withoutInput(s, (r) => r.path !== stage.name || r.revision !== undefined)));
+  // LoRA nodes on its output that fed no merge go with it.
+  const looseModels = recipe.looseModels.filter((r) => stage.name === undefined || splitLoraRef(r).model !== stage.name);
+  const next: EditableRecipe = { stages, looseModels };
   const used = new Set(allModelRefs(next));
-  return { stages, looseModels: [...recipe.looseModels, ...orphans.filter((r) => !used.has(r))] };
+  return { stages, looseModels: [...looseModels, ...orphans.filter((r) => !used.has(r))] };
 }
 
 /** Changes a stage's method, keeping the parameters the new method also has. */

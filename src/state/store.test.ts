@@ -7,6 +7,7 @@ import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../../test/mock-hub/server';
 import type { MockHub } from '../../test/mock-hub/server';
 import { decodePermalink, encodePermalink } from './permalink';
+import { loraProblem } from './compatibility';
 import { createAppStore } from './store';
 import { STORAGE_KEYS } from './view-slice';
 
@@ -246,5 +247,28 @@ describe('sources slice against the mock Hub', () => {
     const narrow = store.getState().wire({ kind: 'model', ref: 'tiny/llama-narrow' }, stage, 'model');
     expect(narrow).toMatch(/^tiny\/llama-narrow has model\.layers\.0\.\S+ of \[[\d, ]+\] but tiny\/llama-bf16 has \[[\d, ]+\]: models in one merge need the same hidden and intermediate sizes\.$/);
     expect(exportRecipe(store.getState().recipe)).toContain('tiny/llama-bf16+tiny/llama-lora');
+  });
+
+  it('wires a merge output into a LoRA node (stage+adapter in the YAML), refused with the reason when the adapter does not fit the output', async () => {
+    const store = createAppStore({ url: `http://studio.test/?hub=${encodeURIComponent(hub.url)}` });
+    const s = store.getState();
+    await Promise.all([s.loadHubModel('tiny/llama-bf16'), s.loadHubModel('tiny/llama-narrow'), s.loadAdapter('tiny/llama-lora')]);
+    s.setYaml('name: narrow\nmerge_method: passthrough\nmodels:\n  - model: tiny/llama-narrow\n---\nname: wide\nmerge_method: passthrough\nmodels:\n  - model: tiny/llama-bf16\n---\nmerge_method: linear\nmodels:\n  - model: tiny/llama-bf16\n    parameters: {weight: 1}\n');
+    expect(s.addLora('tiny/llama-bf16', 'tiny/llama-lora')).toBeUndefined();
+    const refused = store.getState().wireStageLora(0, 'tiny/llama-bf16+tiny/llama-lora');
+    expect(refused).toBe(
+      'The output of narrow has the weights of tiny/llama-narrow. LoRA tiny/llama-lora does not fit model.layers.0.self_attn.q_proj.weight of tiny/llama-narrow: A is [4, 64], B is [64, 4], the weight is [32, 32].',
+    );
+    expect(store.getState().notice).toBe(refused);
+    expect(store.getState().looseModels).toEqual(['tiny/llama-bf16+tiny/llama-lora']);
+    expect(store.getState().wireStageLora(1, 'tiny/llama-bf16+tiny/llama-lora')).toBeUndefined();
+    expect(store.getState().looseModels).toEqual(['wide+tiny/llama-lora']);
+    expect(store.getState().wire({ kind: 'model', ref: 'wide+tiny/llama-lora' }, 2, 'model')).toBeUndefined();
+    expect(store.getState().yamlText).toContain('  - model: wide+tiny/llama-lora\n');
+    expect(store.getState().looseModels).toEqual([]);
+    // Importing the YAML back gives the same recipe; the LoRA node on narrow is refused the same way when imported.
+    expect(loraProblem(store.getState().models, store.getState().adapters, 'narrow+tiny/llama-lora', store.getState().recipe.stages)).toMatch(/^The output of narrow has the weights of tiny\/llama-narrow\. LoRA tiny\/llama-lora does not fit/);
+    // A merge cannot feed a LoRA node that feeds the merge itself.
+    expect(store.getState().wireStageLora(2, 'wide+tiny/llama-lora')).toMatch(/would make a loop/);
   });
 });

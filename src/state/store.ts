@@ -8,6 +8,7 @@ import type { StoreApi } from 'zustand/vanilla';
 
 import { toAppError } from '../shared/errors';
 import { loraProblem, wireProblem } from './compatibility';
+import { stageLoraProblem } from './stage-lora-fit';
 import { decodePermalink, encodePermalink } from './permalink';
 import { createRecipeSlice } from './recipe-slice';
 import type { RecipeSlice, XY } from './recipe-slice';
@@ -34,6 +35,8 @@ export interface StudioActions {
   addLora(model: string, adapter: string, target?: number): string | undefined;
   /** Wires `model` into LoRA node `loraRef`, refused with the reason when the adapter does not fit it. */
   wireLora(model: string, loraRef: string): string | undefined;
+  /** Wires merge `index`'s output into LoRA node `loraRef`, refused with the reason when the adapter does not fit it. */
+  wireStageLora(index: number, loraRef: string): string | undefined;
   /** The page URL with the recipe in its hash (never the token). */
   permalink(base: string): string;
 }
@@ -82,7 +85,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...jobSlice<AppState>(env.job)(...args),
       wire: (source, target, role) => {
         const state = get();
-        const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target, role);
+        const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref, state.recipe.stages) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target, role);
         return attempt(reason, () => state.connect(source, target, role));
       },
       addLora: (model, adapter, target) => {
@@ -95,6 +98,12 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
         const { lora } = splitLoraRef(loraRef);
         const reason = lora === undefined ? undefined : loraProblem(state.models, state.adapters, `${model}+${lora}`);
         return attempt(reason, () => state.rebaseLora(loraRef, model));
+      },
+      wireStageLora: (index, loraRef) => {
+        const state = get();
+        const { lora } = splitLoraRef(loraRef);
+        const reason = lora === undefined ? undefined : stageLoraProblem(state.recipe.stages, state.models, state.adapters, index, lora);
+        return attempt(reason, () => state.rebaseLoraOnStage(loraRef, index));
       },
       permalink: (base) => `${base.split('#')[0]}${encodePermalink(get().yamlText)}`,
     };

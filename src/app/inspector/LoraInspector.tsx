@@ -1,6 +1,7 @@
 import { formatModelRef, splitLoraRef } from '../../recipe/model-ref';
 import { describeContext } from '../../shared/errors';
 import { loraProblem } from '../../state/compatibility';
+import { stageLoraDonorLoaded } from '../../state/stage-lora-fit';
 import { useAppStore } from '../../state/hooks';
 import { formatBytes, formatCount } from '../../state/model-summary';
 import { stageInputs } from '../../state/recipe-graph';
@@ -11,8 +12,9 @@ import { ModelFacts } from '../../ui/ModelFacts';
 export function LoraInspector({ ref_ }: { ref_: string }) {
   const { model, lora } = splitLoraRef(ref_);
   const entry = useAppStore((s) => (lora === undefined ? undefined : s.adapters[lora]));
-  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, ref_));
-  const modelReady = useAppStore((s) => s.models[model] !== undefined);
+  const problem = useAppStore((s) => loraProblem(s.models, s.adapters, ref_, s.recipe.stages));
+  // On a merge's output the fit is judged on the model whose tensors the merge outputs.
+  const modelReady = useAppStore((s) => s.models[model] !== undefined || stageLoraDonorLoaded(s.recipe.stages, s.models, model));
   const stages = useAppStore((s) => s.recipe.stages);
   const removeLoraNode = useAppStore((s) => s.removeLoraNode);
   const select = useAppStore((s) => s.select);

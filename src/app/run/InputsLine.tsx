@@ -5,7 +5,8 @@ export function InputsLine({ job, stale }: { readonly job: JobState; readonly st
   const inputs = (job.plan?.inputs ?? []).map((i) => (i.revision === undefined ? i.ref : `${i.ref}@${i.revision.slice(0, 7)}`));
   const adapters = job.plan?.adapters ?? [];
   const waiting = stale ? 'catching up with the canvas…' : job.planError !== undefined ? 'not planned (see below)' : 'reading model headers…';
-  const text = inputs.length === 0 ? waiting : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}`;
+  const onStages = job.plan?.stageLoras ?? [];
+  const text = inputs.length === 0 ? waiting : `${inputs.join(' · ')}${adapters.length === 0 ? '' : ` · LoRA ${adapters.join(', ')}`}${onStages.length === 0 ? '' : ` · on merge outputs: ${onStages.join(', ')}`}`;
   return (
     <details className="inputs-line">
       <summary>

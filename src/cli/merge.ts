@@ -1,6 +1,6 @@
 /**
- * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
- * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
+ * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--format safetensors|gguf|both]
+ * [--gguf-type f16|bf16|q8_0|f32] [--gguf-split-size 40GB] [--allow-overwrite] [--dry-run] [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
  * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -17,6 +17,10 @@ import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
+import { planGgufForMerge } from '../engine/gguf-output';
+import { describeGgufExport } from '../io/gguf/export-plan';
+import { GGUF_OUTPUT_TYPES, isGgufOutputType } from '../io/gguf/types';
+import type { GgufOutputType } from '../io/gguf/types';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
@@ -35,13 +39,17 @@ interface Args {
   allowOverwrite: boolean;
   dryRun: boolean;
   seed: number;
+  format: 'safetensors' | 'gguf' | 'both';
+  ggufType: GgufOutputType;
+  ggufSplitBytes: number | undefined;
 }
 
-const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
+const USAGE =
+  'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--format safetensors|gguf|both] [--gguf-type f16|bf16|q8_0|f32] [--gguf-split-size 40GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
+  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0, format: 'safetensors', ggufType: 'f16', ggufSplitBytes: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -64,6 +72,19 @@ function parseArgs(argv: readonly string[]): Args {
       const bytes = parseByteSize(text.replace(/B$/, ''));
       if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--out-shard-size ${text} is not a size.`, { hint: 'For example 5GB, 500MB or 2e9.' });
       args.shardBytes = bytes;
+    } else if (arg === '--format') {
+      const format = value();
+      if (format !== 'safetensors' && format !== 'gguf' && format !== 'both') throw new AppError('E_RECIPE_INVALID', `Unknown format ${format}.`, { hint: 'Use --format safetensors, gguf or both.' });
+      args.format = format;
+    } else if (arg === '--gguf-type') {
+      const type = value();
+      if (!isGgufOutputType(type)) throw new AppError('E_RECIPE_INVALID', `Unknown GGUF type ${type}.`, { hint: `Use --gguf-type ${GGUF_OUTPUT_TYPES.join(', ')}.` });
+      args.ggufType = type;
+    } else if (arg === '--gguf-split-size') {
+      const text = value();
+      const bytes = parseByteSize(text.replace(/B$/, ''));
+      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--gguf-split-size ${text} is not a size.`, { hint: 'For example 40GB or 2e9.' });
+      args.ggufSplitBytes = bytes;
     } else if (arg === '--seed') args.seed = Number(value());
     else if (arg.startsWith('--')) throw new AppError('E_RECIPE_INVALID', `Unknown option ${arg}.`, { hint: USAGE });
     else positional.push(arg);
@@ -78,6 +99,12 @@ async function resolveFolder(path: string, revision: string | undefined): Promis
   const local = await stat(path).then((s) => s.isDirectory(), () => false);
   if (local) return openNodeFolder(path);
   return openHubFolder(path, revision, hubSettingsFromEnv());
+}
+
+function openInput(folders: ReadonlyMap<string, ModelFolder>, input: string, file: string) {
+  const folder = folders.get(input);
+  if (folder === undefined) throw new AppError('E_INTERNAL', `Input ${input} is not open.`);
+  return folder.open(file);
 }
 
 async function main(): Promise<void> {
@@ -100,8 +127,18 @@ async function main(): Promise<void> {
     toolVersion: `merge-studio ${VERSION}`,
   });
   for (const warning of plan.warnings) process.stderr.write(`note: ${warning}\n`);
+  // The GGUF export is planned (and an unsupported model refused) before any weight moves.
+  const gguf =
+    args.format === 'safetensors'
+      ? undefined
+      : await planGgufForMerge(plan, (input, file) => openInput(inputs.folders, input, file), {
+          type: args.ggufType,
+          name: basename(resolve(args.out)),
+          ...(args.ggufSplitBytes === undefined ? {} : { maxFileBytes: args.ggufSplitBytes }),
+        });
   if (args.dryRun) {
     process.stdout.write(`${describePlan(plan)}\n`);
+    if (gguf !== undefined) process.stdout.write(`${describeGgufExport(gguf)}\n`);
     await Promise.all([...inputs.folders.values()].map((f) => f.close()));
     return;
   }
@@ -114,7 +151,8 @@ async function main(): Promise<void> {
   if (resume) process.stderr.write(`Resuming the unfinished merge in ${args.out}.\n`);
   const chosen = await chooseBackend(args.backend, args.threads);
   if (chosen.note !== undefined) process.stderr.write(`note: ${chosen.note}; merging on the ${chosen.label}.\n`);
-  process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  if (args.format !== 'gguf') process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  if (gguf !== undefined) process.stderr.write(`${args.format === 'gguf' ? `Merging on the ${chosen.label} into ` : 'And '}${describeGgufExport(gguf)}\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nCancelling… (run the same command again to resume)\n');
@@ -129,6 +167,7 @@ async function main(): Promise<void> {
       onEvent: progressPrinter(),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
+      ...(gguf === undefined ? {} : { gguf: { plan: gguf, only: args.format === 'gguf' } }),
     });
   } finally {
     await chosen.dispose();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Llama } from 'node-llama-cpp';
-import { getLlama } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
@@ -37,7 +37,9 @@ const FAMILIES: readonly { readonly name: string; readonly spec: ModelSpec }[] =
 ];
 
 /** Largest |Δ log p| over the vocabulary and positions, relative to the spread (std) of the reference log-probs. */
-const TOLERANCE: Readonly<Record<GgufOutputType, number>> = { f32: 1e-4, bf16: 2e-2, f16: 2e-2, q8_0: 3e-2 };
+// Measured (max over the three families): f32 5.3e-6, f16 1.2e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
+// activations to the weights' type before each matmul (f16, bf16, or Q8_0 blocks), so those types sit above f32.
+const TOLERANCE: Readonly<Record<GgufOutputType, number>> = { f32: 2e-5, f16: 4e-3, bf16: 3e-2, q8_0: 0.15 };
 
 const RECIPE = `merge_method: linear
 models:
@@ -54,7 +56,7 @@ let llama: Llama;
 let root: string;
 
 beforeAll(async () => {
-  llama = await getLlama({ gpu: false, build: 'never', logLevel: 'error' });
+  llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   root = await mkdtemp(join(tmpdir(), 'merge-studio-gguf-'));
 });
 
@@ -70,15 +72,15 @@ async function files(spec: ModelSpec): Promise<Map<string, Uint8Array>> {
 }
 
 /** Merges base + sibling into `out`, writing safetensors (unless `only`) and a GGUF of `type`. */
-async function merge(spec: ModelSpec, type: GgufOutputType, out: string, only: boolean): Promise<string> {
+async function merge(spec: ModelSpec, type: GgufOutputType, out: string, only: boolean, maxFileBytes?: number): Promise<string> {
   const recipe = parseRecipe(RECIPE);
   const overrides = { base: memoryFolder('base', await files(spec)), sibling: memoryFolder('sibling', await files({ ...spec, derivedFrom: { seed: spec.seed + 100, scale: 0.5 } })) };
   const inputs = await loadFixtureInputs(recipe, overrides);
   const plan = compilePlan({ recipe, recipeText: RECIPE, models: inputs.models, adapters: inputs.adapters });
   const open = (input: string, file: string) => (inputs.folders.get(input) as (typeof overrides)['base']).open(file);
-  const gguf = await planGgufForMerge(plan, open, { type, name: 'merged' });
+  const gguf = await planGgufForMerge(plan, open, { type, name: 'merged', ...(maxFileBytes === undefined ? {} : { maxFileBytes }) });
   await runPlan(plan, inputs.folders, await NodeDirectorySink.open(out, { create: true }), { gguf: { plan: gguf, only } });
-  return join(out, 'merged.gguf');
+  return join(out, gguf.files[0]!.file);
 }
 
 /** The merged safetensors as float64 weights. */
@@ -119,8 +121,13 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
     }
   });
 
-  it.each(['f32', 'f16', 'bf16', 'q8_0'] as const)('runs the %s GGUF with logits matching the float64 reference', async (type) => {
-    const path = type === 'f32' ? join(safetensorsDir, 'merged.gguf') : await merge(spec, type, join(root, `${spec.seed}-${type}`), true);
+  it.each(['f32', 'f16', 'bf16', 'q8_0', 'f32 in gguf-split parts'] as const)('runs the %s GGUF with logits matching the float64 reference', async (label) => {
+    const type = label === 'f32 in gguf-split parts' ? 'f32' : label;
+    const path =
+      label === 'f32'
+        ? join(safetensorsDir, 'merged.gguf')
+        : await merge(spec, type, join(root, `${spec.seed}-${label.replace(/ /g, '-')}`), true, label === type ? undefined : 100_000);
+    if (label !== type) expect(path).toMatch(/merged-00001-of-0000[3-9]\.gguf$/);
     const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
     try {
       const context = await model.createContext({ contextSize: 64, batchSize: 64, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
@@ -136,7 +143,7 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
         spread = Math.max(spread, Math.sqrt(ref.reduce((a, b) => a + (b - mean) ** 2, 0) / ref.length));
         for (let id = 0; id < spec.vocab; id++) maxDiff = Math.max(maxDiff, Math.abs(Math.log(probs?.get(id as never) ?? 0) - (ref[id] as number)));
       });
-      console.info(`${spec.arch}/${spec.tokenizer} ${type}: max |Δ log p| ${maxDiff.toExponential(2)}, spread ${spread.toExponential(2)}, relative ${(maxDiff / spread).toExponential(2)}`);
+      console.info(`${spec.arch}/${spec.tokenizer} ${label}: max |Δ log p| ${maxDiff.toExponential(2)}, spread ${spread.toExponential(2)}, relative ${(maxDiff / spread).toExponential(2)}`);
       expect(maxDiff / spread).toBeLessThan(TOLERANCE[type]);
       await context.dispose();
     } finally {

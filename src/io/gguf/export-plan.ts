@@ -4,6 +4,7 @@
  * tensor list, so an unsupported model is refused before any weight moves.
  */
 import { AppError } from '../../shared/errors';
+import { formatBytes } from '../../shared/format';
 import { isPlainObject } from '../../shared/json';
 import type { GgufFileLayout } from './layout';
 import { layoutGguf } from './layout';
@@ -88,11 +89,16 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
   return { type: input.type, files, tensors, bytes: files.reduce((s, f) => s + f.bytes, 0) };
 }
 
+/** One line per file for plan summaries: `GGUF q8_0: merged.gguf (1.2 GB)`. */
+export function describeGgufExport(plan: GgufExportPlan): string {
+  return `GGUF ${plan.type}: ${plan.files.map((f) => `${f.file} (${formatBytes(f.bytes)})`).join(', ')}`;
+}
+
 function baseModels(parents: readonly GgufParent[]): GgufKv[] {
   if (parents.length === 0) return [];
   const kvs: GgufKv[] = [{ key: 'general.base_model.count', value: u32(parents.length) }];
   parents.forEach((p, i) => {
-    const [org, name] = p.hub && p.ref.includes('/') ? p.ref.split('/', 2) : [undefined, p.ref];
+    const [org, name] = p.hub && p.ref.includes('/') ? p.ref.split('/', 2) : [undefined, p.ref.split(/[\\/]/).filter((s) => s !== '').pop()];
     kvs.push({ key: `general.base_model.${i}.name`, value: str(name ?? p.ref) });
     if (org !== undefined) kvs.push({ key: `general.base_model.${i}.organization`, value: str(org) }, { key: `general.base_model.${i}.repo_url`, value: str(`https://huggingface.co/${p.ref}`) });
   });

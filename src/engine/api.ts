@@ -3,6 +3,7 @@
  * cross `postMessage` unchanged.
  */
 import type { ErrorPayload } from '../shared/errors';
+import type { GgufOutputType } from '../io/gguf/types';
 
 export type EngineEvent =
   | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }
@@ -73,7 +74,15 @@ export interface OutputOptions {
   /** Largest shard in bytes (mergekit's `--out-shard-size`). */
   readonly maxShardBytes?: number | undefined;
   readonly seed?: number | undefined;
+  /** Safetensors shards (default), a GGUF file for llama.cpp instead, or both in the same pass. */
+  readonly format?: OutputFormat | undefined;
+  /** Type of the GGUF's 2-D weights (default f16). */
+  readonly ggufType?: GgufOutputType | undefined;
+  /** GGUF files above this size are split into gguf-split parts. */
+  readonly ggufSplitBytes?: number | undefined;
 }
+
+export type OutputFormat = 'safetensors' | 'gguf' | 'both';
 
 export interface PlanRequest {
   readonly recipeText: string;
@@ -103,6 +112,8 @@ export interface PlanOverview {
   readonly adapters: readonly string[];
   /** The plan's content id: a resume reuses shards only of the very same plan. */
   readonly planId: string;
+  /** The GGUF export's files, when the format asks for one. */
+  readonly gguf?: { readonly type: GgufOutputType; readonly files: readonly { readonly file: string; readonly bytes: number }[] } | undefined;
 }
 
 export interface RunRequest extends PlanRequest {

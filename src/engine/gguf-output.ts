@@ -17,6 +17,8 @@ import type { FloatDType } from '../io/safetensors/dtype';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import { writeWholeFile } from '../io/sink/byte-sink';
 import type { MergePlan } from '../plan/types';
+import type { ModelFolder } from '../io/model/types';
+import type { ByteSource } from '../io/source/byte-source';
 import type { InputOpener } from './extra-files';
 import { extraFileBytes } from './extra-files';
 
@@ -28,6 +30,13 @@ export interface GgufRequest {
   readonly maxFileBytes?: number;
   /** File name prefix and `general.name` (default: `model`). */
   readonly name?: string;
+}
+
+/** Opens a file of a plan input from the run's open folders. */
+export function openPlanInput(folders: ReadonlyMap<string, ModelFolder>, input: string, file: string): Promise<ByteSource> {
+  const folder = folders.get(input);
+  if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
+  return folder.open(file);
 }
 
 /** Plans the GGUF export of `plan`; refuses (typed) a model, tensor or tokenizer the export cannot write. */

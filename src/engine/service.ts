@@ -26,6 +26,9 @@ import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, P
 import { loadInputs } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
 import { planId, runPlan } from './run-plan';
+import { openPlanInput, planGgufForMerge } from './gguf-output';
+import type { GgufExportPlan } from '../io/gguf/export-plan';
+import { withGgufInCard } from '../plan/gguf-card';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -99,6 +102,8 @@ interface Compiled {
   readonly plan: MergePlan;
   readonly inputs: LoadedInputs;
   readonly recipeText: string;
+  /** The GGUF export, when the output format asks for one. */
+  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
 }
 
 /** Reads every input's headers and compiles the plan. The caller closes `inputs.folders`. */
@@ -122,7 +127,14 @@ export async function compileRequest(request: PlanRequest, signal?: AbortSignal)
     outputName: request.output.name,
     toolVersion: `merge-studio ${TOOL_VERSION}`,
   });
-  return { plan, inputs, recipeText: request.recipeText };
+  const format = request.output.format ?? 'safetensors';
+  if (format === 'safetensors') return { plan, inputs, recipeText: request.recipeText };
+  const gguf = await planGgufForMerge(plan, (input, file) => openPlanInput(inputs.folders, input, file), {
+    type: request.output.ggufType ?? 'f16',
+    name: request.output.name,
+    ...(request.output.ggufSplitBytes === undefined ? {} : { maxFileBytes: request.output.ggufSplitBytes }),
+  });
+  return { plan: withGgufInCard(plan, gguf), inputs, recipeText: request.recipeText, gguf: { plan: gguf, only: format === 'gguf' } };
 }
 
 /** The recipe with its final output dtype replaced (what mergekit's `out_dtype` does). */
@@ -132,12 +144,12 @@ function withOutputDtype(recipe: RecipeDocument, dtype: PlanRequest['output']['d
 }
 
 export async function planRequest(request: PlanRequest, signal?: AbortSignal): Promise<PlanOverview> {
-  const { plan, inputs } = await compileRequest(request, signal);
+  const { plan, inputs, gguf } = await compileRequest(request, signal);
   await closeAll(inputs);
-  return overviewOf(plan, [...inputs.adapters.keys()]);
+  return overviewOf(plan, [...inputs.adapters.keys()], gguf?.plan);
 }
 
-export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): PlanOverview {
+export function overviewOf(plan: MergePlan, adapters: readonly string[] = [], gguf?: GgufExportPlan): PlanOverview {
   const s = plan.summary;
   const hubBytes = plan.tensors.reduce((sum, t) => sum + hubReadBytes(plan, t.expr), 0);
   const floatOut = plan.tensors.reduce((sum, t) => sum + (isFloatDType(t.dtype) ? numel(t.shape) : 0), 0);
@@ -160,6 +172,7 @@ export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): P
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),
     adapters,
     planId: planId(plan),
+    ...(gguf === undefined ? {} : { gguf: { type: gguf.type, files: gguf.files.map((f) => ({ file: f.file, bytes: f.bytes })) } }),
   };
 }
 
@@ -200,7 +213,7 @@ export async function runRequest(
     );
   }
   const started = globalThis.performance.now();
-  const { plan, inputs, recipeText } = await compileRequest(request, signal);
+  const { plan, inputs, recipeText, gguf } = await compileRequest(request, signal);
   let resumedShards: readonly string[] = [];
   const sink = new FsAccessDirectorySink(request.directory);
   try {
@@ -211,6 +224,7 @@ export async function runRequest(
       resume: request.resume,
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
+      ...(gguf === undefined ? {} : { gguf }),
       onEvent: (event) => {
         if (event.type === 'start') resumedShards = event.resumedShards;
         onEvent(event);

@@ -134,7 +134,7 @@ describe('planGgufExport refuses what it cannot write, before the merge', () => 
   });
 
   it('refuses a tokenizer without merges, a Unigram tokenizer and an unknown pre-tokenizer', () => {
-    const placeholder = new TextDecoder().decode(tokenizerFiles({ ...spec, tokenizer: undefined }).get('tokenizer.json'));
+    const placeholder = new TextDecoder().decode(tokenizerFiles(TINY_LLAMA).get('tokenizer.json'));
     expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': placeholder } })))).toMatch(/no merges/);
     const unigram = { model: { type: 'Unigram', vocab: [] } };
     expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': JSON.stringify(unigram) } })))).toMatch(/Unigram model/);

@@ -24,6 +24,8 @@ import { extraFileBytes } from './extra-files';
 
 export const GGUF_MARKER = 'merge-studio-gguf-partial.json';
 
+const DECODE_ELEMENTS = 1 << 18;
+
 export interface GgufRequest {
   readonly type: GgufOutputType;
   /** Split into parts above this many bytes (gguf-split naming). */
@@ -90,7 +92,7 @@ export class GgufOutput {
     if (options.resume) {
       const marker = await dir.readFile(GGUF_MARKER);
       const present = new Set(await dir.list());
-      const parsed: unknown = marker === undefined ? undefined : JSON.parse(new TextDecoder().decode(marker));
+      const parsed = marker === undefined ? undefined : parseMarker(marker);
       if (isPlainObject(parsed) && parsed.planId === id && Array.isArray(parsed.finished)) {
         for (const f of parsed.finished) if (typeof f === 'string' && present.has(f)) output.finished.add(f);
       }
@@ -114,10 +116,15 @@ export class GgufOutput {
   async write(name: string, chunk: Uint8Array): Promise<void> {
     if (!this.needs(name)) return;
     const current = this.current?.name === name ? this.current : await this.begin(name);
-    const values = new Float32Array(chunk.byteLength / (current.dtype === 'F32' ? 4 : 2));
-    decodeToF32(current.dtype, chunk, values);
-    current.seen += values.length;
-    await current.stream.push(values);
+    // A whole preloaded tensor arrives as one chunk: decode it a slice at a time to keep the f32 copy small.
+    const width = current.dtype === 'F32' ? 4 : 2;
+    const values = new Float32Array(Math.min(DECODE_ELEMENTS, chunk.byteLength / width));
+    for (let at = 0; at < chunk.byteLength; at += values.length * width) {
+      const slice = values.subarray(0, Math.min(values.length, (chunk.byteLength - at) / width));
+      decodeToF32(current.dtype, chunk.subarray(at, at + slice.length * width), slice);
+      current.seen += slice.length;
+      await current.stream.push(slice);
+    }
     if (current.seen === current.count) {
       this.current = undefined;
       const open = this.writer;
@@ -165,5 +172,14 @@ export class GgufOutput {
   private async save(): Promise<void> {
     const marker = { planId: this.id, files: this.files, finished: this.files.filter((f) => this.finished.has(f)) };
     await writeWholeFile(this.dir, GGUF_MARKER, new TextEncoder().encode(`${JSON.stringify(marker, null, 2)}\n`));
+  }
+}
+
+/** The marker's content, or `undefined` when it is not JSON (the files it lists are then written again). */
+function parseMarker(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
   }
 }

@@ -21,8 +21,8 @@ export interface GgufSettingsProps {
 
 const FORMATS: readonly { value: OutputFormat; label: string }[] = [
   { value: 'safetensors', label: 'safetensors' },
-  { value: 'gguf', label: 'GGUF (llama.cpp)' },
-  { value: 'both', label: 'safetensors + GGUF' },
+  { value: 'gguf', label: 'GGUF' },
+  { value: 'both', label: 'Both' },
 ];
 
 const TYPES: readonly { value: GgufOutputType; label: string }[] = [

@@ -7,6 +7,7 @@
 import { AppError } from '../shared/errors';
 import { isPlainObject } from '../shared/json';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
+import type { GgufFileLayout } from '../io/gguf/layout';
 import { planGgufExport } from '../io/gguf/export-plan';
 import { GgufRowStream } from '../io/gguf/encode';
 import { GgufFileWriter } from '../io/gguf/writer';
@@ -145,13 +146,32 @@ export class GgufOutput {
       if (this.writer !== undefined) throw new AppError('E_WRITER_ORDER', `Internal error: ${this.writer.file.file} is incomplete when ${name} starts.`);
       const layout = this.plan.files[t.file];
       if (layout === undefined) throw new AppError('E_INTERNAL', `No GGUF file ${t.file}.`);
+      // A first part that holds only generated tensors (a split right after rope_freqs) is written on the way.
+      for (let j = 0; j < t.file; j++) {
+        const part = this.plan.files[j] as GgufFileLayout;
+        if (this.finished.has(part.file) || part.tensors.some((x) => !this.isGenerated(x.name))) continue;
+        const only = await GgufFileWriter.open(await this.dir.createFile(part.file), part);
+        await this.writeGenerated(only);
+        await only.finish();
+        this.finished.add(part.file);
+        await this.save();
+      }
       this.writer = { index: t.file, file: await GgufFileWriter.open(await this.dir.createFile(layout.file), layout) };
+      if (t.file === 0) await this.writeGenerated(this.writer.file);
     }
     const file = this.writer.file;
     const count = numel([...t.ne]);
     const stream = new GgufRowStream({ type: t.type, count, cols: t.ne[0] ?? 1, ...(t.rowsPerHead === undefined ? {} : { rowsPerHead: t.rowsPerHead }) }, (bytes) => file.write(t.name, bytes));
     this.current = { name, dtype: this.dtypes.get(name) ?? 'F32', count, seen: 0, stream, file: t.file };
     return this.current;
+  }
+
+  private isGenerated(name: string): boolean {
+    return this.plan.generated.some((g) => g.name === name);
+  }
+
+  private async writeGenerated(file: GgufFileWriter): Promise<void> {
+    for (const g of this.plan.generated) await file.write(g.name, new Uint8Array(g.values.buffer, g.values.byteOffset, g.values.byteLength));
   }
 
   /** Checks every file is complete and removes the marker. */

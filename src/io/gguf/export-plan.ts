@@ -41,6 +41,8 @@ export interface GgufExportPlan {
   readonly files: readonly GgufFileLayout[];
   /** By HF tensor name. */
   readonly tensors: ReadonlyMap<string, MappedTensor & { readonly file: number }>;
+  /** Tensors the export makes itself (Llama 3.1's `rope_freqs.weight`), written first in the first file. */
+  readonly generated: readonly { readonly name: string; readonly values: Float32Array }[];
   readonly bytes: number;
 }
 
@@ -82,11 +84,13 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
     ...llamaMetadata(config, hp, vocabSize),
     ...tokenizerMetadata({ tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize }),
   ];
-  const files = layoutGguf(input.prefix, metadata, mapped, input.maxFileBytes);
+  const generated = hp.ropeFreqs === undefined ? [] : [{ name: 'rope_freqs.weight', values: hp.ropeFreqs }];
+  const specs = [...generated.map((g) => ({ name: g.name, ne: [g.values.length], type: 'F32' as const })), ...mapped];
+  const files = layoutGguf(input.prefix, metadata, specs, input.maxFileBytes);
   const fileOf = new Map<string, number>();
   files.forEach((f, i) => f.tensors.forEach((t) => fileOf.set(t.name, i)));
   const tensors = new Map(mapped.map((t) => [t.source, { ...t, file: fileOf.get(t.name) as number }]));
-  return { type: input.type, files, tensors, bytes: files.reduce((s, f) => s + f.bytes, 0) };
+  return { type: input.type, files, tensors, generated, bytes: files.reduce((s, f) => s + f.bytes, 0) };
 }
 
 /** One line per file for plan summaries: `GGUF q8_0: merged.gguf (1.2 GB)`. */

@@ -1,6 +1,6 @@
 /**
- * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt CPU build): tiny Llama 2-, Llama 3-, Llama 3.1- (rope
- * scaling) and Mistral-shaped siblings are merged with the GGUF written in the same pass as the safetensors; llama.cpp loads each
+ * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt CPU build): tiny Llama 2-, Llama 3-, Llama 3.2- (tied
+ * embeddings, rope scaling) and Mistral-shaped siblings are merged with the GGUF written in the same pass as the safetensors; llama.cpp loads each
  * GGUF, its tokenization equals tokenizer.json's (by @huggingface/tokenizers), and its next-token log-probabilities
  * equal a float64 forward pass of the merged safetensors within a tolerance per GGUF type.
  */
@@ -34,14 +34,14 @@ const FAMILIES: readonly { readonly name: string; readonly spec: ModelSpec }[] =
   { name: 'Llama 2', spec: { ...SHAPE, arch: 'llama', kvHeads: 4, tokenizer: 'llama2', seed: 31 } },
   { name: 'Llama 3', spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 32 } },
   {
-    name: 'Llama 3.1',
-    spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 34, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } },
+    name: 'Llama 3.2 (tied embeddings, llama3 rope scaling)',
+    spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 34, tieEmbeddings: true, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } },
   },
   { name: 'Mistral', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', seed: 33 } },
 ];
 
 /** Largest |Δ log p| over the vocabulary and positions, relative to the spread (std) of the reference log-probs. */
-// Measured (max over the three families): f32 5.3e-6, f16 1.2e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
+// Measured (max over the four families): f32 5.3e-6, f16 1.5e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
 // activations to the weights' type before each matmul (f16, bf16, or Q8_0 blocks), so those types sit above f32.
 const TOLERANCE: Readonly<Record<GgufOutputType, number>> = { f32: 2e-5, f16: 4e-3, bf16: 3e-2, q8_0: 0.15 };
 
@@ -122,7 +122,7 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
     safetensorsDir = join(root, `${spec.seed}-both`);
     await merge(spec, 'f32', safetensorsDir, false);
     const scaling = spec.ropeScaling === undefined ? {} : { llama3Scaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } };
-    const plainCfg = { hidden: spec.hidden, layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, intermediate: spec.intermediate, vocab: spec.vocab, ropeTheta: spec.ropeTheta ?? 10000, rmsEps: 1e-5, tied: false };
+    const plainCfg = { hidden: spec.hidden, layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, intermediate: spec.intermediate, vocab: spec.vocab, ropeTheta: spec.ropeTheta ?? 10000, rmsEps: 1e-5, tied: spec.tieEmbeddings === true };
     const cfg = { ...plainCfg, ...scaling };
     const merged = await weights(safetensorsDir);
     reference = llamaLogits(cfg, merged, prompt).map(logSoftmax);

@@ -146,11 +146,14 @@ function withOutputDtype(recipe: RecipeDocument, dtype: PlanRequest['output']['d
 export async function planRequest(request: PlanRequest, signal?: AbortSignal): Promise<PlanOverview> {
   const { plan, inputs, gguf } = await compileRequest(request, signal);
   await closeAll(inputs);
-  return overviewOf(plan, [...inputs.adapters.keys()], gguf?.plan);
+  return overviewOf(plan, [...inputs.adapters.keys()], gguf);
 }
 
-export function overviewOf(plan: MergePlan, adapters: readonly string[] = [], gguf?: GgufExportPlan): PlanOverview {
-  const s = plan.summary;
+export function overviewOf(plan: MergePlan, adapters: readonly string[] = [], ggufExport?: { readonly plan: GgufExportPlan; readonly only: boolean }): PlanOverview {
+  const gguf = ggufExport?.plan;
+  const shardBytes = plan.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  // With a GGUF export the output is the GGUF files plus (or, GGUF only, instead of) the shards.
+  const s = gguf === undefined ? plan.summary : { ...plan.summary, outputBytes: plan.summary.outputBytes + gguf.bytes - (ggufExport?.only === true ? shardBytes : 0), shardCount: ggufExport?.only === true ? 0 : plan.summary.shardCount };
   const hubBytes = plan.tensors.reduce((sum, t) => sum + hubReadBytes(plan, t.expr), 0);
   const floatOut = plan.tensors.reduce((sum, t) => sum + (isFloatDType(t.dtype) ? numel(t.shape) : 0), 0);
   const files = 2 * plan.shards.length + plan.extraFiles.length + 2;
@@ -166,7 +169,7 @@ export function overviewOf(plan: MergePlan, adapters: readonly string[] = [], gg
     inputBytes: s.inputBytes,
     peakMemoryBytes: s.peakMemoryBytes,
     estimatedSeconds,
-    shards: plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
+    shards: ggufExport?.only === true ? [] : plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
     tensors: plan.tensors.map((t) => ({ name: t.name, bytes: entryBytes(t) })),
     extraFiles: plan.extraFiles.map((file) => file.name),
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),

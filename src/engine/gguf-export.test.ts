@@ -37,7 +37,7 @@ const FAMILIES: readonly { readonly name: string; readonly spec: ModelSpec }[] =
     name: 'Llama 3.2 (tied embeddings, llama3 rope scaling)',
     spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 34, tieEmbeddings: true, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } },
   },
-  { name: 'Mistral', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', seed: 33 } },
+  { name: 'Mistral (with tokenizer.model)', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', sentencePiece: true, seed: 33 } },
 ];
 
 /** Largest |Δ log p| over the vocabulary and positions, relative to the spread (std) of the reference log-probs. */
@@ -140,6 +140,12 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
       const config = JSON.parse(await readFile(join(safetensorsDir, 'tokenizer_config.json'), 'utf8')) as object;
       const hf = new Tokenizer(json as never, config as never);
       for (const text of TEXTS) expect([...model.tokenize(text, false)].map(Number), text).toEqual(hf.encode(text, { add_special_tokens: false }).ids);
+      if (spec.tokenizer === 'llama2') {
+        // The vocabulary came from tokenizer.model when there is one (its control pieces keep score 0), else from
+        // tokenizer.json (control tokens score -1000).
+        const scores = (model.fileInfo.metadata as { tokenizer?: { ggml?: { scores?: readonly number[] } } }).tokenizer?.ggml?.scores;
+        expect(scores?.[1]).toBe(spec.sentencePiece === true ? 0 : -1000);
+      }
     } finally {
       await model.dispose();
     }

@@ -45,8 +45,10 @@ export function openPlanInput(folders: ReadonlyMap<string, ModelFolder>, input: 
 /** Plans the GGUF export of `plan`; refuses (typed) a model, tensor or tokenizer the export cannot write. */
 export async function planGgufForMerge(plan: MergePlan, open: InputOpener, request: GgufRequest): Promise<GgufExportPlan> {
   const files: Record<'config.json' | 'tokenizer.json' | 'tokenizer_config.json', string | undefined> = { 'config.json': undefined, 'tokenizer.json': undefined, 'tokenizer_config.json': undefined };
+  let tokenizerModel: Uint8Array | undefined;
   for (const file of plan.extraFiles) {
     if (file.name in files) files[file.name as keyof typeof files] = new TextDecoder().decode(await extraFileBytes(file, open));
+    if (file.name === 'tokenizer.model') tokenizerModel = await extraFileBytes(file, open);
   }
   for (const t of plan.tensors) {
     if (!isFloatDType(t.dtype)) throw new AppError('E_UNSUPPORTED', `Cannot export GGUF: tensor ${t.name} is ${t.dtype}, not a float tensor.`, { context: { tensor: t.name } });
@@ -58,6 +60,7 @@ export async function planGgufForMerge(plan: MergePlan, open: InputOpener, reque
     type: request.type,
     ...(request.maxFileBytes === undefined ? {} : { maxFileBytes: request.maxFileBytes }),
     files,
+    ...(tokenizerModel === undefined ? {} : { tokenizerModel }),
     tensors: plan.tensors,
     parents: plan.inputs.map((i) => ({ ref: i.ref, hub: i.kind === 'hub' })),
   });

@@ -11,6 +11,7 @@ import { layoutGguf } from './layout';
 import type { MappedTensor, SourceTensor } from './llama';
 import { llamaHparams, llamaMetadata, mapLlamaTensors } from './llama';
 import { str, strings, u32 } from './metadata';
+import { parseSentencePiece, sentencePieceMetadata } from './sentencepiece';
 import { tokenizerMetadata } from './tokenizer';
 import type { GgufKv, GgufOutputType } from './types';
 import { FILE_TYPE } from './types';
@@ -31,6 +32,8 @@ export interface GgufExportInputs {
   readonly maxFileBytes?: number;
   /** The output's config.json, tokenizer.json and tokenizer_config.json, as JSON text (undefined when absent). */
   readonly files: Readonly<Record<'config.json' | 'tokenizer.json' | 'tokenizer_config.json', string | undefined>>;
+  /** The output's SentencePiece `tokenizer.model`, when it has one (preferred, as llama.cpp's converter does). */
+  readonly tokenizerModel?: Uint8Array;
   /** The output tensors in write order. */
   readonly tensors: readonly SourceTensor[];
   readonly parents: readonly GgufParent[];
@@ -62,10 +65,10 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
   const config = parse(input.files, 'config.json');
   if (config === undefined) throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has no config.json.', { context: { file: 'config.json' } });
   const tokenizer = parse(input.files, 'tokenizer.json');
-  if (tokenizer === undefined) {
-    throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has no tokenizer.json (a tokenizer.model alone is not read yet).', {
+  if (tokenizer === undefined && input.tokenizerModel === undefined) {
+    throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has neither tokenizer.json nor tokenizer.model.', {
       context: { file: 'tokenizer.json' },
-      hint: 'Take the tokenizer from a model that ships tokenizer.json (tokenizer_source), or export safetensors only.',
+      hint: 'Take the tokenizer from a model that ships one (tokenizer_source), or export safetensors only.',
     });
   }
   const hp = llamaHparams(config);
@@ -82,7 +85,9 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
     { key: 'general.tags', value: strings(['merge']) },
     ...baseModels(input.parents),
     ...llamaMetadata(config, hp, vocabSize),
-    ...tokenizerMetadata({ tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize }),
+    ...(input.tokenizerModel !== undefined
+      ? sentencePieceMetadata(parseSentencePiece(input.tokenizerModel), { tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize })
+      : tokenizerMetadata({ tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize })),
   ];
   const generated = hp.ropeFreqs === undefined ? [] : [{ name: 'rope_freqs.weight', values: hp.ropeFreqs }];
   const specs = [...generated.map((g) => ({ name: g.name, ne: [g.values.length], type: 'F32' as const })), ...mapped];

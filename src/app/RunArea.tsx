@@ -19,6 +19,7 @@ import { RunPanel } from '../ui/RunPanel';
 import type { RunPanelProps } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
+import { GgufOutputFields } from './GgufOutputFields';
 import { loadDemo, loadDemoManifest } from './demo';
 import { PublishPanel } from './publish/PublishPanel';
 import { reopenLocalInputs } from './local-inputs';
@@ -235,7 +236,9 @@ export function RunArea() {
           onDtypeChange={(d) => void actions.setOutput({ dtype: d === 'recipe' ? undefined : d })}
           onShardSizeChange={changeShardSize}
           onChooseFolder={() => void guard('Choosing…', async () => void (await pickFolder()))}
-        />
+        >
+          <GgufOutputFields />
+        </OutputSettings>
         <RunPanel {...panel} />
       </div>
       <PublishPanel />

@@ -1,9 +1,10 @@
 /**
- * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
- * [--seed N] [--push-to-hub owner/name [--private|--public]]`: the same engine as the studio, headless. Model
- * references are local folders or Hub repo ids (HF_ENDPOINT and HF_TOKEN are honoured). `--push-to-hub` publishes the
- * finished folder with HF_TOKEN (a new repo is private unless `--public`). Progress goes to stderr; an error ends with
- * one line and exit code 1.
+ * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--format safetensors|gguf|both]
+ * [--gguf-type f16|bf16|q8_0|f32] [--gguf-split-size 40GB] [--allow-overwrite] [--dry-run] [--seed N]
+ * [--push-to-hub owner/name [--private|--public]]`: the same engine as the studio, headless. Model references are local
+ * folders or Hub repo ids (HF_ENDPOINT and HF_TOKEN are honoured). `--push-to-hub` publishes the finished folder with
+ * HF_TOKEN (a new repo is private unless `--public`). Progress goes to stderr; an error ends with one line and exit
+ * code 1.
  */
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -16,6 +17,11 @@ import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
 import { TOOL_VERSION as VERSION } from '../engine/version';
+import { openPlanInput, planGgufForMerge } from '../engine/gguf-output';
+import { withGgufInCard } from '../plan/gguf-card';
+import { describeGgufExport } from '../io/gguf/export-plan';
+import { GGUF_OUTPUT_TYPES, isGgufOutputType } from '../io/gguf/types';
+import type { GgufOutputType } from '../io/gguf/types';
 import { compilePlan } from '../plan/compile';
 import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
@@ -36,13 +42,30 @@ interface Args {
   dryRun: boolean;
   seed: number;
   push: PushRequest | undefined;
+  format: 'safetensors' | 'gguf' | 'both';
+  ggufType: GgufOutputType;
+  ggufSplitBytes: number | undefined;
 }
 
-const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N] [--push-to-hub owner/name [--private|--public]]';
+const USAGE =
+  'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--format safetensors|gguf|both] [--gguf-type f16|bf16|q8_0|f32] [--gguf-split-size 40GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N] [--push-to-hub owner/name [--private|--public]]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0, push: undefined };
+  const args: Args = {
+    config: '',
+    out: '',
+    backend: 'auto',
+    threads: undefined,
+    shardBytes: undefined,
+    allowOverwrite: false,
+    dryRun: false,
+    seed: 0,
+    push: undefined,
+    format: 'safetensors',
+    ggufType: 'f16',
+    ggufSplitBytes: undefined,
+  };
   let visibility: 'private' | 'public' = 'private';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -68,6 +91,19 @@ function parseArgs(argv: readonly string[]): Args {
       const bytes = parseByteSize(text.replace(/B$/, ''));
       if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--out-shard-size ${text} is not a size.`, { hint: 'For example 5GB, 500MB or 2e9.' });
       args.shardBytes = bytes;
+    } else if (arg === '--format') {
+      const format = value();
+      if (format !== 'safetensors' && format !== 'gguf' && format !== 'both') throw new AppError('E_RECIPE_INVALID', `Unknown format ${format}.`, { hint: 'Use --format safetensors, gguf or both.' });
+      args.format = format;
+    } else if (arg === '--gguf-type') {
+      const type = value();
+      if (!isGgufOutputType(type)) throw new AppError('E_RECIPE_INVALID', `Unknown GGUF type ${type}.`, { hint: `Use --gguf-type ${GGUF_OUTPUT_TYPES.join(', ')}.` });
+      args.ggufType = type;
+    } else if (arg === '--gguf-split-size') {
+      const text = value();
+      const bytes = parseByteSize(text.replace(/B$/, ''));
+      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--gguf-split-size ${text} is not a size.`, { hint: 'For example 40GB or 2e9.' });
+      args.ggufSplitBytes = bytes;
     } else if (arg === '--seed') args.seed = Number(value());
     else if (arg.startsWith('--')) throw new AppError('E_RECIPE_INVALID', `Unknown option ${arg}.`, { hint: USAGE });
     else positional.push(arg);
@@ -88,7 +124,7 @@ async function main(): Promise<void> {
   for (const warning of recipe.warnings) process.stderr.write(`warning: ${args.config}:${warning.line}:${warning.column}: ${warning.message}\n`);
   process.stderr.write('Reading model headers…\n');
   const inputs = await loadInputs(recipe, resolveFolder);
-  const plan = compilePlan({
+  const compiled = compilePlan({
     recipe,
     recipeText: text,
     models: inputs.models,
@@ -98,9 +134,20 @@ async function main(): Promise<void> {
     outputName: basename(resolve(args.out)),
     toolVersion: `merge-studio ${VERSION}`,
   });
-  for (const warning of plan.warnings) process.stderr.write(`note: ${warning}\n`);
+  for (const warning of compiled.warnings) process.stderr.write(`note: ${warning}\n`);
+  // The GGUF export is planned (and an unsupported model refused) before any weight moves.
+  const gguf =
+    args.format === 'safetensors'
+      ? undefined
+      : await planGgufForMerge(compiled, (input, file) => openPlanInput(inputs.folders, input, file), {
+          type: args.ggufType,
+          name: basename(resolve(args.out)),
+          ...(args.ggufSplitBytes === undefined ? {} : { maxFileBytes: args.ggufSplitBytes }),
+        });
+  const plan = gguf === undefined ? compiled : withGgufInCard(compiled, gguf);
   if (args.dryRun) {
     process.stdout.write(`${describePlan(plan)}\n`);
+    if (gguf !== undefined) process.stdout.write(`${describeGgufExport(gguf)}\n`);
     await Promise.all([...inputs.folders.values()].map((f) => f.close()));
     return;
   }
@@ -112,7 +159,8 @@ async function main(): Promise<void> {
   }
   const chosen = await chooseBackend(args.backend, args.threads);
   if (chosen.note !== undefined) process.stderr.write(`note: ${chosen.note}; merging on the ${chosen.label}.\n`);
-  process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  if (args.format !== 'gguf') process.stderr.write(`Merging on the ${chosen.label}: ${plan.summary.tensorCount} tensors, ${formatBytes(plan.summary.outputBytes)} in ${plan.summary.shardCount} shard(s).\n`);
+  if (gguf !== undefined) process.stderr.write(`${args.format === 'gguf' ? `Merging on the ${chosen.label} into ` : 'And '}${describeGgufExport(gguf)}\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nCancelling… (run the same command again to resume)\n');
@@ -124,10 +172,22 @@ async function main(): Promise<void> {
       resume,
       ...(chosen.executor === undefined ? {} : { executor: chosen.executor }),
       ...(chosen.backend === undefined ? {} : { backend: chosen.backend }),
-      identity: { toolVersion: VERSION, recipeText: text, options: { 'out-shard-size': args.shardBytes ?? null, seed: args.seed, name: basename(resolve(args.out)) } },
+      identity: {
+        toolVersion: VERSION,
+        recipeText: text,
+        options: {
+          'out-shard-size': args.shardBytes ?? null,
+          seed: args.seed,
+          name: basename(resolve(args.out)),
+          format: args.format,
+          'gguf-type': args.format === 'safetensors' ? null : args.ggufType,
+          'gguf-split-size': args.ggufSplitBytes ?? null,
+        },
+      },
       onEvent: progressPrinter(args.out, resume),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },
+      ...(gguf === undefined ? {} : { gguf: { plan: gguf, only: args.format === 'gguf' } }),
     });
   } finally {
     await chosen.dispose();

@@ -4,6 +4,7 @@
  */
 import type { ErrorPayload } from '../shared/errors';
 import type { LensMode, LensReport } from '../methods/lens-report';
+import type { GgufOutputType } from '../io/gguf/types';
 
 export type EngineEvent =
   | {
@@ -81,7 +82,15 @@ export interface OutputOptions {
   /** Largest shard in bytes (mergekit's `--out-shard-size`). */
   readonly maxShardBytes?: number | undefined;
   readonly seed?: number | undefined;
+  /** Safetensors shards (default), a GGUF file for llama.cpp instead, or both in the same pass. */
+  readonly format?: OutputFormat | undefined;
+  /** Type of the GGUF's 2-D weights (default f16). */
+  readonly ggufType?: GgufOutputType | undefined;
+  /** GGUF files above this size are split into gguf-split parts. */
+  readonly ggufSplitBytes?: number | undefined;
 }
+
+export type OutputFormat = 'safetensors' | 'gguf' | 'both';
 
 export interface PlanRequest {
   readonly recipeText: string;
@@ -113,6 +122,8 @@ export interface PlanOverview {
   readonly stageLoras: readonly string[];
   /** The plan's content id: a resume reuses shards only of the very same plan. */
   readonly planId: string;
+  /** The GGUF export's files, when the format asks for one. */
+  readonly gguf?: { readonly type: GgufOutputType; readonly files: readonly { readonly file: string; readonly bytes: number }[] } | undefined;
 }
 
 export interface RunRequest extends PlanRequest {

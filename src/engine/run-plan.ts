@@ -10,6 +10,8 @@ import { encodeFromF32, floatBytes } from '../io/safetensors/codec';
 import { isFloatDType, numel } from '../io/safetensors/dtype';
 import { encodeHeader, encodeIndex } from '../io/safetensors/layout';
 import type { ShardPlan } from '../io/safetensors/layout';
+import type { SafetensorsFileWriter } from '../io/safetensors/writer';
+import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
 import { DEFAULT_IN_FLIGHT_BYTES, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
@@ -21,6 +23,8 @@ import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
+import { extraFileBytes } from './extra-files';
+import { GgufOutput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
@@ -58,6 +62,8 @@ export interface RunOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** The index's `mergekit_version`-style metadata. */
   readonly indexMetadata?: Readonly<Record<string, unknown>>;
+  /** Also (or, with `only`, instead) write this GGUF export in the same pass. */
+  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
 }
 
 const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
@@ -73,12 +79,18 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const started = performanceNow();
   const emit = options.onEvent ?? (() => undefined);
   const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
-  const shardPlan = toShardPlan(plan, options);
+  const shardsOnDisk = options.gguf?.only !== true;
+  const shardPlan = shardsOnDisk ? toShardPlan(plan, options) : { shards: [], totalSize: 0, index: undefined };
   const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
   const fingerprint = await fingerprintRun(plan, folders, identity, { metadata: options.metadata, index: options.indexMetadata }, options.signal);
   const { writer, restartReasons } = await openOutput(dir, shardPlan, fingerprint, options.resume === true);
+  // GGUF parts resume under the same rule as the shards: only when the fingerprint matched.
+  const resumeGguf = options.resume === true && restartReasons.length === 0;
+  const gguf = options.gguf === undefined ? undefined : await GgufOutput.start(dir, options.gguf.plan, plan, { planId: planId(plan), resume: resumeGguf });
+  const writesShard = (i: number) => shardsOnDisk && !writer.finishedShards.has(plan.shards[i]?.file ?? '');
+  const needed = (t: PlannedTensor) => writesShard(t.shard) || gguf?.needs(t.name) === true;
   const resumed = [...writer.finishedShards];
-  const bytesTotal = plan.tensors.filter((t) => !writer.finishedShards.has(plan.shards[t.shard]?.file ?? '')).reduce((s, t) => s + tensorBytes(t), 0);
+  const bytesTotal = plan.tensors.filter(needed).reduce((s, t) => s + tensorBytes(t), 0);
   emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed, restartReasons });
   const open = opener(folders);
   const pool = new BufferPool();
@@ -89,7 +101,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
-  const todo = plan.shards.flatMap((shard, i) => (writer.finishedShards.has(shard.file) ? [] : (shardTensors[i] as PlannedTensor[])));
+  const todo = shardTensors.flatMap((tensors) => tensors.filter(needed));
   const launched: Promise<Computed | undefined>[] = [];
   const slots = new Semaphore(executor.concurrency);
   const launch = (k: number): Promise<Computed | undefined> => {
@@ -131,8 +143,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   };
   try {
     for (const file of plan.extraFiles) {
-      const bytes = file.kind === 'text' ? new TextEncoder().encode(file.text) : await readWhole(await open(file.input, file.path), options.signal);
-      await writer.writeExtraFile(file.name, file.kind === 'copy' && file.jsonPatch !== undefined ? patchJson(bytes, file.jsonPatch, file.path) : bytes);
+      await writer.writeExtraFile(file.name, await extraFileBytes(file, open, options.signal));
     }
     let bytesDone = 0;
     let tensorsDone = 0;
@@ -147,12 +158,16 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     };
     let k = 0;
     for (const [i, shard] of plan.shards.entries()) {
-      if (writer.finishedShards.has(shard.file)) {
+      if (!(shardTensors[i] as PlannedTensor[]).some(needed)) {
         tensorsDone += shard.tensors.length;
         continue;
       }
-      const output = await writer.openShard(i);
+      const output = teeOutput(writesShard(i) ? await writer.openShard(i) : undefined, gguf);
       for (const tensor of shardTensors[i] as PlannedTensor[]) {
+        if (!needed(tensor)) {
+          tensorsDone += 1;
+          continue;
+        }
         // Tensors computing in workers do not see the signal: a cancel takes effect here, before the next write.
         checkCancelled(options.signal);
         emit({ type: 'tensor', name: tensor.name, index: tensorsDone, shard: shard.file });
@@ -183,11 +198,14 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
         }
         tensorsDone += 1;
       }
-      await output.finish();
-      emit({ type: 'shard-written', file: shard.file });
+      if (output.shard !== undefined) {
+        await output.shard.finish();
+        emit({ type: 'shard-written', file: shard.file });
+      }
       progress(true);
     }
     emit({ type: 'finalizing' });
+    await gguf?.finish();
     await writer.finish();
     await dir.removeTemporaries();
   } catch (error) {
@@ -197,6 +215,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
         if (r.status === 'fulfilled' && r.value !== undefined) r.value.preloaded.release();
       }),
     );
+    await gguf?.abort();
     await writer.abort();
     throw error;
   } finally {
@@ -242,6 +261,17 @@ async function writeTensor(
   }
 }
 
+/** Tensor bytes go to the shard being written (if any) and to the GGUF export (if any). */
+function teeOutput(shard: SafetensorsFileWriter | undefined, gguf: GgufOutput | undefined) {
+  return {
+    shard,
+    async write(name: string, bytes: Uint8Array): Promise<void> {
+      await shard?.write(name, bytes);
+      await gguf?.write(name, bytes);
+    },
+  };
+}
+
 /** The writer's view of the plan: the same shard files and header order, with provenance metadata. */
 function toShardPlan(plan: MergePlan, options: RunOptions): ShardPlan {
   const byName = new Map(plan.tensors.map((t) => [t.name, t]));
@@ -282,22 +312,6 @@ class Semaphore {
     if (next === undefined) this.free += 1;
     else next();
   }
-}
-
-/** A JSON file with some keys replaced (pretty-printed, like transformers writes it). */
-function patchJson(bytes: Uint8Array, patch: Readonly<Record<string, unknown>>, path: string): Uint8Array {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (cause) {
-    throw new AppError('E_CONFIG_INVALID', `${path} is not valid JSON, so the recipe's settings cannot be written into it.`, { context: { file: path }, cause });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AppError('E_CONFIG_INVALID', `${path} is not a JSON object.`, { context: { file: path } });
-  return new TextEncoder().encode(`${JSON.stringify({ ...json, ...patch }, null, 2)}\n`);
-}
-
-async function readWhole(source: ByteSource, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  return source.read(0, source.size, signal);
 }
 
 function tensorBytes(tensor: PlannedTensor): number {

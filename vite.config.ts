@@ -7,6 +7,7 @@ import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
+import { llamaReference } from './test/llama-reference.ts';
 
 const shaders = fileURLToPath(new URL('./shaders', import.meta.url));
 
@@ -57,6 +58,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            commands: { llamaReference },
             provider: playwright({
               launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] },
             }),

@@ -3,6 +3,7 @@
  * cross `postMessage` unchanged.
  */
 import type { ErrorPayload } from '../shared/errors';
+import type { GgufOutputType } from '../io/gguf/types';
 
 export type EngineEvent =
   | { readonly type: 'start'; readonly tensorCount: number; readonly bytesTotal: number; readonly resumedShards: readonly string[] }
@@ -113,6 +114,8 @@ export interface RunRequest extends PlanRequest {
   readonly resume: boolean;
   /** Write into a folder that holds other files (they are replaced or left beside the model). */
   readonly allowOverwrite?: boolean;
+  /** Also (or, with `only`, instead of the safetensors) write a GGUF file of this type, named after the output. */
+  readonly gguf?: { readonly type: GgufOutputType; readonly only: boolean };
 }
 
 export interface RunOutcome {

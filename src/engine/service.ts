@@ -25,6 +25,7 @@ import type { TensorExecutor } from './tensor-executor';
 import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, PlanOverview, PlanRequest, RunOutcome, RunRequest, SourceSpec } from './api';
 import { loadInputs } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
+import { planGgufForMerge } from './gguf-output';
 import { planId, runPlan } from './run-plan';
 
 export const TOOL_VERSION = '0.1.0';
@@ -204,7 +205,9 @@ export async function runRequest(
   let resumedShards: readonly string[] = [];
   const sink = new FsAccessDirectorySink(request.directory);
   try {
+    const gguf = request.gguf === undefined ? undefined : await ggufForRun(plan, inputs, request.gguf, request.output.name);
     await runPlan(plan, inputs.folders, sink, {
+      ...(gguf === undefined ? {} : { gguf }),
       ...(signal === undefined ? {} : { signal }),
       ...(backend === undefined ? {} : { backend }),
       ...(executor === undefined ? {} : { executor }),
@@ -222,6 +225,15 @@ export async function runRequest(
   const files: { name: string; bytes: number }[] = [];
   for (const name of await sink.list()) files.push({ name, bytes: (await (await request.directory.getFileHandle(name)).getFile()).size });
   return { files, seconds: (globalThis.performance.now() - started) / 1000, resumedShards, backend: executor?.label ?? backend?.label ?? 'CPU' };
+}
+
+async function ggufForRun(plan: MergePlan, inputs: LoadedInputs, gguf: NonNullable<RunRequest['gguf']>, name: string) {
+  const open = (input: string, file: string) => {
+    const folder = inputs.folders.get(input);
+    if (folder === undefined) throw new AppError('E_INTERNAL', `No folder for input ${input}.`);
+    return folder.open(file);
+  };
+  return { plan: await planGgufForMerge(plan, open, { type: gguf.type, name }), only: gguf.only };
 }
 
 async function closeAll(inputs: LoadedInputs): Promise<void> {

@@ -27,8 +27,17 @@ function demoModels(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so llama.cpp in the tab (Try it) gets SharedArrayBuffer and runs on several threads.
+ * `credentialless` keeps cross-origin reads without CORP headers working (they go without cookies); the Hub is
+ * fetched with CORS anyway. Production hosts must send the same two headers.
+ */
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
+
 export default defineConfig({
   plugins: [react(), demoModels()],
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   resolve: { alias: { '@shaders': shaders } },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },

@@ -115,7 +115,7 @@ export interface RunRequest extends PlanRequest {
   /** Write into a folder that holds other files (they are replaced or left beside the model). */
   readonly allowOverwrite?: boolean;
   /** Also (or, with `only`, instead of the safetensors) write a GGUF file of this type, named after the output. */
-  readonly gguf?: { readonly type: GgufOutputType; readonly only: boolean };
+  readonly gguf?: { readonly type: GgufOutputType; readonly only: boolean; readonly maxFileBytes?: number };
 }
 
 export interface RunOutcome {

@@ -233,7 +233,7 @@ async function ggufForRun(plan: MergePlan, inputs: LoadedInputs, gguf: NonNullab
     if (folder === undefined) throw new AppError('E_INTERNAL', `No folder for input ${input}.`);
     return folder.open(file);
   };
-  return { plan: await planGgufForMerge(plan, open, { type: gguf.type, name }), only: gguf.only };
+  return { plan: await planGgufForMerge(plan, open, { type: gguf.type, name, ...(gguf.maxFileBytes === undefined ? {} : { maxFileBytes: gguf.maxFileBytes }) }), only: gguf.only };
 }
 
 async function closeAll(inputs: LoadedInputs): Promise<void> {

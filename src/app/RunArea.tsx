@@ -24,6 +24,7 @@ import { detectCapabilities } from './capabilities';
 import { loadDemo, loadDemoManifest } from './demo';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
+import { TryIt } from './tryit/TryIt';
 import './run.css';
 
 type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
@@ -267,6 +268,7 @@ export function RunArea() {
         />
         <RunPanel {...panel} />
       </div>
+      <TryIt />
     </section>
   );
 }

@@ -1,5 +1,6 @@
 /**
- * The offline demo: two tiny Llama-architecture siblings (about 5 MB each, bf16, with a trained Llama 3-style byte-level BPE tokenizer, so the merge exports as GGUF) and a
+ * The offline demo: two tiny Llama-architecture siblings (about 4 MB each, bf16, with a trained Llama 3-style
+ * byte-level BPE tokenizer, so the merge exports as GGUF) and a
  * LoRA adapter for one of them, generated deterministically by the fixture generator, plus a recipe that merges them.
  * Nothing binary is committed: `writeDemo` writes the files into `public/demo/` (the Vite plugin beside this file
  * calls it), and tests regenerate the same bytes in memory.

@@ -44,6 +44,7 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
   await expect(panel).toBeVisible();
   await panel.getByRole('button', { name: 'Load the merge' }).click();
   await expect(page.getByTestId('tryit-merge-status')).toContainText('8 layers, 320 tokens', { timeout: 90_000 });
+  await expect(page.getByTestId('tryit-merge-status')).not.toContainText('not cross-origin isolated');
   await panel.getByLabel('Parent').selectOption('demo-llama-base');
   await panel.getByRole('button', { name: 'Load beside it' }).click();
   await expect(page.getByTestId('tryit-parent-status')).toContainText('8 layers, 320 tokens', { timeout: 90_000 });
@@ -61,6 +62,9 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
   await expect(panel.getByRole('button', { name: 'Send' })).toBeEnabled();
   await shot(page, 'tryit-1-chat');
 
+  // The demo's random weights often make a lone UTF-8 byte their top guess, which the in-tab llama.cpp cannot write
+  // out (README, Try it limits): on this text neither model does.
+  await panel.getByLabel('Text to measure').fill('they load fast, they test fast');
   await panel.getByRole('button', { name: 'Measure perplexity' }).click();
   const table = page.getByTestId('tryit-perplexity');
   await expect(table.locator('tbody tr')).toHaveCount(2, { timeout: 90_000 });

@@ -4,8 +4,7 @@
  * Threads are used when the page is cross-origin isolated (SharedArrayBuffer available); otherwise one thread.
  * Any failure inside llama.cpp comes back as a typed `AppError` naming the model.
  */
-import { Wllama } from '@wllama/wllama';
-import type { ChatCompletionChunk, ChatCompletionMessage } from '@wllama/wllama';
+import type { ChatCompletionChunk, ChatCompletionMessage, Wllama } from '@wllama/wllama';
 
 import { AppError } from '../shared/errors';
 import { literalGrammar } from './perplexity';
@@ -76,7 +75,9 @@ export class TryItSession {
   /** Loads `files` (one GGUF, or the parts of a split one, in order) under `name`. */
   static async load(name: string, files: readonly Blob[], options: LoadOptions = {}): Promise<TryItSession> {
     if (files.length === 0 || files.some((f) => f.size === 0)) throw new AppError('E_FILE_MISSING', `${name}: no GGUF bytes to load.`, { context: { model: name } });
-    const wllama = new Wllama(WLLAMA_ASSETS, { suppressNativeLog: true, allowOffline: true });
+    // Loaded on first use, so the studio's first paint does not carry llama.cpp's glue code.
+    const { Wllama: WllamaClass } = await import('@wllama/wllama');
+    const wllama = new WllamaClass(WLLAMA_ASSETS, { suppressNativeLog: true, allowOffline: true });
     try {
       await wllama.loadModel([...files], {
         n_ctx: options.contextSize ?? 2048,
@@ -167,7 +168,10 @@ export class TryItSession {
       });
       entries = entriesOf(response.choices[0]?.logprobs);
     } catch (error) {
-      throw failure(this.info.name, 'scoring the text', error);
+      throw new AppError('E_UNSUPPORTED', `${this.info.name}: llama.cpp could not report a token's score in this text.`, {
+        context: { model: this.info.name },
+        hint: `Most likely a lone UTF-8 byte was the model's top guess somewhere, which the in-tab llama.cpp cannot write out (${error instanceof Error ? error.message : String(error)}). Reload the model and try another text.`,
+      });
     }
     const seconds = (performance.now() - started) / 1000;
     const scored = entries.filter((e) => !this.wllama.isTokenEOG(e.id));

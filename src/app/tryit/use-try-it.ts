@@ -87,7 +87,7 @@ export function useTryIt() {
         patch(id, { phase: 'loading', progress: 1 });
         const session = await TryItSession.load(target.label, files, { contextSize: LOAD_CONTEXT });
         sessions.current[id] = session;
-        const threads = session.info.multiThread ? `${session.info.threads} threads` : 'one thread (the page is not cross-origin isolated)';
+        const threads = session.info.multiThread ? `${session.info.threads} threads` : globalThis.crossOriginIsolated ? 'one thread' : 'one thread (the page is not cross-origin isolated)';
         patch(id, { phase: 'ready', note: `${session.info.layers} layers, ${session.info.vocabulary} tokens, ${threads}${session.info.chatTemplate === undefined ? ', no chat template (ChatML is used)' : ''}` });
       } catch (error) {
         patch(id, { phase: 'failed', error: toAppError(error).toPayload() });
@@ -123,24 +123,30 @@ export function useTryIt() {
     [patch, slots],
   );
 
-  const measure = useCallback(async (text: string) => {
-    setBusy('measure');
-    setMeasureError(undefined);
-    const out: PerplexityRow[] = [];
-    try {
+  const measure = useCallback(
+    async (text: string) => {
+      setBusy('measure');
+      setMeasureError(undefined);
+      const out: PerplexityRow[] = [];
       for (const id of ['merge', 'parent'] as const) {
         const session = sessions.current[id];
         if (session === undefined) continue;
-        const scored = await session.score(text);
-        out.push({ model: session.info.name, perplexity: perplexityOf(scored.tokens.map((t) => t.logprob)), tokens: scored.tokens.length, tokensPerSecond: scored.seconds > 0 ? scored.tokens.length / scored.seconds : 0 });
+        try {
+          const scored = await session.score(text);
+          out.push({ model: session.info.name, perplexity: perplexityOf(scored.tokens.map((t) => t.logprob)), tokens: scored.tokens.length, tokensPerSecond: scored.seconds > 0 ? scored.tokens.length / scored.seconds : 0 });
+        } catch (error) {
+          // llama.cpp stops after such a failure: the slot needs a reload; the other model is still measured.
+          delete sessions.current[id];
+          void session.dispose().catch(() => undefined);
+          patch(id, { phase: 'failed', note: undefined });
+          setMeasureError(toAppError(error).toPayload());
+        }
       }
       setRows(out);
-    } catch (error) {
-      setMeasureError(toAppError(error).toPayload());
-    } finally {
       setBusy(undefined);
-    }
-  }, []);
+    },
+    [patch],
+  );
 
   return { slots, rows, busy, measureError, load, send, measure, stop: () => stopper.current?.abort(), unload };
 }

@@ -7,6 +7,8 @@ import type { Backend } from '../src/engine/backend';
 import { loadInputs } from '../src/engine/load-inputs';
 import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
 import { runPlan } from '../src/engine/run-plan';
+import { openPlanInput, planGgufForMerge } from '../src/engine/gguf-output';
+import type { GgufOutputType } from '../src/io/gguf/types';
 import { copyModel } from '../src/io/model/copy-model';
 import { loadModel } from '../src/io/model/load-model';
 import { memoryFolder } from '../src/io/model/memory-folder';
@@ -113,6 +115,14 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
     const sink = inMemory ? discardingSink() : await NodeDirectorySink.open(to);
+    // `format: gguf|both` (with `gguf-type`): the GGUF export instead of, or beside, the shards in the same pass.
+    const format = String(args['format'] ?? 'safetensors');
+    const ggufType = String(args['gguf-type'] ?? 'f16') as GgufOutputType;
+    const gguf =
+      format === 'safetensors'
+        ? undefined
+        : { plan: await planGgufForMerge(plan, (input, file) => openPlanInput(inputs.folders, input, file), { type: ggufType, name: 'bench' }), only: format === 'gguf' };
+    const formatNote = gguf === undefined ? '' : `, ${format === 'gguf' ? 'GGUF only' : 'safetensors + GGUF'} ${ggufType}`;
     if (args['backend'] === 'webgpu') {
       // The whole pipeline on the WebGPU backend (Dawn; SwiftShader where there is no GPU driver), timing how long the
       // engine waits on the backend: GPU work, uploads and readbacks.
@@ -140,11 +150,11 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     }
     const executor = createNodeWorkerExecutor({ threads });
     try {
-      await runPlan(plan, inputs.folders, sink, { executor });
+      await runPlan(plan, inputs.folders, sink, { executor, ...(gguf === undefined ? {} : { gguf }) });
     } finally {
       await executor.dispose();
     }
-    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}` };
+    return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}${formatNote}` };
   },
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */

@@ -5,7 +5,8 @@
  *   path, against a plain read+write copy of the same files in the same run. Peak memory (RSS) of both sizes shows
  *   whether memory stays flat as the model grows.
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
- *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run.
+ *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run;
+ *   at the largest size the slerp also writing GGUF (q8_0 or f16 only, and f16 beside the shards) in the same pass.
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
  *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
  *   also with the staging ring off (one sub-chunk in flight at a time).
@@ -59,6 +60,14 @@ try {
       if (method === 'slerp') mergePeaks[mergeMb] = merged.peakRssBytes;
       rows.push(row(merged, `${merged.note ?? ''}; ${(throughput(merged) / throughput(plainMerge)).toFixed(2)}x of plain copy`));
       await rm(join(root, 'out-merge'), { recursive: true, force: true });
+      if (method === 'slerp' && mergeMb === mergeSizes.at(-1)) {
+        // The GGUF export in the same pass, beside the safetensors-only slerp just measured.
+        for (const [format, type] of [['gguf', 'q8_0'], ['gguf', 'f16'], ['both', 'f16']] as const) {
+          const withGguf = best(() => measure(`slerp merge to ${format === 'gguf' ? 'GGUF' : 'safetensors + GGUF'} ${type}, 2 × ${mergeMb} MB`, 'merge', { a, b, method, format, 'gguf-type': type, to: join(root, 'out-merge') }));
+          rows.push(row(withGguf, `${withGguf.note ?? ''}; ${(throughput(withGguf) / throughput(merged)).toFixed(2)}x of the safetensors-only slerp`));
+          await rm(join(root, 'out-merge'), { recursive: true, force: true });
+        }
+      }
     }
     if (mergeMb === mergeSizes.at(-1)) {
       // The same merges without disk I/O (inputs read into memory first, output encoded and discarded): the figure to

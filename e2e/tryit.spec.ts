@@ -43,11 +43,11 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
   const panel = page.getByTestId('tryit');
   await expect(panel).toBeVisible();
   await panel.getByRole('button', { name: 'Load the merge' }).click();
-  await expect(page.getByTestId('tryit-merge-status')).toContainText('8 layers, 320 tokens', { timeout: 90_000 });
+  await expect(page.getByTestId('tryit-merge-status')).toContainText('8 layers, 2048 tokens', { timeout: 90_000 });
   await expect(page.getByTestId('tryit-merge-status')).not.toContainText('not cross-origin isolated');
   await panel.getByLabel('Parent').selectOption('demo-llama-base');
   await panel.getByRole('button', { name: 'Load beside it' }).click();
-  await expect(page.getByTestId('tryit-parent-status')).toContainText('8 layers, 320 tokens', { timeout: 90_000 });
+  await expect(page.getByTestId('tryit-parent-status')).toContainText('8 layers, 2048 tokens', { timeout: 90_000 });
   await expect(page.getByTestId('tryit-parent')).toContainText('demo-llama-base');
 
   await panel.getByLabel('Temperature').fill('0');

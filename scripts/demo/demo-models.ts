@@ -1,6 +1,6 @@
 /**
- * The offline demo: two tiny Llama-architecture siblings (about 4 MB each, bf16, with a trained Llama 3-style
- * byte-level BPE tokenizer, so the merge exports as GGUF) and a
+ * The offline demo: two tiny Llama-architecture siblings (about 5 MB each, bf16, with a SentencePiece-style BPE
+ * tokenizer, so the merge also exports to GGUF) and a
  * LoRA adapter for one of them, generated deterministically by the fixture generator, plus a recipe that merges them.
  * Nothing binary is committed: `writeDemo` writes the files into `public/demo/` (the Vite plugin beside this file
  * calls it), and tests regenerate the same bytes in memory.
@@ -14,7 +14,7 @@ import type { ModelSpec } from '../../test/fixtures/models';
 /** Bump when the demo's files change, so stale generated copies are rebuilt. */
 export const DEMO_VERSION = 2;
 
-const BASE: ModelSpec = { arch: 'llama', dtype: 'BF16', layers: 8, hidden: 128, intermediate: 512, heads: 4, kvHeads: 2, vocab: 320, tokenizer: 'llama3', seed: 101 };
+const BASE: ModelSpec = { arch: 'llama', dtype: 'BF16', layers: 8, hidden: 128, intermediate: 512, heads: 4, kvHeads: 2, vocab: 2048, seed: 101, tokenizer: 'llama2' };
 
 export const DEMO_MODELS = [
   { id: 'demo-llama-base', description: 'Tiny Llama base model (8 layers, bf16)', write: (dir: DirectorySink) => writeModel(dir, BASE) },

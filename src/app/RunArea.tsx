@@ -21,6 +21,7 @@ import { RunPanel } from '../ui/RunPanel';
 import type { Notice, RunPanelProps, RunProgressView } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
+import { GgufOutputFields } from './GgufOutputFields';
 import { loadDemo, loadDemoManifest } from './demo';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
@@ -265,7 +266,9 @@ export function RunArea() {
           onDtypeChange={(d) => void actions.setOutput({ dtype: d === 'recipe' ? undefined : d })}
           onShardSizeChange={changeShardSize}
           onChooseFolder={() => void guard('Choosing…', async () => void (await pickFolder()))}
-        />
+        >
+          <GgufOutputFields />
+        </OutputSettings>
         <RunPanel {...panel} />
       </div>
       <TryIt />

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
+import { TINY_LLAMA } from '../../test/fixtures/standard';
+import { writeFixtureToDir, writeFixtureTree } from '../../test/fixtures/node-fixtures';
 import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { startMockHub } from '../../test/mock-hub/server';
 import type { MockHub } from '../../test/mock-hub/server';
@@ -90,5 +91,25 @@ describe('npm run merge', () => {
     expect(gated.code).toBe(1);
     expect(gated.stderr).toMatch(/error: gated\/llama-bf16 is gated/);
     expect(gated.stderr).not.toContain('hf_mock');
+  });
+
+  it('writes a GGUF instead of shards with --format gguf, and refuses a model it cannot export before merging', async () => {
+    const spec = { ...TINY_LLAMA, vocab: 320, tokenizer: 'llama2' as const };
+    await writeFixtureToDir(join(root, 'models', 'gguf', 'a'), { id: 'gguf/a', kind: 'model', spec });
+    await writeFixtureToDir(join(root, 'models', 'gguf', 'b'), { id: 'gguf/b', kind: 'model', spec: { ...spec, derivedFrom: { seed: 5, scale: 0.3 } } });
+    await writeFile(join(root, 'g.yml'), recipe(`${root}/models/gguf/a`, `${root}/models/gguf/b`));
+    const dry = await cli([join(root, 'g.yml'), join(root, 'g-out'), '--format', 'gguf', '--gguf-type', 'q8_0', '--dry-run']);
+    expect(dry.stdout).toMatch(/GGUF q8_0: g-out\.gguf \(\d+ kB\)/);
+    const run = await cli([join(root, 'g.yml'), join(root, 'g-out'), '--format', 'gguf', '--gguf-type', 'q8_0']);
+    expect(run.code).toBe(0);
+    const files = await readdir(join(root, 'g-out'));
+    expect(files).toContain('g-out.gguf');
+    expect(files.filter((f) => f.endsWith('.safetensors') || f.startsWith('merge-studio-'))).toEqual([]);
+    expect((await readFile(join(root, 'g-out', 'g-out.gguf'))).subarray(0, 4).toString('latin1')).toBe('GGUF');
+    // The standard fixtures' placeholder tokenizer has no merges: refused before anything is written.
+    const refused = await cli([join(root, 'b.yml'), join(root, 'g-refused'), '--format', 'both']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n').at(-1)).toMatch(/^error: Cannot export GGUF: tokenizer\.json has no merges/);
+    await expect(readdir(join(root, 'g-refused'))).rejects.toThrow();
   });
 });

@@ -17,7 +17,8 @@ import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
 import { loadInputs } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
-import { planGgufForMerge } from '../engine/gguf-output';
+import { openPlanInput, planGgufForMerge } from '../engine/gguf-output';
+import { withGgufInCard } from '../plan/gguf-card';
 import { describeGgufExport } from '../io/gguf/export-plan';
 import { GGUF_OUTPUT_TYPES, isGgufOutputType } from '../io/gguf/types';
 import type { GgufOutputType } from '../io/gguf/types';
@@ -101,12 +102,6 @@ async function resolveFolder(path: string, revision: string | undefined): Promis
   return openHubFolder(path, revision, hubSettingsFromEnv());
 }
 
-function openInput(folders: ReadonlyMap<string, ModelFolder>, input: string, file: string) {
-  const folder = folders.get(input);
-  if (folder === undefined) throw new AppError('E_INTERNAL', `Input ${input} is not open.`);
-  return folder.open(file);
-}
-
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const text = await readFile(args.config, 'utf8').catch((cause: unknown) => {
@@ -116,7 +111,7 @@ async function main(): Promise<void> {
   for (const warning of recipe.warnings) process.stderr.write(`warning: ${args.config}:${warning.line}:${warning.column}: ${warning.message}\n`);
   process.stderr.write('Reading model headers…\n');
   const inputs = await loadInputs(recipe, resolveFolder);
-  const plan = compilePlan({
+  const compiled = compilePlan({
     recipe,
     recipeText: text,
     models: inputs.models,
@@ -126,16 +121,17 @@ async function main(): Promise<void> {
     outputName: basename(resolve(args.out)),
     toolVersion: `merge-studio ${VERSION}`,
   });
-  for (const warning of plan.warnings) process.stderr.write(`note: ${warning}\n`);
+  for (const warning of compiled.warnings) process.stderr.write(`note: ${warning}\n`);
   // The GGUF export is planned (and an unsupported model refused) before any weight moves.
   const gguf =
     args.format === 'safetensors'
       ? undefined
-      : await planGgufForMerge(plan, (input, file) => openInput(inputs.folders, input, file), {
+      : await planGgufForMerge(compiled, (input, file) => openPlanInput(inputs.folders, input, file), {
           type: args.ggufType,
           name: basename(resolve(args.out)),
           ...(args.ggufSplitBytes === undefined ? {} : { maxFileBytes: args.ggufSplitBytes }),
         });
+  const plan = gguf === undefined ? compiled : withGgufInCard(compiled, gguf);
   if (args.dryRun) {
     process.stdout.write(`${describePlan(plan)}\n`);
     if (gguf !== undefined) process.stdout.write(`${describeGgufExport(gguf)}\n`);

@@ -74,7 +74,15 @@ export interface OutputOptions {
   /** Largest shard in bytes (mergekit's `--out-shard-size`). */
   readonly maxShardBytes?: number | undefined;
   readonly seed?: number | undefined;
+  /** Safetensors shards (default), a GGUF file for llama.cpp instead, or both in the same pass. */
+  readonly format?: OutputFormat | undefined;
+  /** Type of the GGUF's 2-D weights (default f16). */
+  readonly ggufType?: GgufOutputType | undefined;
+  /** GGUF files above this size are split into gguf-split parts. */
+  readonly ggufSplitBytes?: number | undefined;
 }
+
+export type OutputFormat = 'safetensors' | 'gguf' | 'both';
 
 export interface PlanRequest {
   readonly recipeText: string;
@@ -104,6 +112,8 @@ export interface PlanOverview {
   readonly adapters: readonly string[];
   /** The plan's content id: a resume reuses shards only of the very same plan. */
   readonly planId: string;
+  /** The GGUF export's files, when the format asks for one. */
+  readonly gguf?: { readonly type: GgufOutputType; readonly files: readonly { readonly file: string; readonly bytes: number }[] } | undefined;
 }
 
 export interface RunRequest extends PlanRequest {
@@ -114,8 +124,6 @@ export interface RunRequest extends PlanRequest {
   readonly resume: boolean;
   /** Write into a folder that holds other files (they are replaced or left beside the model). */
   readonly allowOverwrite?: boolean;
-  /** Also (or, with `only`, instead of the safetensors) write a GGUF file of this type, named after the output. */
-  readonly gguf?: { readonly type: GgufOutputType; readonly only: boolean; readonly maxFileBytes?: number };
 }
 
 export interface RunOutcome {

@@ -1,6 +1,6 @@
 /**
- * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt CPU build): tiny Llama 2-, Llama 3- and
- * Mistral-shaped siblings are merged with the GGUF written in the same pass as the safetensors; llama.cpp loads each
+ * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt CPU build): tiny Llama 2-, Llama 3-, Llama 3.2- (tied
+ * embeddings, rope scaling) and Mistral-shaped siblings are merged with the GGUF written in the same pass as the safetensors; llama.cpp loads each
  * GGUF, its tokenization equals tokenizer.json's (by @huggingface/tokenizers), and its next-token log-probabilities
  * equal a float64 forward pass of the merged safetensors within a tolerance per GGUF type.
  */
@@ -33,11 +33,15 @@ const SHAPE = { dtype: 'BF16', layers: 2, hidden: 64, intermediate: 128, heads: 
 const FAMILIES: readonly { readonly name: string; readonly spec: ModelSpec }[] = [
   { name: 'Llama 2', spec: { ...SHAPE, arch: 'llama', kvHeads: 4, tokenizer: 'llama2', seed: 31 } },
   { name: 'Llama 3', spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 32 } },
-  { name: 'Mistral', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', seed: 33 } },
+  {
+    name: 'Llama 3.2 (tied embeddings, llama3 rope scaling)',
+    spec: { ...SHAPE, arch: 'llama', kvHeads: 2, tokenizer: 'llama3', ropeTheta: 500000, seed: 34, tieEmbeddings: true, ropeScaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 64 } },
+  },
+  { name: 'Mistral (with tokenizer.model)', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', sentencePiece: true, seed: 33 } },
 ];
 
 /** Largest |Δ log p| over the vocabulary and positions, relative to the spread (std) of the reference log-probs. */
-// Measured (max over the three families): f32 5.3e-6, f16 1.2e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
+// Measured (max over the four families): f32 5.3e-6, f16 1.5e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
 // activations to the weights' type before each matmul (f16, bf16, or Q8_0 blocks), so those types sit above f32.
 const TOLERANCE: Readonly<Record<GgufOutputType, number>> = { f32: 2e-5, f16: 4e-3, bf16: 3e-2, q8_0: 0.15 };
 
@@ -83,6 +87,18 @@ async function merge(spec: ModelSpec, type: GgufOutputType, out: string, only: b
   return join(out, gguf.files[0]!.file);
 }
 
+/** max |a − b| over every position and token, relative to the largest spread (std) of `b`'s rows. */
+function maxRelative(a: readonly Float64Array[], b: readonly Float64Array[]): number {
+  let diff = 0;
+  let spread = 0;
+  b.forEach((row, pos) => {
+    const mean = row.reduce((x, y) => x + y, 0) / row.length;
+    spread = Math.max(spread, Math.sqrt(row.reduce((x, y) => x + (y - mean) ** 2, 0) / row.length));
+    row.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - ((a[pos] as Float64Array)[i] as number)))));
+  });
+  return diff / spread;
+}
+
 /** The merged safetensors as float64 weights. */
 async function weights(dir: string): Promise<Map<string, Float64Array>> {
   const bytes = new Uint8Array(await readFile(join(dir, 'model.safetensors')));
@@ -105,8 +121,16 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
   beforeAll(async () => {
     safetensorsDir = join(root, `${spec.seed}-both`);
     await merge(spec, 'f32', safetensorsDir, false);
-    const cfg = { hidden: spec.hidden, layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, intermediate: spec.intermediate, vocab: spec.vocab, ropeTheta: spec.ropeTheta ?? 10000, rmsEps: 1e-5, tied: false };
-    reference = llamaLogits(cfg, await weights(safetensorsDir), prompt).map(logSoftmax);
+    const scaling = spec.ropeScaling === undefined ? {} : { llama3Scaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } };
+    const plainCfg = { hidden: spec.hidden, layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, intermediate: spec.intermediate, vocab: spec.vocab, ropeTheta: spec.ropeTheta ?? 10000, rmsEps: 1e-5, tied: spec.tieEmbeddings === true };
+    const cfg = { ...plainCfg, ...scaling };
+    const merged = await weights(safetensorsDir);
+    reference = llamaLogits(cfg, merged, prompt).map(logSoftmax);
+    if (spec.ropeScaling !== undefined) {
+      // The scaling must matter at these positions, or the test would not notice it missing.
+      const plain = llamaLogits(plainCfg, merged, prompt).map(logSoftmax);
+      expect(maxRelative(plain, reference)).toBeGreaterThan(100 * TOLERANCE.f32);
+    }
   });
 
   it('tokenizes like tokenizer.json', async () => {
@@ -116,12 +140,18 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
       const config = JSON.parse(await readFile(join(safetensorsDir, 'tokenizer_config.json'), 'utf8')) as object;
       const hf = new Tokenizer(json as never, config as never);
       for (const text of TEXTS) expect([...model.tokenize(text, false)].map(Number), text).toEqual(hf.encode(text, { add_special_tokens: false }).ids);
+      if (spec.tokenizer === 'llama2') {
+        // The vocabulary came from tokenizer.model when there is one (its control pieces keep score 0), else from
+        // tokenizer.json (control tokens score -1000).
+        const scores = (model.fileInfo.metadata as { tokenizer?: { ggml?: { scores?: readonly number[] } } }).tokenizer?.ggml?.scores;
+        expect(scores?.[1]).toBe(spec.sentencePiece === true ? 0 : -1000);
+      }
     } finally {
       await model.dispose();
     }
   });
 
-  it.each(['f32', 'f16', 'bf16', 'q8_0', 'f32 in gguf-split parts'] as const)('runs the %s GGUF with logits matching the float64 reference', async (label) => {
+  it.each(spec.seed === 31 ? (['f32', 'f16', 'bf16', 'q8_0', 'f32 in gguf-split parts'] as const) : (['f32', 'f16', 'bf16', 'q8_0'] as const))('runs the %s GGUF with logits matching the float64 reference', async (label) => {
     const type = label === 'f32 in gguf-split parts' ? 'f32' : label;
     const path =
       label === 'f32'
@@ -133,18 +163,14 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
       const context = await model.createContext({ contextSize: 64, batchSize: 64, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
       const sequence = context.getSequence();
       const result = await sequence.controlledEvaluate(prompt.map((t) => [t as never, { generateNext: { probabilities: true } }]));
-      let maxDiff = 0;
-      let spread = 0;
-      result.forEach((r, pos) => {
+      const logProbs = result.map((r) => {
         const probs = r?.next?.probabilities;
         expect(probs?.size).toBe(spec.vocab);
-        const ref = reference[pos] as Float64Array;
-        const mean = ref.reduce((a, b) => a + b, 0) / ref.length;
-        spread = Math.max(spread, Math.sqrt(ref.reduce((a, b) => a + (b - mean) ** 2, 0) / ref.length));
-        for (let id = 0; id < spec.vocab; id++) maxDiff = Math.max(maxDiff, Math.abs(Math.log(probs?.get(id as never) ?? 0) - (ref[id] as number)));
+        return Float64Array.from({ length: spec.vocab }, (_, id) => Math.log(probs?.get(id as never) ?? 0));
       });
-      console.info(`${spec.arch}/${spec.tokenizer} ${label}: max |Δ log p| ${maxDiff.toExponential(2)}, spread ${spread.toExponential(2)}, relative ${(maxDiff / spread).toExponential(2)}`);
-      expect(maxDiff / spread).toBeLessThan(TOLERANCE[type]);
+      const relative = maxRelative(logProbs, reference);
+      console.info(`${spec.arch}/${spec.tokenizer}${spec.ropeScaling === undefined ? '' : '/rope-llama3'} ${label}: max |Δ log p| / spread ${relative.toExponential(2)}`);
+      expect(relative).toBeLessThan(TOLERANCE[type]);
       await context.dispose();
     } finally {
       await model.dispose();

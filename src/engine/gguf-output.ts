@@ -7,6 +7,7 @@
 import { AppError } from '../shared/errors';
 import { isPlainObject } from '../shared/json';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
+import type { GgufFileLayout } from '../io/gguf/layout';
 import { planGgufExport } from '../io/gguf/export-plan';
 import { GgufRowStream } from '../io/gguf/encode';
 import { GgufFileWriter } from '../io/gguf/writer';
@@ -17,10 +18,14 @@ import type { FloatDType } from '../io/safetensors/dtype';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import { writeWholeFile } from '../io/sink/byte-sink';
 import type { MergePlan } from '../plan/types';
+import type { ModelFolder } from '../io/model/types';
+import type { ByteSource } from '../io/source/byte-source';
 import type { InputOpener } from './extra-files';
 import { extraFileBytes } from './extra-files';
 
 export const GGUF_MARKER = 'merge-studio-gguf-partial.json';
+
+const DECODE_ELEMENTS = 1 << 18;
 
 export interface GgufRequest {
   readonly type: GgufOutputType;
@@ -30,11 +35,20 @@ export interface GgufRequest {
   readonly name?: string;
 }
 
+/** Opens a file of a plan input from the run's open folders. */
+export function openPlanInput(folders: ReadonlyMap<string, ModelFolder>, input: string, file: string): Promise<ByteSource> {
+  const folder = folders.get(input);
+  if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
+  return folder.open(file);
+}
+
 /** Plans the GGUF export of `plan`; refuses (typed) a model, tensor or tokenizer the export cannot write. */
 export async function planGgufForMerge(plan: MergePlan, open: InputOpener, request: GgufRequest): Promise<GgufExportPlan> {
   const files: Record<'config.json' | 'tokenizer.json' | 'tokenizer_config.json', string | undefined> = { 'config.json': undefined, 'tokenizer.json': undefined, 'tokenizer_config.json': undefined };
+  let tokenizerModel: Uint8Array | undefined;
   for (const file of plan.extraFiles) {
     if (file.name in files) files[file.name as keyof typeof files] = new TextDecoder().decode(await extraFileBytes(file, open));
+    if (file.name === 'tokenizer.model') tokenizerModel = await extraFileBytes(file, open);
   }
   for (const t of plan.tensors) {
     if (!isFloatDType(t.dtype)) throw new AppError('E_UNSUPPORTED', `Cannot export GGUF: tensor ${t.name} is ${t.dtype}, not a float tensor.`, { context: { tensor: t.name } });
@@ -46,6 +60,7 @@ export async function planGgufForMerge(plan: MergePlan, open: InputOpener, reque
     type: request.type,
     ...(request.maxFileBytes === undefined ? {} : { maxFileBytes: request.maxFileBytes }),
     files,
+    ...(tokenizerModel === undefined ? {} : { tokenizerModel }),
     tensors: plan.tensors,
     parents: plan.inputs.map((i) => ({ ref: i.ref, hub: i.kind === 'hub' })),
   });
@@ -81,7 +96,7 @@ export class GgufOutput {
     if (options.resume) {
       const marker = await dir.readFile(GGUF_MARKER);
       const present = new Set(await dir.list());
-      const parsed: unknown = marker === undefined ? undefined : JSON.parse(new TextDecoder().decode(marker));
+      const parsed = marker === undefined ? undefined : parseMarker(marker);
       if (isPlainObject(parsed) && parsed.planId === id && Array.isArray(parsed.finished)) {
         for (const f of parsed.finished) if (typeof f === 'string' && present.has(f)) output.finished.add(f);
       }
@@ -105,10 +120,15 @@ export class GgufOutput {
   async write(name: string, chunk: Uint8Array): Promise<void> {
     if (!this.needs(name)) return;
     const current = this.current?.name === name ? this.current : await this.begin(name);
-    const values = new Float32Array(chunk.byteLength / (current.dtype === 'F32' ? 4 : 2));
-    decodeToF32(current.dtype, chunk, values);
-    current.seen += values.length;
-    await current.stream.push(values);
+    // A whole preloaded tensor arrives as one chunk: decode it a slice at a time to keep the f32 copy small.
+    const width = current.dtype === 'F32' ? 4 : 2;
+    const values = new Float32Array(Math.min(DECODE_ELEMENTS, chunk.byteLength / width));
+    for (let at = 0; at < chunk.byteLength; at += values.length * width) {
+      const slice = values.subarray(0, Math.min(values.length, (chunk.byteLength - at) / width));
+      decodeToF32(current.dtype, chunk.subarray(at, at + slice.length * width), slice);
+      current.seen += slice.length;
+      await current.stream.push(slice);
+    }
     if (current.seen === current.count) {
       this.current = undefined;
       const open = this.writer;
@@ -129,13 +149,32 @@ export class GgufOutput {
       if (this.writer !== undefined) throw new AppError('E_WRITER_ORDER', `Internal error: ${this.writer.file.file} is incomplete when ${name} starts.`);
       const layout = this.plan.files[t.file];
       if (layout === undefined) throw new AppError('E_INTERNAL', `No GGUF file ${t.file}.`);
+      // A first part that holds only generated tensors (a split right after rope_freqs) is written on the way.
+      for (let j = 0; j < t.file; j++) {
+        const part = this.plan.files[j] as GgufFileLayout;
+        if (this.finished.has(part.file) || part.tensors.some((x) => !this.isGenerated(x.name))) continue;
+        const only = await GgufFileWriter.open(await this.dir.createFile(part.file), part);
+        await this.writeGenerated(only);
+        await only.finish();
+        this.finished.add(part.file);
+        await this.save();
+      }
       this.writer = { index: t.file, file: await GgufFileWriter.open(await this.dir.createFile(layout.file), layout) };
+      if (t.file === 0) await this.writeGenerated(this.writer.file);
     }
     const file = this.writer.file;
     const count = numel([...t.ne]);
     const stream = new GgufRowStream({ type: t.type, count, cols: t.ne[0] ?? 1, ...(t.rowsPerHead === undefined ? {} : { rowsPerHead: t.rowsPerHead }) }, (bytes) => file.write(t.name, bytes));
     this.current = { name, dtype: this.dtypes.get(name) ?? 'F32', count, seen: 0, stream, file: t.file };
     return this.current;
+  }
+
+  private isGenerated(name: string): boolean {
+    return this.plan.generated.some((g) => g.name === name);
+  }
+
+  private async writeGenerated(file: GgufFileWriter): Promise<void> {
+    for (const g of this.plan.generated) await file.write(g.name, new Uint8Array(g.values.buffer, g.values.byteOffset, g.values.byteLength));
   }
 
   /** Checks every file is complete and removes the marker. */
@@ -156,5 +195,14 @@ export class GgufOutput {
   private async save(): Promise<void> {
     const marker = { planId: this.id, files: this.files, finished: this.files.filter((f) => this.finished.has(f)) };
     await writeWholeFile(this.dir, GGUF_MARKER, new TextEncoder().encode(`${JSON.stringify(marker, null, 2)}\n`));
+  }
+}
+
+/** The marker's content, or `undefined` when it is not JSON (the files it lists are then written again). */
+function parseMarker(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
   }
 }

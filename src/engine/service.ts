@@ -25,8 +25,10 @@ import type { TensorExecutor } from './tensor-executor';
 import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, PlanOverview, PlanRequest, RunOutcome, RunRequest, SourceSpec } from './api';
 import { loadInputs } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
-import { planGgufForMerge } from './gguf-output';
 import { planId, runPlan } from './run-plan';
+import { openPlanInput, planGgufForMerge } from './gguf-output';
+import type { GgufExportPlan } from '../io/gguf/export-plan';
+import { withGgufInCard } from '../plan/gguf-card';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -100,6 +102,8 @@ interface Compiled {
   readonly plan: MergePlan;
   readonly inputs: LoadedInputs;
   readonly recipeText: string;
+  /** The GGUF export, when the output format asks for one. */
+  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
 }
 
 /** Reads every input's headers and compiles the plan. The caller closes `inputs.folders`. */
@@ -123,7 +127,14 @@ export async function compileRequest(request: PlanRequest, signal?: AbortSignal)
     outputName: request.output.name,
     toolVersion: `merge-studio ${TOOL_VERSION}`,
   });
-  return { plan, inputs, recipeText: request.recipeText };
+  const format = request.output.format ?? 'safetensors';
+  if (format === 'safetensors') return { plan, inputs, recipeText: request.recipeText };
+  const gguf = await planGgufForMerge(plan, (input, file) => openPlanInput(inputs.folders, input, file), {
+    type: request.output.ggufType ?? 'f16',
+    name: request.output.name,
+    ...(request.output.ggufSplitBytes === undefined ? {} : { maxFileBytes: request.output.ggufSplitBytes }),
+  });
+  return { plan: withGgufInCard(plan, gguf), inputs, recipeText: request.recipeText, gguf: { plan: gguf, only: format === 'gguf' } };
 }
 
 /** The recipe with its final output dtype replaced (what mergekit's `out_dtype` does). */
@@ -133,13 +144,16 @@ function withOutputDtype(recipe: RecipeDocument, dtype: PlanRequest['output']['d
 }
 
 export async function planRequest(request: PlanRequest, signal?: AbortSignal): Promise<PlanOverview> {
-  const { plan, inputs } = await compileRequest(request, signal);
+  const { plan, inputs, gguf } = await compileRequest(request, signal);
   await closeAll(inputs);
-  return overviewOf(plan, [...inputs.adapters.keys()]);
+  return overviewOf(plan, [...inputs.adapters.keys()], gguf);
 }
 
-export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): PlanOverview {
-  const s = plan.summary;
+export function overviewOf(plan: MergePlan, adapters: readonly string[] = [], ggufExport?: { readonly plan: GgufExportPlan; readonly only: boolean }): PlanOverview {
+  const gguf = ggufExport?.plan;
+  const shardBytes = plan.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  // With a GGUF export the output is the GGUF files plus (or, GGUF only, instead of) the shards.
+  const s = gguf === undefined ? plan.summary : { ...plan.summary, outputBytes: plan.summary.outputBytes + gguf.bytes - (ggufExport?.only === true ? shardBytes : 0), shardCount: ggufExport?.only === true ? 0 : plan.summary.shardCount };
   const hubBytes = plan.tensors.reduce((sum, t) => sum + hubReadBytes(plan, t.expr), 0);
   const floatOut = plan.tensors.reduce((sum, t) => sum + (isFloatDType(t.dtype) ? numel(t.shape) : 0), 0);
   const files = 2 * plan.shards.length + plan.extraFiles.length + 2;
@@ -155,12 +169,13 @@ export function overviewOf(plan: MergePlan, adapters: readonly string[] = []): P
     inputBytes: s.inputBytes,
     peakMemoryBytes: s.peakMemoryBytes,
     estimatedSeconds,
-    shards: plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
+    shards: ggufExport?.only === true ? [] : plan.shards.map((shard) => ({ file: shard.file, bytes: shard.bytes })),
     tensors: plan.tensors.map((t) => ({ name: t.name, bytes: entryBytes(t) })),
     extraFiles: plan.extraFiles.map((file) => file.name),
     inputs: plan.inputs.map((input) => ({ ref: input.ref, revision: input.revision, kind: input.kind })),
     adapters,
     planId: planId(plan),
+    ...(gguf === undefined ? {} : { gguf: { type: gguf.type, files: gguf.files.map((f) => ({ file: f.file, bytes: f.bytes })) } }),
   };
 }
 
@@ -201,19 +216,18 @@ export async function runRequest(
     );
   }
   const started = globalThis.performance.now();
-  const { plan, inputs, recipeText } = await compileRequest(request, signal);
+  const { plan, inputs, recipeText, gguf } = await compileRequest(request, signal);
   let resumedShards: readonly string[] = [];
   const sink = new FsAccessDirectorySink(request.directory);
   try {
-    const gguf = request.gguf === undefined ? undefined : await ggufForRun(plan, inputs, request.gguf, request.output.name);
     await runPlan(plan, inputs.folders, sink, {
-      ...(gguf === undefined ? {} : { gguf }),
       ...(signal === undefined ? {} : { signal }),
       ...(backend === undefined ? {} : { backend }),
       ...(executor === undefined ? {} : { executor }),
       resume: request.resume,
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
+      ...(gguf === undefined ? {} : { gguf }),
       onEvent: (event) => {
         if (event.type === 'start') resumedShards = event.resumedShards;
         onEvent(event);
@@ -225,15 +239,6 @@ export async function runRequest(
   const files: { name: string; bytes: number }[] = [];
   for (const name of await sink.list()) files.push({ name, bytes: (await (await request.directory.getFileHandle(name)).getFile()).size });
   return { files, seconds: (globalThis.performance.now() - started) / 1000, resumedShards, backend: executor?.label ?? backend?.label ?? 'CPU' };
-}
-
-async function ggufForRun(plan: MergePlan, inputs: LoadedInputs, gguf: NonNullable<RunRequest['gguf']>, name: string) {
-  const open = (input: string, file: string) => {
-    const folder = inputs.folders.get(input);
-    if (folder === undefined) throw new AppError('E_INTERNAL', `No folder for input ${input}.`);
-    return folder.open(file);
-  };
-  return { plan: await planGgufForMerge(plan, open, { type: gguf.type, name, ...(gguf.maxFileBytes === undefined ? {} : { maxFileBytes: gguf.maxFileBytes }) }), only: gguf.only };
 }
 
 async function closeAll(inputs: LoadedInputs): Promise<void> {

@@ -53,11 +53,10 @@ export async function convertToGguf(request: ConvertRequest): Promise<File[]> {
       recipeText: identityRecipe(request.model),
       sources: request.source === undefined ? {} : { [request.model]: request.source },
       hub: request.hub,
-      output: { name: request.slot },
+      output: { name: request.slot, format: 'gguf', ggufType: 'q8_0', ggufSplitBytes: GGUF_PART_BYTES },
       directory: dir,
       resume: false,
       allowOverwrite: true,
-      gguf: { type: 'q8_0', only: true, maxFileBytes: GGUF_PART_BYTES },
       ...(request.signal === undefined ? {} : { signal: request.signal }),
       onEvents: (events) => {
         for (const e of events) if (e.type === 'progress' && e.bytesTotal > 0) request.onProgress(e.bytesDone / e.bytesTotal);

@@ -3,7 +3,7 @@
  * out. Text fields report on blur or Enter, so typing does not recompile the plan at every key.
  */
 import { useId } from 'react';
-import type { KeyboardEvent } from 'react';
+import type { KeyboardEvent, ReactNode } from 'react';
 
 export type DtypeChoice = 'recipe' | 'float32' | 'float16' | 'bfloat16';
 
@@ -23,6 +23,8 @@ export interface OutputSettingsProps {
   readonly onDtypeChange: (dtype: DtypeChoice) => void;
   readonly onShardSizeChange: (text: string) => void;
   readonly onChooseFolder: () => void;
+  /** More fields in the same grid, before the folder (the GGUF settings). */
+  readonly children?: ReactNode;
 }
 
 const DTYPES: readonly { value: DtypeChoice; label: string }[] = [
@@ -76,6 +78,7 @@ export function OutputSettings(props: OutputSettingsProps) {
           </span>
         )}
       </div>
+      {props.children}
       <span className="label">Folder</span>
       <div className="folder-choice">
         <button type="button" className="button" onClick={props.onChooseFolder}>

@@ -11,6 +11,7 @@ import { layoutGguf } from './layout';
 import type { MappedTensor, SourceTensor } from './llama';
 import { llamaHparams, llamaMetadata, mapLlamaTensors } from './llama';
 import { str, strings, u32 } from './metadata';
+import { parseSentencePiece, sentencePieceMetadata } from './sentencepiece';
 import { tokenizerMetadata } from './tokenizer';
 import type { GgufKv, GgufOutputType } from './types';
 import { FILE_TYPE } from './types';
@@ -31,6 +32,8 @@ export interface GgufExportInputs {
   readonly maxFileBytes?: number;
   /** The output's config.json, tokenizer.json and tokenizer_config.json, as JSON text (undefined when absent). */
   readonly files: Readonly<Record<'config.json' | 'tokenizer.json' | 'tokenizer_config.json', string | undefined>>;
+  /** The output's SentencePiece `tokenizer.model`, when it has one (preferred, as llama.cpp's converter does). */
+  readonly tokenizerModel?: Uint8Array;
   /** The output tensors in write order. */
   readonly tensors: readonly SourceTensor[];
   readonly parents: readonly GgufParent[];
@@ -41,6 +44,8 @@ export interface GgufExportPlan {
   readonly files: readonly GgufFileLayout[];
   /** By HF tensor name. */
   readonly tensors: ReadonlyMap<string, MappedTensor & { readonly file: number }>;
+  /** Tensors the export makes itself (Llama 3.1's `rope_freqs.weight`), written first in the first file. */
+  readonly generated: readonly { readonly name: string; readonly values: Float32Array }[];
   readonly bytes: number;
 }
 
@@ -60,10 +65,10 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
   const config = parse(input.files, 'config.json');
   if (config === undefined) throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has no config.json.', { context: { file: 'config.json' } });
   const tokenizer = parse(input.files, 'tokenizer.json');
-  if (tokenizer === undefined) {
-    throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has no tokenizer.json (a tokenizer.model alone is not read yet).', {
+  if (tokenizer === undefined && input.tokenizerModel === undefined) {
+    throw new AppError('E_UNSUPPORTED', 'Cannot export GGUF: the output has neither tokenizer.json nor tokenizer.model.', {
       context: { file: 'tokenizer.json' },
-      hint: 'Take the tokenizer from a model that ships tokenizer.json (tokenizer_source), or export safetensors only.',
+      hint: 'Take the tokenizer from a model that ships one (tokenizer_source), or export safetensors only.',
     });
   }
   const hp = llamaHparams(config);
@@ -80,13 +85,17 @@ export function planGgufExport(input: GgufExportInputs): GgufExportPlan {
     { key: 'general.tags', value: strings(['merge']) },
     ...baseModels(input.parents),
     ...llamaMetadata(config, hp, vocabSize),
-    ...tokenizerMetadata({ tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize }),
+    ...(input.tokenizerModel !== undefined
+      ? sentencePieceMetadata(parseSentencePiece(input.tokenizerModel), { tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize })
+      : tokenizerMetadata({ tokenizer, config: parse(input.files, 'tokenizer_config.json'), modelConfig: config, vocabSize })),
   ];
-  const files = layoutGguf(input.prefix, metadata, mapped, input.maxFileBytes);
+  const generated = hp.ropeFreqs === undefined ? [] : [{ name: 'rope_freqs.weight', values: hp.ropeFreqs }];
+  const specs = [...generated.map((g) => ({ name: g.name, ne: [g.values.length], type: 'F32' as const })), ...mapped];
+  const files = layoutGguf(input.prefix, metadata, specs, input.maxFileBytes);
   const fileOf = new Map<string, number>();
   files.forEach((f, i) => f.tensors.forEach((t) => fileOf.set(t.name, i)));
   const tensors = new Map(mapped.map((t) => [t.source, { ...t, file: fileOf.get(t.name) as number }]));
-  return { type: input.type, files, tensors, bytes: files.reduce((s, f) => s + f.bytes, 0) };
+  return { type: input.type, files, tensors, generated, bytes: files.reduce((s, f) => s + f.bytes, 0) };
 }
 
 /** One line per file for plan summaries: `GGUF q8_0: merged.gguf (1.2 GB)`. */

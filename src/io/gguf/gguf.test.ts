@@ -10,6 +10,8 @@ import type { GgufExportInputs } from './export-plan';
 import { layoutGguf } from './layout';
 import { str } from './metadata';
 import { modelTensors } from '../../../test/fixtures/models';
+import { sentencePieceModel } from '../../../test/fixtures/tokenizers';
+import { parseSentencePiece } from './sentencepiece';
 
 describe('Q8_0', () => {
   it('rounds halves away from zero with the f32 scale, and stores the scale as f16', () => {
@@ -134,7 +136,7 @@ describe('planGgufExport refuses what it cannot write, before the merge', () => 
   });
 
   it('refuses a tokenizer without merges, a Unigram tokenizer and an unknown pre-tokenizer', () => {
-    const placeholder = new TextDecoder().decode(tokenizerFiles({ ...spec, tokenizer: undefined }).get('tokenizer.json'));
+    const placeholder = new TextDecoder().decode(tokenizerFiles(TINY_LLAMA).get('tokenizer.json'));
     expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': placeholder } })))).toMatch(/no merges/);
     const unigram = { model: { type: 'Unigram', vocab: [] } };
     expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': JSON.stringify(unigram) } })))).toMatch(/Unigram model/);
@@ -143,8 +145,27 @@ describe('planGgufExport refuses what it cannot write, before the merge', () => 
     expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': JSON.stringify(odd) } })))).toMatch(/pre-tokenizer/);
   });
 
-  it('refuses a tensor the llama mapping does not know and an output without tokenizer.json', () => {
+  it('refuses a tensor the llama mapping does not know and an output without a tokenizer', () => {
     expect(code(() => planGgufExport(inputs({ tensors: [...modelTensors(spec), { name: 'model.extra.weight', shape: [4] }] })))).toMatch(/model\.extra\.weight has no GGUF name/);
-    expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': undefined } })))).toMatch(/no tokenizer\.json/);
+    expect(code(() => planGgufExport(inputs({ files: { ...inputs().files, 'tokenizer.json': undefined } })))).toMatch(/neither tokenizer\.json nor tokenizer\.model/);
+  });
+});
+
+describe('tokenizer.model', () => {
+  it('reads pieces, scores, types and add_dummy_prefix', () => {
+    const model = parseSentencePiece(sentencePieceModel(320));
+    expect(model.addDummyPrefix).toBe(true);
+    expect(model.pieces.slice(0, 4)).toEqual([
+      { piece: '<unk>', score: 0, type: 2 },
+      { piece: '<s>', score: 0, type: 3 },
+      { piece: '</s>', score: 0, type: 3 },
+      { piece: '<0x00>', score: 0, type: 6 },
+    ]);
+    expect(model.pieces.some((p) => p.score === -1 && p.type === 1)).toBe(true);
+  });
+
+  it('refuses bytes that are not a SentencePiece model', () => {
+    expect(() => parseSentencePiece(new TextEncoder().encode('{"not": "protobuf"}'))).toThrow(/not a SentencePiece model/);
+    expect(() => parseSentencePiece(sentencePieceModel(320).subarray(0, 50))).toThrow(/not a SentencePiece model/);
   });
 });

@@ -15,6 +15,8 @@ export interface LlamaConfig {
   readonly ropeTheta: number;
   readonly rmsEps: number;
   readonly tied: boolean;
+  /** transformers' `rope_scaling` of type llama3 (Llama 3.1), if any. */
+  readonly llama3Scaling?: { readonly factor: number; readonly lowFreqFactor: number; readonly highFreqFactor: number; readonly originalContext: number };
 }
 
 /** Weights by HF name, row-major, as float64. */
@@ -45,13 +47,28 @@ function rmsNorm(x: Float64Array, g: Float64Array, eps: number): Float64Array {
   return x.map((v, i) => v * inv * (g[i] as number));
 }
 
+/** transformers' inverse frequencies, with Llama 3.1's rescaling of the long wavelengths when configured. */
+function inverseFrequencies(cfg: LlamaConfig, d: number): Float64Array {
+  const inv = Float64Array.from({ length: d / 2 }, (_, i) => 1 / Math.pow(cfg.ropeTheta, (2 * i) / d));
+  const s = cfg.llama3Scaling;
+  if (s === undefined) return inv;
+  const lowWavelen = s.originalContext / s.lowFreqFactor;
+  const highWavelen = s.originalContext / s.highFreqFactor;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / s.factor;
+    const smooth = (s.originalContext / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return ((1 - smooth) * f) / s.factor + smooth * f;
+  });
+}
+
 /** HF rope: within each head, element i pairs with i + d/2. */
-function rope(v: Float64Array, heads: number, d: number, pos: number, theta: number): void {
+function rope(v: Float64Array, heads: number, d: number, pos: number, inv: Float64Array): void {
   const half = d / 2;
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < half; i++) {
-      const freq = 1 / Math.pow(theta, (2 * i) / d);
-      const angle = pos * freq;
+      const angle = pos * (inv[i] as number);
       const a = v[h * d + i] as number;
       const b = v[h * d + i + half] as number;
       v[h * d + i] = a * Math.cos(angle) - b * Math.sin(angle);
@@ -65,6 +82,7 @@ export function llamaLogits(cfg: LlamaConfig, w: Weights, tokens: readonly numbe
   const d = cfg.hidden / cfg.heads;
   const group = cfg.heads / cfg.kvHeads;
   const kvDim = cfg.kvHeads * d;
+  const inv = inverseFrequencies(cfg, d);
   const embed = get(w, 'model.embed_tokens.weight');
   const xs = tokens.map((t) => embed.slice(t * cfg.hidden, (t + 1) * cfg.hidden));
   for (let l = 0; l < cfg.layers; l++) {
@@ -76,8 +94,8 @@ export function llamaLogits(cfg: LlamaConfig, w: Weights, tokens: readonly numbe
       const h = rmsNorm(x, get(w, `${p}.input_layernorm.weight`), cfg.rmsEps);
       const q = matvec(get(w, `${p}.self_attn.q_proj.weight`), h, cfg.hidden);
       const k = matvec(get(w, `${p}.self_attn.k_proj.weight`), h, kvDim);
-      rope(q, cfg.heads, d, pos, cfg.ropeTheta);
-      rope(k, cfg.kvHeads, d, pos, cfg.ropeTheta);
+      rope(q, cfg.heads, d, pos, inv);
+      rope(k, cfg.kvHeads, d, pos, inv);
       queries.push(q);
       keys.push(k);
       values.push(matvec(get(w, `${p}.self_attn.v_proj.weight`), h, kvDim));

@@ -29,6 +29,8 @@ export interface LlamaHparams {
   readonly heads: number;
   readonly kvHeads: number;
   readonly headDim: number;
+  /** Llama 3.1-style rope scaling: per-frequency divisors, written as the F32 tensor `rope_freqs.weight`. */
+  readonly ropeFreqs?: Float32Array;
 }
 
 const BLOCK_NAMES: Readonly<Record<string, string>> = {
@@ -69,15 +71,47 @@ export function llamaHparams(config: Record<string, unknown>): LlamaHparams {
       hint: 'Write safetensors and convert with llama.cpp, or pick a Llama or Mistral model.',
     });
   }
-  const rope = config.rope_scaling;
-  if (rope !== undefined && rope !== null) {
-    const kind = typeof rope === 'object' ? ((rope as Record<string, unknown>).rope_type ?? (rope as Record<string, unknown>).type) : undefined;
-    if (kind !== 'linear') throw configError(`sets rope_scaling of type ${String(kind)}, which the GGUF export does not write yet (only linear)`);
-  }
   const hidden = int(config, 'hidden_size');
   const heads = int(config, 'num_attention_heads');
   const headDim = int(config, 'head_dim', hidden / heads);
-  return { layers: int(config, 'num_hidden_layers'), hidden, heads, kvHeads: int(config, 'num_key_value_heads', heads), headDim };
+  const base = { layers: int(config, 'num_hidden_layers'), hidden, heads, kvHeads: int(config, 'num_key_value_heads', heads), headDim };
+  const kind = ropeKind(config);
+  if (kind === undefined || kind === 'linear') return base;
+  if (kind === 'llama3') return { ...base, ropeFreqs: llama3RopeFreqs(config, headDim) };
+  throw configError(`sets rope_scaling of type ${kind}, which the GGUF export does not write (linear and llama3 only)`);
+}
+
+function ropeKind(config: Record<string, unknown>): string | undefined {
+  const rope = config.rope_scaling;
+  if (rope === undefined || rope === null) return undefined;
+  if (typeof rope !== 'object') throw configError('has a rope_scaling that is not an object');
+  const r = rope as Record<string, unknown>;
+  return String(r.rope_type ?? r.type);
+}
+
+/**
+ * Llama 3.1's rope scaling as llama.cpp applies it: each rotary frequency is divided by a factor — 1 for short
+ * wavelengths, `factor` for long ones, and a smooth blend between `old_ctx / high_freq_factor` and
+ * `old_ctx / low_freq_factor`.
+ */
+function llama3RopeFreqs(config: Record<string, unknown>, headDim: number): Float32Array {
+  const rope = config.rope_scaling as Record<string, unknown>;
+  const factor = num(rope, 'factor', 8);
+  const low = num(rope, 'low_freq_factor', 1);
+  const high = num(rope, 'high_freq_factor', 4);
+  const oldCtx = num(rope, 'original_max_position_embeddings', typeof config.original_max_position_embeddings === 'number' ? config.original_max_position_embeddings : 8192);
+  const theta = num(config, 'rope_theta', 10000);
+  const out = new Float32Array(headDim / 2);
+  for (let i = 0; i < out.length; i++) {
+    const wavelen = (2 * Math.PI) / Math.pow(theta, (-2 * i) / headDim);
+    if (wavelen < oldCtx / high) out[i] = 1;
+    else if (wavelen > oldCtx / low) out[i] = factor;
+    else {
+      const s = (oldCtx / wavelen - low) / (high - low);
+      out[i] = 1 / ((1 - s) / factor + s);
+    }
+  }
+  return out;
 }
 
 /** `llama.*` hyperparameters. */
@@ -96,7 +130,7 @@ export function llamaMetadata(config: Record<string, unknown>, hp: LlamaHparams,
   ];
   if (config.head_dim !== undefined) kvs.push({ key: 'llama.attention.key_length', value: u32(hp.headDim) }, { key: 'llama.attention.value_length', value: u32(hp.headDim) });
   const rope = config.rope_scaling as Record<string, unknown> | null | undefined;
-  if (rope !== undefined && rope !== null) kvs.push({ key: 'llama.rope.scaling.type', value: str('linear') }, { key: 'llama.rope.scaling.factor', value: f32(num(rope, 'factor')) });
+  if (ropeKind(config) === 'linear' && rope !== undefined && rope !== null) kvs.push({ key: 'llama.rope.scaling.type', value: str('linear') }, { key: 'llama.rope.scaling.factor', value: f32(num(rope, 'factor')) });
   return kvs;
 }
 

@@ -137,7 +137,8 @@ export function tokenizerMetadata(input: TokenizerInputs): GgufKv[] {
   return kvs;
 }
 
-function specialTokens(input: TokenizerInputs, texts: readonly string[], tok: Json): GgufKv[] {
+/** Special token ids, add-BOS/EOS flags and the chat template (shared with the tokenizer.model path). */
+export function specialTokens(input: Omit<TokenizerInputs, 'tokenizer'>, texts: readonly string[], tok: Json | undefined): GgufKv[] {
   const config = obj(input.config) ?? {};
   const ids = new Map(texts.map((t, i) => [t, i]));
   const kvs: GgufKv[] = [];
@@ -147,7 +148,7 @@ function specialTokens(input: TokenizerInputs, texts: readonly string[], tok: Js
     const id = text !== undefined ? ids.get(text) : typeof fromConfig === 'number' && Number.isInteger(fromConfig) ? fromConfig : undefined;
     if (id !== undefined && id >= 0 && id < texts.length) kvs.push({ key: `tokenizer.ggml.${kind === 'unk' ? 'unknown' : kind === 'pad' ? 'padding' : kind}_token_id`, value: u32(id) });
   }
-  const post = obj(tok.post_processor);
+  const post = obj(tok?.post_processor);
   const single = JSON.stringify(post ?? null);
   const addBos = typeof config.add_bos_token === 'boolean' ? config.add_bos_token : post === undefined ? undefined : /"single":\[\{"SpecialToken"/.test(single);
   if (addBos !== undefined) kvs.push({ key: 'tokenizer.ggml.add_bos_token', value: bool(addBos) });

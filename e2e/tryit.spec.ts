@@ -64,7 +64,7 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
 
   // The demo's random weights often make a lone UTF-8 byte their top guess, which the in-tab llama.cpp cannot write
   // out (README, Try it limits): on this text neither model does.
-  await panel.getByLabel('Text to measure').fill('they load fast, they test fast');
+  await panel.getByLabel('Text to measure').fill('A merged model keeps the best of both parents.');
   await panel.getByRole('button', { name: 'Measure perplexity' }).click();
   const table = page.getByTestId('tryit-perplexity');
   await expect(table.locator('tbody tr')).toHaveCount(2, { timeout: 90_000 });

@@ -8,7 +8,7 @@ import { commands } from 'vitest/browser';
 
 import type { LlamaReferenceInput, LlamaReferenceOutput } from '../../test/llama-reference';
 import { demoMergeGguf } from './demo-gguf.test-support';
-import { SAMPLE_TEXT, perplexityOf } from './perplexity';
+import { perplexityOf } from './perplexity';
 import { PRINTABLE_GRAMMAR, TryItSession } from './session';
 
 declare module 'vitest/browser' {
@@ -18,7 +18,11 @@ declare module 'vitest/browser' {
 }
 
 const PROMPT = 'The quick brown fox';
-const MAX_TOKENS = 24;
+// The demo's random weights give near-flat distributions: after 10 greedy steps two tokens come within float noise of
+// each other and the WebAssembly and native builds (different summation order) may pick either.
+const MAX_TOKENS = 10;
+// A text the demo's random weights never put a lone UTF-8 byte first on (which the in-tab llama.cpp cannot write out).
+const SAMPLE = 'A merged model keeps the best of both parents.';
 
 let gguf: Uint8Array;
 let session: TryItSession;
@@ -47,7 +51,7 @@ describe('the demo merge as GGUF in wllama, against node-llama-cpp on the same f
     expect(again.ids).toEqual(first.ids);
     expect(first.ids.length).toBeGreaterThan(0);
 
-    const scored = await session.score(SAMPLE_TEXT);
+    const scored = await session.score(SAMPLE);
     const reference = await commands.llamaReference({ gguf: base64(gguf), prompt: PROMPT, maxTokens: MAX_TOKENS, grammar: PRINTABLE_GRAMMAR, scored: scored.tokens.map((t) => t.id) });
     // The browser stops at max_tokens; the reference stops there too or at an end-of-generation token.
     expect(first.ids).toEqual(reference.greedy.slice(0, first.ids.length));

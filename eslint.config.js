@@ -27,12 +27,13 @@ const MODULE_MAP = {
   recipe: ['shared', 'methods'],
   plan: ['shared', 'recipe', 'methods', 'io/safetensors', 'io/model:types', 'io/gguf:types'],
   gpu: ['shared', 'methods', 'io/safetensors:types'],
+  tryit: ['shared'],
   engine: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf', 'methods', 'recipe', 'plan', 'gpu'],
   cli: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf', 'io/hub-publish', 'methods', 'recipe', 'plan', 'gpu', 'engine'],
-  state: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf:types', 'methods', 'recipe', 'plan', 'engine/api', 'engine/client'],
+  state: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf:types', 'methods', 'recipe', 'plan', 'tryit', 'engine/api', 'engine/client'],
   canvas: ['shared', 'methods', 'recipe', 'state', 'ui'],
   ui: [],
-  app: ['shared', 'io/source', 'io/model', 'io/hub-publish', 'methods', 'recipe', 'plan/card-extras', 'engine/api', 'state', 'canvas', 'ui'],
+  app: ['shared', 'io/source', 'io/model', 'io/hub-publish', 'methods', 'recipe', 'plan/card-extras', 'tryit', 'engine/api', 'state', 'canvas', 'ui'],
 };
 
 /** How an import names a folder: `../plan/x` anywhere; inside io/ also `../source/x` for a sibling. */
@@ -92,7 +93,7 @@ export default tseslint.config(
     },
   },
   core('shared', [NO_NODE]),
-  ...['io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/hub-publish', 'io/gguf', 'methods', 'recipe', 'plan', 'gpu', 'engine'].map((folder) => core(folder)),
+  ...['io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/hub-publish', 'io/gguf', 'methods', 'recipe', 'plan', 'gpu', 'engine', 'tryit'].map((folder) => core(folder)),
   // comlink's two homes: the worker entry and its main-thread proxy.
   zone('engine', ['src/engine/client.ts', 'src/engine/worker.ts'], CORE_PACKAGES),
   zone('cli', ['src/cli/**/*.ts'], CORE_PACKAGES),

@@ -7,6 +7,7 @@ import { defineConfig } from 'vite';
 import type { Plugin } from 'vite';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './test/chromium.ts';
+import { llamaReference } from './test/llama-reference.ts';
 
 const shaders = fileURLToPath(new URL('./shaders', import.meta.url));
 
@@ -26,8 +27,17 @@ function demoModels(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation, so llama.cpp in the tab (Try it) gets SharedArrayBuffer and runs on several threads.
+ * `credentialless` keeps cross-origin reads without CORP headers working (they go without cookies); the Hub is
+ * fetched with CORS anyway. Production hosts must send the same two headers.
+ */
+const ISOLATION_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'credentialless' };
+
 export default defineConfig({
   plugins: [react(), demoModels()],
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
   resolve: { alias: { '@shaders': shaders } },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },
@@ -57,6 +67,7 @@ export default defineConfig({
             enabled: true,
             headless: true,
             screenshotFailures: false,
+            commands: { llamaReference },
             provider: playwright({
               launchOptions: { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] },
             }),

@@ -22,6 +22,7 @@ import { detectCapabilities } from './capabilities';
 import { GgufOutputFields } from './GgufOutputFields';
 import { loadDemo, loadDemoManifest } from './demo';
 import { PublishPanel } from './publish/PublishPanel';
+import { TryIt } from './tryit/TryIt';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
 import { InputsLine } from './run/InputsLine';
@@ -242,6 +243,7 @@ export function RunArea() {
         <RunPanel {...panel} />
       </div>
       <PublishPanel />
+      <TryIt />
     </section>
   );
 }

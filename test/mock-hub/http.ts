@@ -13,6 +13,8 @@ const EXPOSED_HEADERS =
 
 export function cors(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*');
+  // Readable by cross-origin-isolated pages (the studio sends COEP for llama.cpp's threads), as the real Hub allows.
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
   res.setHeader('Vary', 'Origin');
   res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
   res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, PUT, OPTIONS');

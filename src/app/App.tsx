@@ -15,6 +15,7 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
 import { useModelDrop } from './model-drop';
 import { RunArea } from './RunArea';
+import { SidePanel } from './SidePanel';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
 
@@ -39,6 +40,7 @@ function Studio() {
   useRecipeAsRunInput();
   usePermalinkHashChange();
   useUndoKeys();
+  const layout = useAppStore((s) => s.layout);
   return (
     <div className="app">
       <header className="app-header">
@@ -46,16 +48,16 @@ function Studio() {
         <p className="tagline">Merge language models in your browser, on your own GPU. Nothing is uploaded.</p>
         <BrowserCapabilities />
       </header>
-      <main className="studio">
+      <main className={`studio${layout.models ? '' : ' left-collapsed'}${layout.inspector ? '' : ' right-collapsed'}`}>
         <ModelsPanel />
         <div className="centre">
           <CanvasDropTarget />
           <RunArea />
         </div>
-        <aside className="side side-right" aria-label="Inspector and recipe">
+        <SidePanel id="inspector" side="right" label="Inspector and recipe">
           <Inspector />
           <YamlPanel />
-        </aside>
+        </SidePanel>
       </main>
     </div>
   );

@@ -80,6 +80,10 @@ interface PickerWindow {
 }
 
 test.beforeEach(async ({ page }) => {
+  // These tests work in the run area: the run drawer starts open (a user's own choice is kept across reloads).
+  await page.addInitScript(() => {
+    if (localStorage.getItem('merge-studio:layout') === null) localStorage.setItem('merge-studio:layout', JSON.stringify({ run: true }));
+  });
   // Headless Chromium cannot answer a picker: answer with a folder of the origin private file system instead.
   await page.addInitScript((name) => {
     const w = window as unknown as PickerWindow;

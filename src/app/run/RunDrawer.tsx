@@ -25,7 +25,9 @@ export function RunDrawer({ status, action, fraction, children }: RunDrawerProps
       <div className="run-bar">
         <button type="button" className="run-toggle" aria-expanded={open} aria-controls="run-body" onClick={() => toggle('run')}>
           <span aria-hidden="true">{open ? '▾' : '▴'}</span>
-          <h2 id="run-title">Run</h2>
+          <span id="run-title" className="run-title">
+            Run
+          </span>
         </button>
         <p className={`run-status run-status-${status.tone}`} data-testid="run-status" aria-live="polite" title={status.text}>
           {status.text}

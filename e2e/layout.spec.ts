@@ -124,7 +124,7 @@ for (const size of [
     // Opened, the drawer shows the run's files; closed again, the canvas takes its room back.
     const toggle = page.getByRole('button', { name: 'Run', exact: true });
     await toggle.click();
-    await expect(page.getByTestId('result-files')).toContainText('model.safetensors.index.json');
+    await expect(page.getByTestId('result-files')).toContainText('model.safetensors');
     const open = await canvasShare(page);
     await toggle.click();
     expect(await canvasShare(page)).toBeGreaterThan(open);

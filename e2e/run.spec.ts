@@ -281,6 +281,7 @@ test('without a folder picker or WebGPU: notices, output in browser storage, eac
     delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
     delete (Window.prototype as { showDirectoryPicker?: unknown }).showDirectoryPicker;
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    localStorage.setItem('merge-studio:layout', JSON.stringify({ run: true }));
   });
   await page.goto('/');
   await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges on a worker per core.')).toBeVisible();

@@ -136,6 +136,9 @@ for (const size of [
     // The t gradient shows whole: `[0.25, 0.3, 0.5]`, not `0.25, 0.3, 0.5]`.
     await expect(page.getByTestId('merge-node-component-1').getByRole('textbox', { name: 't', exact: true })).toHaveValue('[0.25, 0.3, 0.5]');
     expect(await cutParamFields(page)).toEqual([]);
+    // Wiring handles: a hit area of at least 16 px on screen.
+    const handles = await page.locator('.react-flow__node .react-flow__handle').evaluateAll((all) => all.map((h) => Math.min(h.getBoundingClientRect().width, h.getBoundingClientRect().height)));
+    expect(Math.min(...handles)).toBeGreaterThanOrEqual(16);
     await shot('lzlv');
 
     await yaml.fill(THORNS);

@@ -4,6 +4,7 @@
  * the YAML panel).
  */
 import type { JobState } from '../../state/job-slice';
+import { withoutTextPosition } from '../../shared/errors';
 import { formatBytes, formatDuration } from '../../shared/format';
 
 export interface RunStatus {
@@ -32,7 +33,7 @@ export function runStatus(job: JobState, stale: boolean, unfinished: string | un
   if (job.input === undefined) return { tone: 'idle', text: unfinished ?? 'Build a recipe on the canvas, or try the bundled demo' };
   if (unfinished !== undefined && job.input.origin === 'recipe') return { tone: 'warn', text: unfinished };
   if (job.phase === 'planning' || stale) return { tone: 'busy', text: 'Updating the plan…' };
-  if (job.planError !== undefined) return { tone: 'error', text: `The recipe cannot be planned: ${job.planError.message}` };
+  if (job.planError !== undefined) return { tone: 'error', text: `The recipe cannot be planned: ${withoutTextPosition(job.planError).message}` };
   if (job.plan !== undefined) {
     return { tone: 'idle', text: `Ready · ${job.plan.tensorCount} tensors · ${formatBytes(job.plan.outputBytes)} · ~${formatDuration(job.plan.estimatedSeconds)}` };
   }

@@ -14,6 +14,7 @@ import { detectCapabilities } from './capabilities';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Inspector } from './Inspector';
 import { useModelDrop } from './model-drop';
+import { useHubSignInRedirect } from './publish/use-hub-account';
 import { RunArea } from './RunArea';
 import { SidePanel } from './SidePanel';
 import { ModelsPanel } from './ModelsPanel';
@@ -41,13 +42,19 @@ function Studio() {
   usePermalinkHashChange();
   useUndoKeys();
   const layout = useAppStore((s) => s.layout);
+  const signInError = useHubSignInRedirect();
   return (
     <div className="app">
       <header className="app-header">
         <h1>Merge Studio</h1>
-        <p className="tagline">Merge language models in your browser, on your own GPU. Nothing is uploaded.</p>
+        <p className="tagline">Merge language models in your browser, on your own GPU. Nothing is uploaded unless you publish.</p>
         <BrowserCapabilities />
       </header>
+      {signInError === undefined ? null : (
+        <p className="field-error" role="alert">
+          {signInError}
+        </p>
+      )}
       <main className={`studio${layout.models ? '' : ' left-collapsed'}${layout.inspector ? '' : ' right-collapsed'}`}>
         <ModelsPanel />
         <div className="centre">

@@ -17,6 +17,7 @@ import { ErrorNote } from '../ui/ErrorNote';
 import { ModelFacts } from '../ui/ModelFacts';
 import { useAddLocalFiles, useModelDrop } from './model-drop';
 import { SidePanel } from './SidePanel';
+import { startHubSignIn } from './publish/hub-sign-in';
 
 export function ModelsPanel() {
   return (
@@ -272,6 +273,9 @@ function HubSettingsForm() {
         Remember the token on this device
       </label>
       <p className="muted small-text">The token is sent only to the endpoint above, never put in links or recipes.</p>
+      <button type="button" className="button" onClick={() => void startHubSignIn(endpoint).catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))}>
+        Sign in with Hugging Face (to publish)
+      </button>
     </details>
   );
 }

@@ -21,6 +21,7 @@ import type { RunPanelProps } from '../ui/RunPanel';
 import type { Capability } from '../ui/CapabilityList';
 import { detectCapabilities } from './capabilities';
 import { loadDemo, loadDemoManifest } from './demo';
+import { PublishPanel } from './publish/PublishPanel';
 import { reopenLocalInputs } from './local-inputs';
 import type { ReopenedFolder } from './local-inputs';
 import { InputsLine } from './run/InputsLine';
@@ -263,6 +264,7 @@ export function RunArea({ children }: RunAreaProps = {}) {
         />
         <RunPanel {...panel} />
       </div>
+      <PublishPanel />
       {children}
     </RunDrawer>
   );

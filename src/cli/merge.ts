@@ -1,7 +1,9 @@
 /**
  * `npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run]
- * [--seed N]`: the same engine as the studio, headless. Model references are local folders or Hub repo ids
- * (HF_ENDPOINT and HF_TOKEN are honoured). Progress goes to stderr; an error ends with one line and exit code 1.
+ * [--seed N] [--push-to-hub owner/name [--private|--public]]`: the same engine as the studio, headless. Model
+ * references are local folders or Hub repo ids (HF_ENDPOINT and HF_TOKEN are honoured). `--push-to-hub` publishes the
+ * finished folder with HF_TOKEN (a new repo is private unless `--public`). Progress goes to stderr; an error ends with
+ * one line and exit code 1.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -22,6 +24,8 @@ import { describePlan, provenanceMetadata } from '../plan/describe';
 import { chooseBackend } from './backend-choice';
 import type { BackendKind } from './backend-choice';
 import { parseRecipe } from '../recipe/parse';
+import { checkPushRequest, pushOutput } from './push';
+import type { PushRequest } from './push';
 
 const VERSION = '0.1.0';
 
@@ -35,13 +39,15 @@ interface Args {
   allowOverwrite: boolean;
   dryRun: boolean;
   seed: number;
+  push: PushRequest | undefined;
 }
 
-const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N]';
+const USAGE = 'usage: npm run merge -- CONFIG.yml OUT_DIR [--backend auto|cpu|webgpu] [--out-shard-size 5GB] [--allow-overwrite] [--dry-run] [--seed N] [--threads N] [--push-to-hub owner/name [--private|--public]]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0 };
+  const args: Args = { config: '', out: '', backend: 'auto', threads: undefined, shardBytes: undefined, allowOverwrite: false, dryRun: false, seed: 0, push: undefined };
+  let visibility: 'private' | 'public' = 'private';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -51,6 +57,8 @@ function parseArgs(argv: readonly string[]): Args {
     };
     if (arg === '--dry-run') args.dryRun = true;
     else if (arg === '--allow-overwrite') args.allowOverwrite = true;
+    else if (arg === '--push-to-hub') args.push = { repo: value(), private: true };
+    else if (arg === '--private' || arg === '--public') visibility = arg === '--private' ? 'private' : 'public';
     else if (arg === '--threads') {
       const threads = Number(value());
       if (!Number.isInteger(threads) || threads < 1) throw new AppError('E_RECIPE_INVALID', '--threads takes a whole number of at least 1.');
@@ -70,6 +78,7 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (positional.length !== 2) throw new AppError('E_RECIPE_INVALID', 'Give a recipe file and an output folder.', { hint: USAGE });
   [args.config, args.out] = positional as [string, string];
+  if (args.push !== undefined) args.push = { ...args.push, private: visibility === 'private' };
   return args;
 }
 
@@ -82,6 +91,7 @@ async function resolveFolder(path: string, revision: string | undefined): Promis
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.push !== undefined && !args.dryRun) checkPushRequest(args.push);
   const text = await readFile(args.config, 'utf8').catch((cause: unknown) => {
     throw new AppError('E_FILE_MISSING', `Cannot read the recipe ${args.config}.`, { cause, hint: 'Check the path.' });
   });
@@ -134,6 +144,7 @@ async function main(): Promise<void> {
     await chosen.dispose();
   }
   process.stderr.write(`\nDone: ${args.out}\n`);
+  if (args.push !== undefined) await pushOutput(args.out, args.push, controller.signal);
 }
 
 function progressPrinter(): (event: EngineEvent) => void {

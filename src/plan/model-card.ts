@@ -2,18 +2,23 @@ import type { Model } from '../io/model/types';
 import { getMethod } from '../methods/registry';
 import { formatModelRef } from '../recipe/model-ref';
 import type { ModelRef, RecipeDocument } from '../recipe/types';
+import { gradientSection } from './card-gradient';
+import type { CardTensor } from './card-gradient';
 
 export interface ModelCardInput {
   readonly recipe: RecipeDocument;
   readonly recipeText: string;
   readonly models: ReadonlyMap<string, Model>;
   readonly outputName: string;
+  /** The output tensors with their resolved parameters, for the per-layer gradient table (left out when absent). */
+  readonly tensors?: readonly CardTensor[];
 }
 
 /**
  * README.md in mergekit's shape (mergekit-spec §6.4): front matter listing every Hub parent (with the revision that
- * was merged) as `base_model`, tags `merge`, the method with its reference, the models, and the recipe. Local paths are
- * not listed as parents (they mean nothing to a reader of the card).
+ * was merged) and every LoRA adapter as `base_model`, tags `merge`, the method with its reference, the models, the
+ * per-layer parameter table when parameters change with depth, and the recipe. Local paths are not listed as parents
+ * (they mean nothing to a reader of the card). Measurements are added at publish time (`card-extras.ts`).
  */
 export function modelCard(input: ModelCardInput): string {
   const final = input.recipe.stages[input.recipe.final];
@@ -62,6 +67,7 @@ export function modelCard(input: ModelCardInput): string {
     'The following models were included in the merge:',
     ...others.map((ref) => `* ${link(ref)}`),
     '',
+    ...gradientSection(input.tensors ?? []),
     '### Configuration',
     '',
     'The following YAML configuration was used to produce this model:',

@@ -7,7 +7,7 @@ import type { CompileInput } from './compile-input';
 import { inputKey } from './references';
 import { modelCard } from './model-card';
 import type { StageLayouts } from './stage-layout';
-import type { PlannedFile } from './types';
+import type { PlannedFile, TensorExpr } from './types';
 
 /**
  * config.json (the donor's, with the output's dtype, layer count and vocabulary size), the tokenizer files (the
@@ -17,7 +17,7 @@ import type { PlannedFile } from './types';
 export function outputFiles(
   input: CompileInput,
   layouts: StageLayouts,
-  produced: readonly { name: string; shape: readonly number[] }[],
+  produced: readonly { name: string; shape: readonly number[]; expr: TensorExpr }[],
   warnings: string[],
 ): PlannedFile[] {
   const final = input.recipe.stages[input.recipe.final] as MergeStage;
@@ -38,7 +38,7 @@ export function outputFiles(
   files.push({
     name: 'README.md',
     kind: 'text',
-    text: modelCard({ recipe: input.recipe, recipeText: input.recipeText, models: input.models, outputName: input.outputName ?? 'merged-model' }),
+    text: modelCard({ recipe: input.recipe, recipeText: input.recipeText, models: input.models, outputName: input.outputName ?? 'merged-model', tensors: produced }),
   });
   return files;
 }
@@ -47,7 +47,7 @@ function outputConfig(
   input: CompileInput,
   layouts: StageLayouts,
   donor: Model,
-  produced: readonly { name: string; shape: readonly number[] }[],
+  produced: readonly { name: string; shape: readonly number[]; expr: TensorExpr }[],
   warnings: string[],
 ): Record<string, unknown> {
   const final = input.recipe.stages[input.recipe.final] as MergeStage;

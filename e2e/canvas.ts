@@ -31,3 +31,21 @@ export async function addByRepoId(page: Page, ref: string) {
   await page.getByLabel('Repo id or URL').fill(ref);
   await page.getByLabel('Repo id or URL').press('Enter');
 }
+
+/**
+ * Scrolls the canvas (the wheel pans it) until `node` lies wholly inside it: the canvas fits at a readable zoom, so
+ * part of a wide recipe lies beyond the pane's right edge.
+ */
+export async function revealNode(page: Page, node: Locator) {
+  const pane = await page.getByTestId('canvas').boundingBox();
+  if (pane === null) throw new Error('no canvas');
+  await page.mouse.move(pane.x + pane.width / 2, pane.y + 12);
+  for (let i = 0; i < 20; i++) {
+    const box = await stableBox(node);
+    const overRight = box.x + box.width - (pane.x + pane.width - 24);
+    const overLeft = pane.x + 24 - box.x;
+    if (overRight <= 0 && overLeft <= 0) return;
+    await page.mouse.wheel(overRight > 0 ? Math.min(200, overRight * 2) : -Math.min(200, overLeft * 2), 0);
+  }
+  throw new Error('the node did not come into view');
+}

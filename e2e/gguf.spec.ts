@@ -15,6 +15,8 @@ import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { withGgufInCard } from '../src/plan/gguf-card';
 import { parseRecipe } from '../src/recipe/parse';
+import { answerPickersWithOpfs } from './picked-folder';
+import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 120_000 });
@@ -39,10 +41,8 @@ async function expectedGguf(): Promise<Uint8Array> {
 }
 
 test('the demo merges into safetensors and a Q8_0 GGUF in one run', async ({ page }) => {
-  await page.addInitScript((name) => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
-  }, PICKED);
+  await startWithRunDrawerOpen(page);
+  await answerPickersWithOpfs(page, PICKED);
   await page.goto('/');
   await page.getByRole('button', { name: 'Load the demo' }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');

@@ -14,6 +14,8 @@ import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { lensGrid } from '../src/methods/lens-grid';
 import { GEOMETRY, heatmapColumns, whereLanded } from '../src/app/lens/lens-view';
 import { readOpfsFolder } from './opfs';
+import { answerPickersWithOpfs } from './picked-folder';
+import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 120_000 });
@@ -45,10 +47,8 @@ async function expectedGrid() {
 
 test.beforeEach(async ({ page }) => {
   // Headless Chromium cannot answer a picker: the output folder is a folder of the origin private file system.
-  await page.addInitScript((name) => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
-  }, OUTPUT);
+  await startWithRunDrawerOpen(page);
+  await answerPickersWithOpfs(page, OUTPUT);
 });
 
 test('the lens heatmap of the demo: cost first, exact numbers on hover, a click picks the layer in the gradient editor', async ({ page }) => {

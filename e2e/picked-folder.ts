@@ -14,13 +14,13 @@ export interface PickerWindow {
   nextInputFolder?: string;
 }
 
-/** Makes every directory picker of the page answer with an OPFS folder: {@link PICKED} for the output. */
-export async function answerPickersWithOpfs(page: Page): Promise<void> {
+/** Makes every directory picker of the page answer with an OPFS folder: `output` (default {@link PICKED}) for the output. */
+export async function answerPickersWithOpfs(page: Page, output: string = PICKED): Promise<void> {
   await page.addInitScript((name) => {
     const w = window as unknown as PickerWindow;
     w.showDirectoryPicker = async (options) =>
       (await navigator.storage.getDirectory()).getDirectoryHandle(options?.id === 'merge-output' ? name : (w.nextInputFolder ?? name), { create: true });
-  }, PICKED);
+  }, output);
 }
 
 /** Every file of the picked OPFS folder, read back in the page. */

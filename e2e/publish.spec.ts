@@ -13,6 +13,8 @@ import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import { wholeBytes } from '../test/mock-hub/mock-bytes';
 import type { MockHub } from '../test/mock-hub/server';
 import { readOpfsFolder } from './opfs';
+import { startWithRunDrawerOpen } from './run-drawer';
+import { answerPickersWithOpfs } from './picked-folder';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 150_000 });
@@ -29,11 +31,10 @@ test.afterAll(async () => {
 
 test.beforeEach(async ({ page }) => {
   hub.reset();
+  // These tests work in the run area.
+  await startWithRunDrawerOpen(page);
   // Headless Chromium cannot answer a picker: answer with a folder of the origin private file system instead.
-  await page.addInitScript((name) => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
-  }, PICKED);
+  await answerPickersWithOpfs(page, PICKED);
 });
 
 function notice(page: Page, title: string) {

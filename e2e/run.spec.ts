@@ -16,6 +16,7 @@ import { readOpfsFolder } from './opfs';
 import { cpuMerge } from './cpu-merge';
 import { PICKED, answerPickersWithOpfs, notice } from './picked-folder';
 import type { PickerWindow } from './picked-folder';
+import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
@@ -39,6 +40,8 @@ async function expectSameFolder(actual: Map<string, Uint8Array>, expected: Map<s
 }
 
 test.beforeEach(async ({ page }) => {
+  // These tests work in the run area.
+  await startWithRunDrawerOpen(page);
   await answerPickersWithOpfs(page);
 });
 
@@ -107,7 +110,8 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await takeDemo(page);
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
   await expect(page.locator('.shard-written').first()).toBeVisible();
-  await page.getByRole('button', { name: 'Cancel' }).click();
+  // At once, without scrolling the drawer to the button first: the demo merges in about a second.
+  await page.getByRole('button', { name: 'Cancel' }).dispatchEvent('click');
   const cancelled = notice(page, 'Cancelled');
   await expect(cancelled).toBeVisible();
   await expect(cancelled).toContainText(/[1-9] of \d+ shards are finished/);
@@ -242,6 +246,7 @@ test('without a folder picker or WebGPU: notices, output in browser storage, eac
     delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker;
     delete (Window.prototype as { showDirectoryPicker?: unknown }).showDirectoryPicker;
     delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    localStorage.setItem('merge-studio:layout', JSON.stringify({ run: true }));
   });
   await page.goto('/');
   await expect(page.getByText('WebGPU is not available in this browser: the CPU backend merges on a worker per core.')).toBeVisible();

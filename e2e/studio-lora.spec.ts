@@ -5,7 +5,7 @@ import { parseRecipe } from '../src/recipe/parse';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
-import { addByRepoId, dragWire } from './canvas';
+import { addByRepoId, dragWire, revealNode } from './canvas';
 import { screenshot } from './screens';
 
 let hub: MockHub;
@@ -84,6 +84,7 @@ test('a LoRA node sits between a model and a merge: the adapter\'s facts, wired 
 
   // The plain input out, the LoRA node in, by dragging its wire onto the merge.
   const merge = page.getByTestId('merge-node-final');
+  await revealNode(page, merge);
   await merge.click();
   await page.getByTestId('stage-inspector').getByLabel('Disconnect tiny/llama-bf16-ft').click();
   await dragWire(page, node, merge, 'models');

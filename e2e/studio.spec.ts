@@ -13,6 +13,7 @@ import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 import { addByRepoId, dragWire } from './canvas';
+import { answerPickersWithOpfs } from './picked-folder';
 import { screenshot } from './screens';
 
 let hub: MockHub;
@@ -148,10 +149,7 @@ dtype: bfloat16
 
 test('a folder chosen with the directory picker is read and its handle kept in IndexedDB across a reload', async ({ page }) => {
   // Headless Chromium cannot answer a picker: it answers with a folder of the origin private file system.
-  await page.addInitScript(() => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle('picked-llama', { create: true });
-  });
+  await answerPickersWithOpfs(page, 'picked-llama');
   const errors = await openStudio(page);
   const root = await writeFixtureTree(undefined, [fixtureById('tiny/llama-f32')]);
   const dir = join(root, 'tiny', 'llama-f32');

@@ -16,6 +16,7 @@ import { referencedInputs } from '../src/plan/references';
 import { dragWire } from './canvas';
 import { cpuMerge } from './cpu-merge';
 import { answerPickersWithOpfs, notice, readPicked } from './picked-folder';
+import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 180_000 });
@@ -32,6 +33,7 @@ test.afterAll(async () => {
 test('the Thorns card: imported from YAML, drawn with LoRA nodes on merge outputs, merged in the browser like the CPU engine', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  await startWithRunDrawerOpen(page);
   await answerPickersWithOpfs(page);
   await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
   await page.evaluate(() => localStorage.clear());

@@ -6,6 +6,8 @@
 import { expect, test } from '@playwright/test';
 import type { Page } from '@playwright/test';
 
+import { answerPickersWithOpfs } from './picked-folder';
+import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
 test.describe.configure({ timeout: 240_000 });
@@ -13,10 +15,8 @@ test.describe.configure({ timeout: 240_000 });
 const PICKED = 'tryit-output';
 
 test.beforeEach(async ({ page }) => {
-  await page.addInitScript((name) => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle(name, { create: true });
-  }, PICKED);
+  await startWithRunDrawerOpen(page);
+  await answerPickersWithOpfs(page, PICKED);
 });
 
 async function shot(page: Page, name: string): Promise<void> {

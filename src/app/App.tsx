@@ -17,6 +17,7 @@ import { useModelDrop } from './model-drop';
 import { LensPanel } from './lens/LensPanel';
 import { useHubSignInRedirect } from './publish/use-hub-account';
 import { RunArea } from './RunArea';
+import { SidePanel } from './SidePanel';
 import { ModelsPanel } from './ModelsPanel';
 import { YamlPanel } from './YamlPanel';
 
@@ -41,6 +42,7 @@ function Studio() {
   useRecipeAsRunInput();
   usePermalinkHashChange();
   useUndoKeys();
+  const layout = useAppStore((s) => s.layout);
   const signInError = useHubSignInRedirect();
   return (
     <div className="app">
@@ -54,17 +56,17 @@ function Studio() {
           {signInError}
         </p>
       )}
-      <main className="studio">
+      <main className={`studio${layout.models ? '' : ' left-collapsed'}${layout.inspector ? '' : ' right-collapsed'}`}>
         <ModelsPanel />
         <div className="centre">
           <CanvasDropTarget />
           <RunArea />
         </div>
-        <aside className="side side-right" aria-label="Inspector and recipe">
+        <SidePanel id="inspector" side="right" label="Inspector and recipe">
           <Inspector />
           <LensPanel />
           <YamlPanel />
-        </aside>
+        </SidePanel>
       </main>
     </div>
   );

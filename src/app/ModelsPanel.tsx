@@ -8,23 +8,25 @@ import type { FormEvent } from 'react';
 import type { HubModelHit } from '../io/source/hub-search';
 import { describeContext } from '../shared/errors';
 import { useAppStore } from '../state/hooks';
-import { formatBytes, formatCount } from '../state/model-summary';
+import { formatBytes } from '../shared/format';
+import { formatCount } from '../state/model-summary';
 import { allModelRefs, isStageLora } from '../state/recipe-graph';
 import { isHubId } from '../state/run-input';
 import { modelKeyOf, repoIdFromInput, sourceEntryOf } from '../state/sources-slice';
 import { ErrorNote } from '../ui/ErrorNote';
 import { ModelFacts } from '../ui/ModelFacts';
 import { useAddLocalFiles, useModelDrop } from './model-drop';
+import { SidePanel } from './SidePanel';
 import { startHubSignIn } from './publish/hub-sign-in';
 
 export function ModelsPanel() {
   return (
-    <aside className="side side-left" aria-label="Models">
+    <SidePanel id="models" side="left" label="Models">
       <HubSearch />
       <LocalFolder />
       <ModelList />
       <HubSettingsForm />
-    </aside>
+    </SidePanel>
   );
 }
 

@@ -4,6 +4,7 @@
  * also after a reload — and says when the merge runs on the CPU because WebGPU is missing.
  */
 import { useEffect, useState } from 'react';
+import type { ReactNode } from 'react';
 
 import { DEFAULT_HUB } from '../state/job-slice';
 import { localFoldersMissing, missingLocalFolders, recipeRunInput } from '../state/run-input';
@@ -29,6 +30,9 @@ import { InputsLine } from './run/InputsLine';
 import { chooseOutputFolder, download } from './run/output-folder';
 import { buildNotices } from './run/run-notices';
 import { compactSize, folderNote, planSummary, progressView } from './run/run-view';
+import { RunDrawer } from './run/RunDrawer';
+import { runStatus } from './run/run-status';
+import { unfinishedRecipe } from '../state/stage-needs';
 import './run.css';
 
 async function demoInput(recipeText?: string): Promise<{ input: RunInput; outputName: string }> {
@@ -36,11 +40,17 @@ async function demoInput(recipeText?: string): Promise<{ input: RunInput; output
   return { input: { recipeText: recipeText ?? demo.manifest.recipe, sources: demo.sources, hub: DEFAULT_HUB, origin: 'demo' }, outputName: demo.manifest.outputName };
 }
 
-export function RunArea() {
+export interface RunAreaProps {
+  /** Further sections about the run (a finished merge's panels), under the run panel inside the drawer. */
+  readonly children?: ReactNode;
+}
+
+export function RunArea({ children }: RunAreaProps = {}) {
   const appStore = useAppStoreApi();
   const job = useAppStore((s) => s.job);
   const actions = useAppStore((s) => s.jobActions);
   const yamlText = useAppStore((s) => s.yamlText);
+  const stages = useAppStore((s) => s.recipe.stages);
   const [webgpu, setWebgpu] = useState<Capability | undefined>(undefined);
   const [busy, setBusy] = useState<string | undefined>(undefined);
   const [localError, setLocalError] = useState<ErrorPayload | undefined>(undefined);
@@ -174,11 +184,19 @@ export function RunArea() {
   // The canvas changed and the plan has not caught up yet (the recipe reaches the job after a short pause): merging now
   // would merge the previous recipe, and its planning error is no longer news.
   const stale = !running && job.input?.origin === 'recipe' && job.input.recipeText !== yamlText;
-  const notices = buildNotices(job, stale, webgpu, localError, {
-    resume: resumePending,
-    discard: actions.dismissPending,
-    overwrite: () => void guard('Starting…', () => actions.startRun({ allowOverwrite: true })),
-  });
+  const unfinished = unfinishedRecipe(stages);
+  const notices = buildNotices(
+    job,
+    stale,
+    webgpu,
+    localError,
+    {
+      resume: resumePending,
+      discard: actions.dismissPending,
+      overwrite: () => void guard('Starting…', () => actions.startRun({ allowOverwrite: true })),
+    },
+    unfinished,
+  );
 
   const folder = job.folder;
   const canResume = !running && !stale && folder?.state?.unfinished === true && job.plan !== undefined;
@@ -205,9 +223,17 @@ export function RunArea() {
   };
 
   const dtype: DtypeChoice = job.output.dtype ?? 'recipe';
+  const offerDemo = job.input === undefined && job.pending === undefined;
+  const action = running
+    ? { label: job.cancelling ? 'Cancelling…' : 'Cancel', disabled: job.cancelling, primary: false, onClick: actions.cancelRun }
+    : offerDemo
+      ? { label: busy ?? 'Load the demo', disabled: busy !== undefined, primary: true, onClick: () => void takeDemo() }
+      : panel.actionsVisible
+        ? { label: panel.runLabel, disabled: !panel.canRun, primary: true, onClick: panel.onRun }
+        : undefined;
+  const status = localError === undefined ? runStatus(job, stale, unfinished) : { tone: 'error' as const, text: localError.message };
   return (
-    <section className="panel run-area" aria-labelledby="run-title">
-      <h2 id="run-title">Run</h2>
+    <RunDrawer status={status} action={action} fraction={running ? panel.progress?.fraction : undefined}>
       {job.input === undefined && job.pending === undefined ? (
         <div className="demo-offer" data-testid="demo-offer">
           <div>
@@ -244,6 +270,7 @@ export function RunArea() {
       </div>
       <PublishPanel />
       <TryIt />
-    </section>
+      {children}
+    </RunDrawer>
   );
 }

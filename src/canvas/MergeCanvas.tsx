@@ -4,12 +4,13 @@
  * `wireStageLora` for a merge's output (refused when the adapter does not fit the model or the merge's output); deleting an edge or node disconnects or removes, dragging
  * stores positions.
  */
-import { Background, Controls, ReactFlow, applyNodeChanges, useReactFlow } from '@xyflow/react';
+import { Background, Controls, ReactFlow, applyNodeChanges, useNodesInitialized, useReactFlow, useStore } from '@xyflow/react';
 import type { Connection, Edge, NodeChange } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 
 import { useAppStore } from '../state/hooks';
+import { MAX_FIT_ZOOM, MIN_FIT_ZOOM, readableViewport } from './fit';
 import { buildGraph, parseNodeId } from './graph';
 import type { StudioNode } from './graph';
 import { NODE_TYPES } from './nodes';
@@ -109,14 +110,14 @@ export function MergeCanvas() {
         onEdgesDelete={onEdgesDelete}
         onNodesDelete={onNodesDelete}
         onPaneClick={() => select(undefined)}
-        fitView
-        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        deleteKeyCode={DELETE_KEYS}
+        panOnScroll
         minZoom={0.3}
         colorMode="dark"
         proOptions={{ hideAttribution: true }}
       >
         <Background gap={24} size={1} />
-        <Controls showInteractive={false} />
+        <Controls showInteractive={false} fitViewOptions={{ padding: 0.1, minZoom: MIN_FIT_ZOOM, maxZoom: MAX_FIT_ZOOM }} />
         <FitWhenNodesChange count={nodes.length} />
       </ReactFlow>
       {stages.length === 0 && looseModels.length === 0 ? (
@@ -137,12 +138,25 @@ export function MergeCanvas() {
   );
 }
 
-/** Keeps every node in view when nodes are added or removed (not when they move). */
+/** Delete or Backspace removes the selected nodes and wires (outside text fields, which keep their keys). */
+const DELETE_KEYS = ['Delete', 'Backspace'];
+
+/**
+ * Fits the recipe into view when nodes are added or removed (not when they move) and when the pane changes size (a
+ * panel opened or closed) — at a zoom where node text stays readable; what does not fit is scrolled to.
+ */
 function FitWhenNodesChange({ count }: { count: number }) {
-  const { fitView } = useReactFlow();
+  const { getNodes, getNodesBounds, setViewport } = useReactFlow<StudioNode>();
+  const measured = useNodesInitialized();
+  const width = useStore((s) => s.width);
+  const height = useStore((s) => s.height);
   useEffect(() => {
-    const timer = setTimeout(() => void fitView({ padding: 0.2, maxZoom: 1, duration: 150 }), 30);
+    if (!measured || width === 0 || height === 0) return;
+    const timer = setTimeout(() => {
+      const nodes = getNodes();
+      if (nodes.length > 0) void setViewport(readableViewport(getNodesBounds(nodes), width, height), { duration: 150 });
+    }, 30);
     return () => clearTimeout(timer);
-  }, [count, fitView]);
+  }, [count, measured, width, height, getNodes, getNodesBounds, setViewport]);
   return null;
 }

@@ -31,7 +31,8 @@ export function parseNodeId(id: string): { kind: 'model'; ref: string } | { kind
   return { kind: 'output' };
 }
 
-const COLUMN = 270;
+// Room for a node (at most 280 px wide) and the handle labels left of the next column.
+const COLUMN = 330;
 const MODEL_ROW = 165;
 const STAGE_ROW = 260;
 

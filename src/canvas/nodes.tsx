@@ -11,8 +11,10 @@ import { loraProblem } from '../state/compatibility';
 import { stageIndexOf } from '../state/recipe-graph';
 import { isHubId } from '../state/run-input';
 import { useAppStore } from '../state/hooks';
-import { formatBytes, formatCount } from '../state/model-summary';
+import { formatBytes } from '../shared/format';
+import { formatCount } from '../state/model-summary';
 import { sourceEntryOf } from '../state/sources-slice';
+import { stageNeeds } from '../state/stage-needs';
 import { ModelFacts } from '../ui/ModelFacts';
 import type { LoraNodeData, MergeNodeData, ModelNodeData, StudioNode } from './graph';
 import { StageParams } from './StageParams';
@@ -94,6 +96,7 @@ export function MergeNode({ data, selected }: NodeProps<StudioNode & { type: 'me
   if (stage === undefined) return null;
   const method = getMethod(stage.mergeMethod);
   const title = stage.name ?? 'Final merge';
+  const needs = stageNeeds(stage);
   return (
     <div className={`node node-merge${selected ? ' is-selected' : ''}`} data-testid={`merge-node-${stage.name ?? 'final'}`}>
       {method?.base === 'none' ? null : (
@@ -118,7 +121,14 @@ export function MergeNode({ data, selected }: NodeProps<StudioNode & { type: 'me
           </option>
         ))}
       </select>
-      <StageParams index={data.index} scope="global" idPrefix={`node-${data.index}`} />
+      {needs.length === 0 ? null : (
+        <ul className="node-needs" data-testid="stage-needs" aria-label={`What ${title} needs`}>
+          {needs.map((need) => (
+            <li key={need}>{need}</li>
+          ))}
+        </ul>
+      )}
+      <StageParams index={data.index} scope="global" idPrefix={`node-${data.index}`} summaries />
       <Handle type="source" position={Position.Right} className="handle handle-out" />
     </div>
   );

@@ -153,6 +153,12 @@ export function describeError(error: AppError): string {
   return [error.message, where === '' ? undefined : `(${where})`, error.hint].filter(Boolean).join(' ');
 }
 
+/** The error without its place in a recipe's text (`Line 2: …`, line:column): for views other than the text itself. */
+export function withoutTextPosition(error: ErrorPayload): ErrorPayload {
+  const { line: _line, column: _column, ...context } = error.context;
+  return { ...error, message: error.message.replace(/^Line \d+: /, ''), context };
+}
+
 export function describeContext(context: ErrorContext): string {
   const parts: string[] = [];
   if (context.model !== undefined) parts.push(`model ${context.model}`);

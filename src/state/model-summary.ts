@@ -14,7 +14,7 @@ export interface ModelSummary {
   readonly params: number;
   /** The dtype holding most of the weights. */
   readonly dtype: string;
-  /** Bytes of the weight files. */
+  /** Bytes of the weights (tensor data, headers left out): what the Hub's search reports as the model's size too. */
   readonly sizeBytes: number;
   /** Hub: the pinned commit sha. */
   readonly revision: string | undefined;
@@ -42,7 +42,7 @@ export interface AdapterSummary {
   readonly revision: string | undefined;
 }
 
-/** Parameter count, main dtype and weight-file bytes of a folder's tensors. */
+/** Parameter count, main dtype and weight bytes of a folder's tensors. */
 function tensorTotals(model: Model): { params: number; dtype: string; sizeBytes: number } {
   let params = 0;
   const byDtype = new Map<string, number>();
@@ -52,8 +52,8 @@ function tensorTotals(model: Model): { params: number; dtype: string; sizeBytes:
     byDtype.set(tensor.dtype, (byDtype.get(tensor.dtype) ?? 0) + n);
   }
   const dtype = [...byDtype.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
-  const weightFiles = new Set(model.weightFiles);
-  const sizeBytes = model.files.filter((f) => weightFiles.has(f.path)).reduce((sum, f) => sum + f.size, 0);
+  // Tensor bytes, not file sizes: the Hub's search counts the weights from the same headers, so both show one number.
+  const sizeBytes = [...model.tensors.values()].reduce((sum, t) => sum + t.length, 0);
   return { params, dtype, sizeBytes };
 }
 
@@ -100,18 +100,6 @@ export function incompatibility(a: ModelSummary, b: ModelSummary): string | unde
     }
   }
   return undefined;
-}
-
-/** `1.2 GB`, `340 kB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 100 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** `7.2B`, `125M`, `98k` parameters. */

@@ -43,3 +43,15 @@ function isEntry(value: unknown): value is ConditionalEntry {
   return keysOk && (isScalar(v) || (Array.isArray(v) && v.length > 0 && v.every(isScalar))) && (entry['filter'] === undefined || typeof entry['filter'] === 'string');
 }
 
+
+/**
+ * A short description of a list value, for places too narrow for its text: `gradient · 3 anchors`,
+ * `3 curves · self_attn, mlp, default`; undefined for a single value, which shows as it is.
+ */
+export function settingSummary(setting: ParameterSetting | undefined): string | undefined {
+  if (setting === undefined || !Array.isArray(setting)) return undefined;
+  const list = setting as readonly (Scalar | ConditionalEntry)[];
+  if (list.every(isScalar)) return `gradient · ${list.length} anchor${list.length === 1 ? '' : 's'}`;
+  const names = (list as readonly ConditionalEntry[]).map((e) => (e.filter === undefined || e.filter === '*' ? 'default' : e.filter));
+  return `${names.length} curve${names.length === 1 ? '' : 's'} · ${names.join(', ')}`;
+}

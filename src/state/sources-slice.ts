@@ -21,6 +21,7 @@ import type { HubModelHit } from '../io/source/hub-search';
 import { splitLoraRef } from '../recipe/model-ref';
 import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
+import { hintForSource } from './source-hints';
 import { summariseAdapter, summariseModel } from './model-summary';
 import type { AdapterSummary, ModelSummary } from './model-summary';
 import type { AppState } from './store';
@@ -87,7 +88,7 @@ export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = 
     try {
       put({ status: 'ready', kind, ...(await read()) });
     } catch (error) {
-      put({ status: 'error', kind, error: toAppError(error, { model: ref }).toPayload() });
+      put({ status: 'error', kind, error: hintForSource(toAppError(error, { model: ref }).toPayload(), kind) });
     }
   };
   const load = (ref: string, kind: 'hub' | 'local', open: () => Promise<ModelFolder>) =>

@@ -1,6 +1,6 @@
 /**
  * The studio's one store, made per app root by {@link createAppStore} from typed slices: `recipe` (the document being
- * edited), `sources` (model headers), `view` (selection, Hub settings) — and `job` (a run: its input, output, plan, progress and result). The recipe is
+ * edited), `sources` (model headers), `view` (selection, Hub settings), `layout` (open panels) — and `job` (a run: its input, output, plan, progress and result). The recipe is
  * autosaved to storage; a `#recipe=` permalink in the page URL wins over the autosave when the app opens.
  */
 import { createStore } from 'zustand/vanilla';
@@ -20,6 +20,8 @@ import { jobSlice } from './job-slice';
 import type { JobDeps, JobSlice } from './job-slice';
 import { STORAGE_KEYS, createViewSlice } from './view-slice';
 import type { ViewSlice } from './view-slice';
+import { createLayoutSlice } from './layout-slice';
+import type { LayoutSlice } from './layout-slice';
 
 /** Edits that need more than one slice. */
 export interface StudioActions {
@@ -41,7 +43,7 @@ export interface StudioActions {
   permalink(base: string): string;
 }
 
-export type AppState = RecipeSlice & SourcesSlice & ViewSlice & JobSlice & StudioActions;
+export type AppState = RecipeSlice & SourcesSlice & ViewSlice & LayoutSlice & JobSlice & StudioActions;
 
 export type AppStore = StoreApi<AppState>;
 
@@ -82,6 +84,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...createRecipeSlice(...args),
       ...createSourcesSlice(...args),
       ...createViewSlice(storage, url)(...args),
+      ...createLayoutSlice(storage)(...args),
       ...jobSlice<AppState>(env.job)(...args),
       wire: (source, target, role) => {
         const state = get();

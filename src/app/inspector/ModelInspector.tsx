@@ -4,7 +4,8 @@ import type { FormEvent } from 'react';
 
 import { describeContext } from '../../shared/errors';
 import { useAppStore } from '../../state/hooks';
-import { formatBytes, formatCount } from '../../state/model-summary';
+import { formatBytes } from '../../shared/format';
+import { formatCount } from '../../state/model-summary';
 import { sourceEntryOf } from '../../state/sources-slice';
 import { ErrorNote } from '../../ui/ErrorNote';
 import { ModelFacts } from '../../ui/ModelFacts';

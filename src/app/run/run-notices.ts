@@ -2,7 +2,7 @@
 import type { PendingRun } from '../../state/pending-run';
 import type { JobState } from '../../state/job-slice';
 import { formatDuration } from '../../shared/format';
-import { describeContext } from '../../shared/errors';
+import { describeContext, withoutTextPosition } from '../../shared/errors';
 import type { ErrorPayload } from '../../shared/errors';
 import type { Capability } from '../../ui/CapabilityList';
 import type { Notice } from '../../ui/RunPanel';
@@ -19,6 +19,7 @@ export function buildNotices(
   webgpu: Capability | undefined,
   localError: ErrorPayload | undefined,
   on: { resume: (p: PendingRun) => Promise<void>; discard: () => void; overwrite: () => void },
+  unfinished?: string,
 ): Notice[] {
   const notices: Notice[] = [];
   if (job.pending !== undefined && job.phase !== 'running') {
@@ -45,7 +46,10 @@ export function buildNotices(
     notices.push({ kind: 'info', title: 'No folder picker in this browser', text: 'The merged model is kept in browser storage; download each file when it is done.' });
   }
   if (localError !== undefined) notices.push(errorNotice('Something went wrong', localError));
-  if (job.planError !== undefined && !stale) notices.push(errorNotice('The recipe cannot be planned', job.planError));
+  // While the canvas recipe is unfinished, what it needs says more than the planner's complaint; line numbers stay in
+  // the YAML panel either way.
+  if (unfinished !== undefined && job.input?.origin === 'recipe') notices.push({ kind: 'info', title: 'Finish the recipe', text: unfinished });
+  else if (job.planError !== undefined && !stale) notices.push(errorNotice('The recipe cannot be planned', withoutTextPosition(job.planError)));
   if (job.phase === 'failed' && job.error !== undefined) {
     notices.push(errorNotice('The merge stopped', job.error, job.error.code === 'E_OUTPUT_NOT_EMPTY' ? [{ label: 'Write into it anyway', onClick: on.overwrite }] : undefined));
   }

@@ -190,10 +190,13 @@ function checkTiling(tensors: readonly TensorInfo[], dataSize: number, fileName:
   }
 }
 
+/** The fix named for a weight file that is not readable safetensors (the studio words it for Hub files). */
+export const DAMAGED_FILE_HINT = 'The file is damaged or not a safetensors file: download or export it again.';
+
 function headerError(code: ErrorCode, fileName: string, what: string, cause?: unknown, tensor?: string): AppError {
   return new AppError(code, `${fileName} ${what}.`, {
     context: tensor === undefined ? { file: fileName } : { file: fileName, tensor },
-    hint: 'The file is damaged or not a safetensors file: download or export it again.',
+    hint: DAMAGED_FILE_HINT,
     cause,
   });
 }

@@ -16,7 +16,8 @@ import './publish.css';
  * "Publish to the Hub", under a finished run — or whenever the output folder holds a finished merge, so that a re-plan
  * (e.g. a token typed after the run) does not take it away: account, repo name, visibility, the card editor, progress.
  */
-export function PublishPanel({ extras }: { readonly extras?: CardExtras }) {
+export function PublishPanel() {
+  const extras = useAppStore((s) => s.measurements);
   const phase = useAppStore((s) => s.job.phase);
   const folder = useAppStore((s) => s.job.folder);
   const outputName = useAppStore((s) => s.job.output.name);
@@ -40,7 +41,8 @@ function PublishForm(props: { readonly folder: FileSystemDirectoryHandle; readon
       if (!live || text === undefined) return;
       const full = withCardExtras(text, props.extras);
       setOriginal(full);
-      setCard((c) => c ?? full);
+      // New measurements refresh the Measurements section of the draft and keep the user's other edits.
+      setCard((c) => (c === undefined ? full : withCardExtras(c, props.extras)));
     });
     return () => {
       live = false;

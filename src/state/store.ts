@@ -117,7 +117,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
   restore(store, storage, url);
   // A new run makes a new merge: what was measured about the previous one no longer describes it.
   store.subscribe((state, previous) => {
-    if (state.job.phase === 'running' && previous.job.phase !== 'running') state.clearMeasurements();
+    if (state.job.phase === 'running' && previous.job.phase !== 'running') state.forgetOutputMeasurements();
   });
   if (storage !== undefined) {
     store.subscribe((state, previous) => {

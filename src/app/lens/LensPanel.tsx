@@ -104,13 +104,17 @@ export function LensPanel() {
     const [aVsOut, bVsOut] = landed.state.status === 'done' ? landed.state.reports : [];
     return aVsOut === undefined || bVsOut === undefined ? undefined : whereLanded(aVsOut, bVsOut);
   }, [landed.state]);
-  const recordLensSummary = useAppStore((s) => s.recordLensSummary);
+  const { reset: resetLanded } = landed;
   useEffect(() => {
-    // The last lens result goes into the model card draft (cleared by the next run).
+    // A new run makes a new output: where the previous one landed no longer applies.
+    if (job.phase === 'running') resetLanded();
+  }, [job.phase, resetLanded]);
+  const recordLens = useAppStore((s) => s.recordLens);
+  useEffect(() => {
+    // The last lens result goes into the model card draft ("where it landed" until the next run).
     if (report === undefined) return;
-    const where = landedRows === undefined ? undefined : landedSummary(landedPair[0], landedPair[1], landedRows);
-    recordLensSummary([pairSummary(report), ...(where === undefined ? [] : [where])].join('\n\n'));
-  }, [report, landedRows, landedPair, recordLensSummary]);
+    recordLens(pairSummary(report), landedRows === undefined ? undefined : landedSummary(landedPair[0], landedPair[1], landedRows));
+  }, [report, landedRows, landedPair, recordLens]);
 
   const onRow = (key: LensRowKey) => {
     if (key.kind !== 'layer') return;

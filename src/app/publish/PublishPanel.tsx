@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 
 import type { PublishProgress } from '../../io/hub-publish/progress';
 import { checkRepoId, repoNameFromOutput } from '../../io/hub-publish/repo-name';
@@ -6,6 +6,7 @@ import { withCardExtras } from '../../plan/card-extras';
 import type { CardExtras } from '../../plan/card-extras';
 import { formatBytes } from '../../shared/format';
 import { useAppStore } from '../../state/hooks';
+import { cardExtras } from '../../state/measurements-slice';
 import { HubSignIn } from './HubSignIn';
 import { readCard } from './folder-files';
 import { useHubIdentity } from './use-hub-account';
@@ -17,7 +18,8 @@ import './publish.css';
  * (e.g. a token typed after the run) does not take it away: account, repo name, visibility, the card editor, progress.
  */
 export function PublishPanel() {
-  const extras = useAppStore((s) => s.measurements);
+  const measurements = useAppStore((s) => s.measurements);
+  const extras = useMemo(() => cardExtras(measurements), [measurements]);
   const phase = useAppStore((s) => s.job.phase);
   const folder = useAppStore((s) => s.job.folder);
   const outputName = useAppStore((s) => s.job.output.name);

@@ -46,8 +46,13 @@ test('the demo merges into safetensors and a Q8_0 GGUF in one run', async ({ pag
   await page.goto('/');
   await page.getByRole('button', { name: 'Load the demo' }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.getByLabel('Format').selectOption('both');
+  // GGUF only: the plan lists the GGUF file where the shards would be.
+  await page.getByLabel('Format').selectOption('gguf');
   await page.getByLabel('GGUF type').selectOption('q8_0');
+  await expect(page.getByTestId('plan-summary')).toContainText(/GGUF\s*Q8_0, 1 file/);
+  await expect(page.getByTestId('plan-summary')).not.toContainText('Shards');
+  await page.getByLabel('Format').selectOption('both');
+  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*\d+\s*GGUF\s*Q8_0, 1 file/);
   await expect(page.getByTestId('gguf-estimate')).toContainText(/demo-merge\.gguf · 2\.\d+ MB/);
   await page.evaluate(() => document.querySelector('.run-area')?.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'gguf-1-settings');

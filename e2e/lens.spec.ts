@@ -12,6 +12,7 @@ import { memoryFolder } from '../src/io/model/memory-folder';
 import type { Model } from '../src/io/model/types';
 import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { lensGrid } from '../src/methods/lens-grid';
+import { landedSummary } from '../src/app/lens/lens-summary';
 import { GEOMETRY, heatmapColumns, whereLanded } from '../src/app/lens/lens-view';
 import { readOpfsFolder } from './opfs';
 import { answerPickersWithOpfs } from './picked-folder';
@@ -130,4 +131,9 @@ test('after a merge, where it landed: per layer the output’s distance to each 
     expect(row.position).toBeGreaterThan(0);
     expect(row.position).toBeLessThan(1);
   }
+  // The lens result goes into the model card draft of the publish panel.
+  const [a, b] = [await panel.getByLabel('Model a').inputValue(), await panel.getByLabel('Model b').inputValue()];
+  const card = page.getByTestId('publish-panel').getByLabel('Model card');
+  await expect(card).toHaveValue(/### Lens summary\n\nWeight lens of `[^`]+` against `[^`]+`/);
+  expect(await card.inputValue()).toContain(landedSummary(a, b, landed));
 });

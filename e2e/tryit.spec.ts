@@ -73,6 +73,11 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
   const values = await table.locator('tbody tr td:nth-child(2)').allTextContents();
   for (const v of values) expect(Number(v)).toBeGreaterThan(1);
   await shot(page, 'tryit-2-perplexity');
+  // The measured rows land in the publish panel's model card draft.
+  const card = page.getByTestId('publish-panel').getByLabel('Model card');
+  await expect(card).toHaveValue(/## Measurements[\s\S]*### Perplexity[\s\S]*\| demo-merge \| \d+\.\d{3} \| \d+ \|\n\| demo-llama-base \| \d+\.\d{3} \| \d+ \|/);
+  const inCard = /\| demo-merge \| (\d+\.\d{3}) \|/.exec(await card.inputValue())?.[1];
+  expect(inCard).toBe(values[0]);
   expect(errors).toEqual([]);
   expect(outside).toEqual([]);
 });

@@ -19,13 +19,11 @@ import type { ModelSpec } from '../../test/fixtures/models';
 import { llamaLogits, logSoftmax } from '../io/gguf/llama-forward.test-support';
 import type { GgufOutputType } from '../io/gguf/types';
 import { memoryFolder } from '../io/model/memory-folder';
-import { decodeToF32 } from '../io/safetensors/codec';
-import { parseHeader } from '../io/safetensors/header';
-import type { FloatDType } from '../io/safetensors/dtype';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
 import { compilePlan } from '../plan/compile';
 import { parseRecipe } from '../recipe/parse';
+import { GGUF_TOLERANCE as TOLERANCE, ggufLogProbs, maxRelative, plainLlamaConfig, safetensorsWeights } from './gguf-check.test-support';
 import { planGgufForMerge } from './gguf-output';
 import { runPlan } from './run-plan';
 
@@ -39,11 +37,6 @@ const FAMILIES: readonly { readonly name: string; readonly spec: ModelSpec }[] =
   },
   { name: 'Mistral (with tokenizer.model)', spec: { ...SHAPE, arch: 'mistral', kvHeads: 1, tokenizer: 'llama2', sentencePiece: true, seed: 33 } },
 ];
-
-/** Largest |Δ log p| over the vocabulary and positions, relative to the spread (std) of the reference log-probs. */
-// Measured (max over the four families): f32 5.3e-6, f16 1.5e-3, bf16 9.7e-3, q8_0 6.5e-2. llama.cpp rounds the
-// activations to the weights' type before each matmul (f16, bf16, or Q8_0 blocks), so those types sit above f32.
-const TOLERANCE: Readonly<Record<GgufOutputType, number>> = { f32: 2e-5, f16: 4e-3, bf16: 3e-2, q8_0: 0.15 };
 
 const RECIPE = `merge_method: linear
 models:
@@ -87,32 +80,6 @@ async function merge(spec: ModelSpec, type: GgufOutputType, out: string, only: b
   return join(out, gguf.files[0]!.file);
 }
 
-/** max |a − b| over every position and token, relative to the largest spread (std) of `b`'s rows. */
-function maxRelative(a: readonly Float64Array[], b: readonly Float64Array[]): number {
-  let diff = 0;
-  let spread = 0;
-  b.forEach((row, pos) => {
-    const mean = row.reduce((x, y) => x + y, 0) / row.length;
-    spread = Math.max(spread, Math.sqrt(row.reduce((x, y) => x + (y - mean) ** 2, 0) / row.length));
-    row.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - ((a[pos] as Float64Array)[i] as number)))));
-  });
-  return diff / spread;
-}
-
-/** The merged safetensors as float64 weights. */
-async function weights(dir: string): Promise<Map<string, Float64Array>> {
-  const bytes = new Uint8Array(await readFile(join(dir, 'model.safetensors')));
-  const length = Number(new DataView(bytes.buffer).getBigUint64(0, true));
-  const header = parseHeader(bytes.subarray(8, 8 + length), bytes.byteLength, 'model.safetensors');
-  const out = new Map<string, Float64Array>();
-  for (const t of header.tensors) {
-    const values = new Float32Array((t.end - t.begin) / (t.dtype === 'F32' ? 4 : 2));
-    decodeToF32(t.dtype as FloatDType, bytes.subarray(header.dataOffset + t.begin, header.dataOffset + t.end), values);
-    out.set(t.name, Float64Array.from(values));
-  }
-  return out;
-}
-
 describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.cpp', ({ spec }) => {
   let reference: Float64Array[];
   const prompt = [5, 17, 200, 42, 99, 311, 7, 64];
@@ -122,9 +89,9 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
     safetensorsDir = join(root, `${spec.seed}-both`);
     await merge(spec, 'f32', safetensorsDir, false);
     const scaling = spec.ropeScaling === undefined ? {} : { llama3Scaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 64 } };
-    const plainCfg = { hidden: spec.hidden, layers: spec.layers, heads: spec.heads, kvHeads: spec.kvHeads, intermediate: spec.intermediate, vocab: spec.vocab, ropeTheta: spec.ropeTheta ?? 10000, rmsEps: 1e-5, tied: spec.tieEmbeddings === true };
+    const plainCfg = plainLlamaConfig(spec);
     const cfg = { ...plainCfg, ...scaling };
-    const merged = await weights(safetensorsDir);
+    const merged = safetensorsWeights(new Uint8Array(await readFile(join(safetensorsDir, 'model.safetensors'))));
     reference = llamaLogits(cfg, merged, prompt).map(logSoftmax);
     if (spec.ropeScaling !== undefined) {
       // The scaling must matter at these positions, or the test would not notice it missing.
@@ -158,22 +125,9 @@ describe.each(FAMILIES)('GGUF export of a $name-shaped merge, checked by llama.c
         ? join(safetensorsDir, 'merged.gguf')
         : await merge(spec, type, join(root, `${spec.seed}-${label.replace(/ /g, '-')}`), true, label === type ? undefined : 100_000);
     if (label !== type) expect(path).toMatch(/merged-00001-of-0000[3-9]\.gguf$/);
-    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-    try {
-      const context = await model.createContext({ contextSize: 64, batchSize: 64, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
-      const sequence = context.getSequence();
-      const result = await sequence.controlledEvaluate(prompt.map((t) => [t as never, { generateNext: { probabilities: true } }]));
-      const logProbs = result.map((r) => {
-        const probs = r?.next?.probabilities;
-        expect(probs?.size).toBe(spec.vocab);
-        return Float64Array.from({ length: spec.vocab }, (_, id) => Math.log(probs?.get(id as never) ?? 0));
-      });
-      const relative = maxRelative(logProbs, reference);
-      console.info(`${spec.arch}/${spec.tokenizer}${spec.ropeScaling === undefined ? '' : '/rope-llama3'} ${label}: max |Δ log p| / spread ${relative.toExponential(2)}`);
-      expect(relative).toBeLessThan(TOLERANCE[type]);
-      await context.dispose();
-    } finally {
-      await model.dispose();
-    }
+    const logProbs = await ggufLogProbs(llama, path, prompt, spec.vocab);
+    const relative = maxRelative(logProbs, reference);
+    console.info(`${spec.arch}/${spec.tokenizer}${spec.ropeScaling === undefined ? '' : '/rope-llama3'} ${label}: max |Δ log p| / spread ${relative.toExponential(2)}`);
+    expect(relative).toBeLessThan(TOLERANCE[type]);
   });
 });

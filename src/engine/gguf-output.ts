@@ -2,7 +2,8 @@
  * The GGUF side of a run: plans the export from the merge plan (before any weight moves) and, during the run, takes
  * each tensor's bytes as they are written to the safetensors shards (or instead of them), decodes them to f32,
  * reorders q/k rows, encodes to the GGUF type and streams them into the `.gguf` file(s). Finished files are listed in
- * their own marker (`merge-studio-gguf-partial.json`) so a re-run of the same plan keeps them.
+ * their own marker (`merge-studio-gguf-partial.json`, with the run fingerprint) so a re-run of the same plan, inputs,
+ * options and tool keeps them.
  */
 import { AppError } from '../shared/errors';
 import { isPlainObject } from '../shared/json';
@@ -22,6 +23,8 @@ import type { ModelFolder } from '../io/model/types';
 import type { ByteSource } from '../io/source/byte-source';
 import type { InputOpener } from './extra-files';
 import { extraFileBytes } from './extra-files';
+import { fingerprintChanges } from './run-fingerprint';
+import type { RunFingerprint } from './run-fingerprint';
 
 export const GGUF_MARKER = 'merge-studio-gguf-partial.json';
 
@@ -86,23 +89,37 @@ export class GgufOutput {
     private readonly plan: GgufExportPlan,
     private readonly id: string,
     merge: MergePlan,
+    private readonly fingerprint: RunFingerprint,
   ) {
     this.dtypes = new Map(merge.tensors.map((t) => [t.name, t.dtype as FloatDType]));
   }
 
-  static async start(dir: DirectorySink, plan: GgufExportPlan, merge: MergePlan, options: { readonly planId: string; readonly resume: boolean }): Promise<GgufOutput> {
+  /**
+   * Starts the export into `dir`. With `resume`, keeps the files an earlier run of the same plan and the same run
+   * fingerprint finished (the marker stores both); any other earlier file is written again.
+   */
+  static async start(
+    dir: DirectorySink,
+    plan: GgufExportPlan,
+    merge: MergePlan,
+    options: { readonly planId: string; readonly fingerprint: RunFingerprint; readonly resume: boolean },
+  ): Promise<GgufOutput> {
     const id = `${options.planId}:${plan.type}:${plan.files.map((f) => `${f.file}=${f.bytes}`).join(',')}`;
-    const output = new GgufOutput(dir, plan, id, merge);
+    const output = new GgufOutput(dir, plan, id, merge, options.fingerprint);
     if (options.resume) {
-      const marker = await dir.readFile(GGUF_MARKER);
+      const marker = await readGgufMarker(dir);
       const present = new Set(await dir.list());
-      const parsed = marker === undefined ? undefined : parseMarker(marker);
-      if (isPlainObject(parsed) && parsed.planId === id && Array.isArray(parsed.finished)) {
-        for (const f of parsed.finished) if (typeof f === 'string' && present.has(f)) output.finished.add(f);
+      if (marker !== undefined && marker.planId === id && fingerprintChanges(marker.fingerprint, options.fingerprint).length === 0) {
+        for (const f of marker.finished) if (present.has(f)) output.finished.add(f);
       }
     }
     await output.save();
     return output;
+  }
+
+  /** Files of the export that are complete (kept from an earlier run, or written by this one). */
+  get finishedFiles(): ReadonlySet<string> {
+    return this.finished;
   }
 
   /** Files of the export, and whether each is already complete. */
@@ -193,16 +210,30 @@ export class GgufOutput {
   }
 
   private async save(): Promise<void> {
-    const marker = { planId: this.id, files: this.files, finished: this.files.filter((f) => this.finished.has(f)) };
+    const marker = { planId: this.id, fingerprint: this.fingerprint, files: this.files, finished: this.files.filter((f) => this.finished.has(f)) };
     await writeWholeFile(this.dir, GGUF_MARKER, new TextEncoder().encode(`${JSON.stringify(marker, null, 2)}\n`));
   }
 }
 
-/** The marker's content, or `undefined` when it is not JSON (the files it lists are then written again). */
-function parseMarker(bytes: Uint8Array): unknown {
+export interface GgufMarker {
+  readonly planId: string;
+  readonly fingerprint: unknown;
+  /** Every file of the export, and those that were complete. */
+  readonly files: readonly string[];
+  readonly finished: readonly string[];
+}
+
+/** The folder's GGUF marker, or `undefined` when there is none or it is damaged (its files are then written again). */
+export async function readGgufMarker(dir: DirectorySink): Promise<GgufMarker | undefined> {
+  const bytes = await dir.readFile(GGUF_MARKER);
+  if (bytes === undefined) return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return undefined;
   }
+  if (!isPlainObject(parsed) || typeof parsed['planId'] !== 'string') return undefined;
+  const names = (v: unknown) => (Array.isArray(v) ? v.filter((f): f is string => typeof f === 'string') : []);
+  return { planId: parsed['planId'], fingerprint: parsed['fingerprint'], files: names(parsed['files']), finished: names(parsed['finished']) };
 }

@@ -83,10 +83,10 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const shardPlan = shardsOnDisk ? toShardPlan(plan, options) : { shards: [], totalSize: 0, index: undefined };
   const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
   const fingerprint = await fingerprintRun(plan, folders, identity, { metadata: options.metadata, index: options.indexMetadata }, options.signal);
-  const { writer, restartReasons } = await openOutput(dir, shardPlan, fingerprint, options.resume === true);
-  // GGUF parts resume under the same rule as the shards: only when the fingerprint matched.
-  const resumeGguf = options.resume === true && restartReasons.length === 0;
-  const gguf = options.gguf === undefined ? undefined : await GgufOutput.start(dir, options.gguf.plan, plan, { planId: planId(plan), resume: resumeGguf });
+  // GGUF parts resume under the same rule as the shards: only when the fingerprint matched (its marker holds it too).
+  const ggufRequest = options.gguf;
+  const startGguf = ggufRequest === undefined ? undefined : (resume: boolean) => GgufOutput.start(dir, ggufRequest.plan, plan, { planId: planId(plan), fingerprint, resume });
+  const { writer, gguf, restartReasons } = await openOutput(dir, shardPlan, fingerprint, options.resume === true, startGguf);
   const writesShard = (i: number) => shardsOnDisk && !writer.finishedShards.has(plan.shards[i]?.file ?? '');
   const needed = (t: PlannedTensor) => writesShard(t.shard) || gguf?.needs(t.name) === true;
   const resumed = [...writer.finishedShards];

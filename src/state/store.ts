@@ -1,6 +1,6 @@
 /**
  * The studio's one store, made per app root by {@link createAppStore} from typed slices: `recipe` (the document being
- * edited), `sources` (model headers), `view` (selection, Hub settings), `layout` (open panels) — and `job` (a run: its input, output, plan, progress and result). The recipe is
+ * edited), `sources` (model headers), `view` (selection, Hub settings), `layout` (open panels), `measurements` (lens and perplexity for the card) — and `job` (a run: its input, output, plan, progress and result). The recipe is
  * autosaved to storage; a `#recipe=` permalink in the page URL wins over the autosave when the app opens.
  */
 import { createStore } from 'zustand/vanilla';
@@ -22,6 +22,8 @@ import { STORAGE_KEYS, createViewSlice } from './view-slice';
 import type { ViewSlice } from './view-slice';
 import { createLayoutSlice } from './layout-slice';
 import type { LayoutSlice } from './layout-slice';
+import { createMeasurementsSlice } from './measurements-slice';
+import type { MeasurementsSlice } from './measurements-slice';
 
 /** Edits that need more than one slice. */
 export interface StudioActions {
@@ -43,7 +45,7 @@ export interface StudioActions {
   permalink(base: string): string;
 }
 
-export type AppState = RecipeSlice & SourcesSlice & ViewSlice & LayoutSlice & JobSlice & StudioActions;
+export type AppState = RecipeSlice & SourcesSlice & ViewSlice & LayoutSlice & JobSlice & MeasurementsSlice & StudioActions;
 
 export type AppStore = StoreApi<AppState>;
 
@@ -86,6 +88,7 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
       ...createViewSlice(storage, url)(...args),
       ...createLayoutSlice(storage)(...args),
       ...jobSlice<AppState>(env.job)(...args),
+      ...createMeasurementsSlice(...args),
       wire: (source, target, role) => {
         const state = get();
         const reason = (source.kind === 'model' ? loraProblem(state.models, state.adapters, source.ref, state.recipe.stages) : undefined) ?? wireProblem(state.recipe.stages, state.sources, source, target, role);
@@ -112,6 +115,10 @@ export function createAppStore(env: StoreEnvironment = {}): AppStore {
     };
   });
   restore(store, storage, url);
+  // A new run makes a new merge: what was measured about the previous one no longer describes it.
+  store.subscribe((state, previous) => {
+    if (state.job.phase === 'running' && previous.job.phase !== 'running') state.forgetOutputMeasurements();
+  });
   if (storage !== undefined) {
     store.subscribe((state, previous) => {
       if (state.yamlText === previous.yamlText && state.looseModels === previous.looseModels && state.positions === previous.positions) return;

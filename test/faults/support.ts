@@ -10,6 +10,8 @@ import { basename, join } from 'node:path';
 import { afterAll } from 'vitest';
 
 import type { EngineEvent } from '../../src/engine/api';
+import { openPlanInput, planGgufForMerge } from '../../src/engine/gguf-output';
+import type { GgufOutputType } from '../../src/io/gguf/types';
 import { loadInputs } from '../../src/engine/load-inputs';
 import type { ResolveFolder } from '../../src/engine/load-inputs';
 import { runPlan } from '../../src/engine/run-plan';
@@ -56,6 +58,10 @@ export interface MergeOptions {
   readonly onEvent?: (event: EngineEvent) => void;
   /** The engine's whole-tensor preload budget (0: every tensor streams when it is written). */
   readonly preloadBytes?: number;
+  /** A GGUF export named after the folder, as `--format gguf|both --gguf-type T [--gguf-split-size N]` does. */
+  readonly gguf?: { readonly type: GgufOutputType; readonly maxFileBytes?: number; readonly only?: boolean };
+  /** Resume (default: when the folder holds an unfinished merge's marker, as the CLI decides). */
+  readonly resume?: boolean;
 }
 
 /** Runs `recipeText` into `out` like `npm run merge` does (resuming an unfinished folder); returns the engine events. */
@@ -73,13 +79,27 @@ export async function mergeInto(recipeText: string, out: string, options: MergeO
     outputName: basename(out),
     toolVersion: `merge-studio ${toolVersion}`,
   });
+  const gguf =
+    options.gguf === undefined
+      ? undefined
+      : await planGgufForMerge(plan, (input, file) => openPlanInput(inputs.folders, input, file), {
+          type: options.gguf.type,
+          name: basename(out),
+          ...(options.gguf.maxFileBytes === undefined ? {} : { maxFileBytes: options.gguf.maxFileBytes }),
+        });
+  const format = options.gguf === undefined ? 'safetensors' : options.gguf.only === true ? 'gguf' : 'both';
   const sink = options.sink ?? (await NodeDirectorySink.open(out, { create: true }));
   const events: EngineEvent[] = [];
   await runPlan(plan, inputs.folders, sink, {
+    ...(gguf === undefined ? {} : { gguf: { plan: gguf, only: options.gguf?.only === true } }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    resume: (await sink.list()).includes(PARTIAL_MARKER),
+    resume: options.resume ?? (await sink.list()).includes(PARTIAL_MARKER),
     ...(options.preloadBytes === undefined ? {} : { preloadBytes: options.preloadBytes }),
-    identity: { toolVersion, recipeText, options: { 'out-shard-size': options.shardBytes ?? null, seed: options.seed ?? 0 } },
+    identity: {
+      toolVersion,
+      recipeText,
+      options: { 'out-shard-size': options.shardBytes ?? null, seed: options.seed ?? 0, format, 'gguf-type': options.gguf?.type ?? null, 'gguf-split-size': options.gguf?.maxFileBytes ?? null },
+    },
     metadata: provenanceMetadata(plan, recipeText, toolVersion),
     indexMetadata: { mergekit_version: `merge-studio ${toolVersion}` },
     onEvent: (event) => {

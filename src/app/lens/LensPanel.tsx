@@ -17,6 +17,7 @@ import { allModelRefs } from '../../state/recipe-edit';
 import { LandedTable } from './LandedTable';
 import { LensHeatmap } from './LensHeatmap';
 import type { LensHeatmapHandle } from './LensHeatmap';
+import { landedSummary, pairSummary } from './lens-summary';
 import { colourAt, heatmapColumns, logScale, metricRange, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
 import { useLens } from './use-lens';
 import './lens.css';
@@ -98,6 +99,22 @@ export function LensPanel() {
   const metrics = METRICS.filter((m) => m.id !== 'nearswap_swapped' || report?.nearswap_t !== null);
   const [lo, hi] = metricRange(rows, metric);
   const output = job.phase === 'done' && job.folder !== undefined ? job.folder.handle : undefined;
+  const [landedPair, setLandedPair] = useState<readonly [string, string]>(['a', 'b']);
+  const landedRows = useMemo(() => {
+    const [aVsOut, bVsOut] = landed.state.status === 'done' ? landed.state.reports : [];
+    return aVsOut === undefined || bVsOut === undefined ? undefined : whereLanded(aVsOut, bVsOut);
+  }, [landed.state]);
+  const { reset: resetLanded } = landed;
+  useEffect(() => {
+    // A new run makes a new output: where the previous one landed no longer applies.
+    if (job.phase === 'running') resetLanded();
+  }, [job.phase, resetLanded]);
+  const recordLens = useAppStore((s) => s.recordLens);
+  useEffect(() => {
+    // The last lens result goes into the model card draft ("where it landed" until the next run).
+    if (report === undefined) return;
+    recordLens(pairSummary(report), landedRows === undefined ? undefined : landedSummary(landedPair[0], landedPair[1], landedRows));
+  }, [report, landedRows, landedPair, recordLens]);
 
   const onRow = (key: LensRowKey) => {
     if (key.kind !== 'layer') return;
@@ -107,6 +124,7 @@ export function LensPanel() {
   const runLanded = () => {
     if (request === undefined || output === undefined) return;
     const out = { kind: 'directory' as const, handle: output };
+    setLandedPair([a ?? 'a', b ?? 'b']);
     void landed.run([
       { ...request, b: out, mode: 'fast' },
       { ...request, a: request.b, b: out, mode: 'fast' },
@@ -204,8 +222,8 @@ export function LensPanel() {
               </button>
             </div>
           )}
-          {landed.state.status === 'done' && landed.state.reports.length === 2 ? (
-            <LandedTable rows={whereLanded(landed.state.reports[0] as NonNullable<typeof report>, landed.state.reports[1] as NonNullable<typeof report>)} t={t} />
+          {landedRows !== undefined ? (
+            <LandedTable rows={landedRows} t={t} />
           ) : landed.state.status === 'error' ? (
             <p className="error-text">{landed.state.message}</p>
           ) : null}

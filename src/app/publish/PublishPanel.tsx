@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 
 import type { PublishProgress } from '../../io/hub-publish/progress';
 import { checkRepoId, repoNameFromOutput } from '../../io/hub-publish/repo-name';
@@ -6,6 +6,7 @@ import { withCardExtras } from '../../plan/card-extras';
 import type { CardExtras } from '../../plan/card-extras';
 import { formatBytes } from '../../shared/format';
 import { useAppStore } from '../../state/hooks';
+import { cardExtras } from '../../state/measurements-slice';
 import { HubSignIn } from './HubSignIn';
 import { readCard } from './folder-files';
 import { useHubIdentity } from './use-hub-account';
@@ -16,7 +17,9 @@ import './publish.css';
  * "Publish to the Hub", under a finished run — or whenever the output folder holds a finished merge, so that a re-plan
  * (e.g. a token typed after the run) does not take it away: account, repo name, visibility, the card editor, progress.
  */
-export function PublishPanel({ extras }: { readonly extras?: CardExtras }) {
+export function PublishPanel() {
+  const measurements = useAppStore((s) => s.measurements);
+  const extras = useMemo(() => cardExtras(measurements), [measurements]);
   const phase = useAppStore((s) => s.job.phase);
   const folder = useAppStore((s) => s.job.folder);
   const outputName = useAppStore((s) => s.job.output.name);
@@ -40,7 +43,8 @@ function PublishForm(props: { readonly folder: FileSystemDirectoryHandle; readon
       if (!live || text === undefined) return;
       const full = withCardExtras(text, props.extras);
       setOriginal(full);
-      setCard((c) => c ?? full);
+      // New measurements refresh the Measurements section of the draft and keep the user's other edits.
+      setCard((c) => (c === undefined ? full : withCardExtras(c, props.extras)));
     });
     return () => {
       live = false;

@@ -57,7 +57,9 @@ export function buildNotices(
   if (restart !== undefined) notices.push(restart);
   if (job.phase === 'cancelled') {
     const done = job.folder?.state?.finishedShards.length ?? 0;
-    notices.push({ kind: 'warn', title: 'Cancelled', text: `${done} of ${job.plan?.shardCount ?? '?'} shards are finished and kept in the folder.`, hint: 'Resume continues from there, now or after a reload.' });
+    const ggufOnly = job.plan?.gguf !== undefined && job.plan.shardCount === 0;
+    const kept = ggufOnly ? 'The finished GGUF files are kept in the folder.' : `${done} of ${job.plan?.shardCount ?? '?'} shards are finished and kept in the folder.`;
+    notices.push({ kind: 'warn', title: 'Cancelled', text: kept, hint: 'Resume continues from there, now or after a reload.' });
   }
   if (job.phase === 'done' && job.result !== undefined) {
     const resumed = job.result.resumedShards.length;

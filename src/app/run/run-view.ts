@@ -10,11 +10,18 @@ export function compactSize(bytes: number): string {
   return formatBytes(bytes).replace(' ', '').replace(/\.0+(?=[a-zA-Z])/, '');
 }
 
+/**
+ * The plan's headline numbers. With a GGUF export the GGUF files are listed (type and count); a GGUF-only output has
+ * no safetensors shards, so it shows the GGUF files in their place.
+ */
 export function planSummary(plan: PlanOverview): { label: string; value: string }[] {
+  const gguf = plan.gguf === undefined ? [] : [{ label: 'GGUF', value: `${plan.gguf.type.toUpperCase()}, ${plan.gguf.files.length} file${plan.gguf.files.length === 1 ? '' : 's'}` }];
+  const ggufOnly = plan.gguf !== undefined && plan.shardCount === 0;
   return [
     { label: 'Output', value: formatBytes(plan.outputBytes) },
     { label: 'Tensors', value: String(plan.tensorCount) },
-    { label: 'Shards', value: String(plan.shardCount) },
+    ...(ggufOnly ? [] : [{ label: 'Shards', value: String(plan.shardCount) }]),
+    ...gguf,
     { label: 'Reads', value: formatBytes(plan.inputBytes) },
     { label: 'Peak memory', value: formatBytes(plan.peakMemoryBytes) },
     { label: 'Time (est.)', value: `~${formatDuration(plan.estimatedSeconds)}` },

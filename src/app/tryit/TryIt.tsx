@@ -2,7 +2,7 @@
  * Try it: after a finished merge, loads it into llama.cpp in the tab (converted to Q8_0 GGUF by the engine unless the
  * folder has a `.gguf`), chats with it and with a parent side by side, and measures perplexity of both on a text.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 
 import { formatBytes } from '../../shared/format';
 import { describeContext } from '../../shared/errors';
@@ -53,6 +53,12 @@ export function TryIt() {
   const [maxTokens, setMaxTokens] = useState(128);
   const [text, setText] = useState(SAMPLE_TEXT);
   const [parent, setParent] = useState<string | undefined>(undefined);
+  const recordPerplexity = useAppStore((s) => s.recordPerplexity);
+  const { rows } = tryit;
+  useEffect(() => {
+    // Measured rows go into the model card draft (the publish panel's Measurements section).
+    if (rows.length > 0) recordPerplexity(rows);
+  }, [rows, recordPerplexity]);
 
   if (job.phase !== 'done' || job.folder === undefined || job.input === undefined) return null;
   const { folder, input } = job;

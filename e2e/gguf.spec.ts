@@ -15,7 +15,7 @@ import { MemoryDirectorySink } from '../src/io/sink/memory-sink';
 import { compilePlan } from '../src/plan/compile';
 import { withGgufInCard } from '../src/plan/gguf-card';
 import { parseRecipe } from '../src/recipe/parse';
-import { answerPickersWithOpfs } from './picked-folder';
+import { answerPickersWithOpfs, notice } from './picked-folder';
 import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
@@ -57,7 +57,7 @@ test('the demo merges into safetensors and a Q8_0 GGUF in one run', async ({ pag
   await page.evaluate(() => document.querySelector('.run-area')?.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'gguf-1-settings');
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
-  await expect(page.locator('.notice', { has: page.locator('strong', { hasText: /^Merged$/ }) })).toBeVisible({ timeout: 60_000 });
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('result-files')).toContainText('demo-merge.gguf');
   await expect(page.getByTestId('result-files')).toContainText('model.safetensors');
   await screenshot(page, 'gguf-2-done');

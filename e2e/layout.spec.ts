@@ -14,7 +14,9 @@ import { LZLV } from '../test/fixtures/recipes';
 import { standardRepos } from '../test/mock-hub/fixture-repos';
 import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
+import { answerPickersWithOpfs } from './picked-folder';
 import { canvasShare, workspaceShot } from './screens';
+import { openFreshStudio } from './studio-page';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -62,22 +64,11 @@ test.afterAll(async () => {
 });
 
 test.beforeEach(async ({ page }) => {
-  // Headless Chromium cannot answer a picker: the output folder is one of the origin private file system.
-  await page.addInitScript(() => {
-    (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker = async () =>
-      (await navigator.storage.getDirectory()).getDirectoryHandle('layout-output', { create: true });
-  });
+  await answerPickersWithOpfs(page, 'layout-output');
 });
 
-async function openStudio(page: Page): Promise<string[]> {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await expect(page.getByRole('heading', { name: 'Merge Studio' })).toBeVisible();
-  return errors;
-}
+/** Opens a fresh studio (no autosave carried over) against the mock Hub. */
+const openStudio = (page: Page) => openFreshStudio(page, hub.url);
 
 /** Every parameter field on the canvas shows its whole value (no text scrolled out of the box). */
 async function cutParamFields(page: Page): Promise<string[]> {

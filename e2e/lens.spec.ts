@@ -15,7 +15,7 @@ import { lensGrid } from '../src/methods/lens-grid';
 import { landedSummary } from '../src/app/lens/lens-summary';
 import { GEOMETRY, heatmapColumns, whereLanded } from '../src/app/lens/lens-view';
 import { readOpfsFolder } from './opfs';
-import { answerPickersWithOpfs } from './picked-folder';
+import { answerPickersWithOpfs, notice } from './picked-folder';
 import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
 
@@ -111,7 +111,7 @@ test('after a merge, where it landed: per layer the output’s distance to each 
   await page.getByRole('button', { name: 'Load the demo' }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
-  await expect(page.locator('.notice', { has: page.locator('strong', { hasText: /^Merged$/ }) })).toBeVisible({ timeout: 60_000 });
+  await expect(notice(page, 'Merged')).toBeVisible({ timeout: 60_000 });
   const panel = page.getByTestId('lens-panel');
   await panel.locator('summary').click();
   await panel.getByRole('button', { name: 'Run lens' }).click();

@@ -14,8 +14,9 @@ import { wholeBytes } from '../test/mock-hub/mock-bytes';
 import type { MockHub } from '../test/mock-hub/server';
 import { readOpfsFolder } from './opfs';
 import { startWithRunDrawerOpen } from './run-drawer';
-import { answerPickersWithOpfs } from './picked-folder';
+import { answerPickersWithOpfs, notice } from './picked-folder';
 import { screenshot } from './screens';
+import { loadDemoInShards } from './studio-page';
 
 test.describe.configure({ timeout: 150_000 });
 
@@ -37,9 +38,6 @@ test.beforeEach(async ({ page }) => {
   await answerPickersWithOpfs(page, PICKED);
 });
 
-function notice(page: Page, title: string) {
-  return page.locator('.notice', { has: page.locator('strong', { hasText: new RegExp(`^${title}$`) }) });
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => document.querySelector('[data-testid="publish-panel"]')?.scrollIntoView({ block: 'start' }));
@@ -48,12 +46,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 /** Loads the demo (1 MB shards, so the weights are several LFS files) and merges it into the picked folder. */
 async function mergeDemo(page: Page): Promise<void> {
-  await expect(page.getByTestId('demo-offer')).toBeVisible();
-  await page.getByRole('button', { name: 'Load the demo' }).click();
-  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.getByLabel('Largest shard').fill('1MB');
-  await page.getByLabel('Largest shard').press('Enter');
-  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*[5-9]/);
+  await loadDemoInShards(page);
   await page.getByRole('button', { name: 'Choose folder and merge' }).click();
   await expect(notice(page, 'Merged')).toBeVisible({ timeout: 60_000 });
 }

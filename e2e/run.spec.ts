@@ -18,6 +18,7 @@ import { PICKED, answerPickersWithOpfs, notice } from './picked-folder';
 import type { PickerWindow } from './picked-folder';
 import { startWithRunDrawerOpen } from './run-drawer';
 import { screenshot } from './screens';
+import { loadDemoInShards } from './studio-page';
 
 // Each test merges the demo once or twice in the page and once in Node; a busy machine needs more than the default.
 test.describe.configure({ timeout: 120_000 });
@@ -53,12 +54,7 @@ async function shot(page: Page, name: string): Promise<void> {
 
 async function takeDemo(page: Page): Promise<void> {
   await page.goto('/');
-  await expect(page.getByTestId('demo-offer')).toBeVisible();
-  await page.getByRole('button', { name: 'Load the demo' }).click();
-  await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.getByLabel('Largest shard').fill('1MB');
-  await page.getByLabel('Largest shard').press('Enter');
-  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*[5-9]/);
+  await loadDemoInShards(page);
 }
 
 test('the demo merges offline into the picked folder, tensor for tensor the CPU engine result', async ({ page }) => {

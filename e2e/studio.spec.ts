@@ -15,6 +15,7 @@ import type { MockHub } from '../test/mock-hub/server';
 import { addByRepoId, dragWire } from './canvas';
 import { answerPickersWithOpfs } from './picked-folder';
 import { screenshot } from './screens';
+import { openFreshStudio } from './studio-page';
 
 let hub: MockHub;
 
@@ -26,15 +27,7 @@ test.afterAll(async () => {
 });
 
 /** Opens a fresh studio (no autosave carried over) against the mock Hub. */
-async function openStudio(page: Page): Promise<string[]> {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`/?hub=${encodeURIComponent(hub.url)}`);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await expect(page.getByRole('heading', { name: 'Merge Studio' })).toBeVisible();
-  return errors;
-}
+const openStudio = (page: Page) => openFreshStudio(page, hub.url);
 
 /** Adds a merge node from the inspector's menu, by the method's label. */
 async function addMerge(page: Page, method: string) {

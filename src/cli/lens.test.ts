@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
 import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { startMockHub } from '../../test/mock-hub/server';
+import { runCliEntry } from '../../test/cli-child';
 import type { MockHub } from '../../test/mock-hub/server';
 
 const CLI = new URL('./lens.ts', import.meta.url).pathname;
@@ -24,16 +24,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd(), env: { ...process.env, HF_ENDPOINT: hub.url } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCliEntry(CLI, args, { ...process.env, HF_ENDPOINT: hub.url });
 
 interface LensJson {
   a: string;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { writeFixtureToDir, writeFixtureTree } from '../../test/fixtures/node-fi
 import { THORNS } from '../../test/fixtures/recipes';
 import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { startMockHub } from '../../test/mock-hub/server';
+import { runCliEntry } from '../../test/cli-child';
 import type { MockHub } from '../../test/mock-hub/server';
 
 const CLI = new URL('./merge.ts', import.meta.url).pathname;
@@ -26,16 +26,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd(), env: { ...process.env, HF_ENDPOINT: hub.url, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCliEntry(CLI, args, { ...process.env, HF_ENDPOINT: hub.url, ...env });
 
 const recipe = (base: string, other: string) => `merge_method: slerp
 base_model: ${base}

@@ -74,6 +74,13 @@ function parseArgs(argv: readonly string[]): Args {
       if (next === undefined) throw new AppError('E_RECIPE_INVALID', `${arg} needs a value.`, { hint: USAGE });
       return next;
     };
+    /** The option's value as a byte count (`5GB`, `500MB`, `2e9`). */
+    const size = (example: string) => {
+      const text = value();
+      const bytes = parseByteSize(text.replace(/B$/, ''));
+      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `${arg} ${text} is not a size.`, { hint: `For example ${example}.` });
+      return bytes;
+    };
     if (arg === '--dry-run') args.dryRun = true;
     else if (arg === '--allow-overwrite') args.allowOverwrite = true;
     else if (arg === '--push-to-hub') args.push = { repo: value(), private: true };
@@ -86,12 +93,8 @@ function parseArgs(argv: readonly string[]): Args {
       const backend = value();
       if (backend !== 'auto' && backend !== 'cpu' && backend !== 'webgpu') throw new AppError('E_RECIPE_INVALID', `Unknown backend ${backend}.`, { hint: 'Use --backend auto, cpu or webgpu.' });
       args.backend = backend;
-    } else if (arg === '--out-shard-size') {
-      const text = value();
-      const bytes = parseByteSize(text.replace(/B$/, ''));
-      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--out-shard-size ${text} is not a size.`, { hint: 'For example 5GB, 500MB or 2e9.' });
-      args.shardBytes = bytes;
-    } else if (arg === '--format') {
+    } else if (arg === '--out-shard-size') args.shardBytes = size('5GB, 500MB or 2e9');
+    else if (arg === '--format') {
       const format = value();
       if (format !== 'safetensors' && format !== 'gguf' && format !== 'both') throw new AppError('E_RECIPE_INVALID', `Unknown format ${format}.`, { hint: 'Use --format safetensors, gguf or both.' });
       args.format = format;
@@ -99,12 +102,8 @@ function parseArgs(argv: readonly string[]): Args {
       const type = value();
       if (!isGgufOutputType(type)) throw new AppError('E_RECIPE_INVALID', `Unknown GGUF type ${type}.`, { hint: `Use --gguf-type ${GGUF_OUTPUT_TYPES.join(', ')}.` });
       args.ggufType = type;
-    } else if (arg === '--gguf-split-size') {
-      const text = value();
-      const bytes = parseByteSize(text.replace(/B$/, ''));
-      if (bytes === undefined || bytes <= 0) throw new AppError('E_RECIPE_INVALID', `--gguf-split-size ${text} is not a size.`, { hint: 'For example 40GB or 2e9.' });
-      args.ggufSplitBytes = bytes;
-    } else if (arg === '--seed') args.seed = Number(value());
+    } else if (arg === '--gguf-split-size') args.ggufSplitBytes = size('40GB or 2e9');
+    else if (arg === '--seed') args.seed = Number(value());
     else if (arg.startsWith('--')) throw new AppError('E_RECIPE_INVALID', `Unknown option ${arg}.`, { hint: USAGE });
     else positional.push(arg);
   }

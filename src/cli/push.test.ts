@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_RECIPE, writeDemo } from '../../scripts/demo/demo-models';
 import { MOCK_TOKEN, startMockHub } from '../../test/mock-hub/server';
+import { runCliEntry } from '../../test/cli-child';
 import type { MockHub } from '../../test/mock-hub/server';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
 
@@ -27,15 +27,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'HF_TOKEN' && k !== 'HUGGING_FACE_HUB_TOKEN'));
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd(), env: { ...clean, HF_ENDPOINT: hub.url, ...env } });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, output }));
-  });
+/** Runs the command without any token of this machine's environment; `output` is all it printed. */
+async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'HF_TOKEN' && k !== 'HUGGING_FACE_HUB_TOKEN'));
+  const { code, stdout, stderr } = await runCliEntry(CLI, args, { ...clean, HF_ENDPOINT: hub.url, ...env });
+  return { code, output: stdout + stderr };
 }
 
 describe('npm run merge -- --push-to-hub', () => {

@@ -10,5 +10,6 @@ export { nearswapOp } from './kernels/nearswap';
 export { randomBitsOp } from './kernels/random-bits';
 export { slerpStatsOp } from './kernels/slerp-stats';
 export { equalKeyCountsOp, taskVectorL1Op, taskVectorOp, windowHistogramOp } from './kernels/task-vector';
-export type { TaskVectorModel, TaskVectorResult, TaskVectorSpec, WindowSpec } from './kernels/task-vector';
+export type { TaskVectorResult } from './kernels/task-vector';
+export type { TaskVectorModel, TaskVectorSpec, WindowSpec } from './kernels/task-vector-spec';
 export { weightedSumOp } from './kernels/weighted-sum';

@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { DEFAULT_LAYOUT, LAYOUT_KEY, readLayout } from './layout-slice';
+import { memoryStorage } from '../../test/memory-storage';
 import { createAppStore } from './store';
-
-function memoryStorage(): Storage {
-  const items = new Map<string, string>();
-  return {
-    get length() {
-      return items.size;
-    },
-    clear: () => items.clear(),
-    getItem: (key) => items.get(key) ?? null,
-    key: (i) => [...items.keys()][i] ?? null,
-    removeItem: (key) => void items.delete(key),
-    setItem: (key, value) => void items.set(key, value),
-  };
-}
 
 describe('layout slice', () => {
   it('opens with both side panels and the run drawer collapsed, and remembers a change', () => {

@@ -4,7 +4,6 @@
  */
 import type { StateCreator } from 'zustand';
 
-import type { AppState } from './store';
 
 export type PanelId = 'models' | 'inspector' | 'run';
 
@@ -35,7 +34,7 @@ export function readLayout(storage: Pick<Storage, 'getItem'> | undefined): Recor
   return layout;
 }
 
-export function createLayoutSlice(storage: Storage | undefined): StateCreator<AppState, [], [], LayoutSlice> {
+export function createLayoutSlice(storage: Storage | undefined): StateCreator<LayoutSlice> {
   return (set, get) => ({
     layout: readLayout(storage),
     togglePanel: (panel, open) => {

@@ -6,7 +6,6 @@
 import type { StateCreator } from 'zustand';
 
 import type { CardExtras } from '../plan/card-extras';
-import type { AppState } from './store';
 
 export interface Measurements {
   /** The last pair lens, as card lines. */
@@ -25,7 +24,7 @@ export interface MeasurementsSlice {
   forgetOutputMeasurements(): void;
 }
 
-export const createMeasurementsSlice: StateCreator<AppState, [], [], MeasurementsSlice> = (set) => ({
+export const createMeasurementsSlice: StateCreator<MeasurementsSlice> = (set) => ({
   measurements: {},
   recordLens: (lens, landed) =>
     set((s) => {

@@ -11,7 +11,6 @@ import { toAppError } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
 import * as edit from './recipe-edit';
 import type { EditableRecipe, InputRole, WireSource } from './recipe-edit';
-import type { AppState } from './store';
 
 export interface XY {
   readonly x: number;
@@ -77,7 +76,7 @@ function exportText(recipe: EditableRecipe): string {
   return recipe.stages.length === 0 ? '' : exportRecipe(recipe);
 }
 
-export const createRecipeSlice: StateCreator<AppState, [], [], RecipeSlice> = (set, get) => {
+export const createRecipeSlice: StateCreator<RecipeSlice> = (set, get) => {
   let lastTyping = 0;
   /** Applies an edit: the old recipe goes on the undo stack, the redo stack is cleared. */
   const commit = (next: EditableRecipe, yamlText = exportText(next), typing = false) => {

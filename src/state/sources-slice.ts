@@ -24,7 +24,7 @@ import type { ErrorPayload } from '../shared/errors';
 import { hintForSource } from './source-hints';
 import { summariseAdapter, summariseModel } from './model-summary';
 import type { AdapterSummary, ModelSummary } from './model-summary';
-import type { AppState } from './store';
+import type { ViewSlice } from './view-slice';
 
 /** Something the studio reads from a folder's headers: loading, read (with `T`), or why it could not be read. */
 type Tracked<T> =
@@ -81,7 +81,8 @@ export function repoIdFromInput(text: string): string {
   return url[2] === undefined || url[2] === 'main' ? (url[1] as string) : `${url[1]}@${url[2]}`;
 }
 
-export const createSourcesSlice: StateCreator<AppState, [], [], SourcesSlice> = (set, get) => {
+/** The slice reads the Hub settings (endpoint, token) of the view slice beside it. */
+export const createSourcesSlice: StateCreator<SourcesSlice & Pick<ViewSlice, 'hubEndpoint' | 'hubToken'>, [], [], SourcesSlice> = (set, get) => {
   /** Reads `ref` with `read`, keeping its entry (loading, ready, error) where `put` writes it. */
   const track = async <T,>(ref: string, kind: 'hub' | 'local', put: (entry: Tracked<T>) => void, read: () => Promise<T>) => {
     put({ status: 'loading', kind });

@@ -6,25 +6,11 @@ import { GRADIENT_SLERP, LZLV } from '../../test/fixtures/recipes';
 import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { MOCK_TOKEN, startMockHub } from '../../test/mock-hub/server';
 import type { MockHub } from '../../test/mock-hub/server';
+import { memoryStorage } from '../../test/memory-storage';
 import { decodePermalink, encodePermalink } from './permalink';
 import { loraProblem } from './compatibility';
 import { createAppStore } from './store';
 import { STORAGE_KEYS } from './view-slice';
-
-/** A Storage over a Map, as the browser's localStorage behaves. */
-function memoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    get length() {
-      return map.size;
-    },
-    clear: () => map.clear(),
-    getItem: (key) => map.get(key) ?? null,
-    key: (i) => [...map.keys()][i] ?? null,
-    removeItem: (key) => void map.delete(key),
-    setItem: (key, value) => void map.set(key, String(value)),
-  };
-}
 
 /** Builds `slerp(tiny/llama-bf16 as base, tiny/llama-bf16-ft)` by canvas actions. */
 function buildSlerp(store: ReturnType<typeof createAppStore>) {

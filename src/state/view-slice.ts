@@ -5,7 +5,6 @@
 import type { StateCreator } from 'zustand';
 
 import { DEFAULT_HUB_ENDPOINT, normaliseEndpoint } from '../io/source/hub-client';
-import type { AppState } from './store';
 
 export type Selection =
   | { readonly kind: 'model'; readonly ref: string }
@@ -50,7 +49,7 @@ export function initialEndpoint(url: string | undefined, storage: Pick<Storage, 
   return DEFAULT_HUB_ENDPOINT;
 }
 
-export function createViewSlice(storage: Storage | undefined, url: string | undefined): StateCreator<AppState, [], [], ViewSlice> {
+export function createViewSlice(storage: Storage | undefined, url: string | undefined): StateCreator<ViewSlice> {
   return (set) => {
     const savedToken = storage?.getItem(STORAGE_KEYS.token) ?? null;
     return {

@@ -4,6 +4,9 @@
  */
 import { useId } from 'react';
 
+import { ChoiceField, CommitTextField } from './fields';
+import type { Choice } from './fields';
+
 export type OutputFormat = 'safetensors' | 'gguf' | 'both';
 export type GgufOutputType = 'f16' | 'bf16' | 'q8_0' | 'f32';
 
@@ -19,13 +22,13 @@ export interface GgufSettingsProps {
   readonly onSplitSizeChange: (text: string) => void;
 }
 
-const FORMATS: readonly { value: OutputFormat; label: string }[] = [
+const FORMATS: readonly Choice<OutputFormat>[] = [
   { value: 'safetensors', label: 'safetensors' },
   { value: 'gguf', label: 'GGUF' },
   { value: 'both', label: 'Both' },
 ];
 
-const TYPES: readonly { value: GgufOutputType; label: string }[] = [
+const TYPES: readonly Choice<GgufOutputType>[] = [
   { value: 'f16', label: 'F16' },
   { value: 'bf16', label: 'BF16' },
   { value: 'q8_0', label: 'Q8_0 (8-bit)' },
@@ -37,41 +40,15 @@ export function GgufSettings(props: GgufSettingsProps) {
   const gguf = props.format !== 'safetensors';
   return (
     <>
-      <label htmlFor={`${id}-format`}>Format</label>
-      <select id={`${id}-format`} value={props.format} onChange={(e) => props.onFormatChange(e.currentTarget.value as OutputFormat)}>
-        {FORMATS.map((f) => (
-          <option key={f.value} value={f.value}>
-            {f.label}
-          </option>
-        ))}
-      </select>
+      <ChoiceField id={`${id}-format`} label="Format" value={props.format} choices={FORMATS} onChange={props.onFormatChange} />
       {gguf ? (
         <>
-          <label htmlFor={`${id}-type`}>GGUF type</label>
-          <select id={`${id}-type`} value={props.type} onChange={(e) => props.onTypeChange(e.currentTarget.value as GgufOutputType)}>
-            {TYPES.map((t) => (
-              <option key={t.value} value={t.value}>
-                {t.label}
-              </option>
-            ))}
-          </select>
-          <label htmlFor={`${id}-split`}>Split GGUF above</label>
-          <div className="field-with-error">
-            <input
-              id={`${id}-split`}
-              key={`split-${props.splitSize}`}
-              defaultValue={props.splitSize}
-              placeholder="no split"
-              spellCheck={false}
-              aria-invalid={props.splitSizeError !== undefined}
-              onBlur={(e) => e.currentTarget.value.trim() !== props.splitSize && props.onSplitSizeChange(e.currentTarget.value.trim())}
-              onKeyDown={(e) => e.key === 'Enter' && e.currentTarget.blur()}
-            />
-            {props.splitSizeError === undefined ? null : <span className="field-error">{props.splitSizeError}</span>}
+          <ChoiceField id={`${id}-type`} label="GGUF type" value={props.type} choices={TYPES} onChange={props.onTypeChange} />
+          <CommitTextField id={`${id}-split`} label="Split GGUF above" value={props.splitSize} error={props.splitSizeError} placeholder="no split" onCommit={props.onSplitSizeChange}>
             <span className="folder-note" data-testid="gguf-estimate">
               {props.estimate ?? 'Planning…'}
             </span>
-          </div>
+          </CommitTextField>
         </>
       ) : null}
     </>

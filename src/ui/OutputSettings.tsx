@@ -1,9 +1,12 @@
 /**
  * The output folder's settings: name, dtype, shard size, and where it is written. Presentational: values in, changes
- * out. Text fields report on blur or Enter, so typing does not recompile the plan at every key.
+ * out. Text fields report on blur or Enter ({@link CommitTextField}).
  */
 import { useId } from 'react';
-import type { KeyboardEvent, ReactNode } from 'react';
+import type { ReactNode } from 'react';
+
+import { ChoiceField, CommitTextField, commitOnEnter } from './fields';
+import type { Choice } from './fields';
 
 export type DtypeChoice = 'recipe' | 'float32' | 'float16' | 'bfloat16';
 
@@ -27,16 +30,12 @@ export interface OutputSettingsProps {
   readonly children?: ReactNode;
 }
 
-const DTYPES: readonly { value: DtypeChoice; label: string }[] = [
+const DTYPES: readonly Choice<DtypeChoice>[] = [
   { value: 'recipe', label: 'As the recipe says' },
   { value: 'bfloat16', label: 'bfloat16' },
   { value: 'float16', label: 'float16' },
   { value: 'float32', label: 'float32' },
 ];
-
-function commitOnEnter(event: KeyboardEvent<HTMLInputElement>): void {
-  if (event.key === 'Enter') event.currentTarget.blur();
-}
 
 export function OutputSettings(props: OutputSettingsProps) {
   const id = useId();
@@ -52,32 +51,8 @@ export function OutputSettings(props: OutputSettingsProps) {
         onBlur={(e) => e.currentTarget.value.trim() !== props.name && props.onNameChange(e.currentTarget.value.trim())}
         onKeyDown={commitOnEnter}
       />
-      <label htmlFor={`${id}-dtype`}>Weights dtype</label>
-      <select id={`${id}-dtype`} value={props.dtype} onChange={(e) => props.onDtypeChange(e.currentTarget.value as DtypeChoice)}>
-        {DTYPES.map((d) => (
-          <option key={d.value} value={d.value}>
-            {d.label}
-          </option>
-        ))}
-      </select>
-      <label htmlFor={`${id}-shard`}>Largest shard</label>
-      <div className="field-with-error">
-        <input
-          id={`${id}-shard`}
-          key={`shard-${props.shardSize}`}
-          defaultValue={props.shardSize}
-          spellCheck={false}
-          aria-invalid={props.shardSizeError !== undefined}
-          aria-describedby={props.shardSizeError === undefined ? undefined : `${id}-shard-error`}
-          onBlur={(e) => e.currentTarget.value.trim() !== props.shardSize && props.onShardSizeChange(e.currentTarget.value.trim())}
-          onKeyDown={commitOnEnter}
-        />
-        {props.shardSizeError === undefined ? null : (
-          <span className="field-error" id={`${id}-shard-error`}>
-            {props.shardSizeError}
-          </span>
-        )}
-      </div>
+      <ChoiceField id={`${id}-dtype`} label="Weights dtype" value={props.dtype} choices={DTYPES} onChange={props.onDtypeChange} />
+      <CommitTextField id={`${id}-shard`} label="Largest shard" value={props.shardSize} error={props.shardSizeError} onCommit={props.onShardSizeChange} />
       {props.children}
       <span className="label">Folder</span>
       <div className="folder-choice">

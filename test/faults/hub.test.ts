@@ -49,6 +49,14 @@ const failOnStart = (failure: MockFailure) => (event: EngineEvent) => {
   if (event.type === 'start') hub.fail(failure);
 };
 
+/** Calls `inject` once the first shard is written, so that there is something to resume. */
+const afterFirstShard = (inject: () => void) => {
+  let shards = 0;
+  return (event: EngineEvent) => {
+    if (event.type === 'shard-written' && ++shards === 1) inject();
+  };
+};
+
 describe('faults: Hub failures during a merge', () => {
   it.each([
     ['a connection dropped mid-tensor', { pathIncludes: `/cdn/${REPO}/`, times: 3, dropAfterBytes: 1000 }],
@@ -65,16 +73,13 @@ describe('faults: Hub failures during a merge', () => {
 
   it('stops on a 429 whose Retry-After is longer than a run waits, saying how long, and resumes later', async () => {
     const out = join(await tempDir(), 'out');
-    let shards = 0;
     const error = await appError(
       mergeInto(
         recipe,
         out,
         options({
           preloadBytes: 0,
-          onEvent: (event) => {
-            if (event.type === 'shard-written' && ++shards === 1) hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } });
-          },
+          onEvent: afterFirstShard(() => hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } })),
         }),
       ),
     );
@@ -91,8 +96,6 @@ describe('faults: Hub failures during a merge', () => {
     ['404', { status: 404, pathIncludes: `/${REPO}/resolve/` }, 'E_HUB_NOT_FOUND', /tiny\/llama-bf16-ft/],
   ] as const)('stops on %s with a typed error naming the repo and file, and resumes later', async (_what, answer, code: ErrorCode, message) => {
     const out = join(await tempDir(), 'out');
-    // Let one shard finish first, so that there is something to resume.
-    let shards = 0;
     const error = await appError(
       mergeInto(
         recipe,
@@ -100,13 +103,12 @@ describe('faults: Hub failures during a merge', () => {
         options({
           // Tensors are read as they are written, so the failure lands after the first shard.
           preloadBytes: 0,
-          onEvent: (event) => {
-            if (event.type !== 'shard-written' || ++shards !== 1) return;
+          onEvent: afterFirstShard(() => {
             // A file is resolved once per run and then read from its signed CDN URL: a refused CDN read makes the
             // source resolve again, and that is where a lasting Hub answer lands.
             if (answer.pathIncludes.includes('/resolve/')) hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 403 });
             hub.fail({ times: 1000, ...answer });
-          },
+          }),
         }),
       ),
     );

@@ -14,6 +14,7 @@ import type { MetricName } from '../../methods/lens-stats';
 import { formatBytes, formatDuration } from '../../shared/format';
 import { useAppStore } from '../../state/hooks';
 import { allModelRefs } from '../../state/recipe-edit';
+import { saveBlob } from '../save-file';
 import { LandedTable } from './LandedTable';
 import { LensHeatmap } from './LensHeatmap';
 import type { LensHeatmapHandle } from './LensHeatmap';
@@ -30,15 +31,6 @@ const METRICS: readonly { readonly id: MetricName; readonly label: string }[] = 
   { id: 'norm_b', label: 'norm of b' },
   { id: 'nearswap_swapped', label: 'NearSwap: share swapped at t' },
 ];
-
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** What the engine needs to compare `a` and `b`, or undefined when either cannot be read here (or they are one). */
 function lensRequest(
@@ -178,10 +170,10 @@ export function LensPanel() {
         )}
         {report === undefined ? null : (
           <>
-            <button type="button" className="small" onClick={() => void heatmap.current?.toPng().then((png) => png && download(png, 'lens.png'))}>
+            <button type="button" className="small" onClick={() => void heatmap.current?.toPng().then((png) => png && saveBlob(png, 'lens.png'))}>
               Export PNG
             </button>
-            <button type="button" className="small" onClick={() => download(new Blob([lensCsv(report)], { type: 'text/csv' }), 'lens.csv')}>
+            <button type="button" className="small" onClick={() => saveBlob(new Blob([lensCsv(report)], { type: 'text/csv' }), 'lens.csv')}>
               Export CSV
             </button>
           </>

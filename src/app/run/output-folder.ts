@@ -1,5 +1,6 @@
 /** The output folder in the browser: one the user picks (File System Access), else one in the browser's private storage, whose files are downloaded one by one. */
 import type { OutputFolder } from '../../state/job-slice';
+import { saveBlob } from '../save-file';
 
 type DirectoryPicker = (options?: { id?: string; mode?: 'read' | 'readwrite'; startIn?: string }) => Promise<FileSystemDirectoryHandle>;
 
@@ -25,11 +26,5 @@ export async function chooseOutputFolder(name: string): Promise<{ handle: FileSy
 
 /** Saves one file of a browser-storage folder through a download link. */
 export async function download(handle: FileSystemDirectoryHandle, name: string): Promise<void> {
-  const file = await (await handle.getFileHandle(name)).getFile();
-  const url = URL.createObjectURL(file);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  saveBlob(await (await handle.getFileHandle(name)).getFile(), name);
 }

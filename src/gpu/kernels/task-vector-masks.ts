@@ -6,7 +6,7 @@
 import type { Binding } from '../runtime';
 import { BLOCK, uniformBlock } from '../runtime';
 import type { GpuJob } from '../runtime';
-import type { TaskVectorSpec, WindowSpec } from './task-vector';
+import type { TaskVectorSpec, WindowSpec } from './task-vector-spec';
 
 export function windowBinding(job: GpuJob, specs: readonly WindowSpec[]): Binding {
   const data = new Uint32Array(specs.length * 12);

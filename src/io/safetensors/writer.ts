@@ -2,23 +2,20 @@ import { AppError } from '../../shared/errors';
 import { isPlainObject } from '../../shared/json';
 import type { DirectorySink, FileSink } from '../sink/byte-sink';
 import { writeWholeFile } from '../sink/byte-sink';
+import { TensorStream } from '../sink/tensor-stream';
+import type { StreamedTensor } from '../sink/tensor-stream';
 import type { EncodedHeader, ShardPlan } from './layout';
 import { INDEX_FILE } from './shard-index';
 import type { TensorInfo } from './types';
 
 /**
- * Streams one safetensors file: the header first, then tensor bytes strictly in header order, in chunks of any size.
- * Nothing is buffered: each chunk goes straight to the sink. Wrong order or sizes are bugs in the caller and fail
- * loudly (`E_WRITER_ORDER`) rather than producing a file whose offsets lie.
+ * Streams one safetensors file: the header first, then tensor bytes strictly in header order, in chunks of any size
+ * (see {@link TensorStream}); the file publishes when it finishes complete.
  */
 export class SafetensorsFileWriter {
-  private index = 0;
-  private writtenInTensor = 0;
-  private state: 'open' | 'finished' | 'aborted' = 'open';
-
   private constructor(
     private readonly sink: FileSink,
-    private readonly tensors: readonly TensorInfo[],
+    private readonly stream: TensorStream<TensorInfo & StreamedTensor>,
     private readonly onFinished: () => Promise<void>,
   ) {}
 
@@ -28,7 +25,8 @@ export class SafetensorsFileWriter {
     onFinished: () => Promise<void> = () => Promise.resolve(),
   ): Promise<SafetensorsFileWriter> {
     await sink.write(header.bytes);
-    return new SafetensorsFileWriter(sink, header.tensors, onFinished);
+    const tensors = header.tensors.map((t) => ({ ...t, bytes: t.end - t.begin }));
+    return new SafetensorsFileWriter(sink, new TensorStream(sink, tensors), onFinished);
   }
 
   get file(): string {
@@ -37,61 +35,22 @@ export class SafetensorsFileWriter {
 
   /** The tensor the next bytes belong to, or `undefined` when all are written. */
   get expectedTensor(): TensorInfo | undefined {
-    return this.current();
+    return this.stream.next;
   }
 
   /** Appends bytes of tensor `name`; a tensor may arrive in any number of chunks. */
-  async write(name: string, chunk: Uint8Array): Promise<void> {
-    this.checkOpen();
-    const tensor = this.current(name);
-    if (tensor === undefined || tensor.name !== name) {
-      throw this.orderError(`got bytes of ${name} but ${tensor === undefined ? 'every tensor is complete' : `${tensor.name} comes next`}`);
-    }
-    const size = tensor.end - tensor.begin;
-    if (this.writtenInTensor + chunk.byteLength > size) {
-      throw this.orderError(`${name} holds ${size} bytes but ${this.writtenInTensor + chunk.byteLength} were written`);
-    }
-    if (chunk.byteLength > 0) await this.sink.write(chunk);
-    this.writtenInTensor += chunk.byteLength;
-    if (this.writtenInTensor === size) {
-      this.index += 1;
-      this.writtenInTensor = 0;
-    }
+  write(name: string, chunk: Uint8Array): Promise<void> {
+    return this.stream.write(name, chunk);
   }
 
   /** Checks that every tensor is complete, then publishes the file. */
   async finish(): Promise<void> {
-    this.checkOpen();
-    const missing = this.expectedTensor;
-    if (missing !== undefined) throw this.orderError(`finished before ${missing.name} was written`);
-    this.state = 'finished';
-    await this.sink.close();
+    await this.stream.finish();
     await this.onFinished();
   }
 
-  async abort(): Promise<void> {
-    if (this.state !== 'open') return;
-    this.state = 'aborted';
-    await this.sink.abort();
-  }
-
-  /** The tensor being written. Zero-byte tensors need no write: they are stepped over unless `name` is theirs. */
-  private current(name?: string): TensorInfo | undefined {
-    for (let tensor = this.tensors[this.index]; tensor !== undefined; tensor = this.tensors[this.index]) {
-      if (this.writtenInTensor > 0 || tensor.end !== tensor.begin || tensor.name === name) return tensor;
-      this.index += 1;
-    }
-    return undefined;
-  }
-
-  private checkOpen(): void {
-    if (this.state !== 'open') throw this.orderError(`the file is already ${this.state}`);
-  }
-
-  private orderError(what: string): AppError {
-    return new AppError('E_WRITER_ORDER', `Internal error writing ${this.sink.name}: ${what}.`, {
-      context: { file: this.sink.name },
-    });
+  abort(): Promise<void> {
+    return this.stream.abort();
   }
 }
 

@@ -4,7 +4,6 @@
  * pointed at tiny Mistral-shaped fixtures. llama.cpp loads each GGUF, and its next-token log-probabilities equal a
  * float64 forward pass of the same command's safetensors output within the tolerance of the GGUF type.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,8 @@ import type { Llama } from 'node-llama-cpp';
 import { LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { runCliEntry } from '../../test/cli-child';
+import type { CliResult } from '../../test/cli-child';
 import type { ModelSpec } from '../../test/fixtures/models';
 import { writeFixtureTree } from '../../test/fixtures/node-fixtures';
 import type { Fixture } from '../../test/fixtures/standard';
@@ -38,13 +39,8 @@ let recipeFile: string;
 let llama: Llama;
 let reference: Float64Array[];
 
-function cli(args: readonly string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: process.cwd() });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
-  });
+function cli(args: readonly string[]): Promise<CliResult> {
+  return runCliEntry(CLI, args, process.env);
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 // The entry point of a two-input element-wise kernel on encoded inputs (lib/two_inputs.wgsl): one invocation per pair
 // of elements (2p, 2p + 1) below `params.count`, each calling the kernel's `fn combine(a: f32, b: f32) -> f32`. The
-// output is stored in OUT_DTYPE's own encoding, rounded to nearest even: f32 words, or two halves packed in one word
-// (so half-type outputs read back half the bytes, and no two invocations share a word).
+// output is rounded to OUT_DTYPE (nearest even): BF16 as two halves packed in one word (half the readback bytes; no two
+// invocations share a word), F16 and F32 as f32 words.
 // #include "lib/two_inputs.wgsl"
 // #include "lib/index.wgsl"
 
@@ -9,31 +9,24 @@ override OUT_DTYPE: u32 = 0u;
 
 @group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
-fn encode_half(v: f32) -> u32 {
-  if (OUT_DTYPE == DTYPE_BF16) {
-    return f32_to_bf16_bits(bitcast<u32>(v));
-  }
-  return f32_to_f16_bits(bitcast<u32>(v));
-}
-
 @compute @workgroup_size(WORKGROUP)
 fn main(at: Invocation) {
   let i = invocation_index(at) * 2u;
   if (i >= params.count) {
     return;
   }
-  let lo = combine(load_a(i), load_b(i));
+  let lo = bitcast<u32>(combine(load_a(i), load_b(i)));
   let has_hi = i + 1u < params.count;
-  var hi = 0.0;
+  var hi = 0u;
   if (has_hi) {
-    hi = combine(load_a(i + 1u), load_b(i + 1u));
+    hi = bitcast<u32>(combine(load_a(i + 1u), load_b(i + 1u)));
   }
-  if (OUT_DTYPE == DTYPE_F32) {
-    out[i] = bitcast<u32>(lo);
-    if (has_hi) {
-      out[i + 1u] = bitcast<u32>(hi);
-    }
+  if (OUT_DTYPE == DTYPE_BF16) {
+    out[i / 2u] = f32_to_bf16_bits(lo) | (select(0u, f32_to_bf16_bits(hi), has_hi) << 16u);
   } else {
-    out[i / 2u] = encode_half(lo) | (select(0u, encode_half(hi), has_hi) << 16u);
+    out[i] = round_f32_bits(lo, OUT_DTYPE);
+    if (has_hi) {
+      out[i + 1u] = round_f32_bits(hi, OUT_DTYPE);
+    }
   }
 }

@@ -1,12 +1,11 @@
 /**
  * The fast path of the two-input kernels (nearswap, slerp's statistics, a weighted sum of two): the encoded inputs are
  * bound as they were uploaded and decoded inside the kernel (lib/two_inputs.wgsl), so a sub-chunk is one dispatch with
- * no decoded f32 copy in between; element-wise outputs come back in the output dtype's own encoding (two halves per
- * word for F16/BF16: half the readback) and are widened to f32 on the host. Inputs with a LoRA to bake take the general
+ * no decoded f32 copy in between; a BF16 output comes back packed (two halves per word: half the readback) and is
+ * widened to f32 on the host (a shift), F16 and F32 outputs as f32 words. Inputs with a LoRA to bake take the general
  * path (decode, bake, then the kernel).
  */
 import type { FloatDType } from '../../io/safetensors/dtype';
-import { decodeToF32, floatBytes } from '../../io/safetensors/codec';
 import type { Binding, EncodedInput, GpuJob, Readback } from '../runtime';
 import { DTYPE_CODE } from '../runtime';
 
@@ -25,7 +24,7 @@ export function bindEncoded(job: GpuJob, a: EncodedInput, b: EncodedInput): { bi
 
 /** A lib/per_pair.wgsl kernel's output buffer for `count` elements of `outDtype` (whole words). */
 export function pairOutput(job: GpuJob, count: number, outDtype: FloatDType): Binding {
-  return job.storage(Math.max(4, Math.ceil(floatBytes(outDtype, count) / 4) * 4), 'output');
+  return job.storage(4 * (outDtype === 'BF16' ? Math.ceil(count / 2) : count), 'output');
 }
 
 /** Invocations of a lib/per_pair.wgsl kernel: one per pair of elements. */
@@ -33,13 +32,14 @@ export function pairInvocations(count: number): number {
   return Math.ceil(count / 2);
 }
 
-/** Reads `out` back and widens its `count` elements of `outDtype` to f32 (exact: the values were rounded on the GPU). */
+/** Reads `out` back as `count` f32 values (BF16 halves widened: exact, the values were rounded on the GPU). */
 export function readbackEncoded(job: GpuJob, out: Binding, count: number, outDtype: FloatDType): Readback<Float32Array> {
+  if (outDtype !== 'BF16') return job.readbackF32(out);
   const read = job.readback([out]);
   return async () => {
-    const bytes = new Uint8Array((await read())[0] as ArrayBuffer, 0, floatBytes(outDtype, count));
-    const values = new Float32Array(count);
-    decodeToF32(outDtype, bytes, values);
-    return values;
+    const halves = new Uint16Array((await read())[0] as ArrayBuffer, 0, count);
+    const words = new Uint32Array(count);
+    for (let i = 0; i < count; i++) words[i] = (halves[i] as number) << 16;
+    return new Float32Array(words.buffer);
   };
 }

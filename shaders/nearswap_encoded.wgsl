@@ -8,7 +8,7 @@ struct Params {
 
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn combine(b: f32, x: f32) -> f32 {
-  let w = clamp(params.t / max(abs(b - x), 1e-6), 0.0, 1.0);
+fn combine(b: vec2<f32>, x: vec2<f32>) -> vec2<f32> {
+  let w = clamp(params.t / max(abs(b - x), vec2<f32>(1e-6)), vec2<f32>(0.0), vec2<f32>(1.0));
   return w * x + (1.0 - w) * b;
 }

@@ -11,8 +11,8 @@ struct Params {
 
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn combine(a: f32, b: f32) -> f32 {
-  var sum = 0.0;
+fn combine(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
+  var sum = vec2<f32>(0.0);
   sum += params.w0 * a;
   sum += params.w1 * b;
   return sum / params.divisor;

@@ -25,6 +25,7 @@ import { compilePlan } from '../src/plan/compile';
 import { parseRecipe } from '../src/recipe/parse';
 import { benchModelSpec } from '../test/fixtures/models';
 import { writeFixtureToDir } from '../test/fixtures/node-fixtures';
+import { gpuPhases } from './gpu-phases';
 import type { CaseResult } from './measure';
 
 type Args = Record<string, string | number>;
@@ -159,6 +160,9 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
     }
     return { inputBytes: plan.summary.inputBytes, seconds: (performance.now() - started) / 1000, note: `${method}, ${executor.label}${memoryNote}${formatNote}` };
   },
+
+  /** Where a WebGPU sub-chunk's time goes (bench/gpu-phases.ts). */
+  'gpu-phases': gpuPhases,
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
   async codec(args) {

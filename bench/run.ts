@@ -9,7 +9,8 @@
  *   at the largest size the slerp also writing GGUF (q8_0 or f16 only, and f16 beside the shards) in the same pass.
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
  *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
- *   also with the staging ring off (one sub-chunk in flight at a time).
+ *   also with the staging ring off (one sub-chunk in flight at a time); and where one sub-chunk's time goes (upload,
+ *   kernel, readback: bench/gpu-phases.ts).
  * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
  *   codecs.
  * - At scale (`bench/scale.ts`; BENCH_SCALE=0 skips): the 70B three-model plan with CLI start-up, a 7B-shaped SLERP with
@@ -113,6 +114,13 @@ try {
       } catch (error) {
         rows.push([`${method} merge on WebGPU${label}`, '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
       }
+    }
+    // Where a sub-chunk's time goes: upload, kernel, readback (bench/gpu-phases.ts).
+    try {
+      const phases = measure('WebGPU phases of one sub-chunk', 'gpu-phases', {});
+      console.log(`WebGPU ${phases.note ?? ''}`);
+    } catch (error) {
+      console.log(`WebGPU phases not measured: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     }
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });

@@ -67,8 +67,8 @@ export interface WebGpuBackend extends Backend {
   /** How many device losses the backend recovered from. */
   readonly recoveries: number;
   /**
-   * The adapter is a software fallback (SwiftShader): merges are correct but slower than the CPU backend (measured:
-   * slerp 15 vs 34 MB/s, nearswap 19 vs 60 MB/s), so automatic backend selection should prefer the CPU.
+   * The adapter is a software fallback (SwiftShader): merges are correct but several times slower than the CPU backend
+   * (`npm run bench` prints both), so automatic backend selection should prefer the CPU.
    */
   readonly software: boolean;
 }

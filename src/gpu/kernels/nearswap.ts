@@ -2,6 +2,7 @@
 import type { FloatDType } from '../../io/safetensors/dtype';
 import type { EncodedInput, GpuRuntime, Readback } from '../runtime';
 import { DTYPE_CODE, uniformBlock } from '../runtime';
+import { bindEncoded, encodedPair, pairInvocations, pairOutput, readbackEncoded } from './encoded';
 import { decodeInputs } from './inputs';
 
 export function nearswapOp(
@@ -13,8 +14,18 @@ export function nearswapOp(
   t: number,
   outDtype: FloatDType,
 ): Promise<Readback<Float32Array>> {
+  const [a, b] = [inputs[base], inputs[other]];
+  if (encodedPair(a, b)) {
+    return rt.submit('nearswap', async (job) => {
+      const { bindings, constants } = bindEncoded(job, a, b as EncodedInput);
+      const out = pairOutput(job, count, outDtype);
+      const params = job.uniform(uniformBlock([['u32', count], ['f32', t]]), 'params');
+      await job.dispatch('nearswap_encoded.wgsl', { ...constants, OUT_DTYPE: DTYPE_CODE[outDtype] }, [...bindings, out, params], pairInvocations(count));
+      return readbackEncoded(job, out, count, outDtype);
+    });
+  }
   return rt.submit('nearswap', async (job) => {
-        const values = await decodeInputs(job, inputs, count);
+    const values = await decodeInputs(job, inputs, count);
     const out = job.storage(count * 4, 'output');
     const params = job.uniform(uniformBlock([['u32', count], ['u32', count], ['u32', base], ['u32', other], ['f32', t]]), 'params');
     await job.dispatch('nearswap.wgsl', { OUT_DTYPE: DTYPE_CODE[outDtype] }, [values, out, params], count);

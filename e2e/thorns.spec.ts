@@ -13,7 +13,7 @@ import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 import { parseRecipe } from '../src/recipe/parse';
 import { referencedInputs } from '../src/plan/references';
-import { dragWire, revealNodes } from './canvas';
+import { dragWire, revealNode, revealNodes } from './canvas';
 import { cpuMerge } from './cpu-merge';
 import { answerPickersWithOpfs, notice, readPicked } from './picked-folder';
 import { startWithRunDrawerOpen } from './run-drawer';
@@ -52,7 +52,9 @@ test('the Thorns card: imported from YAML, drawn with LoRA nodes on merge output
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
   await expect(page.locator('.inputs-line summary')).toContainText(/ · on merge outputs: thorns-(left|right) \+ tiny\/llama-lora(-rs)?, thorns-(left|right) \+ tiny\/llama-lora/);
   await screenshot(page, 'thorns-canvas');
-  // The LoRA node on a merge output says it fits the merge's output.
+  // The LoRA node on a merge output says it fits the merge's output. (Clicked once the canvas has stopped moving: a
+  // click during a fit's animation can land on the pane beside the node.)
+  await revealNode(page, left);
   await left.click();
   await expect(page.getByTestId('lora-inspector').getByTestId('lora-fits')).toContainText('Fits thorns-left');
 

@@ -133,9 +133,11 @@ test('cancel mid-run, reload, resume: the finished shards are kept and the bytes
   await shot(page, 'run-7-resumed');
 
   await expectSameFolder(await readOpfsFolder(page, PICKED), await expectedOutput(250e3));
-  // The resume is remembered no longer.
+  // The resume is remembered no longer: once the autosaved demo recipe has its files back, no resume is offered.
   await page.reload();
-  await expect(page.getByTestId('demo-offer')).toBeVisible();
+  await expect(page.getByTestId('model-node-demo-llama-base')).toContainText('LlamaForCausalLM');
+  await expect(page.getByRole('status').filter({ hasText: 'An unfinished merge into' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Choose folder and merge' })).toBeVisible();
 });
 
 test('a reload in the middle of a run (no cancel): resume keeps the finished shards, drops the leftovers, and the bytes match', async ({ page }) => {

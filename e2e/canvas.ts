@@ -36,16 +36,31 @@ export async function addByRepoId(page: Page, ref: string) {
  * Scrolls the canvas (the wheel pans it) until `node` lies wholly inside it: the canvas fits at a readable zoom, so
  * part of a wide recipe lies beyond the pane's right edge.
  */
-export async function revealNode(page: Page, node: Locator) {
+export function revealNode(page: Page, node: Locator) {
+  return revealNodes(page, [node]);
+}
+
+/**
+ * Brings all of `nodes` into the canvas at once, as a user would before dragging a wire between two far-apart nodes:
+ * zooms out with the canvas's own control while they span more than the pane, then scrolls them into it.
+ */
+export async function revealNodes(page: Page, nodes: readonly Locator[]) {
   const pane = await page.getByTestId('canvas').boundingBox();
   if (pane === null) throw new Error('no canvas');
-  await page.mouse.move(pane.x + pane.width / 2, pane.y + 12);
-  for (let i = 0; i < 20; i++) {
-    const box = await stableBox(node);
-    const overRight = box.x + box.width - (pane.x + pane.width - 24);
-    const overLeft = pane.x + 24 - box.x;
+  const margin = 24;
+  for (let i = 0; i < 30; i++) {
+    const boxes = await Promise.all(nodes.map((node) => stableBox(node)));
+    const left = Math.min(...boxes.map((box) => box.x));
+    const right = Math.max(...boxes.map((box) => box.x + box.width));
+    if (right - left > pane.width - 2 * margin) {
+      await page.getByRole('button', { name: 'Zoom Out' }).click();
+      continue;
+    }
+    const overRight = right - (pane.x + pane.width - margin);
+    const overLeft = pane.x + margin - left;
     if (overRight <= 0 && overLeft <= 0) return;
+    await page.mouse.move(pane.x + pane.width / 2, pane.y + 12);
     await page.mouse.wheel(overRight > 0 ? Math.min(200, overRight * 2) : -Math.min(200, overLeft * 2), 0);
   }
-  throw new Error('the node did not come into view');
+  throw new Error('the nodes did not come into view');
 }

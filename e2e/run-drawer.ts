@@ -7,3 +7,22 @@ export async function startWithRunDrawerOpen(page: Page): Promise<void> {
     if (localStorage.getItem('merge-studio:layout') === null) localStorage.setItem('merge-studio:layout', JSON.stringify({ run: true }));
   });
 }
+
+/**
+ * Clicks Cancel in the page itself the moment `share` of the run's shards (at least one) are written: the demo and the
+ * test models merge in about a second, faster than a click polled from the test, which would often find the run over.
+ * Call it before starting the run.
+ */
+export async function cancelOnceShardsWritten(page: Page, share: number): Promise<void> {
+  await page.evaluate((part) => {
+    const observer = new MutationObserver(() => {
+      const shards = document.querySelectorAll('.shard').length;
+      if (shards === 0 || document.querySelectorAll('.shard-written').length < Math.max(1, Math.ceil(shards * part))) return;
+      const cancel = [...document.querySelectorAll('button')].find((button) => button.textContent === 'Cancel');
+      if (cancel === undefined) return;
+      observer.disconnect();
+      cancel.click();
+    });
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true });
+  }, share);
+}

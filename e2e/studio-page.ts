@@ -13,12 +13,12 @@ export async function openFreshStudio(page: Page, hubUrl: string): Promise<strin
   return errors;
 }
 
-/** Loads the demo on the open page with 1 MB shards, so that its weights are several files. */
-export async function loadDemoInShards(page: Page): Promise<void> {
+/** Loads the demo on the open page with shards of at most `shard` (1 MB: 5 to 9 shards), so that its weights are several files. */
+export async function loadDemoInShards(page: Page, shard = '1MB', shards = /Shards\s*[5-9]/): Promise<void> {
   await expect(page.getByTestId('demo-offer')).toBeVisible();
   await page.getByRole('button', { name: 'Load the demo' }).click();
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
-  await page.getByLabel('Largest shard').fill('1MB');
+  await page.getByLabel('Largest shard').fill(shard);
   await page.getByLabel('Largest shard').press('Enter');
-  await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*[5-9]/);
+  await expect(page.getByTestId('plan-summary')).toContainText(shards);
 }

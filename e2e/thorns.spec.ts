@@ -13,7 +13,7 @@ import { startMockHub } from '../test/mock-hub/server';
 import type { MockHub } from '../test/mock-hub/server';
 import { parseRecipe } from '../src/recipe/parse';
 import { referencedInputs } from '../src/plan/references';
-import { dragWire } from './canvas';
+import { dragWire, revealNode, revealNodes } from './canvas';
 import { cpuMerge } from './cpu-merge';
 import { answerPickersWithOpfs, notice, readPicked } from './picked-folder';
 import { startWithRunDrawerOpen } from './run-drawer';
@@ -52,15 +52,21 @@ test('the Thorns card: imported from YAML, drawn with LoRA nodes on merge output
   await expect(page.getByTestId('plan-summary')).toContainText('Tensors');
   await expect(page.locator('.inputs-line summary')).toContainText(/ · on merge outputs: thorns-(left|right) \+ tiny\/llama-lora(-rs)?, thorns-(left|right) \+ tiny\/llama-lora/);
   await screenshot(page, 'thorns-canvas');
-  // The LoRA node on a merge output says it fits the merge's output.
+  // The LoRA node on a merge output says it fits the merge's output. (Clicked once the canvas has stopped moving: a
+  // click during a fit's animation can land on the pane beside the node.)
+  await revealNode(page, left);
   await left.click();
   await expect(page.getByTestId('lora-inspector').getByTestId('lora-fits')).toContainText('Fits thorns-left');
 
-  // A merge's output dragged into the input LoRA node: the adapter now bakes into thorns-mid's output. (Seven columns
-  // fit 1280×800 at a zoom where handles are a few pixels: the drag gets a taller window, fitted again.)
+  // A merge's output dragged into the input LoRA node: the adapter now bakes into thorns-mid's output. (The canvas fits
+  // at a readable zoom, where the two nodes lie further apart than the pane is wide: the drag gets a taller window and
+  // zooms out until both are in view.)
   await page.setViewportSize({ width: 1280, height: 1600 });
   await page.getByRole('button', { name: 'Fit View' }).click();
-  await dragWire(page, page.getByTestId('merge-node-thorns-mid'), page.getByTestId('lora-node-tiny/llama-bf16-ft4+tiny/llama-lora-fifo'), 'model');
+  const mid = page.getByTestId('merge-node-thorns-mid');
+  const fifo = page.getByTestId('lora-node-tiny/llama-bf16-ft4+tiny/llama-lora-fifo');
+  await revealNodes(page, [mid, fifo]);
+  await dragWire(page, mid, fifo, 'model');
   await expect(yaml).toHaveValue(/- model: thorns-mid\+tiny\/llama-lora-fifo\n/);
   await expect(page.getByTestId('lora-node-thorns-mid+tiny/llama-lora-fifo')).toContainText('baked into the output of thorns-mid');
   await page.setViewportSize({ width: 1280, height: 800 });

@@ -218,10 +218,13 @@ test('keyboard: Delete removes the selected node, Ctrl+Z brings it back, Ctrl+Sh
   await component.locator('.node-title').click();
   await page.keyboard.press('Delete');
   await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(2);
+  await expect(component).toHaveCount(0); // the selected node, not another one
   await page.keyboard.press('Control+z');
   await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(3);
+  await expect(component).toBeVisible();
   await page.keyboard.press('Control+Shift+z');
   await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(2);
+  await expect(component).toHaveCount(0);
   await page.keyboard.press('Control+y'); // nothing left to redo: no change
   await expect(page.locator('[data-testid^="merge-node-"]')).toHaveCount(2);
 

@@ -41,7 +41,7 @@ describe('Hub model facts are fetched once per page load', () => {
   it('a repo that failed to load is asked for again', async () => {
     const access = { endpoint: hub.url };
     hub.fail({ pathIncludes: '/api/models/tiny/mistral-f16', times: 1, status: 404 });
-    await expect(inspectSource({ kind: 'hub', repo: 'tiny/mistral-f16' }, access)).rejects.toBeDefined();
+    await expect(inspectSource({ kind: 'hub', repo: 'tiny/mistral-f16' }, access)).rejects.toMatchObject({ code: 'E_HUB_NOT_FOUND' });
     const summary = await inspectSource({ kind: 'hub', repo: 'tiny/mistral-f16' }, access);
     expect(summary.ref).toBe('tiny/mistral-f16');
   });

@@ -10,7 +10,6 @@ import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
 import type { Model } from '../io/model/types';
 import { METRIC_NAMES } from '../methods/lens-stats';
-import { nearSwapShare } from '../methods/nearswap-share';
 import type { EngineEvent } from './api';
 import { planLens, runLens, sampleIndexes, segmentLengthOf } from './lens';
 import { lensCsv, lensGrid, lensJson, lensPlace } from '../methods/lens-grid';
@@ -43,6 +42,8 @@ function reference(a: Float32Array, b: Float32Array, t: number): Record<string, 
   let bb = 0;
   let ab = 0;
   let dd = 0;
+  let swapped = 0;
+  let weights = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     const y = b[i] as number;
@@ -50,9 +51,13 @@ function reference(a: Float32Array, b: Float32Array, t: number): Record<string, 
     bb += y * y;
     ab += x * y;
     dd += (y - x) * (y - x);
+    // NearSwap's weight as mergekit defines it (mergekit-spec §3.11), written out here rather than reusing the lens's helper.
+    const w = Math.min(1, Math.max(0, t / Math.max(Math.abs(y - x), 1e-6)));
+    if (w === 1) swapped++;
+    weights += w;
   }
   const cosine = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
-  const share = nearSwapShare([[a, b]], t);
+  const share = { swapped: swapped / a.length, meanWeight: weights / a.length };
   return {
     norm_a: Math.sqrt(aa),
     norm_b: Math.sqrt(bb),
@@ -79,6 +84,7 @@ describe('weight lens', async () => {
     expect(events[0]).toMatchObject({ type: 'start', tensorCount: plan.tensors.length, bytesTotal: plan.bytesToRead });
     expect(events.at(-2)).toMatchObject({ type: 'progress', tensorsDone: plan.tensors.length, bytesDone: plan.bytesToRead });
     expect(events.at(-1)?.type).toBe('done');
+    expect(report.tensors).toHaveLength(plan.tensors.length);
     for (const tensor of report.tensors) {
       const expected = reference(values(a, tensor.name), values(b, tensor.name), T);
       expect(tensor.sampled_elements).toBeNull();
@@ -100,6 +106,7 @@ describe('weight lens', async () => {
     expect(sampled.map((t) => t.name).sort()).toEqual(plan.tensors.filter((t) => t.shape.length === 2 && (t.shape[0] as number) > 32).map((t) => t.name).sort());
     expect(sampled.length).toBe(2 + 7 * BASE.layers);
     const fast = await runLens(plan, a.model, b.model, { nearswapT: T });
+    expect(fast.tensors).toHaveLength(plan.tensors.length);
     let z2 = 0;
     let count = 0;
     for (const tensor of fast.tensors) {

@@ -9,13 +9,12 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { EngineEvent } from '../../src/engine/api';
 import { GGUF_MARKER } from '../../src/engine/gguf-output';
 import { PARTIAL_MARKER } from '../../src/io/safetensors/writer';
 import type { Fixture } from '../fixtures/standard';
 import { TINY_LLAMA } from '../fixtures/standard';
 import { writeFixtureTree } from '../fixtures/node-fixtures';
-import { appError, mergeInto, sameFolders, slerp, snapshot, tempDir } from './support';
+import { appError, copyModel, mergeInto, sameFolders, slerp, snapshot, startOf, tempDir } from './support';
 
 /** The tiny Llama siblings with a trained tokenizer (GGUF needs merges). */
 const GGUF_LLAMA = { ...TINY_LLAMA, vocab: 320, tokenizer: 'llama2' } as const;
@@ -33,14 +32,6 @@ beforeAll(async () => {
 /** About 360 kB of f16: four parts. */
 const SPLIT = { type: 'f16', maxFileBytes: 100_000, only: true } as const;
 const PART = /^out-\d{5}-of-\d{5}\.gguf$/;
-const startOf = (events: EngineEvent[]) => events.find((e) => e.type === 'start') as Extract<EngineEvent, { type: 'start' }>;
-
-async function copyModel(id: string): Promise<string> {
-  const dir = join(await tempDir('faults-input-'), id.split('/')[1] as string);
-  await cp(join(models, id), dir, { recursive: true });
-  return dir;
-}
-
 /** Cancels a GGUF-only run half-way: the folder keeps its finished first part(s) and the GGUF marker. */
 async function cancelHalfWay(recipe: string, out: string): Promise<string[]> {
   const controller = new AbortController();
@@ -88,7 +79,7 @@ describe('faults: GGUF outputs', () => {
     ['the safetensors marker says why', false],
     ['the safetensors marker is gone and only the GGUF marker holds the fingerprint', true],
   ])('rewrites every GGUF part when the inputs changed since the interrupted run (%s)', async (_why, dropMarker) => {
-    const other = await copyModel('tiny/llama-bf16-ft');
+    const other = await copyModel(models, 'tiny/llama-bf16-ft');
     // t: 0.5 everywhere, so the fine-tune reaches every part (at t: 0 the embeddings are the base's alone).
     const recipe = slerp(`${models}/tiny/llama-bf16`, other).replace('t: [0, 1]', 't: 0.5');
     const out = join(await tempDir(), 'out');

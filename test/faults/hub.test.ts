@@ -71,54 +71,45 @@ describe('faults: Hub failures during a merge', () => {
     sameFolders(await snapshot(out), reference);
   });
 
-  it('stops on a 429 whose Retry-After is longer than a run waits, saying how long, and resumes later', async () => {
-    const out = join(await tempDir(), 'out');
-    const error = await appError(
-      mergeInto(
-        recipe,
-        out,
-        options({
-          preloadBytes: 0,
-          onEvent: afterFirstShard(() => hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 429, headers: { 'Retry-After': '3600' } })),
-        }),
-      ),
-    );
-    expect(error).toMatchObject({ code: 'E_HUB_HTTP', message: 'The Hub is rate-limiting downloads of tiny/llama-bf16-ft/model.safetensors: it asks to wait 3600 s.', context: { model: REPO, file: 'model.safetensors', status: 429 } });
-    expect(await looksUnfinishedOrEmpty(out)).toBe(true);
-    await mergeInto(recipe, out, options());
-    sameFolders(await snapshot(out), reference);
-  });
-
+  const cdn = `/cdn/${REPO}/`;
+  const resolve = `/${REPO}/resolve/`;
+  const file = { model: REPO, file: 'model.safetensors' };
   it.each([
-    ['5xx beyond the retries', { status: 502, pathIncludes: `/cdn/${REPO}/` }, 'E_NETWORK', /^Downloading tiny\/llama-bf16-ft\/model\.safetensors failed at byte \d+ \(HTTP 502\)\.$/],
-    ['401', { status: 401, pathIncludes: `/${REPO}/resolve/` }, 'E_HUB_UNAUTHORIZED', /^tiny\/llama-bf16-ft was not found, or it is private and needs an access token\.$/],
-    ['403', { status: 403, pathIncludes: `/${REPO}/resolve/` }, 'E_HUB_UNAUTHORIZED', /^The Hub refused access to model\.safetensors of tiny\/llama-bf16-ft\.$/],
-    ['404', { status: 404, pathIncludes: `/${REPO}/resolve/` }, 'E_HUB_NOT_FOUND', /tiny\/llama-bf16-ft/],
-  ] as const)('stops on %s with a typed error naming the repo and file, and resumes later', async (_what, answer, code: ErrorCode, message) => {
-    const out = join(await tempDir(), 'out');
-    const error = await appError(
-      mergeInto(
-        recipe,
-        out,
-        options({
-          // Tensors are read as they are written, so the failure lands after the first shard.
-          preloadBytes: 0,
-          onEvent: afterFirstShard(() => {
-            // A file is resolved once per run and then read from its signed CDN URL: a refused CDN read makes the
-            // source resolve again, and that is where a lasting Hub answer lands.
-            if (answer.pathIncludes.includes('/resolve/')) hub.fail({ pathIncludes: `/cdn/${REPO}/`, times: 1, status: 403 });
-            hub.fail({ times: 1000, ...answer });
+    [
+      'a 429 whose Retry-After is longer than a run waits, saying how long,',
+      { pathIncludes: cdn, times: 1, status: 429, headers: { 'Retry-After': '3600' } },
+      { code: 'E_HUB_HTTP', message: 'The Hub is rate-limiting downloads of tiny/llama-bf16-ft/model.safetensors: it asks to wait 3600 s.', context: { ...file, status: 429 } },
+    ],
+    ['5xx beyond the retries', { status: 502, pathIncludes: cdn, times: 1000 }, { code: 'E_NETWORK', message: expect.stringMatching(/^Downloading tiny\/llama-bf16-ft\/model\.safetensors failed at byte \d+ \(HTTP 502\)\.$/), context: file }],
+    ['401', { status: 401, pathIncludes: resolve, times: 1000 }, { code: 'E_HUB_UNAUTHORIZED', message: expect.stringMatching(/^tiny\/llama-bf16-ft was not found, or it is private and needs an access token\.$/), context: file }],
+    ['403', { status: 403, pathIncludes: resolve, times: 1000 }, { code: 'E_HUB_UNAUTHORIZED', message: expect.stringMatching(/^The Hub refused access to model\.safetensors of tiny\/llama-bf16-ft\.$/), context: file }],
+    ['404', { status: 404, pathIncludes: resolve, times: 1000 }, { code: 'E_HUB_NOT_FOUND', message: expect.stringMatching(/tiny\/llama-bf16-ft/), context: file }],
+  ] satisfies [string, MockFailure, { code: ErrorCode; message: unknown; context: object }][])(
+    'stops on %s with a typed error naming the repo and file, and resumes later',
+    async (_what, answer, expected) => {
+      const out = join(await tempDir(), 'out');
+      const error = await appError(
+        mergeInto(
+          recipe,
+          out,
+          options({
+            // Tensors are read as they are written, so the failure lands after the first shard.
+            preloadBytes: 0,
+            onEvent: afterFirstShard(() => {
+              // A file is resolved once per run and then read from its signed CDN URL: a refused CDN read makes the
+              // source resolve again, and that is where a lasting Hub answer lands.
+              if (answer.pathIncludes.includes('/resolve/')) hub.fail({ pathIncludes: cdn, times: 1, status: 403 });
+              hub.fail(answer);
+            }),
           }),
-        }),
-      ),
-    );
-    expect(error.code).toBe(code);
-    expect(error.message).toMatch(message);
-    expect(error.context).toMatchObject({ model: REPO, file: 'model.safetensors' });
-    expect(await looksUnfinishedOrEmpty(out)).toBe(true);
-    hub.reset();
-    const events = await mergeInto(recipe, out, options());
-    expect(events.find((e) => e.type === 'start')).toMatchObject({ resumedShards: ['model-00001-of-00004.safetensors'], restartReasons: [] });
-    sameFolders(await snapshot(out), reference);
-  });
+        ),
+      );
+      expect(error).toMatchObject(expected);
+      expect(await looksUnfinishedOrEmpty(out)).toBe(true);
+      hub.reset();
+      const events = await mergeInto(recipe, out, options());
+      expect(events.find((e) => e.type === 'start')).toMatchObject({ resumedShards: ['model-00001-of-00004.safetensors'], restartReasons: [] });
+      sameFolders(await snapshot(out), reference);
+    },
+  );
 });

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import type { EngineEvent } from '../../src/engine/api';
 import { openNodeFolder } from '../../src/io/model/node-folder';
 import { PARTIAL_MARKER } from '../../src/io/safetensors/writer';
-import { appError, fixtureTree, mergeInto, sameFolders, slerp, snapshot, tempDir } from './support';
+import { appError, copyModel, fixtureTree, mergeInto, sameFolders, slerp, snapshot, startOf, tempDir } from './support';
 
 let models: string;
 beforeAll(async () => {
@@ -19,15 +18,6 @@ beforeAll(async () => {
 });
 
 const SHARD = 100_000;
-const startOf = (events: EngineEvent[]) => events.find((e) => e.type === 'start') as Extract<EngineEvent, { type: 'start' }>;
-
-/** A copy of a fixture model that a test may change. */
-async function copyModel(id: string): Promise<string> {
-  const dir = join(await tempDir('faults-input-'), id.split('/')[1] as string);
-  await cp(join(models, id), dir, { recursive: true });
-  return dir;
-}
-
 describe('faults: resume and reproducible bytes', () => {
   /** Cancels the run after its first shard is published: the folder is left unfinished with that shard. */
   async function cancelAfterFirstShard(recipe: string, out: string): Promise<void> {
@@ -123,7 +113,7 @@ describe('faults: resume and reproducible bytes', () => {
   ];
 
   it.each(cases)('starts over, saying why, when %s changed since the interrupted run', async (_what, change, reason) => {
-    const other = await copyModel('tiny/llama-bf16-ft');
+    const other = await copyModel(models, 'tiny/llama-bf16-ft');
     const recipe = slerp(`${models}/tiny/llama-bf16`, other);
     const out = join(await tempDir(), 'out');
     await cancelAfterFirstShard(recipe, out);
@@ -141,7 +131,7 @@ describe('faults: resume and reproducible bytes', () => {
   });
 
   it('starts over when a LoRA adapter changed since the interrupted run', async () => {
-    const adapter = await copyModel('tiny/llama-lora');
+    const adapter = await copyModel(models, 'tiny/llama-lora');
     const recipe = `merge_method: slerp\nbase_model: ${models}/tiny/llama-bf16+${adapter}\nmodels:\n  - model: ${models}/tiny/llama-bf16-ft\nparameters:\n  t: 0.5\ndtype: bfloat16\n`;
     const out = join(await tempDir(), 'out');
     await cancelAfterFirstShard(recipe, out);

@@ -3,7 +3,7 @@
  * the engine's loader, the plan, `runPlan` into a Node folder, resuming when the folder holds an unfinished merge),
  * and checks that an output folder does not look like a finished model.
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
@@ -42,6 +42,16 @@ export async function tempDir(prefix = 'faults-'): Promise<string> {
 export async function fixtureTree(): Promise<string> {
   return writeFixtureTree(await tempDir('faults-models-'));
 }
+
+/** A copy of fixture model `id` under `models` (from `fixtureTree()`) that a test may change. */
+export async function copyModel(models: string, id: string): Promise<string> {
+  const dir = join(await tempDir('faults-input-'), id.split('/')[1] as string);
+  await cp(join(models, id), dir, { recursive: true });
+  return dir;
+}
+
+/** A run's `start` event. */
+export const startOf = (events: EngineEvent[]) => events.find((e) => e.type === 'start') as Extract<EngineEvent, { type: 'start' }>;
 
 export const slerp = (base: string, other: string, dtype = 'bfloat16') =>
   `merge_method: slerp\nbase_model: ${base}\nmodels:\n  - model: ${other}\nparameters:\n  t: [0, 1]\ndtype: ${dtype}\n`;

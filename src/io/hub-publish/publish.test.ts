@@ -178,6 +178,9 @@ describe('publishFolder against the mock Hub with the real @huggingface/hub clie
       await publishFolder({ repo: 'mock-user/logged', files, hub: settings(), onProgress: (p) => events.push(p) });
       hub.fail({ pathIncludes: '/commit/main', times: 1, status: 500 });
       const error = await publishFolder({ repo: 'mock-user/logged', files, hub: settings() }).catch((e: unknown) => e);
+      // The failure path must really have run, or the scan below proves nothing about it.
+      expect(isAppError(error, 'E_HUB_HTTP')).toBe(true);
+      expect(events.length).toBeGreaterThan(0);
       expect(JSON.stringify([logged, events, String(error), (error as { hint?: string }).hint])).not.toContain(MOCK_TOKEN);
     } finally {
       for (const spy of spies) spy.mockRestore();

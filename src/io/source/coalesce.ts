@@ -46,14 +46,17 @@ export class ReadCoalescer {
     const queue = this.queue.sort((a, b) => a.offset - b.offset);
     this.queue = [];
     let group: Pending[] = [];
+    // The group's end, kept as reads join (sorted by offset, so the first read is its start).
+    let end = 0;
     for (const read of queue) {
       const first = group[0];
-      const end = group.reduce((e, r) => Math.max(e, r.offset + r.length), 0);
       if (first !== undefined && (read.offset > end + this.options.maxGap || Math.max(end, read.offset + read.length) - first.offset > this.options.maxBytes)) {
         void this.fetchGroup(group);
         group = [];
+        end = 0;
       }
       group.push(read);
+      end = Math.max(end, read.offset + read.length);
     }
     if (group.length > 0) void this.fetchGroup(group);
   }

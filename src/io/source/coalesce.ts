@@ -15,7 +15,7 @@ export interface CoalesceOptions {
   readonly maxGap: number;
 }
 
-export const DEFAULT_COALESCE: CoalesceOptions = { maxBytes: 16 * 1024 * 1024, maxGap: 64 * 1024 };
+const DEFAULT_COALESCE: CoalesceOptions = { maxBytes: 16 * 1024 * 1024, maxGap: 64 * 1024 };
 
 interface Pending {
   readonly offset: number;

@@ -40,9 +40,11 @@ export function encodeGguf(type: GgufTensorType, values: Float32Array, out: Uint
  * HF stores each head's q/k rows in rotate-half order; llama.cpp's `llama` rope rotates adjacent pairs. Reorders the
  * rows of one head group in place: row `2i + j` of the result is row `j·d/2 + i` of the input (d = rows per head).
  */
-export function permuteHeadRows(values: Float32Array, rowsPerHead: number, cols: number): void {
+export function permuteHeadRows(values: Float32Array, rowsPerHead: number, cols: number, scratch?: Float32Array): void {
   const half = rowsPerHead / 2;
-  const copy = values.slice();
+  // `scratch` (at least `values.length`) spares a copy per head when a stream reorders many of them.
+  const copy = scratch === undefined ? values.slice() : scratch.subarray(0, values.length);
+  if (scratch !== undefined) copy.set(values);
   for (let i = 0; i < half; i++) {
     for (let j = 0; j < 2; j++) values.set(copy.subarray((j * half + i) * cols, (j * half + i + 1) * cols), (2 * i + j) * cols);
   }
@@ -64,6 +66,8 @@ export interface RowStreamSpec {
 export class GgufRowStream {
   private readonly unit: number;
   private readonly pending: Float32Array;
+  /** Room for one head while its rows are reordered (permuting streams only). */
+  private readonly scratch: Float32Array | undefined;
   private filled = 0;
   private seen = 0;
 
@@ -74,6 +78,7 @@ export class GgufRowStream {
     this.unit = spec.rowsPerHead !== undefined ? spec.rowsPerHead * spec.cols : spec.type === 'Q8_0' ? Q8_BLOCK : 1;
     assert(spec.count % this.unit === 0, 'tensor is whole units');
     this.pending = new Float32Array(Math.max(this.unit, spec.rowsPerHead === undefined ? 1 << 16 : this.unit));
+    this.scratch = spec.rowsPerHead === undefined ? undefined : new Float32Array(this.unit);
   }
 
   async push(values: Float32Array): Promise<void> {
@@ -94,7 +99,7 @@ export class GgufRowStream {
     if (whole === 0) return;
     const ready = this.pending.subarray(0, whole);
     if (this.spec.rowsPerHead !== undefined) {
-      for (let h = 0; h < whole; h += this.unit) permuteHeadRows(ready.subarray(h, h + this.unit), this.spec.rowsPerHead, this.spec.cols);
+      for (let h = 0; h < whole; h += this.unit) permuteHeadRows(ready.subarray(h, h + this.unit), this.spec.rowsPerHead, this.spec.cols, this.scratch);
     }
     const out = new Uint8Array(tensorDataBytes(this.spec.type, whole));
     encodeGguf(this.spec.type, ready, out);

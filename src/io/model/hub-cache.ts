@@ -49,8 +49,3 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
-
-/** Forgets everything (tests; a changed endpoint or token does not need it, as both are in the key). */
-export function clearHubCache(): void {
-  folders.clear();
-}

@@ -47,11 +47,7 @@ export async function loadModel(folder: ModelFolder, options: LoadModelOptions =
     const headers = new Map<string, SafetensorsHeader>();
     await forEachLimited(weightFiles, HEADER_CONCURRENCY, async (file) => {
       const source = await folder.open(file);
-      try {
-        headers.set(file, await readHeader(source, { ...(options.signal ? { signal: options.signal } : {}) }));
-      } catch (error) {
-        throw (await lfsPointerError(folder, source, options.signal)) ?? error;
-      }
+      headers.set(file, await explainingLfsPointer(folder, source, options.signal, (signal) => readHeader(source, signal)));
     });
     const tensors = collectTensors(weightFiles, headers, index);
     return {
@@ -78,9 +74,7 @@ async function findWeights(
 ): Promise<{ weightFiles: string[]; index: ShardIndex | undefined }> {
   if (names.has(INDEX_FILE)) {
     const source = await folder.open(INDEX_FILE);
-    const index = await readShardIndex(source, signal === undefined ? {} : { signal }).catch(async (error: unknown) => {
-      throw (await lfsPointerError(folder, source, signal)) ?? error;
-    });
+    const index = await explainingLfsPointer(folder, source, signal, (options) => readShardIndex(source, options));
     for (const shard of index.shards) {
       if (!names.has(shard)) {
         throw new AppError('E_SHARD_MISSING', `${INDEX_FILE} of ${folder.ref} names the shard ${shard}, which is not in the folder.`, {
@@ -162,6 +156,20 @@ async function readConfig(folder: ModelFolder, signal: AbortSignal | undefined):
 
 /** Git LFS pointer files are about 130 bytes of text: `version https://git-lfs.github.com/spec/v1`, oid, size. */
 const LFS_POINTER = /^version https:\/\/git-lfs\.github\.com\/spec\/v\d/;
+
+/** Reads `source`; when that fails because the file is a Git LFS pointer, the error says so (else the read's error). */
+async function explainingLfsPointer<T>(
+  folder: ModelFolder,
+  source: ByteSource,
+  signal: AbortSignal | undefined,
+  read: (options: { signal?: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  try {
+    return await read(signal === undefined ? {} : { signal });
+  } catch (error) {
+    throw (await lfsPointerError(folder, source, signal)) ?? error;
+  }
+}
 
 /** The error for a Git LFS pointer checked out where a file's content should be, or undefined when it is not one. */
 async function lfsPointerError(folder: ModelFolder, source: ByteSource, signal: AbortSignal | undefined): Promise<AppError | undefined> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { AppError } from '../../shared/errors';
 import { ReadCoalescer } from './coalesce';
@@ -59,5 +59,23 @@ describe('ReadCoalescer', () => {
     await expect(cancelled).rejects.toMatchObject({ code: 'E_CANCELLED' });
     expect([...(await kept)]).toEqual(expected(10, 10));
     expect(log).toEqual([[10, 10]]);
+  });
+
+  it('leaves no listener on the callers’ signal once a merged request is over', async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const coalescer = new ReadCoalescer((offset, length, signal) => {
+      seen.push(signal);
+      return Promise.resolve(FILE.slice(offset, offset + length));
+    }, { maxBytes: 1024, maxGap: 16 });
+    const run = new AbortController();
+    const added = vi.spyOn(run.signal, 'addEventListener');
+    const removed = vi.spyOn(run.signal, 'removeEventListener');
+    const [a, b] = await Promise.all([coalescer.read(0, 10, run.signal), coalescer.read(10, 10, run.signal)]);
+    expect([...a!, ...b!]).toEqual(expected(0, 20));
+    expect(seen).toHaveLength(1);
+    expect(added).toHaveBeenCalledTimes(2);
+    expect(removed.mock.calls).toEqual(added.mock.calls.map(([type, listener]) => [type, listener]));
+    run.abort();
+    expect(seen[0]?.aborted).toBe(false); // released: the finished request's signal no longer follows the run's
   });
 });

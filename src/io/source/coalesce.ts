@@ -15,7 +15,7 @@ export interface CoalesceOptions {
   readonly maxGap: number;
 }
 
-export const DEFAULT_COALESCE: CoalesceOptions = { maxBytes: 16 * 1024 * 1024, maxGap: 64 * 1024 };
+const DEFAULT_COALESCE: CoalesceOptions = { maxBytes: 16 * 1024 * 1024, maxGap: 64 * 1024 };
 
 interface Pending {
   readonly offset: number;
@@ -46,14 +46,17 @@ export class ReadCoalescer {
     const queue = this.queue.sort((a, b) => a.offset - b.offset);
     this.queue = [];
     let group: Pending[] = [];
+    // The group's end, kept as reads join (sorted by offset, so the first read is its start).
+    let end = 0;
     for (const read of queue) {
       const first = group[0];
-      const end = group.reduce((e, r) => Math.max(e, r.offset + r.length), 0);
       if (first !== undefined && (read.offset > end + this.options.maxGap || Math.max(end, read.offset + read.length) - first.offset > this.options.maxBytes)) {
         void this.fetchGroup(group);
         group = [];
+        end = 0;
       }
       group.push(read);
+      end = Math.max(end, read.offset + read.length);
     }
     if (group.length > 0) void this.fetchGroup(group);
   }
@@ -73,7 +76,7 @@ export class ReadCoalescer {
     const start = only.offset;
     const end = live.reduce((e, r) => Math.max(e, r.offset + r.length), 0);
     // One request serves several callers: it is cancelled only when every one of them is.
-    const signal = allAborted(live.map((r) => r.signal));
+    const { signal, release } = allAborted(live.map((r) => r.signal));
     try {
       const bytes = await this.readRange(start, end - start, signal);
       for (const read of live) {
@@ -84,17 +87,22 @@ export class ReadCoalescer {
       }
     } catch (error) {
       for (const read of live) read.reject(error);
+    } finally {
+      release();
     }
   }
 }
 
-/** A signal that aborts once every given signal has (never, when one of them is absent). */
-function allAborted(signals: readonly (AbortSignal | undefined)[]): AbortSignal | undefined {
-  if (signals.some((s) => s === undefined)) return undefined;
+/**
+ * A signal that aborts once every given signal has (never, when one of them is absent), and `release`, which takes its
+ * listeners off the given signals once the request is over (a run's one signal would otherwise gather one per read).
+ */
+function allAborted(signals: readonly (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; release: () => void } {
+  if (signals.some((s) => s === undefined)) return { signal: undefined, release: () => undefined };
   const controller = new AbortController();
   const check = () => {
     if (signals.every((s) => s?.aborted === true)) controller.abort();
   };
   for (const s of signals) s?.addEventListener('abort', check, { once: true });
-  return controller.signal;
+  return { signal: controller.signal, release: () => signals.forEach((s) => s?.removeEventListener('abort', check)) };
 }

@@ -13,7 +13,7 @@ import type { LensRowKey } from '../../methods/lens-grid';
 import type { MetricName } from '../../methods/lens-stats';
 import { formatBytes, formatDuration } from '../../shared/format';
 import { useAppStore } from '../../state/hooks';
-import { allModelRefs } from '../../state/recipe-edit';
+import { allModelRefs } from '../../state/recipe-graph';
 import { saveBlob } from '../save-file';
 import { LandedTable } from './LandedTable';
 import { LensHeatmap } from './LensHeatmap';
@@ -62,7 +62,7 @@ export function LensPanel() {
   const stageIndex = selection?.kind === 'stage' ? selection.index : stages.length === 1 ? 0 : undefined;
   const stage = stageIndex === undefined ? undefined : stages[stageIndex];
   const pair = stagePair(stage);
-  const models = allModelRefs({ stages, looseModels });
+  const models = useMemo(() => allModelRefs({ stages, looseModels }), [stages, looseModels]);
   const [choice, setChoice] = useState<{ a?: string; b?: string }>({});
   const a = choice.a ?? pair.a ?? models[0];
   const b = choice.b ?? pair.b ?? models[1];
@@ -74,14 +74,13 @@ export function LensPanel() {
   const heatmap = useRef<LensHeatmapHandle>(null);
   const nearswapT = stage?.mergeMethod === 'nearswap' ? stageT(stage, 1)?.[0] : undefined;
 
-  const request = lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT);
+  const request = useMemo(() => lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT), [a, b, localFiles, endpoint, token, mode, nearswapT]);
   const [open, setOpen] = useState(false);
   const { estimate } = lens;
   useEffect(() => {
     // The cost, from headers only, whenever the panel is open and the pair or the mode changes.
-    const next = open ? lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT) : undefined;
-    if (next !== undefined) void estimate(next);
-  }, [open, a, b, localFiles, endpoint, token, mode, nearswapT, estimate]);
+    if (open && request !== undefined) void estimate(request);
+  }, [open, request, estimate]);
 
   const report = lens.state.status === 'done' ? lens.state.reports[0] : undefined;
   const rows = useMemo(() => (report === undefined ? [] : lensGrid(report)), [report]);
@@ -132,22 +131,8 @@ export function LensPanel() {
         {stage === undefined ? 'Any two models of the recipe' : `Inputs of ${stage.name ?? `stage ${(stageIndex ?? 0) + 1}`}`}: how much they differ, layer by layer.
       </p>
       <div className="lens-form">
-        <label>
-          a
-          <select value={a ?? ''} onChange={(e) => setChoice({ ...choice, a: e.target.value })} aria-label="Model a">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          b
-          <select value={b ?? ''} onChange={(e) => setChoice({ ...choice, b: e.target.value })} aria-label="Model b">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
+        <ModelSelect side="a" value={a} models={models} onChange={(ref) => setChoice({ ...choice, a: ref })} />
+        <ModelSelect side="b" value={b} models={models} onChange={(ref) => setChoice({ ...choice, b: ref })} />
         <label>
           mode
           <select value={mode} onChange={(e) => setMode(e.target.value as LensMode)} aria-label="Lens mode">
@@ -222,6 +207,19 @@ export function LensPanel() {
         </>
       )}
     </details>
+  );
+}
+
+function ModelSelect(props: { side: 'a' | 'b'; value: string | undefined; models: readonly string[]; onChange: (ref: string) => void }) {
+  return (
+    <label>
+      {props.side}
+      <select value={props.value ?? ''} onChange={(e) => props.onChange(e.target.value)} aria-label={`Model ${props.side}`}>
+        {props.models.map((m) => (
+          <option key={m}>{m}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

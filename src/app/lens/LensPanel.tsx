@@ -58,7 +58,9 @@ export function LensPanel() {
   const focusedLayer = useAppStore((s) => s.focusedLayer);
   const focusLayer = useAppStore((s) => s.focusLayer);
   const select = useAppStore((s) => s.select);
-  const job = useAppStore((s) => s.job);
+  // The run's phase and finished folder only: progress ticks during a merge do not re-render (and redraw) the lens.
+  const jobPhase = useAppStore((s) => s.job.phase);
+  const output = useAppStore((s) => (s.job.phase === 'done' ? s.job.folder?.handle : undefined));
   const stageIndex = selection?.kind === 'stage' ? selection.index : stages.length === 1 ? 0 : undefined;
   const stage = stageIndex === undefined ? undefined : stages[stageIndex];
   const pair = stagePair(stage);
@@ -84,12 +86,11 @@ export function LensPanel() {
 
   const report = lens.state.status === 'done' ? lens.state.reports[0] : undefined;
   const rows = useMemo(() => (report === undefined ? [] : lensGrid(report)), [report]);
-  const columns = heatmapColumns(rows);
+  const columns = useMemo(() => heatmapColumns(rows), [rows]);
   const layerCount = rows.filter((r) => r.key.kind === 'layer').length;
-  const t = stageT(stage, layerCount);
+  const t = useMemo(() => stageT(stage, layerCount), [stage, layerCount]);
   const metrics = METRICS.filter((m) => m.id !== 'nearswap_swapped' || report?.nearswap_t !== null);
   const [lo, hi] = metricRange(rows, metric);
-  const output = job.phase === 'done' && job.folder !== undefined ? job.folder.handle : undefined;
   const [landedPair, setLandedPair] = useState<readonly [string, string]>(['a', 'b']);
   const landedRows = useMemo(() => {
     const [aVsOut, bVsOut] = landed.state.status === 'done' ? landed.state.reports : [];
@@ -98,8 +99,8 @@ export function LensPanel() {
   const { reset: resetLanded } = landed;
   useEffect(() => {
     // A new run makes a new output: where the previous one landed no longer applies.
-    if (job.phase === 'running') resetLanded();
-  }, [job.phase, resetLanded]);
+    if (jobPhase === 'running') resetLanded();
+  }, [jobPhase, resetLanded]);
   const recordLens = useAppStore((s) => s.recordLens);
   useEffect(() => {
     // The last lens result goes into the model card draft ("where it landed" until the next run).

@@ -4,12 +4,13 @@ import { useState } from 'react';
 import { parseByteSize, formatBytes } from '../shared/format';
 import { useAppStore } from '../state/hooks';
 import { GgufSettings } from '../ui/GgufSettings';
+import { compactSize } from './run/run-view';
 
 export function GgufOutputFields() {
   const output = useAppStore((s) => s.job.output);
   const plan = useAppStore((s) => s.job.plan);
   const actions = useAppStore((s) => s.jobActions);
-  const [splitText, setSplitText] = useState(output.ggufSplitBytes === undefined ? '' : formatBytes(output.ggufSplitBytes).replace(' ', ''));
+  const [splitText, setSplitText] = useState(output.ggufSplitBytes === undefined ? '' : compactSize(output.ggufSplitBytes));
   const [splitError, setSplitError] = useState<string | undefined>();
   const changeSplit = (text: string) => {
     setSplitText(text);

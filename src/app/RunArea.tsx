@@ -4,7 +4,6 @@
  * also after a reload — and says when the merge runs on the CPU because WebGPU is missing.
  */
 import { useEffect, useState } from 'react';
-import type { ReactNode } from 'react';
 
 import { DEFAULT_HUB } from '../state/job-slice';
 import { localFoldersMissing, missingLocalFolders, recipeRunInput } from '../state/run-input';
@@ -40,12 +39,7 @@ async function demoInput(recipeText?: string): Promise<{ input: RunInput; output
   return { input: { recipeText: recipeText ?? demo.manifest.recipe, sources: demo.sources, hub: DEFAULT_HUB, origin: 'demo' }, outputName: demo.manifest.outputName };
 }
 
-export interface RunAreaProps {
-  /** Further sections about the run (a finished merge's panels), under the run panel inside the drawer. */
-  readonly children?: ReactNode;
-}
-
-export function RunArea({ children }: RunAreaProps = {}) {
+export function RunArea() {
   const appStore = useAppStoreApi();
   const job = useAppStore((s) => s.job);
   const actions = useAppStore((s) => s.jobActions);
@@ -270,7 +264,6 @@ export function RunArea({ children }: RunAreaProps = {}) {
       </div>
       <PublishPanel />
       <TryIt />
-      {children}
     </RunDrawer>
   );
 }

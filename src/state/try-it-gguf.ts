@@ -9,16 +9,19 @@ import { GGUF_PART_BYTES, ggufParts, identityRecipe } from '../tryit/convert';
 
 const TEMP_ROOT = 'try-it';
 
+async function tempRoot(): Promise<FileSystemDirectoryHandle> {
+  return (await navigator.storage.getDirectory()).getDirectoryHandle(TEMP_ROOT, { create: true });
+}
+
+/** `slot`'s temporary folder, emptied. */
 async function tempFolder(slot: string): Promise<FileSystemDirectoryHandle> {
-  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(TEMP_ROOT, { create: true });
-  await root.removeEntry(slot, { recursive: true }).catch(() => undefined);
-  return root.getDirectoryHandle(slot, { create: true });
+  await dropGguf(slot);
+  return (await tempRoot()).getDirectoryHandle(slot, { create: true });
 }
 
 /** Removes the temporary GGUF of `slot`. */
 export async function dropGguf(slot: string): Promise<void> {
-  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(TEMP_ROOT, { create: true });
-  await root.removeEntry(slot, { recursive: true }).catch(() => undefined);
+  await (await tempRoot()).removeEntry(slot, { recursive: true }).catch(() => undefined);
 }
 
 async function filesOf(dir: FileSystemDirectoryHandle, names: readonly string[]): Promise<File[]> {

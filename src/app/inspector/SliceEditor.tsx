@@ -8,8 +8,8 @@ import { sourceEntryOf } from '../../state/sources-slice';
 
 /** A stage's `slices:` (layer stacking): per slice, each source's model and layer range, checked against layer counts. */
 export function SliceEditor({ index }: { index: number }) {
-  const stage = useAppStore((s) => s.recipe.stages[index]);
   const stages = useAppStore((s) => s.recipe.stages);
+  const stage = stages[index];
   const looseModels = useAppStore((s) => s.looseModels);
   const sources = useAppStore((s) => s.sources);
   const setSliceSource = useAppStore((s) => s.setSliceSource);

@@ -13,7 +13,7 @@ import type { LensRowKey } from '../../methods/lens-grid';
 import type { MetricName } from '../../methods/lens-stats';
 import { formatBytes, formatDuration } from '../../shared/format';
 import { useAppStore } from '../../state/hooks';
-import { allModelRefs } from '../../state/recipe-edit';
+import { allModelRefs } from '../../state/recipe-graph';
 import { saveBlob } from '../save-file';
 import { LandedTable } from './LandedTable';
 import { LensHeatmap } from './LensHeatmap';
@@ -58,11 +58,13 @@ export function LensPanel() {
   const focusedLayer = useAppStore((s) => s.focusedLayer);
   const focusLayer = useAppStore((s) => s.focusLayer);
   const select = useAppStore((s) => s.select);
-  const job = useAppStore((s) => s.job);
+  // The run's phase and finished folder only: progress ticks during a merge do not re-render (and redraw) the lens.
+  const jobPhase = useAppStore((s) => s.job.phase);
+  const output = useAppStore((s) => (s.job.phase === 'done' ? s.job.folder?.handle : undefined));
   const stageIndex = selection?.kind === 'stage' ? selection.index : stages.length === 1 ? 0 : undefined;
   const stage = stageIndex === undefined ? undefined : stages[stageIndex];
   const pair = stagePair(stage);
-  const models = allModelRefs({ stages, looseModels });
+  const models = useMemo(() => allModelRefs({ stages, looseModels }), [stages, looseModels]);
   const [choice, setChoice] = useState<{ a?: string; b?: string }>({});
   const a = choice.a ?? pair.a ?? models[0];
   const b = choice.b ?? pair.b ?? models[1];
@@ -74,23 +76,21 @@ export function LensPanel() {
   const heatmap = useRef<LensHeatmapHandle>(null);
   const nearswapT = stage?.mergeMethod === 'nearswap' ? stageT(stage, 1)?.[0] : undefined;
 
-  const request = lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT);
+  const request = useMemo(() => lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT), [a, b, localFiles, endpoint, token, mode, nearswapT]);
   const [open, setOpen] = useState(false);
   const { estimate } = lens;
   useEffect(() => {
     // The cost, from headers only, whenever the panel is open and the pair or the mode changes.
-    const next = open ? lensRequest(a, b, localFiles, endpoint, token, mode, nearswapT) : undefined;
-    if (next !== undefined) void estimate(next);
-  }, [open, a, b, localFiles, endpoint, token, mode, nearswapT, estimate]);
+    if (open && request !== undefined) void estimate(request);
+  }, [open, request, estimate]);
 
   const report = lens.state.status === 'done' ? lens.state.reports[0] : undefined;
   const rows = useMemo(() => (report === undefined ? [] : lensGrid(report)), [report]);
-  const columns = heatmapColumns(rows);
+  const columns = useMemo(() => heatmapColumns(rows), [rows]);
   const layerCount = rows.filter((r) => r.key.kind === 'layer').length;
-  const t = stageT(stage, layerCount);
+  const t = useMemo(() => stageT(stage, layerCount), [stage, layerCount]);
   const metrics = METRICS.filter((m) => m.id !== 'nearswap_swapped' || report?.nearswap_t !== null);
   const [lo, hi] = metricRange(rows, metric);
-  const output = job.phase === 'done' && job.folder !== undefined ? job.folder.handle : undefined;
   const [landedPair, setLandedPair] = useState<readonly [string, string]>(['a', 'b']);
   const landedRows = useMemo(() => {
     const [aVsOut, bVsOut] = landed.state.status === 'done' ? landed.state.reports : [];
@@ -99,8 +99,8 @@ export function LensPanel() {
   const { reset: resetLanded } = landed;
   useEffect(() => {
     // A new run makes a new output: where the previous one landed no longer applies.
-    if (job.phase === 'running') resetLanded();
-  }, [job.phase, resetLanded]);
+    if (jobPhase === 'running') resetLanded();
+  }, [jobPhase, resetLanded]);
   const recordLens = useAppStore((s) => s.recordLens);
   useEffect(() => {
     // The last lens result goes into the model card draft ("where it landed" until the next run).
@@ -132,22 +132,8 @@ export function LensPanel() {
         {stage === undefined ? 'Any two models of the recipe' : `Inputs of ${stage.name ?? `stage ${(stageIndex ?? 0) + 1}`}`}: how much they differ, layer by layer.
       </p>
       <div className="lens-form">
-        <label>
-          a
-          <select value={a ?? ''} onChange={(e) => setChoice({ ...choice, a: e.target.value })} aria-label="Model a">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          b
-          <select value={b ?? ''} onChange={(e) => setChoice({ ...choice, b: e.target.value })} aria-label="Model b">
-            {models.map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
+        <ModelSelect side="a" value={a} models={models} onChange={(ref) => setChoice({ ...choice, a: ref })} />
+        <ModelSelect side="b" value={b} models={models} onChange={(ref) => setChoice({ ...choice, b: ref })} />
         <label>
           mode
           <select value={mode} onChange={(e) => setMode(e.target.value as LensMode)} aria-label="Lens mode">
@@ -222,6 +208,19 @@ export function LensPanel() {
         </>
       )}
     </details>
+  );
+}
+
+function ModelSelect(props: { side: 'a' | 'b'; value: string | undefined; models: readonly string[]; onChange: (ref: string) => void }) {
+  return (
+    <label>
+      {props.side}
+      <select value={props.value ?? ''} onChange={(e) => props.onChange(e.target.value)} aria-label={`Model ${props.side}`}>
+        {props.models.map((m) => (
+          <option key={m}>{m}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -8,6 +8,7 @@ import { formatBytes } from '../../shared/format';
 import { describeContext } from '../../shared/errors';
 import type { ErrorPayload } from '../../shared/errors';
 import { useAppStore } from '../../state/hooks';
+import { sourceEntryOf } from '../../state/sources-slice';
 import { TAB_LIMIT_BYTES } from '../../tryit/convert';
 import { SAMPLE_TEXT } from '../../tryit/perplexity';
 import { ErrorNote } from '../../ui/ErrorNote';
@@ -96,7 +97,7 @@ export function TryIt() {
               disabled={loading || chosenParent === undefined}
               onClick={() => {
                 if (chosenParent === undefined) return;
-                const facts = sources[chosenParent];
+                const facts = sourceEntryOf(sources, chosenParent);
                 void tryit.load('parent', { label: chosenParent, model: chosenParent, source: input.sources[chosenParent], hub: input.hub, params: facts?.status === 'ready' ? facts.summary.params : undefined });
               }}
             >

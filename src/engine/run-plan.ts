@@ -14,7 +14,7 @@ import type { SafetensorsFileWriter } from '../io/safetensors/writer';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import type { ByteSource } from '../io/source/byte-source';
-import { DEFAULT_IN_FLIGHT_BYTES, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
+import { DEFAULT_IN_FLIGHT_BYTES, ENGINE_CHUNK_ELEMENTS, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
 import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
@@ -66,8 +66,6 @@ export interface RunOptions {
   readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
 }
 
-const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
-export const DEFAULT_PRELOAD_BYTES = PRELOAD_BYTES;
 /** A tensor already written. */
 const DONE: Promise<undefined> = Promise.resolve(undefined);
 /** At most this many tensors in flight. */
@@ -78,7 +76,7 @@ const PROGRESS_INTERVAL_MS = 200;
 export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, ModelFolder>, dir: DirectorySink, options: RunOptions = {}): Promise<string[]> {
   const started = performanceNow();
   const emit = options.onEvent ?? (() => undefined);
-  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  const chunkElements = options.chunkElements ?? ENGINE_CHUNK_ELEMENTS;
   const shardsOnDisk = options.gguf?.only !== true;
   const shardPlan = shardsOnDisk ? toShardPlan(plan, options) : { shards: [], totalSize: 0, index: undefined };
   const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
@@ -96,9 +94,9 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
   // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
-  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : DEFAULT_CHUNK_ELEMENTS);
+  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : ENGINE_CHUNK_ELEMENTS);
   const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
-  const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
+  const preloadBytes = options.preloadBytes ?? PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
   const todo = shardTensors.flatMap((tensors) => tensors.filter(needed));

@@ -21,7 +21,7 @@ import type { EngineEventListener } from './api';
 import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
-import type { EvaluateOptions } from './evaluate';
+import type { EvaluateOptions, Preloaded } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import { extraFileBytes } from './extra-files';
 import { GgufOutput } from './gguf-output';
@@ -114,8 +114,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
       try {
         return await executor.compute(tensor, preloaded, out, options.signal);
       } catch (error) {
-        if (out.buffer.byteLength > 0 && !preloaded.buffers.includes(out.buffer as ArrayBuffer)) pool.release(out.buffer as ArrayBuffer);
-        preloaded.release();
+        releaseBuffers(pool, out, preloaded);
         throw error;
       } finally {
         slots.release();
@@ -189,9 +188,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
             bytesDone += computed.out.byteLength;
             progress(false);
           } finally {
-            // An output written in place is one of the input buffers, which go back with the rest.
-            if (!computed.preloaded.buffers.includes(computed.out.buffer as ArrayBuffer)) pool.release(computed.out.buffer as ArrayBuffer);
-            computed.preloaded.release();
+            releaseBuffers(pool, computed.out, computed.preloaded);
           }
         }
         tensorsDone += 1;
@@ -257,6 +254,12 @@ async function writeTensor(
   } finally {
     encoded.release();
   }
+}
+
+/** A computed tensor's buffers back to the pool: its inputs, and its output unless it was written over an input. */
+function releaseBuffers(pool: BufferPool, out: Uint8Array, preloaded: Preloaded): void {
+  if (out.buffer.byteLength > 0 && !preloaded.buffers.includes(out.buffer as ArrayBuffer)) pool.release(out.buffer as ArrayBuffer);
+  preloaded.release();
 }
 
 /** Tensor bytes go to the shard being written (if any) and to the GGUF export (if any). */

@@ -13,7 +13,6 @@ import type { ShardPlan } from '../io/safetensors/layout';
 import type { SafetensorsFileWriter } from '../io/safetensors/writer';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
-import type { ByteSource } from '../io/source/byte-source';
 import { DEFAULT_IN_FLIGHT_BYTES, ENGINE_CHUNK_ELEMENTS, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
 import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
@@ -24,7 +23,7 @@ import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions, Preloaded } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import { extraFileBytes } from './extra-files';
-import { GgufOutput } from './gguf-output';
+import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
@@ -90,7 +89,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const resumed = [...writer.finishedShards];
   const bytesTotal = plan.tensors.filter(needed).reduce((s, t) => s + tensorBytes(t), 0);
   emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed, restartReasons });
-  const open = opener(folders);
+  const open = (input: string, file: string) => openPlanInput(folders, input, file);
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
   // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
@@ -284,14 +283,6 @@ function toShardPlan(plan: MergePlan, options: RunOptions): ShardPlan {
   const totalSize = shards.reduce((s, x) => s + x.header.dataBytes, 0);
   const index = shards.length > 1 ? encodeIndex(shards, totalSize, options.indexMetadata ?? {}) : undefined;
   return { shards, totalSize, index };
-}
-
-function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file: string) => Promise<ByteSource> {
-  return (input, file) => {
-    const folder = folders.get(input);
-    if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
-    return folder.open(file);
-  };
 }
 
 /** At most `size` holders at once; the others wait in order. */

@@ -4,6 +4,7 @@ import { standardRepos } from '../../test/mock-hub/fixture-repos';
 import { startMockHub } from '../../test/mock-hub/server';
 import type { MockHub } from '../../test/mock-hub/server';
 import { LZLV } from '../../test/fixtures/recipes';
+import { lensCost } from './lens-service';
 import { inspectSource, planRequest } from './service';
 
 let hub: MockHub;
@@ -36,6 +37,16 @@ describe('Hub model facts are fetched once per page load', () => {
     expect(requestsFor('tiny/llama-bf16')).toEqual(first);
     for (const repo of ['tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2']) expect(requestsFor(repo)).toMatchObject({ info: 1, tree: 1 });
     expect(plan.inputs.map((i) => i.ref).sort()).toEqual(['tiny/llama-bf16', 'tiny/llama-bf16-ft', 'tiny/llama-bf16-ft2']);
+  });
+
+  it("the weight lens's cost step reads no header of a repo already inspected", async () => {
+    const access = { endpoint: hub.url };
+    await inspectSource({ kind: 'hub', repo: 'tiny/llama-bf16-ft' }, access);
+    await inspectSource({ kind: 'hub', repo: 'tiny/llama-bf16-ft2' }, access);
+    const before = [requestsFor('tiny/llama-bf16-ft'), requestsFor('tiny/llama-bf16-ft2')];
+    const cost = await lensCost({ a: { kind: 'hub', repo: 'tiny/llama-bf16-ft' }, b: { kind: 'hub', repo: 'tiny/llama-bf16-ft2' }, hub: access, mode: 'fast' });
+    expect(cost.tensorCount).toBeGreaterThan(0);
+    expect([requestsFor('tiny/llama-bf16-ft'), requestsFor('tiny/llama-bf16-ft2')]).toEqual(before);
   });
 
   it('a repo that failed to load is asked for again', async () => {

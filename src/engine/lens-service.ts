@@ -2,7 +2,7 @@
  * The weight lens behind the worker contract: opens the two sources, plans (the cost the studio shows first) and runs
  * the lens. `engine/worker.ts` exposes these; tests may call them directly.
  */
-import { loadModel } from '../io/model/load-model';
+import { cachedModel } from '../io/model/hub-cache';
 import type { Model } from '../io/model/types';
 import type { EngineEventListener, LensCost, LensRequest } from './api';
 import { planLens, runLens } from './lens';
@@ -13,8 +13,8 @@ import { openSource } from './service';
 async function withModels<T>(request: LensRequest, signal: AbortSignal | undefined, work: (a: Model, b: Model) => Promise<T>): Promise<T> {
   const folders = await Promise.all([openSource(request.a, request.hub), openSource(request.b, request.hub)]);
   try {
-    const options = signal === undefined ? {} : { signal };
-    const [a, b] = await Promise.all(folders.map((folder) => loadModel(folder, options)));
+    // Hub headers come from the cache the studio's inspect and the cost step already filled: the run reads none again.
+    const [a, b] = await Promise.all(folders.map((folder) => cachedModel(folder, { signal })));
     return await work(a as Model, b as Model);
   } finally {
     await Promise.all(folders.map((folder) => folder.close().catch(() => undefined)));

@@ -20,7 +20,7 @@ import type { EngineEventListener } from './api';
 /** Row segments sampled per large tensor in fast mode. */
 export const DEFAULT_SAMPLES = 8;
 /** Longest sampled segment (elements): a 28672-wide row is read as one of its seven 4096-element parts. */
-export const MAX_SEGMENT = 4096;
+const MAX_SEGMENT = 4096;
 /** Rows are not cut into parts shorter than this. */
 const MIN_SEGMENT = 256;
 /** Tensors at most this large (per model), or with few segments, are read whole even in fast mode. */

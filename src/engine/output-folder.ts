@@ -46,7 +46,7 @@ export async function openOutput(
 }
 
 /** Decides what a run into `dir` may keep. Without `resume`, nothing is kept. */
-export async function decideResume(dir: DirectorySink, fingerprint: RunFingerprint, resume: boolean): Promise<OutputDecision> {
+async function decideResume(dir: DirectorySink, fingerprint: RunFingerprint, resume: boolean): Promise<OutputDecision> {
   const manifest = await readOutputManifest(dir);
   if (!resume || manifest === undefined) return { keep: [], restartReasons: [], matched: false };
   const changes = fingerprintChanges(manifest.fingerprint, fingerprint);
@@ -76,7 +76,7 @@ function isOwnGguf(name: string, stems: ReadonlySet<string>): boolean {
  * files named after the folder (or after an earlier export's name), included. Read it before a new run rewrites the
  * markers. A `.gguf` of another name is the user's.
  */
-export async function findEarlierOutput(dir: DirectorySink): Promise<string[]> {
+async function findEarlierOutput(dir: DirectorySink): Promise<string[]> {
   const present = await dir.list();
   const named = new Set<string>();
   const index = present.includes(INDEX_FILE) ? await dir.readFile(INDEX_FILE) : undefined;
@@ -105,7 +105,7 @@ function folderName(path: string): string {
 }
 
 /** Removes `earlier` files except the marker (the writer owns it) and the files being kept; returns what went. */
-export async function removeEarlierOutput(dir: DirectorySink, earlier: readonly string[], keep: ReadonlySet<string>): Promise<string[]> {
+async function removeEarlierOutput(dir: DirectorySink, earlier: readonly string[], keep: ReadonlySet<string>): Promise<string[]> {
   const stale = earlier.filter((name) => name !== PARTIAL_MARKER && !keep.has(name));
   for (const name of stale) await dir.remove(name);
   return stale;

@@ -13,18 +13,17 @@ import type { ShardPlan } from '../io/safetensors/layout';
 import type { SafetensorsFileWriter } from '../io/safetensors/writer';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
-import type { ByteSource } from '../io/source/byte-source';
-import { DEFAULT_IN_FLIGHT_BYTES, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
+import { DEFAULT_IN_FLIGHT_BYTES, ENGINE_CHUNK_ELEMENTS, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
 import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
 import type { Backend } from './backend';
 import { BufferPool, Scratch } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
-import type { EvaluateOptions } from './evaluate';
+import type { EvaluateOptions, Preloaded } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import { extraFileBytes } from './extra-files';
-import { GgufOutput } from './gguf-output';
+import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
@@ -66,8 +65,6 @@ export interface RunOptions {
   readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
 }
 
-const DEFAULT_CHUNK_ELEMENTS = 1 << 20;
-export const DEFAULT_PRELOAD_BYTES = PRELOAD_BYTES;
 /** A tensor already written. */
 const DONE: Promise<undefined> = Promise.resolve(undefined);
 /** At most this many tensors in flight. */
@@ -78,7 +75,7 @@ const PROGRESS_INTERVAL_MS = 200;
 export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, ModelFolder>, dir: DirectorySink, options: RunOptions = {}): Promise<string[]> {
   const started = performanceNow();
   const emit = options.onEvent ?? (() => undefined);
-  const chunkElements = options.chunkElements ?? DEFAULT_CHUNK_ELEMENTS;
+  const chunkElements = options.chunkElements ?? ENGINE_CHUNK_ELEMENTS;
   const shardsOnDisk = options.gguf?.only !== true;
   const shardPlan = shardsOnDisk ? toShardPlan(plan, options) : { shards: [], totalSize: 0, index: undefined };
   const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
@@ -92,13 +89,13 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const resumed = [...writer.finishedShards];
   const bytesTotal = plan.tensors.filter(needed).reduce((s, t) => s + tensorBytes(t), 0);
   emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed, restartReasons });
-  const open = opener(folders);
+  const open = (input: string, file: string) => openPlanInput(folders, input, file);
   const pool = new BufferPool();
   const backend = options.backend ?? createCpuBackend(pool);
   // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
-  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : DEFAULT_CHUNK_ELEMENTS);
+  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : ENGINE_CHUNK_ELEMENTS);
   const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
-  const preloadBytes = options.preloadBytes ?? DEFAULT_PRELOAD_BYTES;
+  const preloadBytes = options.preloadBytes ?? PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
   const todo = shardTensors.flatMap((tensors) => tensors.filter(needed));
@@ -116,8 +113,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
       try {
         return await executor.compute(tensor, preloaded, out, options.signal);
       } catch (error) {
-        if (out.buffer.byteLength > 0 && !preloaded.buffers.includes(out.buffer as ArrayBuffer)) pool.release(out.buffer as ArrayBuffer);
-        preloaded.release();
+        releaseBuffers(pool, out, preloaded);
         throw error;
       } finally {
         slots.release();
@@ -191,9 +187,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
             bytesDone += computed.out.byteLength;
             progress(false);
           } finally {
-            // An output written in place is one of the input buffers, which go back with the rest.
-            if (!computed.preloaded.buffers.includes(computed.out.buffer as ArrayBuffer)) pool.release(computed.out.buffer as ArrayBuffer);
-            computed.preloaded.release();
+            releaseBuffers(pool, computed.out, computed.preloaded);
           }
         }
         tensorsDone += 1;
@@ -261,6 +255,12 @@ async function writeTensor(
   }
 }
 
+/** A computed tensor's buffers back to the pool: its inputs, and its output unless it was written over an input. */
+function releaseBuffers(pool: BufferPool, out: Uint8Array, preloaded: Preloaded): void {
+  if (out.buffer.byteLength > 0 && !preloaded.buffers.includes(out.buffer as ArrayBuffer)) pool.release(out.buffer as ArrayBuffer);
+  preloaded.release();
+}
+
 /** Tensor bytes go to the shard being written (if any) and to the GGUF export (if any). */
 function teeOutput(shard: SafetensorsFileWriter | undefined, gguf: GgufOutput | undefined) {
   return {
@@ -283,14 +283,6 @@ function toShardPlan(plan: MergePlan, options: RunOptions): ShardPlan {
   const totalSize = shards.reduce((s, x) => s + x.header.dataBytes, 0);
   const index = shards.length > 1 ? encodeIndex(shards, totalSize, options.indexMetadata ?? {}) : undefined;
   return { shards, totalSize, index };
-}
-
-function opener(folders: ReadonlyMap<string, ModelFolder>): (input: string, file: string) => Promise<ByteSource> {
-  return (input, file) => {
-    const folder = folders.get(input);
-    if (folder === undefined) return Promise.reject(new AppError('E_INTERNAL', `Input ${input} is not open.`));
-    return folder.open(file);
-  };
 }
 
 /** At most `size` holders at once; the others wait in order. */

@@ -67,7 +67,7 @@ export async function inspectSource(source: SourceSpec, hub: HubAccess, signal?:
   }
 }
 
-export function summarizeModel(model: Model): ModelSummary {
+function summarizeModel(model: Model): ModelSummary {
   const bytesByDtype = new Map<string, number>();
   let params = 0;
   const layerIds = new Set<string>();
@@ -107,7 +107,7 @@ interface Compiled {
 }
 
 /** Reads every input's headers and compiles the plan. The caller closes `inputs.folders`. */
-export async function compileRequest(request: PlanRequest, signal?: AbortSignal): Promise<Compiled> {
+async function compileRequest(request: PlanRequest, signal?: AbortSignal): Promise<Compiled> {
   const recipe = withOutputDtype(parseRecipe(request.recipeText), request.output.dtype);
   const inputs = await loadInputs(
     recipe,

@@ -40,7 +40,7 @@ import { taskVectorConfig, taskVectorMerger } from './webgpu-task-vector';
  * Methods with a GPU kernel. Exceptions that run the CPU kernel: model_stock with filter_wise, nuslerp row- or
  * column-wise (see {@link runsOnGpu}).
  */
-export const GPU_NATIVE_METHODS = [
+const GPU_NATIVE_METHODS = [
   'passthrough',
   'linear',
   'task_arithmetic',

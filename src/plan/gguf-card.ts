@@ -4,7 +4,7 @@ import type { MergePlan } from './types';
 
 const LABEL: Readonly<Record<GgufExportPlan['type'], string>> = { f32: 'F32', f16: 'F16', bf16: 'BF16', q8_0: 'Q8_0' };
 
-export function ggufCardSection(gguf: GgufExportPlan): string {
+function ggufCardSection(gguf: GgufExportPlan): string {
   const files = gguf.files.map((f) => `\`${f.file}\``).join(', ');
   const split = gguf.files.length > 1 ? ` It is split into ${gguf.files.length} parts in llama.cpp's gguf-split layout: load the first one.` : '';
   return [

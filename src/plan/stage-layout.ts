@@ -197,7 +197,7 @@ export class StageLayouts {
 }
 
 /** A slice's reference source: its base, else its first source. */
-export function referenceSource(slice: StageSlice): StageInput {
+function referenceSource(slice: StageSlice): StageInput {
   return slice.sources.find((s) => s.isBase) ?? (slice.sources[0] as StageInput);
 }
 

@@ -126,12 +126,13 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   // and compute ahead of the one being written while their buffers fit the in-flight budget (peak memory stays
   // near it whatever the model's size).
   const budget = options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES;
-  const footprint = (t: PlannedTensor) => inFlightFootprint(t, preloadBytes);
+  // Each tensor's footprint walks its expression tree: computed once, not on every step of the loop below.
+  const footprints = todo.map((t) => inFlightFootprint(t, preloadBytes));
   const ensureLaunched = (k: number) => {
     let held = 0;
-    for (let j = k; j < launched.length; j++) held += footprint(todo[j] as PlannedTensor);
+    for (let j = k; j < launched.length; j++) held += footprints[j] as number;
     while (launched.length < Math.min(todo.length, k + MAX_AHEAD)) {
-      const next = footprint(todo[launched.length] as PlannedTensor);
+      const next = footprints[launched.length] as number;
       if (launched.length > k && held + next > budget) break;
       held += next;
       launched.push(launch(launched.length));

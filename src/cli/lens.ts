@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     // Fast mode reduces its few KiB per tensor on the CPU: only exact mode opens a GPU.
     const chosen = args.mode === 'exact' && args.backend !== 'cpu' ? await chooseLensReducer(args.backend, createNodeGpu(), nodeShaderLibrary()) : undefined;
     if (chosen?.note !== undefined) process.stderr.write(`note: ${chosen.note}: the CPU reduces the lens.\n`);
+    if (args.mode === 'fast' && args.backend === 'webgpu') process.stderr.write('note: fast mode reduces its samples on the CPU; --backend applies to --exact.\n');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const tty = process.stderr.isTTY === true;

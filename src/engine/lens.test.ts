@@ -12,7 +12,7 @@ import type { Model } from '../io/model/types';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { EngineEvent } from './api';
 import { planLens, runLens, sampleIndexes, segmentLengthOf } from './lens';
-import { lensReference } from './lens.test-support';
+import { LENS_T, lensPair, lensReference } from './lens.test-support';
 import { lensCsv, lensGrid, lensJson, lensPlace } from '../methods/lens-grid';
 
 /**
@@ -62,6 +62,24 @@ describe('weight lens', async () => {
         expect(tensor.standard_error[name]).toBe(0);
       }
     }
+  });
+
+  it('exact mode on the CPU: bf16, f16, f32 and mixed inputs, a near-identical and an identical pair, within 1e-9 of float64', async () => {
+    const pair = await lensPair();
+    const report = await runLens(planLens(pair.a, pair.b, { mode: 'exact' }), pair.a, pair.b, { nearswapT: LENS_T });
+    expect(report.backend).toBe('CPU');
+    expect(report.tensors).toHaveLength(pair.values.size);
+    for (const tensor of report.tensors) {
+      const [x, y] = pair.values.get(tensor.name) as [Float32Array, Float32Array];
+      const expected = lensReference(x, y, LENS_T);
+      for (const name of METRIC_NAMES) {
+        const want = expected[name] as number;
+        expect(Math.abs((tensor[name] as number) - want), `${tensor.name} ${name}`).toBeLessThanOrEqual(1e-9 * Math.abs(want));
+      }
+    }
+    // b = a + noise a million times smaller: its angle (about 6e-5°) keeps its digits.
+    expect(report.tensors.find((t) => t.name === 'near.weight')?.angle_degrees).toBeGreaterThan(1e-6);
+    expect(report.tensors.find((t) => t.name === 'same.weight')?.relative_difference).toBe(0);
   });
 
   it('fast mode samples row segments of the large tensors and lands within four stated standard errors of the exact value', async () => {

@@ -103,6 +103,13 @@ test('the lens heatmap of the demo: cost first, exact numbers on hover, a click 
   // The arrow keys move the picked layer.
   await heatmap.press('ArrowDown');
   await expect(focused.locator('td').first()).toHaveText('6');
+  // Exact mode: the worker takes the GPU only where merges would (a hardware adapter); headless Chromium has only
+  // SwiftShader, so the CPU computes it, and the panel says so.
+  await expect(panel).toContainText('computed on the CPU');
+  await panel.getByLabel('Lens mode').selectOption('exact');
+  await expect(panel.getByTestId('lens-cost')).toContainText('75 tensors in common');
+  await panel.getByRole('button', { name: 'Run lens' }).click();
+  await expect(panel).toContainText(/exact · computed on the CPU · [\d.]+ s/);
   expect(errors).toEqual([]);
 });
 

@@ -30,7 +30,8 @@ interface LensJson {
   a: string;
   b: string;
   mode: string;
-  tensors: { name: string; shape: number[]; norm_a: number; cosine: number | null; relative_difference: number | null }[];
+  backend: string;
+  tensors: ({ name: string; shape: number[]; norm_a: number; cosine: number | null; relative_difference: number | null } & Record<string, unknown>)[];
 }
 
 describe('npm run lens', () => {
@@ -52,6 +53,33 @@ describe('npm run lens', () => {
     expect(q?.cosine).toBeLessThan(1);
     const csv = (await readFile(join(root, 'o.csv'), 'utf8')).trim().split('\n');
     expect(csv).toHaveLength(40);
+  });
+
+  it('reduces exact mode on WebGPU with --backend webgpu, within 1e-5 of the CPU backend on every metric', async () => {
+    const local = join(root, 'models', 'tiny', 'llama-bf16');
+    const run = async (backend: string) => {
+      const out = join(root, `${backend}.json`);
+      const result = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--backend', backend, '--nearswap-t', '0.004', '--json', out]);
+      expect(result.code, result.stderr).toBe(0);
+      return { stderr: result.stderr, json: JSON.parse(await readFile(out, 'utf8')) as LensJson };
+    };
+    const [gpu, cpu] = [await run('webgpu'), await run('cpu')];
+    expect(gpu.stderr).toMatch(/Done in .* s on the WebGPU: /);
+    expect(gpu.json.backend).toMatch(/^WebGPU: /);
+    expect(cpu.json.backend).toBe('CPU');
+    expect(gpu.json.tensors.map((t) => t.name)).toEqual(cpu.json.tensors.map((t) => t.name));
+    const metrics = ['norm_a', 'norm_b', 'cosine', 'relative_difference', 'angle_degrees', 'nearswap_swapped', 'nearswap_mean_weight'];
+    let compared = 0;
+    gpu.json.tensors.forEach((tensor, i) => {
+      for (const metric of metrics) {
+        const want = cpu.json.tensors[i]?.[metric] as number;
+        expect(Math.abs((tensor[metric] as number) - want), `${tensor.name} ${metric}`).toBeLessThanOrEqual(1e-5 * Math.abs(want));
+        compared++;
+      }
+    });
+    expect(compared).toBe(39 * metrics.length);
+    const bad = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--backend', 'tpu']);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^error: Unknown backend tpu/);
   });
 
   it('reports nothing in common for models of different widths, and one clear line for a missing repo', async () => {

@@ -1,9 +1,10 @@
 /**
- * `npm run lens -- MODEL_A MODEL_B [--exact] [--json OUT.json] [--csv OUT.csv] [--metric NAME] [--nearswap-t T]
- * [--samples N]`: how two models differ, tensor by tensor, printed as a layers × modules table. Models are local folders
- * or Hub repo ids (`owner/name` or `owner/name@revision`; HF_ENDPOINT and HF_TOKEN are honoured). Fast mode (the
- * default) samples row segments and states each estimate's standard error; `--exact` reads every element. Progress goes to
- * stderr; an error ends with one line and exit code 1.
+ * `npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--json OUT.json] [--csv OUT.csv] [--metric NAME]
+ * [--nearswap-t T] [--samples N]`: how two models differ, tensor by tensor, printed as a layers × modules table. Models
+ * are local folders or Hub repo ids (`owner/name` or `owner/name@revision`; HF_ENDPOINT and HF_TOKEN are honoured). Fast
+ * mode (the default) samples row segments and states each estimate's standard error; `--exact` reads every element,
+ * reduced on the `--backend` (as for `merge`: `auto` takes a hardware GPU, else the CPU; `webgpu` any adapter, Dawn's
+ * SwiftShader included). Progress goes to stderr; an error ends with one line and exit code 1.
  */
 import { stat, writeFile } from 'node:fs/promises';
 
@@ -13,6 +14,10 @@ import { loadModel } from '../io/model/load-model';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { MetricName } from '../methods/lens-stats';
 import { DEFAULT_SAMPLES, planLens, runLens } from '../engine/lens';
+import { chooseLensReducer } from '../engine/lens-webgpu';
+import type { LensBackendKind } from '../engine/lens-webgpu';
+import { createNodeGpu } from '../gpu/node-gpu';
+import { nodeShaderLibrary } from '../gpu/node-shaders';
 import type { LensMode } from '../methods/lens-report';
 import { lensCsv, lensGrid, lensJson, lensTable } from '../methods/lens-grid';
 import { resolveFolder } from './resolve-folder';
@@ -21,6 +26,7 @@ interface Args {
   a: string;
   b: string;
   mode: LensMode;
+  backend: LensBackendKind;
   json: string | undefined;
   csv: string | undefined;
   metric: MetricName;
@@ -28,11 +34,11 @@ interface Args {
   samples: number;
 }
 
-const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--samples N]';
+const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--samples N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { a: '', b: '', mode: 'fast', json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, samples: DEFAULT_SAMPLES };
+  const args: Args = { a: '', b: '', mode: 'fast', backend: 'auto', json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, samples: DEFAULT_SAMPLES };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -46,7 +52,11 @@ function parseArgs(argv: readonly string[]): Args {
       return n;
     };
     if (arg === '--exact') args.mode = 'exact';
-    else if (arg === '--json') args.json = value();
+    else if (arg === '--backend') {
+      const kind = value();
+      if (kind !== 'auto' && kind !== 'cpu' && kind !== 'webgpu') throw new AppError('E_UNSUPPORTED', `Unknown backend ${kind}.`, { hint: USAGE });
+      args.backend = kind;
+    } else if (arg === '--json') args.json = value();
     else if (arg === '--csv') args.csv = value();
     else if (arg === '--nearswap-t') args.nearswapT = positiveNumber(value(), '--nearswap-t');
     else if (arg === '--samples') {
@@ -88,17 +98,22 @@ async function main(): Promise<void> {
     if (plan.skipped.length > 5) process.stderr.write(`note: ${plan.skipped.length - 5} more tensors left out\n`);
     const sampling = args.mode === 'fast' ? `, ${args.samples} row segments per large tensor` : '';
     process.stderr.write(`Lens (${args.mode}${sampling}): ${plan.tensors.length} tensors, ${formatBytes(plan.bytesToRead)} to read, about ${formatDuration(plan.estimatedSeconds)}.\n`);
+    // Fast mode reduces its few KiB per tensor on the CPU: only exact mode opens a GPU.
+    const chosen = args.mode === 'exact' && args.backend !== 'cpu' ? await chooseLensReducer(args.backend, createNodeGpu(), nodeShaderLibrary()) : undefined;
+    if (chosen?.note !== undefined) process.stderr.write(`note: ${chosen.note}: the CPU reduces the lens.\n`);
+    if (args.mode === 'fast' && args.backend === 'webgpu') process.stderr.write('note: fast mode reduces its samples on the CPU; --backend applies to --exact.\n');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const tty = process.stderr.isTTY === true;
     const report = await runLens(plan, a, b, {
       signal: controller.signal,
       nearswapT: args.nearswapT,
+      reducer: chosen?.reducer,
       onEvent: (event) => {
         if (event.type === 'progress' && tty) process.stderr.write(`\r${event.tensorsDone}/${event.tensorCount} tensors\u001b[K`);
       },
-    });
-    process.stderr.write(`${tty ? '\r\u001b[K' : ''}Done in ${report.seconds.toFixed(2)} s.\n`);
+    }).finally(() => chosen?.dispose());
+    process.stderr.write(`${tty ? '\r\u001b[K' : ''}Done in ${report.seconds.toFixed(2)} s on the ${report.backend}.\n`);
     process.stdout.write(`${args.metric} of ${a.ref} → ${b.ref} (${args.mode})\n${lensTable(lensGrid(report), args.metric)}\n`);
     if (args.mode === 'fast') {
       const worst = Math.max(0, ...report.tensors.map((t) => t.standard_error[args.metric] ?? 0));

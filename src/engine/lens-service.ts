@@ -7,6 +7,7 @@ import type { Model } from '../io/model/types';
 import type { EngineEventListener, LensCost, LensRequest } from './api';
 import { planLens, runLens } from './lens';
 import type { LensPlan } from './lens';
+import type { LensReducer } from './lens-reducer';
 import type { LensReport } from '../methods/lens-report';
 import { openSource } from './service';
 
@@ -32,6 +33,7 @@ export function lensCost(request: LensRequest, signal?: AbortSignal): Promise<Le
   });
 }
 
-export function lensRun(request: LensRequest, onEvent: EngineEventListener, signal?: AbortSignal): Promise<LensReport> {
-  return withModels(request, signal, (a, b) => runLens(planOf(request, a, b), a, b, { signal, onEvent, nearswapT: request.nearswapT }));
+/** Runs the lens; `reducer` reduces exact mode's chunks (default the CPU). */
+export function lensRun(request: LensRequest, onEvent: EngineEventListener, signal?: AbortSignal, reducer?: LensReducer): Promise<LensReport> {
+  return withModels(request, signal, (a, b) => runLens(planOf(request, a, b), a, b, { signal, onEvent, nearswapT: request.nearswapT, reducer }));
 }

@@ -12,6 +12,7 @@ import type { Model } from '../io/model/types';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { EngineEvent } from './api';
 import { planLens, runLens, sampleIndexes, segmentLengthOf } from './lens';
+import { LENS_T, lensPair, lensReference } from './lens.test-support';
 import { lensCsv, lensGrid, lensJson, lensPlace } from '../methods/lens-grid';
 
 /**
@@ -36,39 +37,6 @@ function values(m: { model: Model; files: ReadonlyMap<string, Uint8Array> }, nam
   return out;
 }
 
-/** Float64 reference of every metric over whole tensors. */
-function reference(a: Float32Array, b: Float32Array, t: number): Record<string, number | null> {
-  let aa = 0;
-  let bb = 0;
-  let ab = 0;
-  let dd = 0;
-  let swapped = 0;
-  let weights = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as number;
-    const y = b[i] as number;
-    aa += x * x;
-    bb += y * y;
-    ab += x * y;
-    dd += (y - x) * (y - x);
-    // NearSwap's weight as mergekit defines it (mergekit-spec §3.11), written out here rather than reusing the lens's helper.
-    const w = Math.min(1, Math.max(0, t / Math.max(Math.abs(y - x), 1e-6)));
-    if (w === 1) swapped++;
-    weights += w;
-  }
-  const cosine = aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
-  const share = { swapped: swapped / a.length, meanWeight: weights / a.length };
-  return {
-    norm_a: Math.sqrt(aa),
-    norm_b: Math.sqrt(bb),
-    cosine,
-    relative_difference: aa > 0 ? Math.sqrt(dd / aa) : null,
-    angle_degrees: cosine === null ? null : (Math.acos(Math.min(1, cosine)) * 180) / Math.PI,
-    nearswap_swapped: share.swapped,
-    nearswap_mean_weight: share.meanWeight,
-  };
-}
-
 const T = 0.004;
 
 describe('weight lens', async () => {
@@ -86,7 +54,7 @@ describe('weight lens', async () => {
     expect(events.at(-1)?.type).toBe('done');
     expect(report.tensors).toHaveLength(plan.tensors.length);
     for (const tensor of report.tensors) {
-      const expected = reference(values(a, tensor.name), values(b, tensor.name), T);
+      const expected = lensReference(values(a, tensor.name), values(b, tensor.name), T);
       expect(tensor.sampled_elements).toBeNull();
       for (const name of METRIC_NAMES) {
         const want = expected[name] as number;
@@ -94,6 +62,24 @@ describe('weight lens', async () => {
         expect(tensor.standard_error[name]).toBe(0);
       }
     }
+  });
+
+  it('exact mode on the CPU: bf16, f16, f32 and mixed inputs, a near-identical and an identical pair, within 1e-9 of float64', async () => {
+    const pair = await lensPair();
+    const report = await runLens(planLens(pair.a, pair.b, { mode: 'exact' }), pair.a, pair.b, { nearswapT: LENS_T });
+    expect(report.backend).toBe('CPU');
+    expect(report.tensors).toHaveLength(pair.values.size);
+    for (const tensor of report.tensors) {
+      const [x, y] = pair.values.get(tensor.name) as [Float32Array, Float32Array];
+      const expected = lensReference(x, y, LENS_T);
+      for (const name of METRIC_NAMES) {
+        const want = expected[name] as number;
+        expect(Math.abs((tensor[name] as number) - want), `${tensor.name} ${name}`).toBeLessThanOrEqual(1e-9 * Math.abs(want));
+      }
+    }
+    // b = a + noise a million times smaller: its angle (about 6e-5°) keeps its digits.
+    expect(report.tensors.find((t) => t.name === 'near.weight')?.angle_degrees).toBeGreaterThan(1e-6);
+    expect(report.tensors.find((t) => t.name === 'same.weight')?.relative_difference).toBe(0);
   });
 
   it('fast mode samples row segments of the large tensors and lands within four stated standard errors of the exact value', async () => {
@@ -110,7 +96,7 @@ describe('weight lens', async () => {
     let z2 = 0;
     let count = 0;
     for (const tensor of fast.tensors) {
-      const expected = reference(values(a, tensor.name), values(b, tensor.name), T);
+      const expected = lensReference(values(a, tensor.name), values(b, tensor.name), T);
       for (const name of METRIC_NAMES) {
         const error = tensor.standard_error[name] as number;
         const miss = Math.abs((tensor[name] as number) - (expected[name] as number));

@@ -6,16 +6,20 @@
  * Fast mode reads a fixed random sample of row segments of each large tensor with ranged reads (the same segments of
  * both models) and states each estimate's standard error; small tensors are read whole. A segment is a whole row, or
  * an equal part of a long one (at most {@link MAX_SEGMENT} elements), so the tensor is tiled into equal, contiguous
- * sampling units. Exact mode streams every element.
+ * sampling units. Exact mode streams every element through a {@link LensReducer}: the CPU's (f64) or the WebGPU
+ * backend's (lens-webgpu.ts: f32 partials per block, f64 across blocks). Fast mode reduces on the CPU: its samples are
+ * a few KiB per tensor, less than one GPU round trip is worth.
  */
 import { AppError } from '../shared/errors';
-import { decodeToF32 } from '../io/safetensors/codec';
 import { dtypeBits, isFloatDType, numel } from '../io/safetensors/dtype';
 import type { FloatDType } from '../io/safetensors/dtype';
+import type { EncodedChunk } from './backend';
 import type { Model, ModelTensor } from '../io/model/types';
 import { accumulate, addSums, emptySums, exactErrors, metricsOf, sampledMetrics, scaleSums } from '../methods/lens-stats';
 import type { LensMode, LensReport, LensTensor } from '../methods/lens-report';
 import type { EngineEventListener } from './api';
+import { cpuLensReducer, decodeChunk } from './lens-reducer';
+import type { LensReducer } from './lens-reducer';
 
 /** Row segments sampled per large tensor in fast mode. */
 export const DEFAULT_SAMPLES = 8;
@@ -63,6 +67,8 @@ export interface LensOptions {
   readonly onEvent?: EngineEventListener | undefined;
   /** NearSwap's t: with it, each tensor reports the share of elements that move. */
   readonly nearswapT?: number | undefined;
+  /** What reduces exact mode's chunks (default the CPU's). */
+  readonly reducer?: LensReducer | undefined;
 }
 
 function bytesPerElement(tensor: ModelTensor): number {
@@ -151,31 +157,29 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
   return { a: a.ref, b: b.ref, mode, samples, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
 }
 
-/** Elements `[start, start + count)` of a tensor, decoded to f32. */
-async function readElements(model: Model, tensor: ModelTensor, start: number, count: number, signal?: AbortSignal): Promise<Float32Array> {
+/** Elements `[start, start + count)` of a tensor, as stored. */
+async function readEncoded(model: Model, tensor: ModelTensor, start: number, count: number, signal?: AbortSignal): Promise<EncodedChunk> {
   const size = bytesPerElement(tensor);
   const source = await model.folder.open(tensor.file);
-  const bytes = await source.read(tensor.offset + start * size, count * size, signal);
-  const out = new Float32Array(count);
-  decodeToF32(tensor.dtype as FloatDType, bytes, out);
-  return out;
+  return { dtype: tensor.dtype as FloatDType, bytes: await source.read(tensor.offset + start * size, count * size, signal) };
 }
 
-async function readPair(a: Model, b: Model, name: string, start: number, count: number, signal?: AbortSignal): Promise<[Float32Array, Float32Array]> {
+async function readPair(a: Model, b: Model, name: string, start: number, count: number, signal?: AbortSignal): Promise<[EncodedChunk, EncodedChunk]> {
   const ta = a.tensors.get(name) as ModelTensor;
   const tb = b.tensors.get(name) as ModelTensor;
-  return Promise.all([readElements(a, ta, start, count, signal), readElements(b, tb, start, count, signal)]);
+  return Promise.all([readEncoded(a, ta, start, count, signal), readEncoded(b, tb, start, count, signal)]);
 }
 
-async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | undefined, signal?: AbortSignal): Promise<LensTensor> {
+async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | undefined, reducer: LensReducer, signal?: AbortSignal): Promise<LensTensor> {
   const total = numel(plan.shape);
   const withT = t !== undefined;
   if (plan.segments === undefined) {
     const sums = emptySums();
     for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
       if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
-      const [x, y] = await readPair(a, b, plan.name, start, Math.min(CHUNK_ELEMENTS, total - start), signal);
-      accumulate(sums, x, y, t);
+      const count = Math.min(CHUNK_ELEMENTS, total - start);
+      const [x, y] = await readPair(a, b, plan.name, start, count, signal);
+      await reducer.add(sums, x, y, count, t);
     }
     const metrics = metricsOf(sums, withT);
     return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
@@ -186,7 +190,7 @@ async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | 
     plan.segments.map(async (segment) => {
       const [x, y] = await readPair(a, b, plan.name, segment * length, length, signal);
       const sums = emptySums();
-      accumulate(sums, x, y, t);
+      accumulate(sums, decodeChunk(x, length), decodeChunk(y, length), t);
       return sums;
     }),
   );
@@ -202,6 +206,7 @@ const CONCURRENCY: Record<LensMode, number> = { fast: 8, exact: 2 };
 /** Runs a planned lens: the tensors in plan order, with 'start', 'progress' and 'done' events as for a merge. */
 export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensOptions = {}): Promise<LensReport> {
   const { signal, onEvent, nearswapT } = options;
+  const reducer = plan.mode === 'exact' ? (options.reducer ?? cpuLensReducer) : cpuLensReducer;
   const started = globalThis.performance.now();
   const bytesTotal = plan.bytesToRead;
   onEvent?.({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: [], restartReasons: [] });
@@ -214,7 +219,7 @@ export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensO
       if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
       const index = next++;
       const tensorPlan = plan.tensors[index] as LensTensorPlan;
-      results[index] = await lensTensor(a, b, tensorPlan, nearswapT, signal);
+      results[index] = await lensTensor(a, b, tensorPlan, nearswapT, reducer, signal);
       done++;
       bytesDone += tensorPlan.bytes;
       const seconds = (globalThis.performance.now() - started) / 1000;
@@ -233,5 +238,5 @@ export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensO
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY[plan.mode], Math.max(plan.tensors.length, 1)) }, worker));
   const seconds = (globalThis.performance.now() - started) / 1000;
   onEvent?.({ type: 'done', files: [], seconds });
-  return { a: plan.a, b: plan.b, mode: plan.mode, nearswap_t: nearswapT ?? null, tensors: results, skipped: plan.skipped, seconds };
+  return { a: plan.a, b: plan.b, mode: plan.mode, backend: reducer.label, nearswap_t: nearswapT ?? null, tensors: results, skipped: plan.skipped, seconds };
 }

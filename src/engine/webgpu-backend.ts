@@ -87,13 +87,13 @@ export async function createWebGpuBackend(gpu: GPU, shaders: ShaderLibrary, opti
   return {
     kind: 'webgpu',
     get label() {
-      return `WebGPU: ${session.runtime.label}${session.runtime.isFallbackAdapter ? ' (software fallback adapter)' : ''}`;
+      return session.label;
     },
     get recoveries() {
       return session.recoveries;
     },
     get software() {
-      return session.runtime.isFallbackAdapter || /swiftshader/i.test(session.runtime.label);
+      return session.software;
     },
     createMerger: async (method, job, inputCount) => {
       try {

@@ -53,6 +53,16 @@ export class Session {
     return result;
   }
 
+  /** The adapter, as the UI names the backend ("WebGPU: <adapter>"). */
+  get label(): string {
+    return `WebGPU: ${this.runtime.label}${this.runtime.isFallbackAdapter ? ' (software fallback adapter)' : ''}`;
+  }
+
+  /** The adapter is a software one (SwiftShader): correct, but slower than the CPU kernels. */
+  get software(): boolean {
+    return this.runtime.isFallbackAdapter || /swiftshader/i.test(this.runtime.label);
+  }
+
   /** Sub-chunks a merger keeps in flight. */
   get ringSlots(): number {
     return Math.max(1, this.options.ringSlots ?? RING_SLOTS);

@@ -12,6 +12,7 @@ import { viteShaderLibrary } from '../gpu/vite-shaders';
 import type { Backend } from './backend';
 import { createBrowserWorkerExecutor } from './browser-worker-executor';
 import { lensCost, lensRun } from './lens-service';
+import { chooseLensReducer } from './lens-webgpu';
 import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
 import { createWebGpuBackend } from './webgpu-backend';
 
@@ -104,7 +105,15 @@ const api: EngineApi = {
     runs.set(request.runId, controller);
     const events = batcher(onEvents);
     try {
-      return await settle(() => lensRun(request, (event) => events.push(event), controller.signal));
+      return await settle(async () => {
+        // Exact mode reduces on the GPU where merges would run there (a hardware adapter), else on the CPU.
+        const chosen = request.mode === 'exact' ? await chooseLensReducer('auto', (globalThis.navigator as Navigator | undefined)?.gpu, viteShaderLibrary) : undefined;
+        try {
+          return await lensRun(request, (event) => events.push(event), controller.signal, chosen?.reducer);
+        } finally {
+          chosen?.dispose();
+        }
+      });
     } finally {
       events.flush();
       if (runs.get(request.runId) === controller) runs.delete(request.runId);

@@ -6,6 +6,7 @@
  */
 export { castOp } from './kernels/cast';
 export { gramOp } from './kernels/gram';
+export { LENS_STATS, lensStatsOp } from './kernels/lens-stats';
 export { nearswapOp } from './kernels/nearswap';
 export { randomBitsOp } from './kernels/random-bits';
 export { slerpStatsOp } from './kernels/slerp-stats';

@@ -129,5 +129,5 @@ export function lensCsv(report: LensReport): string {
 /** The report as the CLI's JSON (`sums` left out: they are an internal detail of the grid). */
 export function lensJson(report: LensReport): string {
   const tensors = report.tensors.map(({ sums: _sums, ...rest }) => rest);
-  return `${JSON.stringify({ a: report.a, b: report.b, mode: report.mode, nearswap_t: report.nearswap_t, seconds: report.seconds, tensors, skipped: report.skipped }, null, 1)}\n`;
+  return `${JSON.stringify({ a: report.a, b: report.b, mode: report.mode, backend: report.backend, nearswap_t: report.nearswap_t, seconds: report.seconds, tensors, skipped: report.skipped }, null, 1)}\n`;
 }

@@ -22,6 +22,8 @@ export interface LensReport {
   readonly a: string;
   readonly b: string;
   readonly mode: LensMode;
+  /** What computed the sums ("CPU", "WebGPU: <adapter>"). */
+  readonly backend: string;
   readonly nearswap_t: number | null;
   readonly tensors: readonly LensTensor[];
   /** Tensors left out, with why (missing in one model, shapes differ, not floating point). */

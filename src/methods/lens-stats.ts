@@ -1,6 +1,6 @@
 /**
- * The weight lens's per-tensor statistics: float64 sums over element pairs (a, b) — ‖a‖², ‖b‖², a·b, ‖b − a‖² and
- * NearSwap's share at a given t — and the metrics derived from them. Fast mode sums a random sample of equal row
+ * The weight lens's per-tensor statistics: float64 sums over element pairs (a, b) — ‖a‖², ‖b‖², a·b, ‖b − a‖²,
+ * ‖b‖² − ‖a‖² and NearSwap's share at a given t — and the metrics derived from them. Fast mode sums a random sample of equal row
  * segments; the standard errors of its metrics come from the spread of the per-segment sums (delta method, with the
  * finite-population correction for sampling without replacement). Pure: the caller reads and decodes the values.
  */
@@ -14,13 +14,18 @@ export interface LensSums {
   ab: number;
   /** Σ(b − a)², summed directly (not from the other sums), so identical tensors give exactly 0. */
   dd: number;
+  /**
+   * Σ(b² − a²), summed directly as Σ(b − a)(b + a): with `dd` it gives 1 − cos of near-parallel tensors without the
+   * cancellation of 1 − a·b / (‖a‖‖b‖) (see {@link metricsOf}).
+   */
+  squaresGap: number;
   /** NearSwap: elements taken entirely from b (w = 1), and Σw. Zero without a t. */
   swapped: number;
   weightSum: number;
 }
 
 export function emptySums(): LensSums {
-  return { elements: 0, aa: 0, bb: 0, ab: 0, dd: 0, swapped: 0, weightSum: 0 };
+  return { elements: 0, aa: 0, bb: 0, ab: 0, dd: 0, squaresGap: 0, swapped: 0, weightSum: 0 };
 }
 
 /** Adds the element pairs of `a` and `b` (equal lengths) to `sums`; with `t`, NearSwap's share too. */
@@ -30,6 +35,7 @@ export function accumulate(sums: LensSums, a: Float32Array, b: Float32Array, t?:
   let bb = 0;
   let ab = 0;
   let dd = 0;
+  let gap = 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     const y = b[i] as number;
@@ -38,11 +44,13 @@ export function accumulate(sums: LensSums, a: Float32Array, b: Float32Array, t?:
     bb += y * y;
     ab += x * y;
     dd += d * d;
+    gap += d * (x + y);
   }
   sums.aa += aa;
   sums.bb += bb;
   sums.ab += ab;
   sums.dd += dd;
+  sums.squaresGap += gap;
   sums.elements += a.length;
   if (t !== undefined && a.length > 0) {
     const share = nearSwapShare([[a, b]], t);
@@ -57,6 +65,7 @@ export function addSums(into: LensSums, from: LensSums): void {
   into.bb += from.bb;
   into.ab += from.ab;
   into.dd += from.dd;
+  into.squaresGap += from.squaresGap;
   into.swapped += from.swapped;
   into.weightSum += from.weightSum;
 }
@@ -69,6 +78,7 @@ export function scaleSums(sums: LensSums, factor: number): LensSums {
     bb: sums.bb * factor,
     ab: sums.ab * factor,
     dd: sums.dd * factor,
+    squaresGap: sums.squaresGap * factor,
     swapped: sums.swapped * factor,
     weightSum: sums.weightSum * factor,
   };
@@ -96,18 +106,33 @@ export type LensErrors = { readonly [K in MetricName]: number | null };
 
 const DEGREES = 180 / Math.PI;
 
+/**
+ * 1 − cos of the angle between a and b, or null where a norm is 0. Near-parallel tensors (‖b − a‖² below both norms²)
+ * take it from the directly summed differences, 2‖a‖‖b‖(1 − cos) = ‖b − a‖² − (‖b‖ − ‖a‖)² with
+ * ‖b‖ − ‖a‖ = Σ(b² − a²) / (‖a‖ + ‖b‖), which keeps its relative precision when a·b / (‖a‖‖b‖) rounds to 1; others
+ * from a·b.
+ */
+function oneMinusCosine(sums: LensSums, na: number, nb: number): number | null {
+  if (!(na > 0 && nb > 0)) return null;
+  const nearParallel = sums.dd < Math.min(sums.aa, sums.bb);
+  const gap = sums.squaresGap / (na + nb);
+  const value = nearParallel ? (sums.dd - gap * gap) / (2 * na * nb) : 1 - sums.ab / (na * nb);
+  return Math.min(2, Math.max(0, value));
+}
+
 /** The metrics of (whole-tensor or scaled) sums. `withNearSwap`: whether the sums carry NearSwap's share. */
 export function metricsOf(sums: LensSums, withNearSwap: boolean): LensMetrics {
   const na = Math.sqrt(sums.aa);
   const nb = Math.sqrt(sums.bb);
-  const cosine = na > 0 && nb > 0 ? Math.min(1, Math.max(-1, sums.ab / (na * nb))) : null;
+  const delta = oneMinusCosine(sums, na, nb);
   const share = withNearSwap && sums.elements > 0;
   return {
     norm_a: na,
     norm_b: nb,
-    cosine,
+    cosine: delta === null ? null : 1 - delta,
     relative_difference: na > 0 ? Math.sqrt(sums.dd) / na : null,
-    angle_degrees: cosine === null ? null : Math.acos(cosine) * DEGREES,
+    // 1 − cos θ = 2 sin²(θ / 2): the angle keeps the precision of 1 − cos where acos(cos) would lose it.
+    angle_degrees: delta === null ? null : 2 * Math.asin(Math.sqrt(delta / 2)) * DEGREES,
     nearswap_swapped: share ? sums.swapped / sums.elements : null,
     nearswap_mean_weight: share ? sums.weightSum / sums.elements : null,
   };

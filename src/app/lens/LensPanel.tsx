@@ -187,7 +187,7 @@ export function LensPanel() {
             <span>{perColumn ? 'high, per module' : hi.toPrecision(3)}</span>
             {!perColumn && logScale(lo, hi) ? <span className="muted">(log scale)</span> : null}
             <span className="muted">
-              {report.mode === 'fast' ? 'fast: sampled row segments (hover for ± one standard error)' : 'exact'} · {report.seconds.toFixed(2)} s
+              {report.mode === 'fast' ? 'fast: sampled row segments (hover for ± one standard error)' : 'exact'} · computed on the {report.backend} · {report.seconds.toFixed(2)} s
             </span>
           </div>
           <div className="lens-scroll">

@@ -17,6 +17,7 @@ describe('lens summary for the model card', () => {
       a: 'org/base',
       b: 'org/tuned',
       mode: 'exact',
+      backend: 'CPU',
       nearswap_t: null,
       tensors: [0.01, 0.16, 0.04, 0.09].map((dd, layer) => tensor(`model.layers.${layer}.mlp.up_proj.weight`, 1, dd)),
       skipped: [],

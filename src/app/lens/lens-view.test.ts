@@ -7,13 +7,13 @@ import { lensGrid } from '../../methods/lens-grid';
 import { cellAt, colourAt, GEOMETRY, metricRange, scalePosition, sourceOf, stagePair, stageT, whereLanded } from './lens-view';
 
 function tensor(name: string, aa: number, bb: number, dd: number): LensTensor {
-  const sums = { ...emptySums(), elements: 4, aa, bb, dd, ab: (aa + bb - dd) / 2 };
+  const sums = { ...emptySums(), elements: 4, aa, bb, dd, ab: (aa + bb - dd) / 2, squaresGap: bb - aa };
   const metrics = metricsOf(sums, false);
   return { name, shape: [2, 2], ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
 }
 
 function report(tensors: LensTensor[]): LensReport {
-  return { a: 'x', b: 'y', mode: 'exact', nearswap_t: null, tensors, skipped: [], seconds: 0 };
+  return { a: 'x', b: 'y', mode: 'exact', backend: 'CPU', nearswap_t: null, tensors, skipped: [], seconds: 0 };
 }
 
 describe('lens panel helpers', () => {

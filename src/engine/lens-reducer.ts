@@ -1,17 +1,24 @@
 /**
  * What reduces the weight lens's chunks: element pairs of two tensors, in their stored encoding, added into the float64
- * {@link LensSums}. The CPU decodes and sums in f64 (`accumulate`); the WebGPU backend (lens-webgpu.ts) sums f32
- * partials per block of 256 elements on the GPU and adds them in f64 on the host.
+ * {@link LensSums}. The CPU decodes and sums in f64 (`accumulate`), on this thread or on the worker pool's workers
+ * ({@link poolLensReducer}, several chunks at once); the WebGPU backend (lens-webgpu.ts) sums f32 partials per block of
+ * 256 elements on the GPU and adds them in f64 on the host.
  */
 import { decodeToF32 } from '../io/safetensors/codec';
-import { accumulate } from '../methods/lens-stats';
+import { accumulate, addSums } from '../methods/lens-stats';
 import type { LensSums } from '../methods/lens-stats';
 import type { EncodedChunk } from './backend';
+import type { PoolExecutor } from './worker-pool-executor';
 
 export interface LensReducer {
-  /** What computes the sums ("CPU", "WebGPU: <adapter>"), as the report names it. */
+  /** What computes the sums ("CPU", "CPU, 2 worker threads", "WebGPU: <adapter>"), as the report names it. */
   readonly label: string;
-  /** Adds `count` element pairs of `a` and `b` to `sums`; with `t`, NearSwap's share too. */
+  /** Chunk pairs it reduces at once (default 1): exact mode keeps one more than this in flight. */
+  readonly concurrency?: number | undefined;
+  /**
+   * Adds `count` element pairs of `a` and `b` to `sums`; with `t`, NearSwap's share too. The chunks' buffers are the
+   * caller's own, whole, and not used after: a reducer may transfer them.
+   */
   add(sums: LensSums, a: EncodedChunk, b: EncodedChunk, count: number, t: number | undefined): Promise<void>;
 }
 
@@ -29,3 +36,14 @@ export const cpuLensReducer: LensReducer = {
     return Promise.resolve();
   },
 };
+
+/** The CPU on the worker pool: each chunk pair reduced on a free worker, by the code of {@link cpuLensReducer}. */
+export function poolLensReducer(pool: PoolExecutor): LensReducer {
+  return {
+    label: pool.label,
+    concurrency: pool.concurrency,
+    async add(sums, a, b, count, t) {
+      addSums(sums, await pool.reduceLens(a, b, count, t));
+    },
+  };
+}

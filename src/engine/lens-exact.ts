@@ -3,7 +3,9 @@
  * {@link EXACT_CHUNK_ELEMENTS} (per model). Each chunk pair is reduced to float64 sums of its own by the
  * {@link LensReducer} — the worker pool's reducer takes as many at once as it has workers — and a tensor's chunk sums
  * are added in chunk order once all are in, so the result is the same bits whichever worker took which chunk, and for
- * any pool size. At most `concurrency + 1` chunk pairs are in memory (one being read while the others reduce).
+ * any pool size. At most `concurrency + 1` chunk pairs are in memory (one being read while the others reduce), and
+ * their buffers are read into again once reduced (back from the workers where they were transferred): fresh 8 MiB
+ * buffers per chunk cost page faults and leave garbage faster than it is collected.
  */
 import { AppError } from '../shared/errors';
 import { numel } from '../io/safetensors/dtype';
@@ -13,6 +15,7 @@ import type { LensSums } from '../methods/lens-stats';
 import type { LensTensor } from '../methods/lens-report';
 import type { LensTensorPlan } from './lens';
 import { bytesPerElement, readPair } from './lens-read';
+import type { ChunkAllocator } from './lens-read';
 import type { LensReducer } from './lens-reducer';
 
 /** Elements per read in exact mode (per model). */
@@ -42,6 +45,21 @@ function* chunksOf(tensors: readonly LensTensorPlan[], size: number): Generator<
   }
 }
 
+/** Buffers of reduced chunks, kept for the next reads: matched by size, at most `limit` kept. */
+function chunkBuffers(limit: number): { take: ChunkAllocator; give: (buffers: readonly ArrayBuffer[]) => void } {
+  const spare: ArrayBuffer[] = [];
+  return {
+    take: (bytes) => {
+      const at = spare.findIndex((buffer) => buffer.byteLength === bytes);
+      return at < 0 ? new Uint8Array(bytes) : new Uint8Array(spare.splice(at, 1)[0] as ArrayBuffer);
+    },
+    // A transferred buffer reads 0 bytes here: only those still attached (or handed back) are kept.
+    give: (buffers) => {
+      for (const buffer of buffers) if (buffer.byteLength > 0 && spare.length < limit && !spare.includes(buffer)) spare.push(buffer);
+    },
+  };
+}
+
 function tensorOf(plan: LensTensorPlan, parts: readonly LensSums[], withT: boolean): LensTensor {
   const sums = emptySums();
   for (const part of parts) addSums(sums, part);
@@ -64,6 +82,8 @@ export async function reduceExact(tensors: readonly LensTensorPlan[], a: Model, 
     onChunk(0, i);
   }
   const queue = chunksOf(tensors, size);
+  const inFlight = Math.max(1, reducer.concurrency ?? 1) + 1;
+  const buffers = chunkBuffers(2 * inFlight);
   let failure: { error: unknown } | undefined;
   const runner = async () => {
     try {
@@ -71,9 +91,10 @@ export async function reduceExact(tensors: readonly LensTensorPlan[], a: Model, 
         if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
         const { tensor, index, start, count } = next.value;
         const plan = tensors[tensor] as LensTensorPlan;
-        const [x, y] = await readPair(a, b, plan.name, start, count, { owned: true, signal });
+        const [x, y] = await readPair(a, b, plan.name, start, count, { owned: buffers.take, signal });
         const sums = emptySums();
-        await reducer.add(sums, x, y, count, nearswapT);
+        await reducer.add(sums, x, y, count, nearswapT, buffers.give);
+        buffers.give([x.bytes.buffer as ArrayBuffer, y.bytes.buffer as ArrayBuffer]);
         (parts[tensor] as LensSums[])[index] = sums;
         left[tensor] = (left[tensor] as number) - 1;
         const done = left[tensor] === 0;
@@ -87,7 +108,7 @@ export async function reduceExact(tensors: readonly LensTensorPlan[], a: Model, 
     }
   };
   // Every runner stops at its next chunk once one fails; the failure is thrown when none is left in flight.
-  await Promise.all(Array.from({ length: Math.max(1, reducer.concurrency ?? 1) + 1 }, runner));
+  await Promise.all(Array.from({ length: inFlight }, runner));
   if (failure !== undefined) throw failure.error;
   return results;
 }

@@ -11,11 +11,14 @@ export function bytesPerElement(tensor: ModelTensor): number {
   return dtypeBits(tensor.dtype) / 8;
 }
 
-/** Elements `[start, start + count)` of a tensor, as stored; `owned`: in a buffer of exactly their size, the caller's. */
-async function readEncoded(model: Model, tensor: ModelTensor, start: number, count: number, owned: boolean, signal?: AbortSignal): Promise<EncodedChunk> {
+/** Where exact mode's chunks are read: a buffer of exactly `bytes`, the caller's own (fresh or reused). */
+export type ChunkAllocator = (bytes: number) => Uint8Array;
+
+/** Elements `[start, start + count)` of a tensor, as stored; with `owned`, in a buffer from it. */
+async function readEncoded(model: Model, tensor: ModelTensor, start: number, count: number, owned: ChunkAllocator | undefined, signal?: AbortSignal): Promise<EncodedChunk> {
   const size = bytesPerElement(tensor);
   const source = await model.folder.open(tensor.file);
-  const into = owned ? new Uint8Array(count * size) : undefined;
+  const into = owned?.(count * size);
   const bytes = await source.read(tensor.offset + start * size, count * size, signal, into);
   if (into === undefined || bytes.buffer === into.buffer) return { dtype: tensor.dtype as FloatDType, bytes };
   // The source answered with a view of its own buffer: copy it into ours.
@@ -24,7 +27,7 @@ async function readEncoded(model: Model, tensor: ModelTensor, start: number, cou
 }
 
 /** Elements `[start, start + count)` of tensor `name` in `a` and in `b`. */
-export function readPair(a: Model, b: Model, name: string, start: number, count: number, options: { owned: boolean; signal?: AbortSignal | undefined }): Promise<[EncodedChunk, EncodedChunk]> {
+export function readPair(a: Model, b: Model, name: string, start: number, count: number, options: { owned?: ChunkAllocator | undefined; signal?: AbortSignal | undefined }): Promise<[EncodedChunk, EncodedChunk]> {
   const ta = a.tensors.get(name) as ModelTensor;
   const tb = b.tensors.get(name) as ModelTensor;
   return Promise.all([readEncoded(a, ta, start, count, options.owned, options.signal), readEncoded(b, tb, start, count, options.owned, options.signal)]);

@@ -162,7 +162,7 @@ async function sampleTensor(a: Model, b: Model, plan: LensTensorPlan, segments: 
   const count = total / length;
   const rows = await Promise.all(
     segments.map(async (segment) => {
-      const [x, y] = await readPair(a, b, plan.name, segment * length, length, { owned: false, signal });
+      const [x, y] = await readPair(a, b, plan.name, segment * length, length, { signal });
       const sums = emptySums();
       accumulate(sums, decodeChunk(x, length), decodeChunk(y, length), t);
       return sums;

@@ -36,13 +36,15 @@ export function tensorRequestHandler(): (request: WorkerRequest) => Promise<Hand
 
 /** A lens chunk pair's sums, by the same code as the lens's in-thread CPU reducer. */
 async function lensChunk(request: LensWorkerRequest): Promise<Handled> {
+  // The chunks' buffers go back for the next reads.
+  const buffers = [...new Set([request.a.bytes.buffer as ArrayBuffer, request.b.bytes.buffer as ArrayBuffer])];
   let reply: LensWorkerReply;
   try {
     const sums = emptySums();
     await cpuLensReducer.add(sums, request.a, request.b, request.count, request.t);
-    reply = { kind: 'lens', id: request.id, sums };
+    reply = { kind: 'lens', id: request.id, sums, buffers };
   } catch (error) {
-    reply = { kind: 'lens', id: request.id, error: toAppError(error).toPayload() };
+    reply = { kind: 'lens', id: request.id, buffers, error: toAppError(error).toPayload() };
   }
-  return { reply, transfer: [] };
+  return { reply, transfer: buffers };
 }

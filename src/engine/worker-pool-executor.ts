@@ -52,6 +52,8 @@ export interface LensWorkerReply {
   readonly kind: 'lens';
   readonly id: number;
   readonly sums?: LensSums;
+  /** The chunks' buffers, transferred back for the next reads. */
+  readonly buffers: ArrayBuffer[];
   readonly error?: ErrorPayload;
 }
 
@@ -61,9 +63,10 @@ export type WorkerReply = TensorWorkerReply | LensWorkerReply;
 export interface PoolExecutor extends TensorExecutor {
   /**
    * The float64 sums of `count` element pairs of `a` and `b` (with `t`, NearSwap's share too), reduced on a free
-   * worker. The chunks' buffers are transferred to it: the caller must own them whole and not use them again.
+   * worker. The chunks' buffers are transferred to it and come back (as new objects) in `buffers`, to be read into
+   * again: the caller must own them whole and not use the old views.
    */
-  reduceLens(a: EncodedChunk, b: EncodedChunk, count: number, t: number | undefined): Promise<LensSums>;
+  reduceLens(a: EncodedChunk, b: EncodedChunk, count: number, t: number | undefined): Promise<{ sums: LensSums; buffers: ArrayBuffer[] }>;
 }
 
 /** One started worker, as the pool sees it. */
@@ -167,7 +170,7 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
       if (reply.kind !== 'lens') throw new AppError('E_INTERNAL', `A lens worker answered a ${reply.kind} task.`);
       if (reply.error !== undefined) throw fromPayload(reply.error);
       if (reply.sums === undefined) throw new AppError('E_INTERNAL', 'A lens worker answered without sums.');
-      return reply.sums;
+      return { sums: reply.sums, buffers: reply.buffers };
     },
     dispose: async () => {
       for (const slot of slots) slot.failure ??= new AppError('E_CANCELLED', 'The merge workers were stopped.');

@@ -13,7 +13,7 @@
  *   kernel, readback: bench/gpu-phases.ts).
  * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
  *   codecs.
- * - The weight lens (bench/lens.ts): exact mode on one model pair (BENCH_LENS_MB, default 100; 0 skips) on the CPU
+ * - The weight lens (bench/lens.ts): exact mode on one model pair (BENCH_LENS_MB, default 200; 0 skips) on the CPU
  *   worker pool, on one thread and on WebGPU side by side (GB/s of input, ratios), also with `--gpu`; and the fast lens
  *   of two Llama-2-70B-shaped repos over the mock Hub (time, range requests, bytes; BENCH_LENS_70B=0 skips).
  * - At scale (`bench/scale.ts`; BENCH_SCALE=0 skips): the 70B three-model plan with CLI start-up, a 7B-shaped SLERP with
@@ -146,7 +146,7 @@ try {
 /** The weight lens: exact on the CPU pool, one thread and WebGPU on one pair, side by side; the 70B fast lens over the mock Hub. */
 async function lensRows(): Promise<string[][]> {
   const out: string[][] = [];
-  const mb = Number(process.env['BENCH_LENS_MB'] ?? 100);
+  const mb = Number(process.env['BENCH_LENS_MB'] ?? 200);
   if (mb > 0) {
     const a = join(root, 'lens-a');
     const b = join(root, 'lens-b');

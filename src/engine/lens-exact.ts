@@ -45,17 +45,21 @@ function* chunksOf(tensors: readonly LensTensorPlan[], size: number): Generator<
   }
 }
 
-/** Buffers of reduced chunks, kept for the next reads: matched by size, at most `limit` kept. */
+/**
+ * Buffers of reduced chunks, kept for the next reads: matched by size, the `limit` most recently freed kept (a tensor's
+ * shorter last chunk, or another dtype's, ages out).
+ */
 function chunkBuffers(limit: number): { take: ChunkAllocator; give: (buffers: readonly ArrayBuffer[]) => void } {
   const spare: ArrayBuffer[] = [];
   return {
     take: (bytes) => {
-      const at = spare.findIndex((buffer) => buffer.byteLength === bytes);
+      const at = spare.findLastIndex((buffer) => buffer.byteLength === bytes);
       return at < 0 ? new Uint8Array(bytes) : new Uint8Array(spare.splice(at, 1)[0] as ArrayBuffer);
     },
     // A transferred buffer reads 0 bytes here: only those still attached (or handed back) are kept.
     give: (buffers) => {
-      for (const buffer of buffers) if (buffer.byteLength > 0 && spare.length < limit && !spare.includes(buffer)) spare.push(buffer);
+      for (const buffer of buffers) if (buffer.byteLength > 0 && !spare.includes(buffer)) spare.push(buffer);
+      spare.splice(0, Math.max(0, spare.length - limit));
     },
   };
 }

@@ -5,7 +5,8 @@ import type { LensReport } from '../methods/lens-report';
 import type { EngineEvent } from './api';
 import { planLens, runLens } from './lens';
 import type { LensPlan } from './lens';
-import { poolLensReducer } from './lens-reducer';
+import { cpuLensReducer, poolLensReducer } from './lens-reducer';
+import type { LensReducer } from './lens-reducer';
 import { LENS_T, lensPair, lensReference } from './lens.test-support';
 import type { LensPair } from './lens.test-support';
 import { createNodeWorkerExecutor } from './node-worker-executor';
@@ -95,5 +96,33 @@ describe('the exact weight lens on the CPU worker pool', () => {
     expect(chunksAfterCancel).toBe(atRejection);
     const after = await onPool(2);
     expect(after.tensors.map((t) => t.sums)).toEqual((await onPool(1)).tensors.map((t) => t.sums));
+  });
+
+  it('keeps at most concurrency + 1 chunk pairs in flight, and reads the next chunks into the buffers of reduced ones', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let chunks = 0;
+    const buffers = new Set<ArrayBuffer>();
+    // This thread's reducer, answering a little later, as a pool of 3 would.
+    const slow: LensReducer = {
+      label: 'slow CPU',
+      concurrency: 3,
+      async add(sums, a, b, count, t) {
+        most = Math.max(most, ++inFlight);
+        chunks++;
+        buffers.add(a.bytes.buffer as ArrayBuffer).add(b.bytes.buffer as ArrayBuffer);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        await cpuLensReducer.add(sums, a, b, count, t);
+        inFlight--;
+      },
+    };
+    // 16-element chunks: about 400 pairs.
+    const report = await runLens(plan, pair.a, pair.b, { nearswapT: LENS_T, chunkElements: 16, reducer: slow });
+    expect(report.tensors.map((t) => t.sums)).toEqual((await runLens(plan, pair.a, pair.b, { nearswapT: LENS_T, chunkElements: 16 })).tensors.map((t) => t.sums));
+    expect(most).toBe(4);
+    // Fresh buffers only where no reduced chunk of that size is free: per tensor, its shorter last pair and the four
+    // pairs in flight when its size first comes up. Without reuse it would be two per chunk pair.
+    expect(chunks).toBeGreaterThan(400);
+    expect(buffers.size).toBeLessThanOrEqual(2 * (4 + 1) * plan.tensors.length);
   });
 });

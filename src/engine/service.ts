@@ -5,6 +5,7 @@
  * or OPFS directory handle.
  */
 import { AppError } from '../shared/errors';
+import { layerIndexOf } from '../shared/layer-name';
 import { folderFromFiles, folderFromHandle } from '../io/model/browser-folder';
 import { cachedHubFolder, cachedModel } from '../io/model/hub-cache';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -70,12 +71,12 @@ export async function inspectSource(source: SourceSpec, hub: HubAccess, signal?:
 function summarizeModel(model: Model): ModelSummary {
   const bytesByDtype = new Map<string, number>();
   let params = 0;
-  const layerIds = new Set<string>();
+  const layerIds = new Set<number>();
   for (const tensor of model.tensors.values()) {
     params += numel(tensor.shape);
     bytesByDtype.set(tensor.dtype, (bytesByDtype.get(tensor.dtype) ?? 0) + tensor.length);
-    const layer = /\.layers\.(\d+)\./.exec(tensor.name);
-    if (layer !== null) layerIds.add(layer[1] as string);
+    const layer = layerIndexOf(tensor.name);
+    if (layer !== undefined) layerIds.add(layer);
   }
   const dtype = [...bytesByDtype].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
   const config = model.config;

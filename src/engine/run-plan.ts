@@ -23,6 +23,7 @@ import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions, Preloaded } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import { extraFileBytes } from './extra-files';
+import type { ReadExtraFiles } from './extra-files';
 import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
@@ -61,8 +62,11 @@ export interface RunOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** The index's `mergekit_version`-style metadata. */
   readonly indexMetadata?: Readonly<Record<string, unknown>>;
-  /** Also (or, with `only`, instead) write this GGUF export in the same pass. */
-  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
+  /**
+   * Also (or, with `only`, instead) write this GGUF export in the same pass. A plan from `planGgufForMerge` carries the
+   * config and tokenizer files it read; they are written from there, not read again.
+   */
+  readonly gguf?: { readonly plan: GgufExportPlan & { readonly readFiles?: ReadExtraFiles }; readonly only: boolean };
 }
 
 /** A tensor already written. */
@@ -140,7 +144,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   };
   try {
     for (const file of plan.extraFiles) {
-      await writer.writeExtraFile(file.name, await extraFileBytes(file, open, options.signal));
+      await writer.writeExtraFile(file.name, await extraFileBytes(file, open, options.signal, options.gguf?.plan.readFiles));
     }
     let bytesDone = 0;
     let tensorsDone = 0;

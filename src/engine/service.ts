@@ -28,6 +28,7 @@ import type { LoadedInputs } from './load-inputs';
 import { planId, runPlan } from './run-plan';
 import { TOOL_VERSION } from './version';
 import { openPlanInput, planGgufForMerge } from './gguf-output';
+import type { MergeGgufPlan } from './gguf-output';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import { withGgufInCard } from '../plan/gguf-card';
 
@@ -104,7 +105,7 @@ interface Compiled {
   readonly inputs: LoadedInputs;
   readonly recipeText: string;
   /** The GGUF export, when the output format asks for one. */
-  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
+  readonly gguf?: { readonly plan: MergeGgufPlan; readonly only: boolean };
 }
 
 /** Reads every input's headers and compiles the plan. The caller closes `inputs.folders`. */

@@ -23,7 +23,7 @@ import type { RecipeDocument } from '../recipe/types';
 import type { Backend } from './backend';
 import type { TensorExecutor } from './tensor-executor';
 import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, PlanOverview, PlanRequest, RunOutcome, RunRequest, SourceSpec } from './api';
-import { loadInputs } from './load-inputs';
+import { loadInputs, parsedHeaders } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
 import { planId, runPlan } from './run-plan';
 import { TOOL_VERSION } from './version';
@@ -229,6 +229,7 @@ export async function runRequest(
       ...(executor === undefined ? {} : { executor }),
       resume: request.resume,
       identity: { toolVersion: TOOL_VERSION, recipeText, options: byteOptions(request) },
+      inputHeaders: parsedHeaders(inputs),
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
       ...(gguf === undefined ? {} : { gguf }),

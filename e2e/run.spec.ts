@@ -191,9 +191,11 @@ async function writeOpfsFolders(page: Page, folders: ReadonlyMap<string, Readonl
   }, payload);
 }
 
-test('local folders chosen with the picker: cancel mid-run, reload, resume reopens them and the bytes match', async ({ page }) => {
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
+/**
+ * Opens the studio with {@link LOCAL_MODELS} chosen with the input picker, {@link LOCAL_RECIPE} in the YAML panel and
+ * 40 kB shards (10 to 19 of them); returns the folders' files.
+ */
+async function openLocalRecipe(page: Page): Promise<Map<string, Map<string, Uint8Array>>> {
   const folders = new Map<string, Map<string, Uint8Array>>();
   for (const model of LOCAL_MODELS) {
     const dir = new MemoryDirectorySink(model.name);
@@ -212,6 +214,13 @@ test('local folders chosen with the picker: cancel mid-run, reload, resume reope
   await page.getByLabel('Largest shard').fill('40kB');
   await page.getByLabel('Largest shard').press('Enter');
   await expect(page.getByTestId('plan-summary')).toContainText(/Shards\s*1\d/);
+  return folders;
+}
+
+test('local folders chosen with the picker: cancel mid-run, reload, resume reopens them and the bytes match', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const folders = await openLocalRecipe(page);
 
   // Cancel the moment half the shards are written, so that the resumed half ends about as soon as the studio has read
   // the reopened folders.
@@ -232,6 +241,38 @@ test('local folders chosen with the picker: cancel mid-run, reload, resume reope
   // The folders arriving on the canvas do not make the studio plan the same recipe again over the finished run.
   await expect(merged).toBeVisible();
   await expect(page.getByTestId('output-folder')).toHaveText(PICKED);
+  expect(errors).toEqual([]);
+});
+
+test('a resume after the recipe changed starts over, names the change, and writes what a fresh run of the new recipe writes', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  const folders = await openLocalRecipe(page);
+  await cancelOnceShardsWritten(page, 0.5);
+  await page.getByRole('button', { name: 'Choose folder and merge' }).click();
+  await expectCancelledMidRun(page);
+
+  // The recipe's t changes while the unfinished shards wait in the folder.
+  const changed = LOCAL_RECIPE.replace('    - value: 0.3\n', '    - value: 0.7\n');
+  expect(changed).not.toBe(LOCAL_RECIPE);
+  const resume = page.getByRole('button', { name: 'Resume', exact: true });
+  await expect(resume).toBeVisible();
+  await page.getByRole('textbox', { name: 'Recipe YAML' }).fill(changed);
+  // Resume goes while the plan catches up with the edit, and comes back for the new recipe.
+  await expect(resume).toBeHidden();
+  await expect(resume).toBeVisible();
+  await resume.click();
+
+  const merged = notice(page, 'Merged');
+  await expect(merged).toBeVisible({ timeout: 30_000 });
+  await expect(merged).not.toContainText('kept from the interrupted run');
+  const restarted = notice(page, 'Started over: the unfinished shards came from other inputs');
+  await expect(restarted).toContainText('the recipe changed.');
+  await expect(restarted).toContainText('Shards are only kept when every input, the recipe, the output settings and the tool version are the same.');
+  await restarted.scrollIntoViewIfNeeded();
+  await screenshot(page, 'run-9-restarted');
+  // Every file, the earlier run's shards included, is exactly what the new recipe gives from scratch.
+  await expectSameFolder(await readOpfsFolder(page, PICKED), await cpuMerge(changed, folders, 'merged-model', 40e3));
   expect(errors).toEqual([]);
 });
 

@@ -14,7 +14,7 @@ import { formatBytes, parseByteSize } from '../shared/format';
 import { NodeDirectorySink } from '../io/sink/node-directory-sink';
 import { PARTIAL_MARKER } from '../io/safetensors/writer';
 import type { EngineEvent } from '../engine/api';
-import { loadInputs } from '../engine/load-inputs';
+import { loadInputs, parsedHeaders } from '../engine/load-inputs';
 import { runPlan } from '../engine/run-plan';
 import { TOOL_VERSION as VERSION } from '../engine/version';
 import { openPlanInput, planGgufForMerge } from '../engine/gguf-output';
@@ -183,6 +183,7 @@ async function main(): Promise<void> {
           'gguf-split-size': args.ggufSplitBytes ?? null,
         },
       },
+      inputHeaders: parsedHeaders(inputs),
       onEvent: progressPrinter(args.out, resume),
       metadata: provenanceMetadata(plan, text, VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${VERSION}` },

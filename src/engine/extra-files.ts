@@ -5,8 +5,18 @@ import type { PlannedFile } from '../plan/types';
 
 export type InputOpener = (input: string, file: string) => Promise<ByteSource>;
 
-export async function extraFileBytes(file: PlannedFile, open: InputOpener, signal?: AbortSignal): Promise<Uint8Array> {
+/** Copied files' bytes already read (by the GGUF planner), keyed by {@link extraFileKey}: the run writes them as they are. */
+export type ReadExtraFiles = ReadonlyMap<string, Uint8Array>;
+
+/** What makes a planned file's bytes: its name, source input and path, and the JSON patch (the whole entry). */
+export function extraFileKey(file: PlannedFile): string {
+  return JSON.stringify(file);
+}
+
+export async function extraFileBytes(file: PlannedFile, open: InputOpener, signal?: AbortSignal, known?: ReadExtraFiles): Promise<Uint8Array> {
   if (file.kind === 'text') return new TextEncoder().encode(file.text);
+  const read = known?.get(extraFileKey(file));
+  if (read !== undefined) return read;
   const source = await open(file.input, file.path);
   const bytes = await source.read(0, source.size, signal);
   return file.jsonPatch !== undefined ? patchJson(bytes, file.jsonPatch, file.path) : bytes;

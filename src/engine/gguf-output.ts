@@ -21,8 +21,8 @@ import { writeWholeFile } from '../io/sink/byte-sink';
 import type { MergePlan } from '../plan/types';
 import type { ModelFolder } from '../io/model/types';
 import type { ByteSource } from '../io/source/byte-source';
-import type { InputOpener } from './extra-files';
-import { extraFileBytes } from './extra-files';
+import type { InputOpener, ReadExtraFiles } from './extra-files';
+import { extraFileBytes, extraFileKey } from './extra-files';
 import { fingerprintChanges } from './run-fingerprint';
 import type { RunFingerprint } from './run-fingerprint';
 
@@ -45,19 +45,31 @@ export function openPlanInput(folders: ReadonlyMap<string, ModelFolder>, input: 
   return folder.open(file);
 }
 
+/**
+ * A GGUF export planned for a merge, with the output files the planner read (config and tokenizer files, as the run
+ * writes them): the run takes them from here instead of reading them again (from the Hub, a second download).
+ */
+export interface MergeGgufPlan extends GgufExportPlan {
+  readonly readFiles: ReadExtraFiles;
+}
+
 /** Plans the GGUF export of `plan`; refuses (typed) a model, tensor or tokenizer the export cannot write. */
-export async function planGgufForMerge(plan: MergePlan, open: InputOpener, request: GgufRequest): Promise<GgufExportPlan> {
+export async function planGgufForMerge(plan: MergePlan, open: InputOpener, request: GgufRequest): Promise<MergeGgufPlan> {
   const files: Record<'config.json' | 'tokenizer.json' | 'tokenizer_config.json', string | undefined> = { 'config.json': undefined, 'tokenizer.json': undefined, 'tokenizer_config.json': undefined };
   let tokenizerModel: Uint8Array | undefined;
+  const read = new Map<string, Uint8Array>();
   for (const file of plan.extraFiles) {
-    if (file.name in files) files[file.name as keyof typeof files] = new TextDecoder().decode(await extraFileBytes(file, open));
-    if (file.name === 'tokenizer.model') tokenizerModel = await extraFileBytes(file, open);
+    if (!Object.hasOwn(files, file.name) && file.name !== 'tokenizer.model') continue;
+    const bytes = await extraFileBytes(file, open);
+    if (file.kind === 'copy') read.set(extraFileKey(file), bytes);
+    if (file.name === 'tokenizer.model') tokenizerModel = bytes;
+    else files[file.name as keyof typeof files] = new TextDecoder().decode(bytes);
   }
   for (const t of plan.tensors) {
     if (!isFloatDType(t.dtype)) throw new AppError('E_UNSUPPORTED', `Cannot export GGUF: tensor ${t.name} is ${t.dtype}, not a float tensor.`, { context: { tensor: t.name } });
   }
   const name = request.name ?? 'model';
-  return planGgufExport({
+  const exported = planGgufExport({
     prefix: name,
     name,
     type: request.type,
@@ -67,6 +79,7 @@ export async function planGgufForMerge(plan: MergePlan, open: InputOpener, reque
     tensors: plan.tensors,
     parents: plan.inputs.map((i) => ({ ref: i.ref, hub: i.kind === 'hub' })),
   });
+  return { ...exported, readFiles: read };
 }
 
 interface Current {

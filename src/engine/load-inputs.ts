@@ -2,6 +2,7 @@ import { readAdapterFolder } from '../io/model/load-adapter';
 import { cachedModel } from '../io/model/hub-cache';
 import { AppError } from '../shared/errors';
 import type { Model, ModelFolder } from '../io/model/types';
+import type { SafetensorsHeader } from '../io/safetensors/types';
 import { inputKey, referencedInputs } from '../plan/references';
 import { parseLoraConfig } from '../plan/lora';
 import type { LoadedAdapter } from '../plan/lora';
@@ -42,6 +43,14 @@ export async function loadInputs(recipe: RecipeDocument, resolve: ResolveFolder,
     out.adapters.set(inputKey(ref), adapter);
     out.folders.set(inputKey(ref), folder);
   });
+  return out;
+}
+
+/** The safetensors headers the loader parsed, by plan input key and weight file (models and adapters), for `runPlan`. */
+export function parsedHeaders(inputs: Pick<LoadedInputs, 'models' | 'adapters'>): Map<string, ReadonlyMap<string, SafetensorsHeader>> {
+  const out = new Map<string, ReadonlyMap<string, SafetensorsHeader>>();
+  for (const [key, model] of inputs.models) out.set(key, model.headers);
+  for (const [key, adapter] of inputs.adapters) out.set(key, adapter.model.headers);
   return out;
 }
 

@@ -4,11 +4,16 @@ import { fixtureFiles } from '../../test/fixtures/recipe-inputs';
 import { restartNotice } from '../app/restart-notice';
 import { memoryFolder } from '../io/model/memory-folder';
 import { loadModel } from '../io/model/load-model';
+import type { ModelFolder } from '../io/model/types';
+import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { compilePlan } from '../plan/compile';
 import { parseRecipe } from '../recipe/parse';
 import { applyEvents, initialProgress } from '../state/job-progress';
-import { fingerprintChanges, fingerprintRun, sha256 } from './run-fingerprint';
+import { sha256Hex as sha256 } from '../shared/digest';
+import { parsedHeaders } from './load-inputs';
+import { fingerprintChanges, fingerprintRun } from './run-fingerprint';
 import type { RunFingerprint } from './run-fingerprint';
+import { runPlan } from './run-plan';
 
 const RECIPE = 'merge_method: slerp\nbase_model: tiny/llama-bf16\nmodels:\n  - model: tiny/llama-bf16-ft\nparameters: {t: 0.5}\ndtype: bfloat16\n';
 
@@ -61,6 +66,44 @@ describe('run fingerprint', () => {
     expect(fingerprintChanges(before, { ...before, plan: 'other' })).toEqual(['the merge plan changed']);
     expect(fingerprintChanges(undefined, before)).toEqual(['the unfinished output has no input fingerprint (an older version wrote it)']);
     expect(fingerprintChanges('garbage', before)).toHaveLength(1);
+  });
+
+  it('takes a local header digest from the loader: a run reads each header once, and the fingerprint is the same', async () => {
+    // Reads that start a file (a safetensors header begins with its 8-byte length), by `ref:path`.
+    const headerReads = new Map<string, number>();
+    const counting = (folder: ModelFolder): ModelFolder => ({
+      ...folder,
+      listFiles: () => folder.listFiles(),
+      close: () => folder.close(),
+      open: async (path) => {
+        const source = await folder.open(path);
+        return {
+          name: source.name,
+          size: source.size,
+          read: (offset, length, signal, into) => {
+            const key = `${folder.ref}:${path}`;
+            if (offset === 0 && path.endsWith('.safetensors')) headerReads.set(key, (headerReads.get(key) ?? 0) + 1);
+            return source.read(offset, length, signal, into);
+          },
+        };
+      },
+    });
+    const folders = new Map([
+      ['tiny/llama-bf16', counting(memoryFolder('tiny/llama-bf16', await fixtureFiles('tiny/llama-bf16')))],
+      ['tiny/llama-bf16-ft', counting(memoryFolder('tiny/llama-bf16-ft', await fixtureFiles('tiny/llama-bf16-ft')))],
+    ]);
+    const models = new Map(await Promise.all([...folders].map(async ([key, folder]) => [key, await loadModel(folder)] as const)));
+    const recipe = parseRecipe(RECIPE);
+    const plan = compilePlan({ recipe, recipeText: RECIPE, models });
+    const headers = parsedHeaders({ models, adapters: new Map() });
+    const out = new MemoryDirectorySink('out');
+    await runPlan(plan, folders, out, { identity: { toolVersion: '1.0.0', recipeText: RECIPE }, inputHeaders: headers });
+    expect(Object.fromEntries(headerReads)).toEqual({ 'tiny/llama-bf16:model.safetensors': 1, 'tiny/llama-bf16-ft:model.safetensors': 1 });
+    // The digest the loader computed is the one a fresh read of the header gives.
+    const identity = { toolVersion: '1.0.0', recipeText: RECIPE, options: { seed: 0, 'out-shard-size': null } };
+    const known = await fingerprintRun(plan, folders, identity, {}, undefined, headers);
+    expect(known).toEqual(await fingerprintRun(plan, folders, identity, {}));
+    expect(known).toEqual(await fingerprint());
   });
 
   it('reaches the run state, and the studio says why it started over', () => {

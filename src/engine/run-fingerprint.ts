@@ -4,8 +4,10 @@
  * that change bytes, the tool version and the plan itself. A resume keeps finished shards only when the fingerprint
  * stored in the folder's manifest equals the new run's; {@link fingerprintChanges} says in words what differs.
  */
+import { sha256Hex } from '../shared/digest';
 import { isPlainObject } from '../shared/json';
 import type { ModelFolder } from '../io/model/types';
+import type { SafetensorsHeader } from '../io/safetensors/types';
 import type { MergePlan, TensorExpr } from '../plan/types';
 
 export interface InputFileFingerprint {
@@ -45,12 +47,20 @@ export interface RunIdentity {
   readonly options?: Readonly<Record<string, string | number | boolean | null | undefined>>;
 }
 
+/** Headers the loader parsed, by plan input key and weight file (see `parsedHeaders` in `load-inputs.ts`). */
+export type InputHeaders = ReadonlyMap<string, ReadonlyMap<string, SafetensorsHeader>>;
+
+/**
+ * The run's fingerprint. A local header's digest comes from `headers` when the loader hashed it as it read it (a
+ * header the loader did not see is read and hashed here).
+ */
 export async function fingerprintRun(
   plan: MergePlan,
   folders: ReadonlyMap<string, ModelFolder>,
   identity: RunIdentity,
   extra: unknown,
   signal?: AbortSignal,
+  headers?: InputHeaders,
 ): Promise<RunFingerprint> {
   const read = filesReadPerInput(plan);
   const inputs: Record<string, InputFingerprint> = {};
@@ -68,7 +78,7 @@ export async function fingerprintRun(
         path: file.path,
         size: file.size,
         ...(file.modified === undefined ? {} : { modified: file.modified }),
-        ...(local ? { header: await headerDigest(folder, file.path, signal) } : {}),
+        ...(local ? { header: headers?.get(key)?.get(file.path)?.digest ?? (await headerDigest(folder, file.path, signal)) } : {}),
       });
     }
     inputs[key] = { ref: input.ref, kind: input.kind, ...(input.revision === undefined ? {} : { revision: input.revision }), files };
@@ -77,9 +87,9 @@ export async function fingerprintRun(
   return {
     version: 1,
     tool: identity.toolVersion,
-    recipe: await sha256(new TextEncoder().encode(identity.recipeText)),
+    recipe: await sha256Hex(new TextEncoder().encode(identity.recipeText)),
     options,
-    plan: await sha256(new TextEncoder().encode(JSON.stringify({ tensors: plan.tensors, shards: plan.shards, extraFiles: plan.extraFiles, extra }))),
+    plan: await sha256Hex(new TextEncoder().encode(JSON.stringify({ tensors: plan.tensors, shards: plan.shards, extraFiles: plan.extraFiles, extra }))),
     inputs,
   };
 }
@@ -153,15 +163,10 @@ function filesReadPerInput(plan: MergePlan): Map<string, Set<string>> {
 
 async function headerDigest(folder: ModelFolder, path: string, signal: AbortSignal | undefined): Promise<string> {
   const source = await folder.open(path);
-  if (source.size < 8) return sha256(await source.read(0, source.size, signal));
+  if (source.size < 8) return sha256Hex(await source.read(0, source.size, signal));
   const prefix = await source.read(0, 8, signal);
   const length = Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
-  return sha256(await source.read(0, Math.min(source.size, 8 + length), signal));
-}
-
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return sha256Hex(await source.read(0, Math.min(source.size, 8 + length), signal));
 }
 
 function shown(options: Readonly<Record<string, unknown>>, name: string): string {

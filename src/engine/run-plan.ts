@@ -23,12 +23,13 @@ import { createCpuBackend } from './cpu-backend';
 import type { EvaluateOptions, Preloaded } from './evaluate';
 import { checkCancelled, inPlaceOutput, preloadTensor, streamTensor } from './evaluate';
 import { extraFileBytes } from './extra-files';
+import type { ReadExtraFiles } from './extra-files';
 import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
 import { fingerprintRun } from './run-fingerprint';
-import type { RunIdentity } from './run-fingerprint';
+import type { InputHeaders, RunIdentity } from './run-fingerprint';
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
@@ -57,12 +58,20 @@ export interface RunOptions {
   readonly resume?: boolean;
   /** The tool version, recipe text and byte-changing options, for the fingerprint (default: from `metadata`). */
   readonly identity?: RunIdentity;
+  /**
+   * The headers the loader parsed (`parsedHeaders(inputs)`): a local input's header digest for the fingerprint comes
+   * from there instead of a second read of the file.
+   */
+  readonly inputHeaders?: InputHeaders;
   /** Extra `__metadata__` entries of every shard (provenance). */
   readonly metadata?: Readonly<Record<string, string>>;
   /** The index's `mergekit_version`-style metadata. */
   readonly indexMetadata?: Readonly<Record<string, unknown>>;
-  /** Also (or, with `only`, instead) write this GGUF export in the same pass. */
-  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
+  /**
+   * Also (or, with `only`, instead) write this GGUF export in the same pass. A plan from `planGgufForMerge` carries the
+   * config and tokenizer files it read; they are written from there, not read again.
+   */
+  readonly gguf?: { readonly plan: GgufExportPlan & { readonly readFiles?: ReadExtraFiles }; readonly only: boolean };
 }
 
 /** A tensor already written. */
@@ -79,7 +88,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const shardsOnDisk = options.gguf?.only !== true;
   const shardPlan = shardsOnDisk ? toShardPlan(plan, options) : { shards: [], totalSize: 0, index: undefined };
   const identity = options.identity ?? { toolVersion: options.metadata?.['merge_studio_version'] ?? '', recipeText: options.metadata?.['merge_recipe'] ?? '' };
-  const fingerprint = await fingerprintRun(plan, folders, identity, { metadata: options.metadata, index: options.indexMetadata }, options.signal);
+  const fingerprint = await fingerprintRun(plan, folders, identity, { metadata: options.metadata, index: options.indexMetadata }, options.signal, options.inputHeaders);
   // GGUF parts resume under the same rule as the shards: only when the fingerprint matched (its marker holds it too).
   const ggufRequest = options.gguf;
   const startGguf = ggufRequest === undefined ? undefined : (resume: boolean) => GgufOutput.start(dir, ggufRequest.plan, plan, { planId: planId(plan), fingerprint, resume });
@@ -140,7 +149,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   };
   try {
     for (const file of plan.extraFiles) {
-      await writer.writeExtraFile(file.name, await extraFileBytes(file, open, options.signal));
+      await writer.writeExtraFile(file.name, await extraFileBytes(file, open, options.signal, options.gguf?.plan.readFiles));
     }
     let bytesDone = 0;
     let tensorsDone = 0;

@@ -5,6 +5,7 @@
  * or OPFS directory handle.
  */
 import { AppError } from '../shared/errors';
+import { layerIndexOf } from '../shared/layer-name';
 import { folderFromFiles, folderFromHandle } from '../io/model/browser-folder';
 import { cachedHubFolder, cachedModel } from '../io/model/hub-cache';
 import type { Model, ModelFolder } from '../io/model/types';
@@ -22,11 +23,12 @@ import type { RecipeDocument } from '../recipe/types';
 import type { Backend } from './backend';
 import type { TensorExecutor } from './tensor-executor';
 import type { EngineEventListener, HubAccess, ModelSummary, OutputFolderState, PlanOverview, PlanRequest, RunOutcome, RunRequest, SourceSpec } from './api';
-import { loadInputs } from './load-inputs';
+import { loadInputs, parsedHeaders } from './load-inputs';
 import type { LoadedInputs } from './load-inputs';
 import { planId, runPlan } from './run-plan';
 import { TOOL_VERSION } from './version';
 import { openPlanInput, planGgufForMerge } from './gguf-output';
+import type { MergeGgufPlan } from './gguf-output';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import { withGgufInCard } from '../plan/gguf-card';
 
@@ -70,12 +72,12 @@ export async function inspectSource(source: SourceSpec, hub: HubAccess, signal?:
 function summarizeModel(model: Model): ModelSummary {
   const bytesByDtype = new Map<string, number>();
   let params = 0;
-  const layerIds = new Set<string>();
+  const layerIds = new Set<number>();
   for (const tensor of model.tensors.values()) {
     params += numel(tensor.shape);
     bytesByDtype.set(tensor.dtype, (bytesByDtype.get(tensor.dtype) ?? 0) + tensor.length);
-    const layer = /\.layers\.(\d+)\./.exec(tensor.name);
-    if (layer !== null) layerIds.add(layer[1] as string);
+    const layer = layerIndexOf(tensor.name);
+    if (layer !== undefined) layerIds.add(layer);
   }
   const dtype = [...bytesByDtype].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none';
   const config = model.config;
@@ -103,7 +105,7 @@ interface Compiled {
   readonly inputs: LoadedInputs;
   readonly recipeText: string;
   /** The GGUF export, when the output format asks for one. */
-  readonly gguf?: { readonly plan: GgufExportPlan; readonly only: boolean };
+  readonly gguf?: { readonly plan: MergeGgufPlan; readonly only: boolean };
 }
 
 /** Reads every input's headers and compiles the plan. The caller closes `inputs.folders`. */
@@ -227,6 +229,7 @@ export async function runRequest(
       ...(executor === undefined ? {} : { executor }),
       resume: request.resume,
       identity: { toolVersion: TOOL_VERSION, recipeText, options: byteOptions(request) },
+      inputHeaders: parsedHeaders(inputs),
       metadata: provenanceMetadata(plan, recipeText, TOOL_VERSION),
       indexMetadata: { mergekit_version: `merge-studio ${TOOL_VERSION}` },
       ...(gguf === undefined ? {} : { gguf }),

@@ -3,6 +3,7 @@
  * in their own rows), each cell's metrics recomputed from its tensors' summed statistics; and the report as CSV and
  * JSON. Shared by the CLI and the studio's heatmap.
  */
+import { layerIndexOf } from '../shared/layer-name';
 import type { LensReport, LensTensor } from './lens-report';
 import { addSums, emptySums, metricsOf } from './lens-stats';
 import type { LensMetrics, LensSums, MetricName } from './lens-stats';
@@ -39,9 +40,9 @@ const MODULES: readonly (readonly [RegExp, LensColumn])[] = [
 
 /** Where a tensor goes in the grid. */
 export function lensPlace(name: string): { row: LensRowKey; column: LensColumn } {
-  const layer = /\.(?:layers|h|blocks)\.(\d+)\./.exec(name);
+  const layer = layerIndexOf(name);
   const column = MODULES.find(([re]) => re.test(name))?.[1] ?? 'other';
-  if (layer !== null) return { row: { kind: 'layer', layer: Number(layer[1]) }, column };
+  if (layer !== undefined) return { row: { kind: 'layer', layer }, column };
   if (/embed|wte|tok_embeddings/.test(name)) return { row: { kind: 'embed' }, column };
   return { row: { kind: 'head' }, column };
 }

@@ -1,3 +1,4 @@
+import { layerIndexOf } from '../shared/layer-name';
 import type { MergeExpr, ParamValue, TensorExpr } from './types';
 
 /** A tensor as the card sees it: its name and how it is produced. */
@@ -6,7 +7,6 @@ export interface CardTensor {
   readonly expr: TensorExpr;
 }
 
-const LAYER = /\.(?:layers|h|blocks)\.(\d+)\./;
 const BARS = '▁▂▃▄▅▆▇█';
 
 /**
@@ -18,13 +18,13 @@ const BARS = '▁▂▃▄▅▆▇█';
 export function gradientSection(tensors: readonly CardTensor[]): string[] {
   const columns = new Map<string, Map<number, number[]>>();
   for (const tensor of tensors) {
-    const layer = LAYER.exec(tensor.name);
-    if (tensor.expr.kind !== 'merge' || layer === null) continue;
+    const layer = layerIndexOf(tensor.name);
+    if (tensor.expr.kind !== 'merge' || layer === undefined) continue;
     for (const [label, value] of parameters(tensor.expr)) {
       const byLayer = columns.get(label) ?? new Map<number, number[]>();
       columns.set(label, byLayer);
-      const values = byLayer.get(Number(layer[1])) ?? [];
-      byLayer.set(Number(layer[1]), values);
+      const values = byLayer.get(layer) ?? [];
+      byLayer.set(layer, values);
       values.push(value);
     }
   }

@@ -12,7 +12,7 @@ import { afterAll } from 'vitest';
 import type { EngineEvent } from '../../src/engine/api';
 import { openPlanInput, planGgufForMerge } from '../../src/engine/gguf-output';
 import type { GgufOutputType } from '../../src/io/gguf/types';
-import { loadInputs } from '../../src/engine/load-inputs';
+import { loadInputs, parsedHeaders } from '../../src/engine/load-inputs';
 import type { ResolveFolder } from '../../src/engine/load-inputs';
 import { runPlan } from '../../src/engine/run-plan';
 import { openNodeFolder } from '../../src/io/model/node-folder';
@@ -112,6 +112,7 @@ export async function mergeInto(recipeText: string, out: string, options: MergeO
     },
     metadata: provenanceMetadata(plan, recipeText, toolVersion),
     indexMetadata: { mergekit_version: `merge-studio ${toolVersion}` },
+    inputHeaders: parsedHeaders(inputs),
     onEvent: (event) => {
       events.push(event);
       options.onEvent?.(event);

@@ -4,6 +4,7 @@
  * llama.cpp reads them as. Anything this mapping does not know is refused with the reason, before a merge starts.
  */
 import { AppError } from '../../shared/errors';
+import { layerPathOf } from '../../shared/layer-name';
 import type { GgufTensorSpec } from './layout';
 import { f32, str, u32 } from './metadata';
 import type { GgufKv, GgufOutputType, GgufTensorType } from './types';
@@ -138,11 +139,11 @@ export function llamaMetadata(config: Record<string, unknown>, hp: LlamaHparams,
 function ggufName(name: string): string | undefined {
   const top = TOP_NAMES[name];
   if (top !== undefined) return top;
-  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(name);
-  if (match === null) return undefined;
-  if (match[2] === 'self_attn.rotary_emb.inv_freq') return '';
-  const block = BLOCK_NAMES[match[2] as string];
-  return block === undefined ? undefined : `blk.${match[1]}.${block}`;
+  const path = layerPathOf(name);
+  if (path === undefined || path.prefix !== 'model' || path.container !== 'layers' || path.module === '') return undefined;
+  if (path.module === 'self_attn.rotary_emb.inv_freq') return '';
+  const block = BLOCK_NAMES[path.module];
+  return block === undefined ? undefined : `blk.${path.layer}.${block}`;
 }
 
 /** Maps every output tensor (in write order) to its GGUF tensor; refuses a tensor the llama mapping lacks. */

@@ -47,7 +47,7 @@ export async function loadModel(folder: ModelFolder, options: LoadModelOptions =
     const headers = new Map<string, SafetensorsHeader>();
     await forEachLimited(weightFiles, HEADER_CONCURRENCY, async (file) => {
       const source = await folder.open(file);
-      headers.set(file, await explainingLfsPointer(folder, source, options.signal, (signal) => readHeader(source, signal)));
+      headers.set(file, await explainingLfsPointer(folder, source, options.signal, (read) => readHeader(source, { ...read, digest: true })));
     });
     const tensors = collectTensors(weightFiles, headers, index);
     return {

@@ -3,6 +3,7 @@
  * MLP weight and one norm of the middle layer, and reads at most `cap` leading elements of each with a ranged read
  * (Hub) or a File slice (local), decoded to f32.
  */
+import { layerIndexOf } from '../../shared/layer-name';
 import { decodeToF32 } from '../safetensors/codec';
 import { isFloatDType, numel } from '../safetensors/dtype';
 import type { Model } from './types';
@@ -11,10 +12,10 @@ export const SAMPLE_CAP = 1 << 20;
 
 /** Names of the sample tensors both models have (middle layer: attention, MLP, norm), in that order. */
 export function sampleTensorNames(a: Model, b: Model): string[] {
-  const layers = [...a.tensors.keys()].map((n) => /\.layers\.(\d+)\./.exec(n)?.[1]).filter((x): x is string => x !== undefined).map(Number);
+  const layers = [...a.tensors.keys()].map(layerIndexOf).filter((x): x is number => x !== undefined);
   if (layers.length === 0) return [];
   const middle = Math.floor(Math.max(...layers) / 2);
-  const inLayer = [...a.tensors.keys()].filter((n) => n.includes(`.layers.${middle}.`) && b.tensors.has(n));
+  const inLayer = [...a.tensors.keys()].filter((n) => layerIndexOf(n) === middle && b.tensors.has(n));
   const picks = [/self_attn\.[qkvo]_proj\.weight$|attn.*weight$/, /mlp\..*weight$/, /norm\.weight$/];
   return picks.map((re) => inLayer.find((n) => re.test(n))).filter((n): n is string => n !== undefined);
 }

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../../shared/digest';
 import { AppError } from '../../shared/errors';
 import { isPlainObject } from '../../shared/json';
 import type { ErrorCode } from '../../shared/errors';
@@ -17,6 +18,8 @@ const TENSOR_KEYS = ['dtype', 'shape', 'data_offsets'] as const;
 export interface ReadHeaderOptions {
   readonly maxHeaderBytes?: number;
   readonly signal?: AbortSignal;
+  /** Also hash the header bytes as they are read ({@link SafetensorsHeader.digest}), so nobody reads them again for it. */
+  readonly digest?: boolean;
 }
 
 /**
@@ -46,7 +49,12 @@ export async function readHeader(source: ByteSource, options: ReadHeaderOptions 
     );
   }
   const json = await source.read(8, headerLength, options.signal);
-  return parseHeader(json, source.size, source.name);
+  const header = parseHeader(json, source.size, source.name);
+  if (options.digest !== true) return header;
+  const bytes = new Uint8Array(8 + headerLength);
+  bytes.set(prefix);
+  bytes.set(json, 8);
+  return { ...header, digest: await sha256Hex(bytes) };
 }
 
 /**

@@ -21,6 +21,8 @@ export interface SafetensorsHeader {
   readonly tensors: readonly TensorInfo[];
   /** `__metadata__` (string to string), empty when absent. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** SHA-256 (hex) of the 8-byte length and the header JSON, when the reader was asked for it (the model loader: a run's fingerprint). */
+  readonly digest?: string;
 }
 
 /** A validated `model.safetensors.index.json`. */

@@ -62,6 +62,24 @@ describe('Hub files are resolved once per run', () => {
     expect(counts(h, 'model.safetensors')).toEqual({ resolves: 2, cdnReads: 3, refused: 1 });
   });
 
+  it('treats a redirect that lands on a refused URL like a kept URL the CDN refuses: resolves again at once, no retry spent', async () => {
+    const { hub: h, repos } = await start();
+    const weights = repos.find((r) => r.id === 'tiny/llama-bf16')!.files.get('model.safetensors')!;
+    // No retries: only the immediate re-resolve may save the read.
+    const settings = hubSettings({ endpoint: h.url, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1 } });
+    const source = await (await openHubFolder('tiny/llama-bf16', undefined, settings)).open('model.safetensors');
+    h.reset();
+    h.fail({ pathIncludes: '/cdn/tiny/llama-bf16/', times: 1, status: 403 });
+    expect([...(await source.read(0, 64))]).toEqual([...weights.subarray(0, 64)]);
+    await source.read(64, 64);
+    expect(counts(h, 'model.safetensors')).toEqual({ resolves: 2, cdnReads: 2, refused: 1 });
+    // A freshly resolved URL refused too is a failed attempt (here: no retries left), whichever way the URL came.
+    h.reset();
+    h.fail({ pathIncludes: '/cdn/tiny/llama-bf16/', times: 2, status: 403 });
+    await expect(source.read(128, 64)).rejects.toMatchObject({ code: 'E_NETWORK', context: { model: 'tiny/llama-bf16', file: 'model.safetensors', status: 403 } });
+    expect(counts(h, 'model.safetensors')).toEqual({ resolves: 1, cdnReads: 0, refused: 2 });
+  });
+
   it('resolves again before a URL expires (it would expire within the safety margin)', async () => {
     const { hub: h } = await start({ cdnUrlTtlSeconds: 10 });
     const folder = await openHubFolder('tiny/llama-bf16', undefined, hubSettings({ endpoint: h.url, retry: FAST_RETRY }));

@@ -8,6 +8,8 @@ import { MAX_RETRY_AFTER_MS, parseRetryAfter, rateLimitedError } from './retry-a
 
 /** A signed CDN URL is used until this long before it expires, then the file is resolved again. */
 const EXPIRY_MARGIN_MS = 60_000;
+/** What a CDN answers for a signed URL that expired or was revoked. */
+const STALE_URL_STATUS: ReadonlySet<number> = new Set([401, 403, 410]);
 
 /**
  * One file of a Hub repo at a pinned commit, read with single HTTP Range requests. A dropped connection or a 5xx is
@@ -17,7 +19,10 @@ const EXPIRY_MARGIN_MS = 60_000;
  * The file is resolved once: the first read goes to the Hub's `resolve` URL and follows its redirect to the CDN; the
  * signed CDN URL it lands on is kept, with its expiry, and later reads go straight to it (the real Hub rate-limits
  * `resolve`, and each redirect is a round trip). Reads that start while the first is resolving wait for it. Near its
- * expiry, or when the CDN refuses it (401/403/410), the file is resolved again. The token goes to the Hub origin only
+ * expiry the file is resolved again. One rule covers a stale signed URL, whether it was kept from an earlier read or
+ * the Hub's redirect just led to it: a 401/403/410 from it means the signature expired or was revoked, so the URL is
+ * forgotten and the file resolved again at once; if the fresh URL is refused too, the attempt failed like a 5xx
+ * (retried with backoff, then `E_NETWORK`). The token goes to the Hub origin only
  * (`fetch` drops the `Authorization` header on a cross-origin redirect, and {@link authHeaders} never adds it for
  * another origin). Small reads that arrive together are merged into one request ({@link ReadCoalescer}).
  */
@@ -86,16 +91,20 @@ export class HubFileSource implements ByteSource {
   private async readInto(out: Uint8Array, offset: number, received: number, signal: AbortSignal | undefined): Promise<number> {
     const start = offset + received;
     const end = offset + out.length - 1;
-    let response = await this.rangeRequest(start, end, received, signal);
-    if (response.refusedCdn) {
-      // The signed URL expired or was revoked: resolve the file again, once.
-      response = await this.rangeRequest(start, end, received, signal);
+    let answer = await this.rangeRequest(start, end, received, signal);
+    if (answer.staleUrl) {
+      // The signed URL expired or was revoked (rangeRequest forgot it): resolve the file again, at once.
+      await answer.response.body?.cancel().catch(() => undefined);
+      answer = await this.rangeRequest(start, end, received, signal);
     }
-    return this.receive(response.response, out, offset, received, start, end);
+    return this.receive(answer, out, offset, received, start, end);
   }
 
-  /** Sends the range request to the resolved CDN URL when there is a fresh one, else to `resolve` (and keeps where it lands). */
-  private async rangeRequest(start: number, end: number, received: number, signal: AbortSignal | undefined): Promise<{ response: Response; refusedCdn: boolean }> {
+  /**
+   * Sends the range request to the resolved CDN URL when there is a fresh one, else to `resolve` (and keeps where it
+   * lands). `staleUrl`: a signed URL, kept or just redirected to, refused the request (and is forgotten).
+   */
+  private async rangeRequest(start: number, end: number, received: number, signal: AbortSignal | undefined): Promise<{ response: Response; staleUrl: boolean }> {
     while (this.resolving !== undefined) await this.resolving;
     const cached = this.resolved !== undefined && (this.resolved.expiresAt === undefined || this.resolved.expiresAt - EXPIRY_MARGIN_MS > Date.now()) ? this.resolved : undefined;
     let settle: (() => void) | undefined;
@@ -110,15 +119,13 @@ export class HubFileSource implements ByteSource {
         headers: { Range: `bytes=${start}-${end}`, ...authHeaders(this.settings, target) },
         ...(signal === undefined ? {} : { signal }),
       });
-      if (cached !== undefined && (response.status === 401 || response.status === 403 || response.status === 410)) {
-        await response.body?.cancel().catch(() => undefined);
+      const signed = cached !== undefined || (response.redirected && response.url !== '' && response.url !== this.url);
+      if (signed && STALE_URL_STATUS.has(response.status)) {
         if (this.resolved === cached) this.resolved = undefined;
-        return { response, refusedCdn: true };
+        return { response, staleUrl: true };
       }
-      if (cached === undefined && response.ok && response.redirected && response.url !== '' && response.url !== this.url) {
-        this.resolved = { url: response.url, expiresAt: signedUrlExpiry(response.url) };
-      }
-      return { response, refusedCdn: false };
+      if (cached === undefined && signed && response.ok) this.resolved = { url: response.url, expiresAt: signedUrlExpiry(response.url) };
+      return { response, staleUrl: false };
     } catch (cause) {
       if (isAbortError(cause)) throw cause;
       throw Object.assign(this.networkError(cause, start), { received });
@@ -130,13 +137,12 @@ export class HubFileSource implements ByteSource {
     }
   }
 
-  private async receive(response: Response, out: Uint8Array, offset: number, received: number, start: number, end: number): Promise<number> {
+  private async receive(answer: { response: Response; staleUrl: boolean }, out: Uint8Array, offset: number, received: number, start: number, end: number): Promise<number> {
+    const response = answer.response;
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      // A signed CDN URL that expired (403/410 after the Hub's redirect) is retried too: the retry goes through the Hub
-      // again and is redirected to a freshly signed URL.
-      const expired = response.redirected && (response.status === 403 || response.status === 410);
-      if (isRetryableStatus(response.status) || expired) {
+      // A freshly resolved URL refused as well: a failed attempt, retried (through `resolve` again) like a 5xx.
+      if (isRetryableStatus(response.status) || answer.staleUrl) {
         throw Object.assign(this.networkError(undefined, start, response.status), { received, retryAfterMs: parseRetryAfter(response.headers.get('Retry-After')) });
       }
       throw hubStatusError(response.status, response.headers.get('X-Error-Code'), { repo: this.repo, revision: this.revision, file: this.path }, this.settings.token !== undefined);

@@ -26,6 +26,7 @@ import { parseRecipe } from '../src/recipe/parse';
 import { benchModelSpec } from '../test/fixtures/models';
 import { writeFixtureToDir } from '../test/fixtures/node-fixtures';
 import { gpuPhases } from './gpu-phases';
+import { lens70bHub, lensExact } from './lens';
 import type { CaseResult } from './measure';
 
 type Args = Record<string, string | number>;
@@ -163,6 +164,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
 
   /** Where a WebGPU sub-chunk's time goes (bench/gpu-phases.ts). */
   'gpu-phases': gpuPhases,
+
+  /** The weight lens (bench/lens.ts): exact on the CPU pool, one thread or WebGPU; fast at 70B over the mock Hub. */
+  'lens-exact': lensExact,
+  'lens-70b-hub': lens70bHub,
 
   /** The bf16 codecs on 64 Mi elements: decode to f32 then encode back with round-to-nearest-even. */
   async codec(args) {

@@ -13,11 +13,14 @@
  *   kernel, readback: bench/gpu-phases.ts).
  * - WebAssembly SIMD against the TypeScript loops (same bits): a slerp merge in memory on one thread, and the bf16
  *   codecs.
+ * - The weight lens (bench/lens.ts): exact mode on one model pair (BENCH_LENS_MB, default 200; 0 skips) on the CPU
+ *   worker pool, on one thread and on WebGPU side by side (GB/s of input, ratios), also with `--gpu`; and the fast lens
+ *   of two Llama-2-70B-shaped repos over the mock Hub (time, range requests, bytes; BENCH_LENS_70B=0 skips).
  * - At scale (`bench/scale.ts`; BENCH_SCALE=0 skips): the 70B three-model plan with CLI start-up, a 7B-shaped SLERP with
  *   its peak memory against the target and the plan's estimate, and the torch peer beside `npm run merge` on the same
  *   files (BENCH_PEER_MB, default 500; 0 skips).
  *
- * `npm run bench -- --gpu` runs the WebGPU cases alone (for a machine with a GPU).
+ * `npm run bench -- --gpu` runs the WebGPU cases alone, and the exact lens beside them (for a machine with a GPU).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,6 +128,7 @@ try {
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });
   }
+  rows.push(...(await lensRows()));
   if (!GPU_ONLY) {
     const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
     const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
@@ -137,6 +141,31 @@ try {
   printFlatness('slerp merge (2 inputs)', mergePeaks);
 } finally {
   await rm(root, { recursive: true, force: true });
+}
+
+/** The weight lens: exact on the CPU pool, one thread and WebGPU on one pair, side by side; the 70B fast lens over the mock Hub. */
+async function lensRows(): Promise<string[][]> {
+  const out: string[][] = [];
+  const mb = Number(process.env['BENCH_LENS_MB'] ?? 200);
+  if (mb > 0) {
+    const a = join(root, 'lens-a');
+    const b = join(root, 'lens-b');
+    measure('generate', 'generate', { mb, dir: a });
+    measure('generate sibling', 'generate-sibling', { mb, dir: b });
+    const exact = (label: string, reducer: string) => best(() => measure(`exact lens on ${label}, 2 × ${mb} MB`, 'lens-exact', { a, b, reducer }));
+    const thread = exact('one thread', 'thread');
+    const pool = exact('the CPU worker pool', 'pool');
+    out.push(row(thread), row(pool, `${pool.note ?? ''}; ${(throughput(pool) / throughput(thread)).toFixed(2)}x one thread`));
+    try {
+      const gpu = exact('WebGPU', 'webgpu');
+      out.push(row(gpu, `${gpu.note ?? ''}; ${(throughput(gpu) / throughput(thread)).toFixed(2)}x one thread, ${(throughput(gpu) / throughput(pool)).toFixed(2)}x the pool`));
+    } catch (error) {
+      out.push(['exact lens on WebGPU', '-', '-', '-', `not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
+    }
+    await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
+  }
+  if (!GPU_ONLY && process.env['BENCH_LENS_70B'] !== '0') out.push(row(best(() => measure('70B fast lens over the mock Hub (headers, plan, run)', 'lens-70b-hub', {}))));
+  return out;
 }
 
 /** Peak RSS at the smallest and the largest model size: flat means it grew by less than 64 MB. */

@@ -57,16 +57,17 @@ describe('npm run lens', () => {
 
   it('reduces exact mode on WebGPU with --backend webgpu, within 1e-5 of the CPU backend on every metric', async () => {
     const local = join(root, 'models', 'tiny', 'llama-bf16');
-    const run = async (backend: string) => {
+    const run = async (backend: string, ...extra: string[]) => {
       const out = join(root, `${backend}.json`);
-      const result = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--backend', backend, '--nearswap-t', '0.004', '--json', out]);
+      const result = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--backend', backend, '--nearswap-t', '0.004', '--json', out, ...extra]);
       expect(result.code, result.stderr).toBe(0);
       return { stderr: result.stderr, json: JSON.parse(await readFile(out, 'utf8')) as LensJson };
     };
-    const [gpu, cpu] = [await run('webgpu'), await run('cpu')];
+    const [gpu, cpu] = [await run('webgpu'), await run('cpu', '--threads', '2')];
     expect(gpu.stderr).toMatch(/Done in .* s on the WebGPU: /);
     expect(gpu.json.backend).toMatch(/^WebGPU: /);
-    expect(cpu.json.backend).toBe('CPU');
+    // --backend cpu: the worker threads.
+    expect(cpu.json.backend).toBe('CPU, 2 worker threads');
     expect(gpu.json.tensors.map((t) => t.name)).toEqual(cpu.json.tensors.map((t) => t.name));
     const metrics = ['norm_a', 'norm_b', 'cosine', 'relative_difference', 'angle_degrees', 'nearswap_swapped', 'nearswap_mean_weight'];
     let compared = 0;
@@ -80,6 +81,8 @@ describe('npm run lens', () => {
     expect(compared).toBe(39 * metrics.length);
     const bad = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--backend', 'tpu']);
     expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^error: Unknown backend tpu/);
+    const zero = await cli([local, 'tiny/llama-bf16-ft', '--exact', '--threads', '0']);
+    expect(zero.stderr.trim().split('\n').at(-1)).toMatch(/^error: --threads takes a whole number of at least 1/);
   });
 
   it('reports nothing in common for models of different widths, and one clear line for a missing repo', async () => {

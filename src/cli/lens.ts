@@ -1,10 +1,11 @@
 /**
- * `npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--json OUT.json] [--csv OUT.csv] [--metric NAME]
- * [--nearswap-t T] [--samples N]`: how two models differ, tensor by tensor, printed as a layers × modules table. Models
- * are local folders or Hub repo ids (`owner/name` or `owner/name@revision`; HF_ENDPOINT and HF_TOKEN are honoured). Fast
- * mode (the default) samples row segments and states each estimate's standard error; `--exact` reads every element,
- * reduced on the `--backend` (as for `merge`: `auto` takes a hardware GPU, else the CPU; `webgpu` any adapter, Dawn's
- * SwiftShader included). Progress goes to stderr; an error ends with one line and exit code 1.
+ * `npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--threads N] [--json OUT.json] [--csv OUT.csv]
+ * [--metric NAME] [--nearswap-t T] [--samples N]`: how two models differ, tensor by tensor, printed as a layers × modules
+ * table. Models are local folders or Hub repo ids (`owner/name` or `owner/name@revision`; HF_ENDPOINT and HF_TOKEN are
+ * honoured). Fast mode (the default) samples row segments and states each estimate's standard error; `--exact` reads
+ * every element, reduced on the `--backend` (as for `merge`: `auto` takes a hardware GPU, else the CPU; `cpu` the worker
+ * threads, one per core or `--threads`; `webgpu` any adapter, Dawn's SwiftShader included). Progress goes to stderr; an
+ * error ends with one line and exit code 1.
  */
 import { stat, writeFile } from 'node:fs/promises';
 
@@ -14,8 +15,10 @@ import { loadModel } from '../io/model/load-model';
 import { METRIC_NAMES } from '../methods/lens-stats';
 import type { MetricName } from '../methods/lens-stats';
 import { DEFAULT_SAMPLES, planLens, runLens } from '../engine/lens';
+import { poolLensReducer } from '../engine/lens-reducer';
 import { chooseLensReducer } from '../engine/lens-webgpu';
 import type { LensBackendKind } from '../engine/lens-webgpu';
+import { createNodeWorkerExecutor } from '../engine/node-worker-executor';
 import { createNodeGpu } from '../gpu/node-gpu';
 import { nodeShaderLibrary } from '../gpu/node-shaders';
 import type { LensMode } from '../methods/lens-report';
@@ -27,6 +30,8 @@ interface Args {
   b: string;
   mode: LensMode;
   backend: LensBackendKind;
+  /** CPU worker threads for exact mode (default: one per core). */
+  threads: number | undefined;
   json: string | undefined;
   csv: string | undefined;
   metric: MetricName;
@@ -34,11 +39,11 @@ interface Args {
   samples: number;
 }
 
-const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--samples N]';
+const USAGE = 'usage: npm run lens -- MODEL_A MODEL_B [--exact] [--backend auto|cpu|webgpu] [--threads N] [--json OUT.json] [--csv OUT.csv] [--metric cosine|relative_difference|...] [--nearswap-t T] [--samples N]';
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
-  const args: Args = { a: '', b: '', mode: 'fast', backend: 'auto', json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, samples: DEFAULT_SAMPLES };
+  const args: Args = { a: '', b: '', mode: 'fast', backend: 'auto', threads: undefined, json: undefined, csv: undefined, metric: 'relative_difference', nearswapT: undefined, samples: DEFAULT_SAMPLES };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = () => {
@@ -56,6 +61,10 @@ function parseArgs(argv: readonly string[]): Args {
       const kind = value();
       if (kind !== 'auto' && kind !== 'cpu' && kind !== 'webgpu') throw new AppError('E_UNSUPPORTED', `Unknown backend ${kind}.`, { hint: USAGE });
       args.backend = kind;
+    } else if (arg === '--threads') {
+      const threads = Number(value());
+      if (!Number.isInteger(threads) || threads < 1) throw new AppError('E_UNSUPPORTED', '--threads takes a whole number of at least 1.', { hint: USAGE });
+      args.threads = threads;
     } else if (arg === '--json') args.json = value();
     else if (arg === '--csv') args.csv = value();
     else if (arg === '--nearswap-t') args.nearswapT = positiveNumber(value(), '--nearswap-t');
@@ -98,10 +107,14 @@ async function main(): Promise<void> {
     if (plan.skipped.length > 5) process.stderr.write(`note: ${plan.skipped.length - 5} more tensors left out\n`);
     const sampling = args.mode === 'fast' ? `, ${args.samples} row segments per large tensor` : '';
     process.stderr.write(`Lens (${args.mode}${sampling}): ${plan.tensors.length} tensors, ${formatBytes(plan.bytesToRead)} to read, about ${formatDuration(plan.estimatedSeconds)}.\n`);
-    // Fast mode reduces its few KiB per tensor on the CPU: only exact mode opens a GPU.
-    const chosen = args.mode === 'exact' && args.backend !== 'cpu' ? await chooseLensReducer(args.backend, createNodeGpu(), nodeShaderLibrary()) : undefined;
+    // Fast mode reduces its few KiB per tensor on this thread: only exact mode opens a GPU or the worker threads.
+    const pool = () => {
+      const executor = createNodeWorkerExecutor(args.threads === undefined ? {} : { threads: args.threads });
+      return { reducer: poolLensReducer(executor), dispose: () => executor.dispose() };
+    };
+    const chosen = args.mode === 'exact' ? await chooseLensReducer(args.backend, args.backend === 'cpu' ? undefined : createNodeGpu(), nodeShaderLibrary(), pool) : undefined;
     if (chosen?.note !== undefined) process.stderr.write(`note: ${chosen.note}: the CPU reduces the lens.\n`);
-    if (args.mode === 'fast' && args.backend === 'webgpu') process.stderr.write('note: fast mode reduces its samples on the CPU; --backend applies to --exact.\n');
+    if (args.mode === 'fast' && (args.backend === 'webgpu' || args.threads !== undefined)) process.stderr.write('note: fast mode reduces its samples on the CPU; --backend and --threads apply to --exact.\n');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const tty = process.stderr.isTTY === true;

@@ -3,9 +3,8 @@
  * workers running `tensor-worker.ts`, one per core up to {@link MAX_WORKERS}, through the worker-pool executor.
  */
 import { AppError } from '../shared/errors';
-import type { TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS } from './tensor-executor';
-import type { TensorWorkerPort, WorkerReply } from './worker-pool-executor';
+import type { PoolExecutor, TensorWorkerPort, WorkerReply } from './worker-pool-executor';
 import { poolLabel, workerPoolExecutor } from './worker-pool-executor';
 
 /** More workers than this buy nothing: the disk and the network feed a merge at a few GB/s at best. */
@@ -17,7 +16,7 @@ export function browserWorkerCount(): number {
   return Math.max(1, Math.min(MAX_WORKERS, cores));
 }
 
-export function createBrowserWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): TensorExecutor {
+export function createBrowserWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): PoolExecutor {
   const threads = Math.max(1, options.threads ?? browserWorkerCount());
   const ports = Array.from({ length: threads }, (_, i) => browserPort(new Worker(new URL('./tensor-worker.ts', import.meta.url), { type: 'module', name: `merge-tensors-${i + 1}` })));
   return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker'));

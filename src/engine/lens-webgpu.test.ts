@@ -105,7 +105,7 @@ describe('the weight lens on the WebGPU backend (Dawn)', () => {
     expect(auto.note).toMatch(/software/);
     const forced = await chooseLensReducer('webgpu', gpu, nodeShaderLibrary());
     expect(forced.reducer.label).toMatch(/^WebGPU: /);
-    forced.dispose();
+    await forced.dispose();
     await expect(chooseLensReducer('webgpu', undefined, nodeShaderLibrary())).rejects.toMatchObject({ code: 'E_GPU' });
     expect((await chooseLensReducer('auto', undefined, nodeShaderLibrary())).note).toMatch(/No WebGPU adapter/);
   });

@@ -52,16 +52,22 @@ export interface ChosenLensReducer {
   readonly reducer: LensReducer;
   /** Why `auto` fell back to the CPU. */
   readonly note: string | undefined;
-  dispose(): void;
+  dispose(): Promise<void>;
 }
+
+/** The CPU's reducer where it is chosen (the worker pool's), and how to stop it. */
+export type CpuLensReducerFactory = () => { readonly reducer: LensReducer; dispose(): Promise<void> };
 
 /**
  * The lens's reducer for `kind` on `gpu` (undefined where the platform has no WebGPU). `auto` falls back to the CPU,
  * saying why, when there is no adapter or only a software one (SwiftShader is slower than the CPU); `webgpu` fails
- * with E_GPU when no adapter opens.
+ * with E_GPU when no adapter opens. The CPU is `cpu`'s reducer (the worker pool), else this thread's.
  */
-export async function chooseLensReducer(kind: LensBackendKind, gpu: GPU | undefined, shaders: ShaderLibrary): Promise<ChosenLensReducer> {
-  const cpu = (note?: string): ChosenLensReducer => ({ reducer: cpuLensReducer, note, dispose: () => undefined });
+export async function chooseLensReducer(kind: LensBackendKind, gpu: GPU | undefined, shaders: ShaderLibrary, cpuFactory?: CpuLensReducerFactory): Promise<ChosenLensReducer> {
+  const cpu = (note?: string): ChosenLensReducer => {
+    const made = cpuFactory?.() ?? { reducer: cpuLensReducer, dispose: () => Promise.resolve() };
+    return { reducer: made.reducer, note, dispose: () => made.dispose() };
+  };
   if (kind === 'cpu') return cpu();
   let reducer: WebGpuLensReducer;
   try {
@@ -78,5 +84,12 @@ export async function chooseLensReducer(kind: LensBackendKind, gpu: GPU | undefi
     reducer.dispose();
     return cpu(`The only GPU adapter is a software one (${label})`);
   }
-  return { reducer, note: undefined, dispose: () => reducer.dispose() };
+  return {
+    reducer,
+    note: undefined,
+    dispose: () => {
+      reducer.dispose();
+      return Promise.resolve();
+    },
+  };
 }

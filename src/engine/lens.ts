@@ -6,20 +6,21 @@
  * Fast mode reads a fixed random sample of row segments of each large tensor with ranged reads (the same segments of
  * both models) and states each estimate's standard error; small tensors are read whole. A segment is a whole row, or
  * an equal part of a long one (at most {@link MAX_SEGMENT} elements), so the tensor is tiled into equal, contiguous
- * sampling units. Exact mode streams every element through a {@link LensReducer}: the CPU's (f64) or the WebGPU
- * backend's (lens-webgpu.ts: f32 partials per block, f64 across blocks). Fast mode reduces on the CPU: its samples are
- * a few KiB per tensor, less than one GPU round trip is worth.
+ * sampling units. Exact mode (lens-exact.ts) streams every element through a {@link LensReducer}: the CPU's (f64, on
+ * this thread or on the worker pool, chunks in parallel) or the WebGPU backend's (lens-webgpu.ts: f32 partials per
+ * block, f64 across blocks). Fast mode reduces on this thread: its samples are a few KiB per tensor, less than one
+ * worker or GPU round trip is worth.
  */
 import { AppError } from '../shared/errors';
-import { dtypeBits, isFloatDType, numel } from '../io/safetensors/dtype';
-import type { FloatDType } from '../io/safetensors/dtype';
-import type { EncodedChunk } from './backend';
-import type { Model, ModelTensor } from '../io/model/types';
-import { accumulate, addSums, emptySums, exactErrors, metricsOf, sampledMetrics, scaleSums } from '../methods/lens-stats';
+import { isFloatDType, numel } from '../io/safetensors/dtype';
+import type { Model } from '../io/model/types';
+import { accumulate, addSums, emptySums, sampledMetrics, scaleSums } from '../methods/lens-stats';
 import type { LensMode, LensReport, LensTensor } from '../methods/lens-report';
 import type { EngineEventListener } from './api';
 import { cpuLensReducer, decodeChunk } from './lens-reducer';
 import type { LensReducer } from './lens-reducer';
+import { EXACT_CHUNK_ELEMENTS, reduceExact } from './lens-exact';
+import { bytesPerElement, readPair } from './lens-read';
 
 /** Row segments sampled per large tensor in fast mode. */
 export const DEFAULT_SAMPLES = 8;
@@ -29,8 +30,6 @@ const MAX_SEGMENT = 4096;
 const MIN_SEGMENT = 256;
 /** Tensors at most this large (per model), or with few segments, are read whole even in fast mode. */
 const WHOLE_BYTES = 256 * 1024;
-/** Elements per read in exact mode (per model). */
-const CHUNK_ELEMENTS = 1 << 21;
 /** Rough rates for the estimate: bytes read per second locally and from the Hub, elements reduced per second. */
 const LOCAL_READ_BYTES_PER_SECOND = 400e6;
 const HUB_READ_BYTES_PER_SECOND = 40e6;
@@ -67,12 +66,10 @@ export interface LensOptions {
   readonly onEvent?: EngineEventListener | undefined;
   /** NearSwap's t: with it, each tensor reports the share of elements that move. */
   readonly nearswapT?: number | undefined;
-  /** What reduces exact mode's chunks (default the CPU's). */
+  /** What reduces exact mode's chunks (default the CPU's, on this thread). */
   readonly reducer?: LensReducer | undefined;
-}
-
-function bytesPerElement(tensor: ModelTensor): number {
-  return dtypeBits(tensor.dtype) / 8;
+  /** Exact mode's elements per chunk (default 2 Mi). */
+  readonly chunkElements?: number | undefined;
 }
 
 /** A stable 32-bit seed from a tensor name (FNV-1a), so the same tensor samples the same segments every time. */
@@ -143,7 +140,7 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
       const bytes = read * (bytesPerElement(ta) + bytesPerElement(tb));
       tensors.push({ name, shape: ta.shape, segments, segmentLength, bytes });
       elements += read;
-      const reads = 2 * (segments === undefined ? Math.ceil(total / CHUNK_ELEMENTS) : segments.length);
+      const reads = 2 * (segments === undefined ? Math.ceil(total / EXACT_CHUNK_ELEMENTS) : segments.length);
       requests += reads;
       const hubShare = (a.folder.kind === 'hub' ? bytesPerElement(ta) : 0) + (b.folder.kind === 'hub' ? bytesPerElement(tb) : 0);
       hubBytes += read * hubShare;
@@ -157,38 +154,15 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
   return { a: a.ref, b: b.ref, mode, samples, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
 }
 
-/** Elements `[start, start + count)` of a tensor, as stored. */
-async function readEncoded(model: Model, tensor: ModelTensor, start: number, count: number, signal?: AbortSignal): Promise<EncodedChunk> {
-  const size = bytesPerElement(tensor);
-  const source = await model.folder.open(tensor.file);
-  return { dtype: tensor.dtype as FloatDType, bytes: await source.read(tensor.offset + start * size, count * size, signal) };
-}
-
-async function readPair(a: Model, b: Model, name: string, start: number, count: number, signal?: AbortSignal): Promise<[EncodedChunk, EncodedChunk]> {
-  const ta = a.tensors.get(name) as ModelTensor;
-  const tb = b.tensors.get(name) as ModelTensor;
-  return Promise.all([readEncoded(a, ta, start, count, signal), readEncoded(b, tb, start, count, signal)]);
-}
-
-async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | undefined, reducer: LensReducer, signal?: AbortSignal): Promise<LensTensor> {
-  const total = numel(plan.shape);
+/** A sampled tensor in fast mode: its segments read and reduced on this thread, the estimates scaled to the tensor. */
+async function sampleTensor(a: Model, b: Model, plan: LensTensorPlan, segments: readonly number[], t: number | undefined, signal?: AbortSignal): Promise<LensTensor> {
   const withT = t !== undefined;
-  if (plan.segments === undefined) {
-    const sums = emptySums();
-    for (let start = 0; start < total; start += CHUNK_ELEMENTS) {
-      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
-      const count = Math.min(CHUNK_ELEMENTS, total - start);
-      const [x, y] = await readPair(a, b, plan.name, start, count, signal);
-      await reducer.add(sums, x, y, count, t);
-    }
-    const metrics = metricsOf(sums, withT);
-    return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: null, standard_error: exactErrors(metrics), sums };
-  }
+  const total = numel(plan.shape);
   const length = plan.segmentLength;
   const count = total / length;
   const rows = await Promise.all(
-    plan.segments.map(async (segment) => {
-      const [x, y] = await readPair(a, b, plan.name, segment * length, length, signal);
+    segments.map(async (segment) => {
+      const [x, y] = await readPair(a, b, plan.name, segment * length, length, { signal });
       const sums = emptySums();
       accumulate(sums, decodeChunk(x, length), decodeChunk(y, length), t);
       return sums;
@@ -200,8 +174,28 @@ async function lensTensor(a: Model, b: Model, plan: LensTensorPlan, t: number | 
   return { name: plan.name, shape: plan.shape, ...metrics, sampled_elements: sampled.elements, standard_error: errors, sums: scaleSums(sampled, count / rows.length) };
 }
 
-/** Tensors reduced at once: fast mode overlaps many small ranged reads; exact mode streams a few large ones. */
-const CONCURRENCY: Record<LensMode, number> = { fast: 8, exact: 2 };
+/** Tensors reduced at once in fast mode: its many small ranged reads overlap. */
+const FAST_CONCURRENCY = 8;
+
+/** Fast mode: each tensor's sampled segments, or the whole of a small one, reduced on this thread; `onTensor` after each. */
+async function sampleAll(plan: LensPlan, a: Model, b: Model, t: number | undefined, signal: AbortSignal | undefined, onTensor: (tensor: LensTensorPlan) => void): Promise<LensTensor[]> {
+  const results = new Array<LensTensor>(plan.tensors.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < plan.tensors.length) {
+      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
+      const index = next++;
+      const tensor = plan.tensors[index] as LensTensorPlan;
+      results[index] =
+        tensor.segments === undefined
+          ? ((await reduceExact([tensor], a, b, { reducer: cpuLensReducer, nearswapT: t, signal, onChunk: () => undefined }))[0] as LensTensor)
+          : await sampleTensor(a, b, tensor, tensor.segments, t, signal);
+      onTensor(tensor);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FAST_CONCURRENCY, Math.max(plan.tensors.length, 1)) }, worker));
+  return results;
+}
 
 /** Runs a planned lens: the tensors in plan order, with 'start', 'progress' and 'done' events as for a merge. */
 export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensOptions = {}): Promise<LensReport> {
@@ -210,33 +204,28 @@ export async function runLens(plan: LensPlan, a: Model, b: Model, options: LensO
   const started = globalThis.performance.now();
   const bytesTotal = plan.bytesToRead;
   onEvent?.({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: [], restartReasons: [] });
-  const results = new Array<LensTensor>(plan.tensors.length);
-  let next = 0;
   let done = 0;
   let bytesDone = 0;
-  const worker = async () => {
-    while (next < plan.tensors.length) {
-      if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'The lens was cancelled.');
-      const index = next++;
-      const tensorPlan = plan.tensors[index] as LensTensorPlan;
-      results[index] = await lensTensor(a, b, tensorPlan, nearswapT, reducer, signal);
-      done++;
-      bytesDone += tensorPlan.bytes;
-      const seconds = (globalThis.performance.now() - started) / 1000;
-      const rate = seconds > 0 ? bytesDone / seconds : 0;
-      onEvent?.({
-        type: 'progress',
-        tensorsDone: done,
-        tensorCount: plan.tensors.length,
-        bytesDone,
-        bytesTotal,
-        bytesPerSecond: rate,
-        etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined,
-      });
-    }
+  const progress = (bytes: number, tensorDone: boolean) => {
+    bytesDone += bytes;
+    if (tensorDone) done++;
+    const seconds = (globalThis.performance.now() - started) / 1000;
+    const rate = seconds > 0 ? bytesDone / seconds : 0;
+    onEvent?.({
+      type: 'progress',
+      tensorsDone: done,
+      tensorCount: plan.tensors.length,
+      bytesDone,
+      bytesTotal,
+      bytesPerSecond: rate,
+      etaSeconds: rate > 0 ? (bytesTotal - bytesDone) / rate : undefined,
+    });
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY[plan.mode], Math.max(plan.tensors.length, 1)) }, worker));
+  const tensors =
+    plan.mode === 'exact'
+      ? await reduceExact(plan.tensors, a, b, { reducer, nearswapT, signal, chunkElements: options.chunkElements, onChunk: (bytes, tensor) => progress(bytes, tensor !== undefined) })
+      : await sampleAll(plan, a, b, nearswapT, signal, (tensor) => progress(tensor.bytes, true));
   const seconds = (globalThis.performance.now() - started) / 1000;
   onEvent?.({ type: 'done', files: [], seconds });
-  return { a: plan.a, b: plan.b, mode: plan.mode, backend: reducer.label, nearswap_t: nearswapT ?? null, tensors: results, skipped: plan.skipped, seconds };
+  return { a: plan.a, b: plan.b, mode: plan.mode, backend: reducer.label, nearswap_t: nearswapT ?? null, tensors, skipped: plan.skipped, seconds };
 }

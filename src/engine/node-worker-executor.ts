@@ -10,9 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { buildSync } from 'esbuild';
 
 import { AppError } from '../shared/errors';
-import type { TensorExecutor } from './tensor-executor';
 import { CPU_COMPUTE_CHUNK_ELEMENTS } from './tensor-executor';
-import type { TensorWorkerPort, WorkerReply } from './worker-pool-executor';
+import type { PoolExecutor, TensorWorkerPort, WorkerReply } from './worker-pool-executor';
 import { poolLabel, workerPoolExecutor } from './worker-pool-executor';
 
 /**
@@ -39,7 +38,7 @@ function bundledWorkerScript(): string {
 }
 
 /** Starts `threads` worker threads (default: one per core). */
-export function createNodeWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): TensorExecutor {
+export function createNodeWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): PoolExecutor {
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const script = bundledWorkerScript();
   const ports = Array.from({ length: threads }, () => nodePort(new Worker(script, { eval: true })));

@@ -1,16 +1,21 @@
 /**
  * The CPU backend on every core: a {@link TensorExecutor} over a pool of workers (Node worker threads, or browser
  * dedicated workers), each computing whole tensors with the same code as the in-thread executor. Input and output
- * buffers move to the worker and back as transfers, never copied. The platform adapters (`node-worker-executor.ts`,
- * `browser-worker-executor.ts`) only start workers and wire their messages; the worker side is
- * `tensor-worker-handler.ts`.
+ * buffers move to the worker and back as transfers, never copied. The same workers take a second task kind, the weight
+ * lens's chunk reduction ({@link PoolExecutor.reduceLens}): two encoded chunks in, their float64 sums back. The platform
+ * adapters (`node-worker-executor.ts`, `browser-worker-executor.ts`) only start workers and wire their messages; the
+ * worker side is `tensor-worker-handler.ts`.
  */
 import { AppError, fromPayload } from '../shared/errors';
 import type { ErrorPayload } from '../shared/errors';
+import type { LensSums } from '../methods/lens-stats';
 import type { PlannedTensor } from '../plan/types';
+import type { EncodedChunk } from './backend';
 import type { Computed, TensorExecutor } from './tensor-executor';
 
-export interface WorkerRequest {
+/** A merge task: one whole tensor computed from its preloaded inputs. */
+export interface TensorWorkerRequest {
+  readonly kind: 'tensor';
   readonly id: number;
   readonly tensor: PlannedTensor;
   readonly chunkElements: number;
@@ -23,11 +28,45 @@ export interface WorkerRequest {
   readonly outLength: number;
 }
 
-export interface WorkerReply {
+/** A lens task: the sums of `count` element pairs of two encoded chunks (whose buffers were transferred). */
+export interface LensWorkerRequest {
+  readonly kind: 'lens';
+  readonly id: number;
+  readonly a: EncodedChunk;
+  readonly b: EncodedChunk;
+  readonly count: number;
+  readonly t: number | undefined;
+}
+
+export type WorkerRequest = TensorWorkerRequest | LensWorkerRequest;
+
+export interface TensorWorkerReply {
+  readonly kind: 'tensor';
   readonly id: number;
   readonly buffers: ArrayBuffer[];
   readonly out: ArrayBuffer | number;
   readonly error?: ErrorPayload;
+}
+
+export interface LensWorkerReply {
+  readonly kind: 'lens';
+  readonly id: number;
+  readonly sums?: LensSums;
+  /** The chunks' buffers, transferred back for the next reads. */
+  readonly buffers: ArrayBuffer[];
+  readonly error?: ErrorPayload;
+}
+
+export type WorkerReply = TensorWorkerReply | LensWorkerReply;
+
+/** The worker pool: the merge's executor, and the lens's chunk reduction on the same workers. */
+export interface PoolExecutor extends TensorExecutor {
+  /**
+   * The float64 sums of `count` element pairs of `a` and `b` (with `t`, NearSwap's share too), reduced on a free
+   * worker. The chunks' buffers are transferred to it and come back (as new objects) in `buffers`, to be read into
+   * again: the caller must own them whole and not use the old views.
+   */
+  reduceLens(a: EncodedChunk, b: EncodedChunk, count: number, t: number | undefined): Promise<{ sums: LensSums; buffers: ArrayBuffer[] }>;
 }
 
 /** One started worker, as the pool sees it. */
@@ -46,7 +85,7 @@ interface Slot {
   current?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void } | undefined;
 }
 
-export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElements: number, label: string): TensorExecutor {
+export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElements: number, label: string): PoolExecutor {
   const slots: Slot[] = ports.map((port) => ({ port, busy: false }));
   const waiting: ((slot: Slot) => void)[] = [];
   let nextId = 0;
@@ -76,16 +115,24 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
     if (next === undefined) slot.busy = false;
     else next(slot);
   };
+  /** Posts `request` to a free worker and waits for its reply (a stopped worker's failure rejects). */
+  const dispatch = async (request: (id: number) => WorkerRequest, transfer: (request: WorkerRequest) => ArrayBuffer[]): Promise<WorkerReply> => {
+    const slot = await acquire();
+    try {
+      if (slot.failure !== undefined) throw slot.failure;
+      const posted = request(nextId++);
+      return await new Promise<WorkerReply>((resolve, reject) => {
+        slot.current = { resolve, reject };
+        slot.port.post(posted, transfer(posted));
+      });
+    } finally {
+      releaseSlot(slot);
+    }
+  };
   return {
     concurrency: slots.length,
     label,
     compute: async (tensor, preloaded, out): Promise<Computed> => {
-      const slot = await acquire();
-      const id = nextId++;
-      if (slot.failure !== undefined) {
-        releaseSlot(slot);
-        throw slot.failure;
-      }
       const buffers = preloaded.buffers.splice(0);
       const index = new Map(buffers.map((b, i) => [b, i]));
       const views = [...preloaded.views.entries()].map(([key, view]) => {
@@ -94,25 +141,36 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
         return [key, at, view.byteOffset, view.byteLength] as const;
       });
       const inPlace = index.get(out.buffer as ArrayBuffer);
-      const request: WorkerRequest = { id, tensor, chunkElements, views, buffers, out: inPlace ?? (out.buffer as ArrayBuffer), outOffset: out.byteOffset, outLength: out.byteLength };
+      const outTarget = inPlace ?? (out.buffer as ArrayBuffer);
+      // Read before the transfer detaches `out`.
+      const { byteOffset: outOffset, byteLength: outLength } = out;
+      const request = (id: number): TensorWorkerRequest => ({ kind: 'tensor', id, tensor, chunkElements, views, buffers, out: outTarget, outOffset, outLength });
+      let reply: WorkerReply;
       try {
-        const reply = await new Promise<WorkerReply>((resolve, reject) => {
-          if (slot.failure !== undefined) {
-            reject(slot.failure);
-            return;
-          }
-          slot.current = { resolve, reject };
-          slot.port.post(request, typeof request.out === 'number' ? buffers : [...buffers, request.out]);
-        });
-        // The buffers are back: re-attach them (the views now point into the returned buffers).
-        preloaded.buffers.push(...reply.buffers);
-        for (const [key, at, offset, length] of views) preloaded.views.set(key, new Uint8Array(reply.buffers[at] as ArrayBuffer, offset, length));
-        if (reply.error !== undefined) throw fromPayload(reply.error);
-        const outBuffer = typeof reply.out === 'number' ? (reply.buffers[reply.out] as ArrayBuffer) : reply.out;
-        return { out: new Uint8Array(outBuffer, request.outOffset, request.outLength), preloaded };
-      } finally {
-        releaseSlot(slot);
+        reply = await dispatch(request, () => (typeof outTarget === 'number' ? buffers : [...buffers, outTarget]));
+      } catch (error) {
+        // Not posted (the worker had stopped): the buffers were not transferred (detached ones read 0 bytes).
+        preloaded.buffers.push(...buffers.filter((b) => b.byteLength > 0));
+        throw error;
       }
+      if (reply.kind !== 'tensor') throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: a merge worker answered a ${reply.kind} task.`);
+      // The buffers are back: re-attach them (the views now point into the returned buffers).
+      preloaded.buffers.push(...reply.buffers);
+      for (const [key, at, offset, length] of views) preloaded.views.set(key, new Uint8Array(reply.buffers[at] as ArrayBuffer, offset, length));
+      if (reply.error !== undefined) throw fromPayload(reply.error);
+      const outBuffer = typeof reply.out === 'number' ? (reply.buffers[reply.out] as ArrayBuffer) : reply.out;
+      return { out: new Uint8Array(outBuffer, outOffset, outLength), preloaded };
+    },
+    reduceLens: async (a, b, count, t) => {
+      // A view of part of a buffer is copied: transferring its buffer would detach the rest.
+      const whole = (bytes: Uint8Array) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice());
+      const [x, y] = [whole(a.bytes), whole(b.bytes)];
+      const owned = [...new Set([x.buffer as ArrayBuffer, y.buffer as ArrayBuffer])];
+      const reply = await dispatch((id) => ({ kind: 'lens', id, a: { dtype: a.dtype, bytes: x }, b: { dtype: b.dtype, bytes: y }, count, t }), () => owned);
+      if (reply.kind !== 'lens') throw new AppError('E_INTERNAL', `A lens worker answered a ${reply.kind} task.`);
+      if (reply.error !== undefined) throw fromPayload(reply.error);
+      if (reply.sums === undefined) throw new AppError('E_INTERNAL', 'A lens worker answered without sums.');
+      return { sums: reply.sums, buffers: reply.buffers };
     },
     dispose: async () => {
       for (const slot of slots) slot.failure ??= new AppError('E_CANCELLED', 'The merge workers were stopped.');

@@ -11,6 +11,7 @@ import type { EngineApi, EngineEvent, EngineEventBatchListener, EngineResult } f
 import { viteShaderLibrary } from '../gpu/vite-shaders';
 import type { Backend } from './backend';
 import { createBrowserWorkerExecutor } from './browser-worker-executor';
+import { poolLensReducer } from './lens-reducer';
 import { lensCost, lensRun } from './lens-service';
 import { chooseLensReducer } from './lens-webgpu';
 import { inspectOutput, inspectSource, planRequest, runRequest } from './service';
@@ -70,6 +71,12 @@ function batcher(listener: EngineEventBatchListener): { push(event: EngineEvent)
   };
 }
 
+/** The exact lens on the CPU: the merge's worker pool, a worker per core, reducing chunks in parallel. */
+function cpuLensPool() {
+  const executor = createBrowserWorkerExecutor();
+  return { reducer: poolLensReducer(executor), dispose: () => executor.dispose() };
+}
+
 const api: EngineApi = {
   inspect: (source, hub) => settle(() => inspectSource(source, hub)),
   plan: (request) => settle(() => planRequest(request)),
@@ -106,12 +113,13 @@ const api: EngineApi = {
     const events = batcher(onEvents);
     try {
       return await settle(async () => {
-        // Exact mode reduces on the GPU where merges would run there (a hardware adapter), else on the CPU.
-        const chosen = request.mode === 'exact' ? await chooseLensReducer('auto', (globalThis.navigator as Navigator | undefined)?.gpu, viteShaderLibrary) : undefined;
+        // Exact mode reduces on the GPU where merges would run there (a hardware adapter), else on the CPU's workers.
+        const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+        const chosen = request.mode === 'exact' ? await chooseLensReducer('auto', gpu, viteShaderLibrary, cpuLensPool) : undefined;
         try {
           return await lensRun(request, (event) => events.push(event), controller.signal, chosen?.reducer);
         } finally {
-          chosen?.dispose();
+          await chosen?.dispose();
         }
       });
     } finally {

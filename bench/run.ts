@@ -17,8 +17,9 @@
  *   worker pool, on one thread and on WebGPU side by side (GB/s of input, ratios), also with `--gpu`; and the fast lens
  *   of two Llama-2-70B-shaped repos over the mock Hub (time, range requests, bytes; BENCH_LENS_70B=0 skips).
  * - At scale (`bench/scale.ts`; BENCH_SCALE=0 skips): the 70B three-model plan with CLI start-up, a 7B-shaped SLERP with
- *   its peak memory against the target and the plan's estimate, and the torch peer beside `npm run merge` on the same
- *   files (BENCH_PEER_MB, default 500; 0 skips).
+ *   its peak memory against the target and the plan's estimate, the same SLERP in the studio in Chromium on its CPU
+ *   worker pool (bench/browser-memory.ts: the renderer's peak against the same target), and the torch peer beside
+ *   `npm run merge` on the same files (BENCH_PEER_MB, default 500; 0 skips).
  *
  * `npm run bench -- --gpu` runs the WebGPU cases alone, and the exact lens beside them (for a machine with a GPU).
  */
@@ -28,6 +29,7 @@ import { join } from 'node:path';
 
 import { measure } from './measure';
 import type { MeasuredCase } from './measure';
+import { browserMerge7b } from './browser-memory';
 import { merge7b, plan70b, torchPeer } from './scale';
 
 const SIZES_MB = (process.env['BENCH_SIZES_MB'] ?? '250,1000').split(',').map(Number);
@@ -134,7 +136,7 @@ try {
     const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
     rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
   }
-  if (SCALE) rows.push(...(await plan70b(root)), ...(await merge7b(root)));
+  if (SCALE) rows.push(...(await plan70b(root)), ...(await merge7b(root)), ...(await browserMerge7b(root)));
   if (PEER_MB > 0) rows.push(...(await torchPeer(root, PEER_MB, REPEATS)));
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
   printFlatness('model copy', peaks);

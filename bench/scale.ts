@@ -46,7 +46,7 @@ function timed(command: string, args: readonly string[]): { seconds: number; cpu
   };
 }
 
-function sparseModel(dir: string, shape: string): void {
+export function sparseModel(dir: string, shape: string): void {
   const result = spawnSync(PYTHON, [SPARSE_MODEL, dir, ...shape.split(' ')], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`sparse_model.py failed: ${result.stderr}`);
 }

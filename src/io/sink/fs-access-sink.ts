@@ -65,6 +65,9 @@ export class FsAccessDirectorySink implements DirectorySink {
   }
 }
 
+/** The largest single write handed to a writable file stream. */
+const WRITE_PIECE_BYTES = 16 * 1024 * 1024;
+
 type MovableHandle = FileSystemFileHandle & { move(name: string): Promise<void> };
 
 class FsAccessFileSink implements FileSink {
@@ -82,7 +85,11 @@ class FsAccessFileSink implements FileSink {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.done) throw new AppError('E_SINK_WRITE', `${this.name} is already closed.`, { context: { file: this.name } });
     try {
-      await this.writable.write(chunk as Uint8Array<ArrayBuffer>);
+      // In pieces: Chromium copies each write into a blob before it reaches the file, so a whole 262 MB tensor would
+      // briefly hold a second copy of itself in the page's memory.
+      for (let at = 0; at < chunk.byteLength; at += WRITE_PIECE_BYTES) {
+        await this.writable.write(chunk.subarray(at, Math.min(chunk.byteLength, at + WRITE_PIECE_BYTES)) as Uint8Array<ArrayBuffer>);
+      }
     } catch (cause) {
       throw sinkError(cause, this.name, this.dir.name, 'Writing failed for');
     }

@@ -18,7 +18,7 @@ import type { LoraFactors } from '../methods/lora-delta';
 import { distinctReads, readKey, sharedReads } from '../plan/reads';
 import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
-import type { BufferPool } from './buffer-pool';
+import type { BufferPool, PoolBuffer } from './buffer-pool';
 import { Scratch } from './buffer-pool';
 import { decodeChunk } from './cpu-backend';
 
@@ -249,7 +249,7 @@ async function readWhole(expr: ReadExpr, options: EvaluateOptions): Promise<Uint
 export class Preloaded {
   constructor(
     /** The buffers holding the bytes (what moves to a worker and back). */
-    readonly buffers: ArrayBuffer[],
+    readonly buffers: PoolBuffer[],
     readonly views: Map<string, Uint8Array>,
     private readonly pool: BufferPool | undefined,
   ) {}

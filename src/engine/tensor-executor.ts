@@ -30,6 +30,11 @@ export interface TensorExecutor {
   readonly concurrency: number;
   /** What computes ("CPU, 2 worker threads"). */
   readonly label: string;
+  /**
+   * Whether its threads compute in `SharedArrayBuffer`s handed to them (the run's pool then allocates those); otherwise
+   * buffers move as transfers.
+   */
+  readonly sharesMemory?: boolean;
   compute(tensor: PlannedTensor, preloaded: Preloaded, out: Uint8Array, signal?: AbortSignal): Promise<Computed>;
   dispose(): Promise<void>;
 }

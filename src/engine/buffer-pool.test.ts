@@ -25,6 +25,16 @@ describe('BufferPool', () => {
     expect(pool.retained).toBe(2 << 20);
   });
 
+  it('hands a large free buffer out only for at least half its size', () => {
+    const pool = new BufferPool();
+    const large = pool.acquire(64 << 20);
+    pool.release(large);
+    const small = pool.acquire(20 << 20);
+    expect(small).not.toBe(large);
+    expect(small.byteLength).toBe(20 << 20);
+    expect(pool.acquire(32 << 20)).toBe(large);
+  });
+
   it('allocates shared buffers when asked, and leaves them out of transfer lists', () => {
     const pool = new BufferPool(undefined, sharedBuffers);
     const shared = pool.acquire(3 << 20);

@@ -4,6 +4,12 @@
  * `ArrayBuffer`s out again, tensor after tensor, so steady-state memory is a few buffers of the largest working set.
  */
 const GRAIN = 1 << 20;
+/**
+ * A free buffer larger than this serves only requests of at least half its size: a 7B attention tensor's 34 MB read
+ * put in a free 90 MB MLP buffer made the next MLP tensor allocate another 90 MB while the attention tensors still held
+ * them (a two-model 7B-shaped SLERP peaked 50 MB higher).
+ */
+const LARGE = 16 << 20;
 
 /**
  * What a pool allocates: plain `ArrayBuffer`s (moved to a worker and back as transfers), or `SharedArrayBuffer`s where
@@ -38,12 +44,15 @@ export class BufferPool {
     private readonly allocate: (bytes: number) => PoolBuffer = plainBuffers,
   ) {}
 
-  /** A buffer of at least `bytes` bytes (contents unspecified). Give it back with {@link release}. */
+  /**
+   * A buffer of at least `bytes` bytes (contents unspecified): the smallest free one that fits (a large one only for at
+   * least half its size), else a new one. Give it back with {@link release}.
+   */
   acquire(bytes: number): PoolBuffer {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const size = (this.free[i] as PoolBuffer).byteLength;
-      if (size >= bytes && (best < 0 || size < (this.free[best] as PoolBuffer).byteLength)) best = i;
+      if (size >= bytes && (size <= LARGE || size <= 2 * bytes) && (best < 0 || size < (this.free[best] as PoolBuffer).byteLength)) best = i;
     }
     if (best >= 0) {
       const [buffer] = this.free.splice(best, 1) as [PoolBuffer];

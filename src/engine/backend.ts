@@ -37,6 +37,11 @@ export interface BackendMerger {
   endPass(pass: number): Promise<void>;
   /** The merged values of [start, start + count), rounded to `roundTo` (round to nearest even). */
   apply(inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array>;
+  /**
+   * Optional: the merged values of [start, start + count) encoded as `dtype` straight into `out` (exactly their size):
+   * the bytes `apply(…, 'F32')` and `encodeFromF32(dtype, …)` give, without an f32 output in between.
+   */
+  applyEncoded?(inputs: readonly EncodedChunk[], start: number, count: number, dtype: FloatDType, out: Uint8Array): Promise<void>;
   /** Frees what the merger holds (GPU buffers); the merger is not used afterwards. */
   release(): void;
 }

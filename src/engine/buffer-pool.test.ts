@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { BufferPool, Scratch } from './buffer-pool';
+import { BufferPool, Scratch, isShared, sharedBuffers, transferable } from './buffer-pool';
 
 describe('BufferPool', () => {
   it('hands released buffers out again, the smallest that fits first', () => {
@@ -23,6 +23,28 @@ describe('BufferPool', () => {
     structuredClone(moved, { transfer: [moved] });
     pool.release(moved);
     expect(pool.retained).toBe(2 << 20);
+  });
+
+  it('hands a large free buffer out only for at least half its size', () => {
+    const pool = new BufferPool();
+    const large = pool.acquire(64 << 20);
+    pool.release(large);
+    const small = pool.acquire(20 << 20);
+    expect(small).not.toBe(large);
+    expect(small.byteLength).toBe(20 << 20);
+    expect(pool.acquire(32 << 20)).toBe(large);
+  });
+
+  it('allocates shared buffers when asked, and leaves them out of transfer lists', () => {
+    const pool = new BufferPool(undefined, sharedBuffers);
+    const shared = pool.acquire(3 << 20);
+    expect(isShared(shared)).toBe(true);
+    expect(shared.byteLength).toBe(3 << 20);
+    pool.release(shared);
+    expect(pool.acquire(1 << 20)).toBe(shared);
+    const plain = new BufferPool().acquire(1);
+    expect(isShared(plain)).toBe(false);
+    expect(transferable([shared, plain])).toEqual([plain]);
   });
 
   it('gives scratch views of the requested length over one reused buffer', () => {

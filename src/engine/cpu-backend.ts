@@ -3,7 +3,7 @@
  * scratch (F32 chunks that are 4-byte aligned are used in place), merged, and rounded to the requested dtype.
  */
 import { AppError } from '../shared/errors';
-import { decodeToF32, roundInPlace } from '../io/safetensors/codec';
+import { decodeToF32, encodeFromF32, floatBytes, roundInPlace } from '../io/safetensors/codec';
 import type { FloatDType } from '../io/safetensors/dtype';
 import type { MergeJob, TensorMerger } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
@@ -89,6 +89,26 @@ class CpuMerger implements BackendMerger {
         }),
     );
     return Promise.resolve(out);
+  }
+
+  /**
+   * Encodes each block as it is computed: a bf16 output of bf16 inputs goes straight from the kernel's SIMD loop into
+   * `out` where the kernel has one (`applyBf16Encoded`), other blocks through a cache-sized f32 block.
+   */
+  applyEncoded(inputs: readonly EncodedChunk[], start: number, count: number, dtype: FloatDType, out: Uint8Array): Promise<void> {
+    const fast = dtype === 'BF16' ? this.merger.applyBf16Encoded?.bind(this.merger) : undefined;
+    const at = (offset: number, n: number) => out.subarray(floatBytes(dtype, offset), floatBytes(dtype, offset + n));
+    this.blocks(
+      inputs,
+      count,
+      (decoded, offset, n) => {
+        const block = this.output.f32(n);
+        this.merger.apply(decoded, start + offset, block);
+        encodeFromF32(dtype, block, at(offset, n));
+      },
+      fast && ((bytes, offset, n) => fast(bytes, start + offset, at(offset, n))),
+    );
+    return Promise.resolve();
   }
 
   release(): void {

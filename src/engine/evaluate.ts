@@ -18,7 +18,7 @@ import type { LoraFactors } from '../methods/lora-delta';
 import { distinctReads, readKey, sharedReads } from '../plan/reads';
 import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
-import type { BufferPool } from './buffer-pool';
+import type { BufferPool, PoolBuffer } from './buffer-pool';
 import { Scratch } from './buffer-pool';
 import { decodeChunk } from './cpu-backend';
 
@@ -38,6 +38,11 @@ export interface EvaluateOptions {
    * dtype is the same, its values are not rounded twice.
    */
   readonly encodedAs?: FloatDType | undefined;
+  /**
+   * The whole tensor's bytes as `encodedAs`: where the backend can encode the top merge's output itself
+   * (`BackendMerger.applyEncoded`), its chunks are written here and `sink` is not called for them.
+   */
+  readonly encodeInto?: Uint8Array | undefined;
 }
 
 
@@ -49,7 +54,8 @@ interface ChunkReader {
 
 /**
  * Streams the f32 values of a float tensor in chunks to `sink`, in element order. The top merge's `rowLength` decides
- * the chunk boundaries. A chunk handed to `sink` is only valid until `sink` resolves.
+ * the chunk boundaries. A chunk handed to `sink` is only valid until `sink` resolves. Resolves to the number of
+ * elements encoded into `options.encodeInto` instead of handed to `sink`.
  */
 export async function streamTensor(
   expr: TensorExpr,
@@ -57,7 +63,7 @@ export async function streamTensor(
   shape: readonly number[],
   options: EvaluateOptions,
   sink: (values: Float32Array, start: number) => Promise<void>,
-): Promise<void> {
+): Promise<number> {
   const count = numel(shape);
   if (expr.kind !== 'merge') {
     const reader = await inputReader(expr, tensorName, shape, options);
@@ -72,11 +78,17 @@ export async function streamTensor(
       scratch.release();
       reader.release();
     }
-    return;
+    return 0;
   }
-  await withSharedReads(expr, options, (shared) => streamMerge(expr, tensorName, shape, shared, sink, options.encodedAs === expr.dtype ? 'F32' : expr.dtype));
+  const encodedAs = options.encodedAs === expr.dtype ? expr.dtype : undefined;
+  const direct = encodedAs === undefined || options.encodeInto === undefined ? undefined : { dtype: encodedAs, bytes: options.encodeInto };
+  return withSharedReads(expr, options, (shared) => streamMerge(expr, tensorName, shape, shared, sink, encodedAs === undefined ? expr.dtype : 'F32', direct));
 }
 
+/**
+ * The top merge (or a nested stage) chunk by chunk. With `direct`, a backend that encodes its output itself writes
+ * every output chunk into `direct.bytes`; resolves to the number of elements written there.
+ */
 async function streamMerge(
   expr: MergeExpr,
   tensorName: string,
@@ -84,7 +96,8 @@ async function streamMerge(
   options: EvaluateOptions,
   sink: (values: Float32Array, start: number) => Promise<void>,
   roundTo: FloatDType = expr.dtype,
-): Promise<void> {
+  direct?: { readonly dtype: FloatDType; readonly bytes: Uint8Array },
+): Promise<number> {
   const count = numel(shape);
   const job: MergeJob = { tensor: tensorName, shape, numel: count, baseIndex: expr.baseIndex, globals: expr.globals, perModel: expr.perModel, seed: expr.seed };
   const readers: ChunkReader[] = [];
@@ -102,11 +115,14 @@ async function streamMerge(
         }
         await merger.endPass(pass);
       }
+      const encode = direct === undefined ? undefined : merger.applyEncoded?.bind(merger);
       for (let start = 0; start < count; start += step) {
         checkCancelled(options.signal);
         const n = Math.min(step, count - start);
-        await sink(await merger.apply(await chunks(start, n), start, n, roundTo), start);
+        if (encode !== undefined && direct !== undefined) await encode(await chunks(start, n), start, n, direct.dtype, direct.bytes.subarray(floatBytes(direct.dtype, start), floatBytes(direct.dtype, start + n)));
+        else await sink(await merger.apply(await chunks(start, n), start, n, roundTo), start);
       }
+      return encode === undefined ? 0 : count;
     } finally {
       merger.release();
     }
@@ -233,7 +249,7 @@ async function readWhole(expr: ReadExpr, options: EvaluateOptions): Promise<Uint
 export class Preloaded {
   constructor(
     /** The buffers holding the bytes (what moves to a worker and back). */
-    readonly buffers: ArrayBuffer[],
+    readonly buffers: PoolBuffer[],
     readonly views: Map<string, Uint8Array>,
     private readonly pool: BufferPool | undefined,
   ) {}

@@ -37,12 +37,12 @@ function bundledWorkerScript(): string {
   return workerScript;
 }
 
-/** Starts `threads` worker threads (default: one per core). */
+/** Starts `threads` worker threads (default: one per core), which share the run's buffers (`SharedArrayBuffer`s). */
 export function createNodeWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): PoolExecutor {
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const script = bundledWorkerScript();
   const ports = Array.from({ length: threads }, () => nodePort(new Worker(script, { eval: true })));
-  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker thread'));
+  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker thread'), true);
 }
 
 function nodePort(worker: Worker): TensorWorkerPort {

@@ -30,6 +30,11 @@ export interface TensorExecutor {
   readonly concurrency: number;
   /** What computes ("CPU, 2 worker threads"). */
   readonly label: string;
+  /**
+   * Whether its threads compute in `SharedArrayBuffer`s handed to them (the run's pool then allocates those); otherwise
+   * buffers move as transfers.
+   */
+  readonly sharesMemory?: boolean;
   compute(tensor: PlannedTensor, preloaded: Preloaded, out: Uint8Array, signal?: AbortSignal): Promise<Computed>;
   dispose(): Promise<void>;
 }
@@ -47,12 +52,14 @@ export async function computeTensorInto(tensor: PlannedTensor, preloaded: Preloa
   if (!isFloatDType(dtype)) throw new AppError('E_INTERNAL', `Tensor ${tensor.name} (${dtype}) is not computed.`);
   let offset = 0;
   const open = () => Promise.reject(new AppError('E_INTERNAL', `Tensor ${tensor.name}: an input was not preloaded.`));
-  await streamTensor(tensor.expr, tensor.name, tensor.shape, { ...options, open, preloaded, encodedAs: dtype }, (values) => {
+  // The backend may encode chunks straight into `out` (counted by the return value); the sink encodes the others.
+  const direct = await streamTensor(tensor.expr, tensor.name, tensor.shape, { ...options, open, preloaded, encodedAs: dtype, encodeInto: out }, (values) => {
     const size = floatBytes(dtype, values.length);
     encodeFromF32(dtype, values, out.subarray(offset, offset + size));
     offset += size;
     return Promise.resolve();
   });
+  offset += floatBytes(dtype, direct);
   if (offset !== out.byteLength) throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: computed ${offset} of ${out.byteLength} bytes.`);
 }
 

@@ -1,11 +1,12 @@
 /**
  * The worker side of the worker-pool executor: computes one tensor on the CPU backend from the input buffers it is
- * handed and hands every buffer back (to be transferred, never copied), or reduces a weight-lens chunk pair to its
- * float64 sums. Shared by the Node and browser worker entries.
+ * handed and hands every buffer back (transferred, never copied; shared ones stay where they are), or reduces a
+ * weight-lens chunk pair to its float64 sums. Shared by the Node and browser worker entries.
  */
 import { toAppError } from '../shared/errors';
 import { emptySums } from '../methods/lens-stats';
-import { BufferPool } from './buffer-pool';
+import { BufferPool, transferable } from './buffer-pool';
+import type { PoolBuffer } from './buffer-pool';
 import { createCpuBackend } from './cpu-backend';
 import { Preloaded } from './evaluate';
 import { cpuLensReducer } from './lens-reducer';
@@ -19,9 +20,9 @@ export function tensorRequestHandler(): (request: WorkerRequest) => Promise<Hand
   const pool = new BufferPool(256 * 1024 * 1024);
   const backend = createCpuBackend(pool);
   const tensor = async (request: TensorWorkerRequest): Promise<Handled> => {
-    const views = new Map(request.views.map(([key, index, offset, length]) => [key, new Uint8Array(request.buffers[index] as ArrayBuffer, offset, length)]));
+    const views = new Map(request.views.map(([key, index, offset, length]) => [key, new Uint8Array(request.buffers[index] as PoolBuffer, offset, length)]));
     const preloaded = new Preloaded([], views, undefined);
-    const out = new Uint8Array(typeof request.out === 'number' ? (request.buffers[request.out] as ArrayBuffer) : request.out, request.outOffset, request.outLength);
+    const out = new Uint8Array(typeof request.out === 'number' ? (request.buffers[request.out] as PoolBuffer) : request.out, request.outOffset, request.outLength);
     let reply: WorkerReply;
     try {
       await computeTensorInto(request.tensor, preloaded, out, { backend, pool, chunkElements: request.chunkElements });
@@ -29,7 +30,8 @@ export function tensorRequestHandler(): (request: WorkerRequest) => Promise<Hand
     } catch (error) {
       reply = { kind: 'tensor', id: request.id, buffers: request.buffers, out: request.out, error: toAppError(error, { tensor: request.tensor.name }).toPayload() };
     }
-    return { reply, transfer: typeof request.out === 'number' ? request.buffers : [...request.buffers, request.out] };
+    // Shared buffers are not transferred back: the caller's own objects stay in use.
+    return { reply, transfer: transferable(typeof request.out === 'number' ? request.buffers : [...request.buffers, request.out]) };
   };
   return (request) => (request.kind === 'lens' ? lensChunk(request) : tensor(request));
 }

@@ -1,7 +1,8 @@
 /**
  * The CPU backend on every core: a {@link TensorExecutor} over a pool of workers (Node worker threads, or browser
  * dedicated workers), each computing whole tensors with the same code as the in-thread executor. Input and output
- * buffers move to the worker and back as transfers, never copied. The same workers take a second task kind, the weight
+ * buffers are never copied: `SharedArrayBuffer`s (Node: {@link PoolExecutor.sharesMemory}) are posted as they are and
+ * the worker computes in them; plain `ArrayBuffer`s move to the worker and back as transfers. The same workers take a second task kind, the weight
  * lens's chunk reduction ({@link PoolExecutor.reduceLens}): two encoded chunks in, their float64 sums back. The platform
  * adapters (`node-worker-executor.ts`, `browser-worker-executor.ts`) only start workers and wire their messages; the
  * worker side is `tensor-worker-handler.ts`.
@@ -11,6 +12,8 @@ import type { ErrorPayload } from '../shared/errors';
 import type { LensSums } from '../methods/lens-stats';
 import type { PlannedTensor } from '../plan/types';
 import type { EncodedChunk } from './backend';
+import type { PoolBuffer } from './buffer-pool';
+import { isShared, transferable } from './buffer-pool';
 import type { Computed, TensorExecutor } from './tensor-executor';
 
 /** A merge task: one whole tensor computed from its preloaded inputs. */
@@ -21,9 +24,9 @@ export interface TensorWorkerRequest {
   readonly chunkElements: number;
   /** [read key, index into buffers, byte offset, length] */
   readonly views: readonly (readonly [string, number, number, number])[];
-  readonly buffers: ArrayBuffer[];
+  readonly buffers: PoolBuffer[];
   /** The output's own buffer, or the index of the input buffer it is written into (in place). */
-  readonly out: ArrayBuffer | number;
+  readonly out: PoolBuffer | number;
   readonly outOffset: number;
   readonly outLength: number;
 }
@@ -43,8 +46,8 @@ export type WorkerRequest = TensorWorkerRequest | LensWorkerRequest;
 export interface TensorWorkerReply {
   readonly kind: 'tensor';
   readonly id: number;
-  readonly buffers: ArrayBuffer[];
-  readonly out: ArrayBuffer | number;
+  readonly buffers: PoolBuffer[];
+  readonly out: PoolBuffer | number;
   readonly error?: ErrorPayload;
 }
 
@@ -85,7 +88,7 @@ interface Slot {
   current?: { resolve: (reply: WorkerReply) => void; reject: (error: Error) => void } | undefined;
 }
 
-export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElements: number, label: string): PoolExecutor {
+export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElements: number, label: string, sharesMemory = false): PoolExecutor {
   const slots: Slot[] = ports.map((port) => ({ port, busy: false }));
   const waiting: ((slot: Slot) => void)[] = [];
   let nextId = 0;
@@ -132,33 +135,36 @@ export function workerPoolExecutor(ports: readonly TensorWorkerPort[], chunkElem
   return {
     concurrency: slots.length,
     label,
+    sharesMemory,
     compute: async (tensor, preloaded, out): Promise<Computed> => {
       const buffers = preloaded.buffers.splice(0);
-      const index = new Map(buffers.map((b, i) => [b, i]));
+      const index = new Map<ArrayBufferLike, number>(buffers.map((b, i) => [b, i]));
       const views = [...preloaded.views.entries()].map(([key, view]) => {
-        const at = index.get(view.buffer as ArrayBuffer);
+        const at = index.get(view.buffer);
         if (at === undefined) throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: an input view is outside the preloaded buffers.`);
         return [key, at, view.byteOffset, view.byteLength] as const;
       });
-      const inPlace = index.get(out.buffer as ArrayBuffer);
-      const outTarget = inPlace ?? (out.buffer as ArrayBuffer);
+      const inPlace = index.get(out.buffer as PoolBuffer);
+      const outTarget = inPlace ?? (out.buffer as PoolBuffer);
       // Read before the transfer detaches `out`.
       const { byteOffset: outOffset, byteLength: outLength } = out;
       const request = (id: number): TensorWorkerRequest => ({ kind: 'tensor', id, tensor, chunkElements, views, buffers, out: outTarget, outOffset, outLength });
       let reply: WorkerReply;
       try {
-        reply = await dispatch(request, () => (typeof outTarget === 'number' ? buffers : [...buffers, outTarget]));
+        reply = await dispatch(request, () => transferable(typeof outTarget === 'number' ? buffers : [...buffers, outTarget]));
       } catch (error) {
         // Not posted (the worker had stopped): the buffers were not transferred (detached ones read 0 bytes).
         preloaded.buffers.push(...buffers.filter((b) => b.byteLength > 0));
         throw error;
       }
       if (reply.kind !== 'tensor') throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: a merge worker answered a ${reply.kind} task.`);
-      // The buffers are back: re-attach them (the views now point into the returned buffers).
-      preloaded.buffers.push(...reply.buffers);
-      for (const [key, at, offset, length] of views) preloaded.views.set(key, new Uint8Array(reply.buffers[at] as ArrayBuffer, offset, length));
+      // The buffers are back: re-attach the transferred ones (the views now point into the returned buffers); shared
+      // ones never left, and this thread's objects (the pool's own) stay in use.
+      const back = buffers.map((b, i) => (isShared(b) ? b : (reply.buffers[i] as PoolBuffer)));
+      preloaded.buffers.push(...back);
+      for (const [key, at, offset, length] of views) preloaded.views.set(key, new Uint8Array(back[at] as PoolBuffer, offset, length));
       if (reply.error !== undefined) throw fromPayload(reply.error);
-      const outBuffer = typeof reply.out === 'number' ? (reply.buffers[reply.out] as ArrayBuffer) : reply.out;
+      const outBuffer = typeof reply.out === 'number' ? (back[reply.out] as PoolBuffer) : typeof outTarget !== 'number' && isShared(outTarget) ? outTarget : reply.out;
       return { out: new Uint8Array(outBuffer, outOffset, outLength), preloaded };
     },
     reduceLens: async (a, b, count, t) => {

@@ -47,6 +47,8 @@ export interface TensorMerger {
    */
   reduceBf16?(pass: number, inputs: readonly Uint8Array[], start: number): boolean;
   applyBf16?(inputs: readonly Uint8Array[], start: number, out: Float32Array): boolean;
+  /** {@link applyBf16} with the results encoded as bf16 bytes into `out` (the bits `encodeFromF32('BF16', …)` gives). */
+  applyBf16Encoded?(inputs: readonly Uint8Array[], start: number, out: Uint8Array): boolean;
 }
 
 /** A method's kernel: builds the merger for one tensor, given how many inputs reach it. */

@@ -12,7 +12,7 @@ interface KernelExports {
   blend2(x: number, y: number, count: number, s0: number, s1: number, out: number): void;
   nearswap(b: number, x: number, count: number, t: number, out: number): void;
   slerp_stats_bf16(x: number, y: number, count: number, lanes: number): void;
-  blend2_bf16(x: number, y: number, count: number, s0: number, s1: number, out: number): void;
+  blend2_bf16(x: number, y: number, count: number, s0: number, s1: number, out: number, encode: number): void;
   nearswap_bf16(b: number, x: number, count: number, t: number, out: number): void;
   weighted_add(x: number, count: number, w: number, acc: number): void;
   weighted_add_bf16(x: number, count: number, w: number, acc: number): void;
@@ -41,6 +41,8 @@ export interface SimdKernels {
   slerpStatsBf16(x: Uint8Array, y: Uint8Array, lanes: Float64Array): void;
   /** {@link blend2} on bf16 bytes. */
   blend2Bf16(x: Uint8Array, y: Uint8Array, s0: number, s1: number, out: Float32Array): void;
+  /** {@link blend2Bf16} with its f32 results encoded as bf16 bytes into `out` (round to nearest even, as `encodeFromF32`). */
+  blend2Bf16Encoded(x: Uint8Array, y: Uint8Array, s0: number, s1: number, out: Uint8Array): void;
   /** {@link nearswap} on bf16 bytes. */
   nearswapBf16(b: Uint8Array, x: Uint8Array, t: number, out: Float32Array): void;
   /** out = f32((0 + w₀·x₀ + w₁·x₁ + …) / d), summed in f64 in input order; inputs f32 values or bf16 bytes. */
@@ -61,27 +63,32 @@ export const simdKernels = lazyWasm(WASM_BASE64, (raw): SimdKernels => {
     if (x instanceof Float32Array) f32.set(x.subarray(at, at + n), to / 4);
     else u8.set(x.subarray(at * 2, (at + n) * 2), to);
   };
-  /** `call` on each block of two inputs (at A and B); with `out`, each block's f32 results are copied from OUT. */
-  const twoInputs = (x: Float32Array | Uint8Array, y: Float32Array | Uint8Array, n: number, call: (count: number) => void, out?: Float32Array) =>
+  /**
+   * `call` on each block of two inputs (at A and B); with `out`, each block's results are copied from OUT (f32 values,
+   * or bf16 bytes).
+   */
+  const twoInputs = (x: Float32Array | Uint8Array, y: Float32Array | Uint8Array, n: number, call: (count: number) => void, out?: Float32Array | Uint8Array) =>
     blocks(n, (at, count) => {
       put(x, at, count, A);
       put(y, at, count, B);
       call(count);
-      out?.set(f32.subarray(OUT / 4, OUT / 4 + count), at);
+      if (out instanceof Float32Array) out.set(f32.subarray(OUT / 4, OUT / 4 + count), at);
+      else out?.set(u8.subarray(OUT, OUT + count * 2), at * 2);
     });
   const withLanes = (lanes: Float64Array, run: () => void) => {
     f64.set(lanes);
     run();
     lanes.set(f64);
   };
-  // The bf16 loops work four elements at a time; past a count that is not a multiple of 4 they compute up to three
-  // values from stale bytes, which are never copied out (the same holds for the weighted sums' lanes).
+  // The bf16 loops work four or eight elements at a time; past a count that is not a multiple of that they compute up
+  // to seven values from stale bytes, which are never copied out (the same holds for the weighted sums' lanes).
   return {
     slerpStats: (x, y, lanes) => withLanes(lanes, () => twoInputs(x, y, x.length, (n) => wasm.slerp_stats(A, B, n, LANES))),
     blend2: (x, y, s0, s1, out) => twoInputs(x, y, out.length, (n) => wasm.blend2(A, B, n, s0, s1, OUT), out),
     nearswap: (b, x, t, out) => twoInputs(b, x, out.length, (n) => wasm.nearswap(A, B, n, t, OUT), out),
     slerpStatsBf16: (x, y, lanes) => withLanes(lanes, () => twoInputs(x, y, x.length / 2, (n) => wasm.slerp_stats_bf16(A, B, n, LANES))),
-    blend2Bf16: (x, y, s0, s1, out) => twoInputs(x, y, out.length, (n) => wasm.blend2_bf16(A, B, n, s0, s1, OUT), out),
+    blend2Bf16: (x, y, s0, s1, out) => twoInputs(x, y, out.length, (n) => wasm.blend2_bf16(A, B, n, s0, s1, OUT, 0), out),
+    blend2Bf16Encoded: (x, y, s0, s1, out) => twoInputs(x, y, out.length / 2, (n) => wasm.blend2_bf16(A, B, n, s0, s1, OUT, 1), out),
     nearswapBf16: (b, x, t, out) => twoInputs(b, x, out.length, (n) => wasm.nearswap_bf16(A, B, n, t, OUT), out),
     weightedSum: (inputs, weights, d, out) =>
       blocks(out.length, (at, n) => {

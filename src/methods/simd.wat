@@ -130,12 +130,16 @@
       (f64x2.add (f64x2.mul (local.get $w) (local.get $x))
                  (f64x2.mul (f64x2.sub (f64x2.splat (f64.const 1)) (local.get $w)) (local.get $b)))))
 
-;; The same loops reading bf16 inputs directly (2 bytes per element; a bf16 is the top half of an f32), so a
-  ;; chunk of bf16 weights needs no separate decode pass. Counts are multiples of 4.
+  ;; The same loops reading bf16 inputs directly (2 bytes per element; a bf16 is the top half of an f32), so a
+  ;; chunk of bf16 weights needs no separate decode pass. Counts are multiples of 4. Node's V8 does not inline calls
+  ;; between WebAssembly functions, so slerp's two loops (the hottest) widen inline: one shuffle puts two bf16 in the
+  ;; low f32 lanes, ready for promote_low, and each turn takes eight elements (one 16-byte load per input).
   (func (export "slerp_stats_bf16") (param $x i32) (param $y i32) (param $n i32) (param $lanes i32)
     (local $end i32)
     (local $xx01 v128) (local $yy01 v128) (local $xy01 v128) (local $xx23 v128) (local $yy23 v128) (local $xy23 v128)
     (local $vx v128) (local $vy v128) (local $x01 v128) (local $x23 v128) (local $y01 v128) (local $y23 v128)
+    (local $zero v128) (local $low v128)
+    (local.set $low (v128.const i64x2 -1 0))
     (local.set $xx01 (call $pair (local.get $lanes) (i32.const 0) (i32.const 24)))
     (local.set $yy01 (call $pair (local.get $lanes) (i32.const 8) (i32.const 32)))
     (local.set $xy01 (call $pair (local.get $lanes) (i32.const 16) (i32.const 40)))
@@ -144,23 +148,40 @@
     (local.set $xy23 (call $pair (local.get $lanes) (i32.const 64) (i32.const 88)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 1))))
     (block $done
-      (loop $four
+      (loop $eight
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $vx (call $bf16x4 (local.get $x)))
-        (local.set $vy (call $bf16x4 (local.get $y)))
-        (local.set $x01 (f64x2.promote_low_f32x4 (local.get $vx)))
-        (local.set $x23 (f64x2.promote_low_f32x4 (call $high (local.get $vx))))
-        (local.set $y01 (f64x2.promote_low_f32x4 (local.get $vy)))
-        (local.set $y23 (f64x2.promote_low_f32x4 (call $high (local.get $vy))))
+        (local.set $vx (v128.load (local.get $x)))
+        (local.set $vy (v128.load (local.get $y)))
+        ;; A last turn with four elements left zeroes the four after them: +0 added to a sum leaves its bits (the
+        ;; sums start at +0 and so are never -0).
+        (if (i32.gt_u (i32.add (local.get $x) (i32.const 16)) (local.get $end))
+          (then
+            (local.set $vx (v128.and (local.get $vx) (local.get $low)))
+            (local.set $vy (v128.and (local.get $vy) (local.get $low)))))
+        ;; elements 0-3, then 4-7: each lane adds its elements in index order
+        (local.set $x01 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 0 1 16 16 2 3 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+        (local.set $x23 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 4 5 16 16 6 7 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+        (local.set $y01 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 0 1 16 16 2 3 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))
+        (local.set $y23 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 4 5 16 16 6 7 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))
         (local.set $xx01 (f64x2.add (local.get $xx01) (f64x2.mul (local.get $x01) (local.get $x01))))
         (local.set $yy01 (f64x2.add (local.get $yy01) (f64x2.mul (local.get $y01) (local.get $y01))))
         (local.set $xy01 (f64x2.add (local.get $xy01) (f64x2.mul (local.get $x01) (local.get $y01))))
         (local.set $xx23 (f64x2.add (local.get $xx23) (f64x2.mul (local.get $x23) (local.get $x23))))
         (local.set $yy23 (f64x2.add (local.get $yy23) (f64x2.mul (local.get $y23) (local.get $y23))))
         (local.set $xy23 (f64x2.add (local.get $xy23) (f64x2.mul (local.get $x23) (local.get $y23))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $y (i32.add (local.get $y) (i32.const 8)))
-        (br $four)))
+        (local.set $x01 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 8 9 16 16 10 11 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+        (local.set $x23 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 12 13 16 16 14 15 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+        (local.set $y01 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 8 9 16 16 10 11 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))
+        (local.set $y23 (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 12 13 16 16 14 15 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))
+        (local.set $xx01 (f64x2.add (local.get $xx01) (f64x2.mul (local.get $x01) (local.get $x01))))
+        (local.set $yy01 (f64x2.add (local.get $yy01) (f64x2.mul (local.get $y01) (local.get $y01))))
+        (local.set $xy01 (f64x2.add (local.get $xy01) (f64x2.mul (local.get $x01) (local.get $y01))))
+        (local.set $xx23 (f64x2.add (local.get $xx23) (f64x2.mul (local.get $x23) (local.get $x23))))
+        (local.set $yy23 (f64x2.add (local.get $yy23) (f64x2.mul (local.get $y23) (local.get $y23))))
+        (local.set $xy23 (f64x2.add (local.get $xy23) (f64x2.mul (local.get $x23) (local.get $y23))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $eight)))
     (call $unpair (local.get $lanes) (i32.const 0) (i32.const 24) (local.get $xx01))
     (call $unpair (local.get $lanes) (i32.const 8) (i32.const 32) (local.get $yy01))
     (call $unpair (local.get $lanes) (i32.const 16) (i32.const 40) (local.get $xy01))
@@ -168,28 +189,63 @@
     (call $unpair (local.get $lanes) (i32.const 56) (i32.const 80) (local.get $yy23))
     (call $unpair (local.get $lanes) (i32.const 64) (i32.const 88) (local.get $xy23)))
 
-  (func (export "blend2_bf16") (param $x i32) (param $y i32) (param $n i32) (param $s0 f64) (param $s1 f64) (param $out i32)
-    (local $end i32) (local $c0 v128) (local $c1 v128) (local $vx v128) (local $vy v128)
+  ;; blend2 on bf16 inputs, eight elements a turn (past $n, up to seven values come from stale bytes and are never
+  ;; copied out). With $encode = 0 the f32 results go to $out; with $encode = 1 they are rounded to bf16 (nearest
+  ;; even, NaN kept quiet: codec.wat's $rne4, inline) and stored as bf16, so the output needs no encode pass.
+  (func (export "blend2_bf16") (param $x i32) (param $y i32) (param $n i32) (param $s0 f64) (param $s1 f64) (param $out i32) (param $encode i32)
+    (local $end i32) (local $c0 v128) (local $c1 v128) (local $vx v128) (local $vy v128) (local $zero v128)
+    (local $lo v128) (local $hi v128)
+    (local $quiet v128) (local $half v128) (local $one v128) (local $abs v128) (local $inf v128)
+    (local.set $quiet (i32x4.splat (i32.const 0x00400000)))
+    (local.set $half (i32x4.splat (i32.const 0x7fff)))
+    (local.set $one (i32x4.splat (i32.const 1)))
+    (local.set $abs (i32x4.splat (i32.const 0x7fffffff)))
+    (local.set $inf (i32x4.splat (i32.const 0x7f800000)))
     (local.set $c0 (f64x2.splat (local.get $s0)))
     (local.set $c1 (f64x2.splat (local.get $s1)))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 1))))
     (block $done
-      (loop $four
+      (loop $eight
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $vx (call $bf16x4 (local.get $x)))
-        (local.set $vy (call $bf16x4 (local.get $y)))
-        (v128.store (local.get $out)
+        (local.set $vx (v128.load (local.get $x)))
+        (local.set $vy (v128.load (local.get $y)))
+        (local.set $lo
           (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
             (f32x4.demote_f64x2_zero
-              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (local.get $vx)))
-                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (local.get $vy)))))
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 0 1 16 16 2 3 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 0 1 16 16 2 3 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))))
             (f32x4.demote_f64x2_zero
-              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (call $high (local.get $vx))))
-                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (call $high (local.get $vy))))))))
-        (local.set $x (i32.add (local.get $x) (i32.const 8)))
-        (local.set $y (i32.add (local.get $y) (i32.const 8)))
-        (local.set $out (i32.add (local.get $out) (i32.const 16)))
-        (br $four))))
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 4 5 16 16 6 7 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 4 5 16 16 6 7 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))))))
+        (local.set $hi
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 8 9 16 16 10 11 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 8 9 16 16 10 11 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))))
+            (f32x4.demote_f64x2_zero
+              (f64x2.add (f64x2.mul (local.get $c0) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 12 13 16 16 14 15 16 16 16 16 16 16 16 16 (local.get $vx) (local.get $zero))))
+                         (f64x2.mul (local.get $c1) (f64x2.promote_low_f32x4 (i8x16.shuffle 16 16 12 13 16 16 14 15 16 16 16 16 16 16 16 16 (local.get $vy) (local.get $zero))))))))
+        (if (local.get $encode)
+          (then
+            ;; the rounded bit patterns' top halves, packed into eight bf16
+            (v128.store (local.get $out)
+              (i8x16.shuffle 2 3 6 7 10 11 14 15 18 19 22 23 26 27 30 31
+                (v128.bitselect
+                  (v128.or (local.get $lo) (local.get $quiet))
+                  (i32x4.add (i32x4.add (local.get $lo) (local.get $half)) (v128.and (i32x4.shr_u (local.get $lo) (i32.const 16)) (local.get $one)))
+                  (i32x4.gt_s (v128.and (local.get $lo) (local.get $abs)) (local.get $inf)))
+                (v128.bitselect
+                  (v128.or (local.get $hi) (local.get $quiet))
+                  (i32x4.add (i32x4.add (local.get $hi) (local.get $half)) (v128.and (i32x4.shr_u (local.get $hi) (i32.const 16)) (local.get $one)))
+                  (i32x4.gt_s (v128.and (local.get $hi) (local.get $abs)) (local.get $inf)))))
+            (local.set $out (i32.add (local.get $out) (i32.const 16))))
+          (else
+            (v128.store (local.get $out) (local.get $lo))
+            (v128.store offset=16 (local.get $out) (local.get $hi))
+            (local.set $out (i32.add (local.get $out) (i32.const 32)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $eight))))
 
   (func (export "nearswap_bf16") (param $b i32) (param $x i32) (param $n i32) (param $t f64) (param $out i32)
     (local $end i32) (local $vb v128) (local $vx v128)

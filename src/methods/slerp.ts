@@ -100,6 +100,12 @@ export const slerpKernel: MethodKernel = (job, inputCount) => {
       simd.blend2Bf16(inputs[a] as Uint8Array, inputs[b] as Uint8Array, s0, s1, out);
       return true;
     },
+    applyBf16Encoded: (inputs, _start, out) => {
+      const simd = simdKernels();
+      if (simd === undefined || out.length < SIMD_MIN * 2) return false;
+      simd.blend2Bf16Encoded(inputs[a] as Uint8Array, inputs[b] as Uint8Array, s0, s1, out);
+      return true;
+    },
     apply: (inputs, _start, out) => {
       const x = inputs[a] as Float32Array;
       const y = inputs[b] as Float32Array;

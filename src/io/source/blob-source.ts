@@ -41,22 +41,35 @@ export class BlobSource implements ByteSource {
   }
 }
 
-/** Fills `out` from `stream` chunk by chunk (each chunk is garbage at once); rejects if the stream is short or long. */
+/** Bytes per stream read: Chromium's blob streams hand out up to 2 MiB at a time. */
+const BOUNCE_BYTES = 2 << 20;
+/** Bounce buffers between reads (a few: reads of several files run at once). */
+const bounces: ArrayBuffer[] = [];
+
+/**
+ * Fills `out` from `stream` through a reused bounce buffer (a BYOB reader: the stream fills the buffer it is given), so
+ * a read leaves no garbage behind: the default reader's fresh chunk per read piled up hundreds of MB between collections.
+ * Rejects if the stream ends early.
+ */
 async function streamInto(stream: ReadableStream<Uint8Array>, out: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  const reader = stream.getReader();
+  const reader = stream.getReader({ mode: 'byob' });
+  let bounce = bounces.pop() ?? new ArrayBuffer(BOUNCE_BYTES);
   let at = 0;
   try {
-    for (;;) {
+    while (at < out.byteLength) {
       if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'Cancelled.');
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (at + value.byteLength > out.byteLength) throw new AppError('E_SHORT_READ', `A read returned more bytes than asked for (${at + value.byteLength} > ${out.byteLength}).`);
+      // The read takes the buffer over and hands it back (same memory) as the result's buffer.
+      const { done, value } = await reader.read(new Uint8Array(bounce, 0, Math.min(BOUNCE_BYTES, out.byteLength - at)));
+      if (value !== undefined) bounce = value.buffer as ArrayBuffer;
+      if (done || value === undefined) break;
       out.set(value, at);
       at += value.byteLength;
     }
   } finally {
     if (at < out.byteLength) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
+    // A failed read keeps the buffer it was given (detached here): only an intact one goes back.
+    if (bounce.byteLength === BOUNCE_BYTES && bounces.length < 4) bounces.push(bounce);
   }
   if (at !== out.byteLength) throw new AppError('E_SHORT_READ', `A read ended after ${at} of ${out.byteLength} bytes: the file is shorter than its header says.`);
   return out;

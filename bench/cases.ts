@@ -113,6 +113,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       }
     }
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
@@ -143,7 +144,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       }
       const seconds = (performance.now() - started) / 1000;
       const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
-      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
+      // CPU time of every thread of the process (SwiftShader's included): the work done, whatever else loads the machine.
+      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuNote = `CPU time ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time, ${cpuNote}` };
     }
     const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 
 import { bindEncoded, groupInvocations, groupOutput, readbackEncoded } from '../src/gpu/kernels/encoded';
-import { createNodeGpu } from '../src/gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { nearswapOp, slerpStatsOp, weightedSumOp } from '../src/gpu/ops';
 import { BLOCK, DTYPE_CODE, GpuRuntime, resultOf, uniformBlock } from '../src/gpu/runtime';
@@ -58,6 +58,8 @@ export async function gpuPhases(args: Record<string, string | number>): Promise<
   const count = Number(args['elements'] ?? 1 << 20);
   const shaders = { ...nodeShaderLibrary(), [PLAIN]: readFileSync(new URL('./shaders/add_encoded.wgsl', import.meta.url), 'utf8') };
   const rt = await GpuRuntime.open(createNodeGpu(), shaders);
+  // As the merges on a software adapter (src/gpu/node-gpu.ts): the main thread's polling yields to SwiftShader's threads.
+  if (rt.isFallbackAdapter) yieldToSoftwareGpu();
   try {
     // Weight-like values (small normal numbers, b near a), as bf16 (the high halves of f32): random bit patterns would
     // be one part in 128 NaN, Inf or subnormal, which x86 arithmetic slows down for.

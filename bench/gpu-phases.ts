@@ -80,6 +80,9 @@ export async function gpuPhases(args: Record<string, string | number>): Promise<
       'dispatch round trip': () => resultOf(plainOp(rt, tiny, tiny, BLOCK)),
       'plain a + b': () => resultOf(plainOp(rt, a, b, count)),
       nearswap: () => resultOf(nearswapOp(rt, [a, b], count, 0, 1, 0.001, 'BF16')),
+      // What a merge's top stage asks for when it encodes the output itself (engine/evaluate.ts): f32, 4 bytes an element.
+      'nearswap, f32 output': () => resultOf(nearswapOp(rt, [a, b], count, 0, 1, 0.001, 'F32')),
+      'readback of f32': () => resultOf(rt.submit('readback', (job) => Promise.resolve(readbackEncoded(job, groupOutput(job, count, 'F32'), count, 'F32')))),
       'slerp pass 1 (statistics)': async () => addPartials(sums, await resultOf(slerpStatsOp(rt, [a, b], count, 0, 1))),
       'slerp pass 2 (weighted sum)': () => resultOf(weightedSumOp(rt, [a, b], count, [0.4, 0.6], 1, 'BF16')),
     });
@@ -88,6 +91,7 @@ export async function gpuPhases(args: Record<string, string | number>): Promise<
     const phases: [string, number, number][] = [
       ['plain a + b', output.back, output.host],
       ['nearswap', output.back, output.host],
+      ['nearswap, f32 output', ms('readback of f32'), 0],
       ['slerp pass 1 (statistics)', ms('readback of partials'), ms('f64 sums')],
       ['slerp pass 2 (weighted sum)', output.back, output.host],
     ];

@@ -16,7 +16,7 @@ import { openNodeFolder } from '../src/io/model/node-folder';
 import type { ModelFolder } from '../src/io/model/types';
 import type { DirectorySink } from '../src/io/sink/byte-sink';
 import { createWebGpuBackend } from '../src/engine/webgpu-backend';
-import { createNodeGpu } from '../src/gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
 import { setWasmEnabled } from '../src/shared/wasm';
@@ -113,6 +113,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       }
     }
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const recipe = parseRecipe(text);
     const inputs = await loadInputs(recipe, (path) => Promise.resolve(preloaded.get(path) ?? openNodeFolder(path)));
     const plan = compilePlan({ recipe, recipeText: text, models: inputs.models, maxShardBytes: 256e6 });
@@ -135,6 +136,8 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const ring = args['ring-slots'] === undefined ? {} : { ringSlots: Number(args['ring-slots']) };
       const slot = args['slot-bytes'] === undefined ? {} : { slotBytes: Number(args['slot-bytes']) };
       const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { ...ring, ...slot });
+      // As `npm run merge -- --backend webgpu` does on a software adapter (src/cli/backend-choice.ts).
+      if (gpu.software) yieldToSoftwareGpu();
       const timed = timedBackend(gpu);
       try {
         await runPlan(plan, inputs.folders, sink, { backend: timed.backend });
@@ -143,7 +146,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       }
       const seconds = (performance.now() - started) / 1000;
       const ringNote = args['ring-slots'] === undefined ? '' : `, ring of ${String(args['ring-slots'])}`;
-      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time` };
+      // CPU time of every thread of the process (SwiftShader's included): the work done, whatever else loads the machine.
+      const cpu = process.cpuUsage(cpuAtStart);
+      const cpuNote = `CPU time ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time, ${cpuNote}` };
     }
     const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());

@@ -4,8 +4,7 @@
 // entirely from b (w = 1, which holds exactly when |b − a| ≤ `limit`: the host passes t rounded down to f32, or −1
 // when t < 1e-6 and no element can reach w = 1) and Σw, w = clamp(t / max(|b − a|, 1e-6), 0, 1) as nearswap.wgsl.
 // The host adds the partials in f64 in block order (src/gpu/kernels/lens-stats.ts).
-// #include "lib/two_inputs.wgsl"
-// #include "lib/per_block.wgsl"
+// #include "lib/pair_reduction.wgsl"
 
 struct Params {
   count: u32,
@@ -27,20 +26,20 @@ fn difference_terms(a: f32, b: f32) -> vec4<f32> {
   return vec4<f32>(d * d, d * (a + b), select(0.0, 1.0, m <= params.limit), clamp(params.t / max(m, 1e-6), 0.0, 1.0));
 }
 
-fn each_block(block: u32, first: u32, last: u32) {
-  var products = vec3<f32>(0.0);
-  var differences = vec4<f32>(0.0);
-  // Two elements per step (each word loaded once), added in index order.
-  for (var i = first; i < last; i += 2u) {
-    let a = load_a2(i);
-    let b = load_b2(i);
-    products += vec3<f32>(a.x * a.x, b.x * b.x, a.x * b.x);
-    differences += difference_terms(a.x, b.x);
-    if (i + 1u < last) {
-      products += vec3<f32>(a.y * a.y, b.y * b.y, a.y * b.y);
-      differences += difference_terms(a.y, b.y);
-    }
-  }
+var<private> products: vec3<f32>;
+var<private> differences: vec4<f32>;
+
+fn start_block() {
+  products = vec3<f32>(0.0);
+  differences = vec4<f32>(0.0);
+}
+
+fn add_element(a: f32, b: f32) {
+  products += vec3<f32>(a * a, b * b, a * b);
+  differences += difference_terms(a, b);
+}
+
+fn end_block(block: u32) {
   let at = block * 7u;
   partials[at] = products.x;
   partials[at + 1u] = products.y;

@@ -160,17 +160,20 @@ export async function eachSubChunk<T>(
 
 export type ApplyOp = (runtime: GpuRuntime, parts: EncodedInput[], start: number, n: number, roundTo: FloatDType) => Promise<Readback<Float32Array>>;
 
-/** `apply` over sub-chunks, gathering the output. */
+/** `apply` over sub-chunks, gathering the output (a chunk of one sub-chunk is its result as it came back). */
 export async function applyBySubChunks(session: Session, op: ApplyOp, inputs: readonly EncodedChunk[], start: number, count: number, roundTo: FloatDType): Promise<Float32Array> {
-  const out = new Float32Array(count);
+  let out: Float32Array | undefined;
   await eachSubChunk(
     session,
     inputs,
     count,
     (runtime, parts, offset, n) => op(runtime, parts, start + offset, n, roundTo),
-    (values, offset) => out.set(values, offset),
+    (values, offset, n) => {
+      if (offset === 0 && n === count) out = values;
+      else (out ??= new Float32Array(count)).set(values, offset);
+    },
   );
-  return out;
+  return out ?? new Float32Array(count);
 }
 
 export function elementwiseMerger(session: Session, op: ApplyOp): BackendMerger {

@@ -169,16 +169,20 @@ export class GpuJob {
     this.encoder = runtime.device.createCommandEncoder({ label });
   }
 
-  /** A storage buffer holding `bytes` (padded to a multiple of 4 bytes). */
-  upload(bytes: Uint8Array, what: string): Binding {
-    const size = Math.ceil(bytes.byteLength / 4) * 4;
+  /**
+   * A storage buffer holding `bytes`, bound padded to a multiple of `align` bytes (a multiple of 4). Whole words are
+   * written straight from `bytes`; past its end the padding holds whatever the pooled buffer held, except the last
+   * word's missing bytes (zeros).
+   */
+  upload(bytes: Uint8Array, what: string, align = 4): Binding {
+    const size = Math.ceil(bytes.byteLength / align) * align;
     const buffer = this.take(GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, size, what);
-    if (size === bytes.byteLength && bytes.byteOffset % 4 === 0) {
-      this.runtime.device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, size);
-    } else {
-      const padded = new Uint8Array(size);
-      padded.set(bytes);
-      this.runtime.device.queue.writeBuffer(buffer, 0, padded.buffer, 0, size);
+    const whole = bytes.byteOffset % 4 === 0 ? bytes.byteLength - (bytes.byteLength % 4) : 0;
+    if (whole > 0) this.runtime.device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, whole);
+    if (whole < bytes.byteLength) {
+      const tail = new Uint8Array(Math.ceil((bytes.byteLength - whole) / 4) * 4);
+      tail.set(bytes.subarray(whole));
+      this.runtime.device.queue.writeBuffer(buffer, whole, tail.buffer, 0, tail.byteLength);
     }
     return { buffer, size };
   }

@@ -2,7 +2,7 @@
 import type { FloatDType } from '../../io/safetensors/dtype';
 import type { EncodedInput, GpuRuntime, Readback } from '../runtime';
 import { DTYPE_CODE, uniformBlock } from '../runtime';
-import { bindEncoded, encodedPair, pairInvocations, pairOutput, readbackEncoded } from './encoded';
+import { bindEncoded, encodedPair, groupInvocations, groupOutput, readbackEncoded } from './encoded';
 import { decodeInputs } from './inputs';
 
 /** (Σ wₘ·xₘ) / divisor, rounded to `outDtype`. */
@@ -18,9 +18,9 @@ export function weightedSumOp(
   if (inputs.length === 2 && encodedPair(a, b)) {
     return rt.submit('weighted_sum', async (job) => {
       const { bindings, constants } = bindEncoded(job, a, b as EncodedInput);
-      const out = pairOutput(job, count, outDtype);
+      const out = groupOutput(job, count, outDtype);
       const params = job.uniform(uniformBlock([['u32', count], ['f32', weights[0] ?? 0], ['f32', weights[1] ?? 0], ['f32', divisor]]), 'params');
-      await job.dispatch('weighted_sum_encoded.wgsl', { ...constants, OUT_DTYPE: DTYPE_CODE[outDtype] }, [...bindings, out, params], pairInvocations(count));
+      await job.dispatch('weighted_sum_encoded.wgsl', { ...constants, OUT_DTYPE: DTYPE_CODE[outDtype] }, [...bindings, out, params], groupInvocations(count));
       return readbackEncoded(job, out, count, outDtype);
     });
   }

@@ -8,6 +8,7 @@
  * Chromium process is sampled: the renderer holds the page, the engine worker and the pool's workers; the browser
  * process serves file reads and OPFS writes. Reported: the renderer's peak, its growth over the idle page, all Chromium
  * processes' peak together, against 2 × the largest tensor + 256 MiB and the plan summary's "Peak memory".
+ * BENCH_TRACE=1 prints the renderer's PSS at every sample (to stderr), BENCH_BROWSER_7B_LAYERS sets the depth.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';

@@ -223,6 +223,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     );
     await gguf?.abort();
     await writer.abort();
+    // A read that the cancel aborted rejects with its own "Cancelled.": the run's error says what a cancel leaves.
+    checkCancelled(options.signal);
     throw error;
   } finally {
     if (options.executor === undefined) await executor.dispose();

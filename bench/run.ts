@@ -22,20 +22,25 @@
  *   worker pool (bench/browser-memory.ts: the renderer's peak against the same target), and the torch peer beside
  *   `npm run merge` on the same files (BENCH_PEER_MB, default 500; 0 skips).
  *
- * `npm run bench -- --gpu` runs the WebGPU cases alone, and the exact lens beside them (for a machine with a GPU).
+ * `npm run bench -- --gpu` runs the WebGPU cases alone, and the exact lens beside them (for a machine with a GPU);
+ * `npm run bench -- --scale` runs the cases at scale alone (70B plan, 7B SLERP memory, torch peer), ending with one line
+ * of the scale targets: the ratio to the torch peer and the 7B peak memory beside its limit and the plan's estimate.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { measure } from './measure';
 import type { MeasuredCase } from './measure';
 import { browserMerge7b } from './browser-memory';
-import { merge7b, plan70b, torchPeer } from './scale';
+import { SCALE_TARGETS, merge7b, plan70b, torchPeer } from './scale';
 
 const SIZES_MB = (process.env['BENCH_SIZES_MB'] ?? '250,1000').split(',').map(Number);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 2);
 const GPU_ONLY = process.argv.includes('--gpu');
+const SCALE_ONLY = !GPU_ONLY && process.argv.includes('--scale');
+/** Cases that `--gpu` and `--scale` leave out. */
+const REST = !GPU_ONLY && !SCALE_ONLY;
 const SCALE = !GPU_ONLY && process.env['BENCH_SCALE'] !== '0';
 const PEER_MB = GPU_ONLY ? 0 : Number(process.env['BENCH_PEER_MB'] ?? 500);
 
@@ -45,9 +50,9 @@ const root = await mkdtemp(join(process.env['BENCH_DIR'] ?? tmpdir(), 'merge-stu
 const rows: string[][] = [];
 try {
   const idle = measure('idle', 'idle', {});
-  console.log(`Node ${process.version}, ${(await import('node:os')).cpus().length} cores; idle process peak RSS ${(idle.peakRssBytes / MB).toFixed(0)} MB`);
+  console.log(`Node ${process.version}, ${cpus().length} cores, load average ${load()}; idle process peak RSS ${(idle.peakRssBytes / MB).toFixed(0)} MB`);
   const peaks: Record<number, number> = {};
-  for (const mb of GPU_ONLY ? [] : SIZES_MB) {
+  for (const mb of REST ? SIZES_MB : []) {
     const dir = join(root, `model-${mb}`);
     const generated = measure(`generate ${mb} MB`, 'generate', { mb, dir });
     console.log(`generated a ${mb} MB model in ${generated.seconds.toFixed(1)} s (peak RSS ${(generated.peakRssBytes / MB).toFixed(0)} MB)`);
@@ -62,7 +67,7 @@ try {
   // Merges: slerp at every size (its peak memory must not grow with the model), nearswap and ties at the largest,
   // each beside a plain copy of the same bytes measured in the same run.
   const mergePeaks: Record<number, number> = {};
-  const mergeSizes = GPU_ONLY ? [] : (process.env['BENCH_MERGE_MB'] ?? SIZES_MB.join(',')).split(',').map(Number);
+  const mergeSizes = REST ? (process.env['BENCH_MERGE_MB'] ?? SIZES_MB.join(',')).split(',').map(Number) : [];
   for (const mergeMb of mergeSizes) {
     const a = join(root, `merge-a-${mergeMb}`);
     const b = join(root, `merge-b-${mergeMb}`);
@@ -99,7 +104,7 @@ try {
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
   }
   // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
-  const gpuMb = Number(process.env['BENCH_GPU_MB'] ?? 100);
+  const gpuMb = SCALE_ONLY ? 0 : Number(process.env['BENCH_GPU_MB'] ?? 100);
   if (gpuMb > 0) {
     const ga = join(root, 'gpu-a');
     const gb = join(root, 'gpu-b');
@@ -135,8 +140,8 @@ try {
     await rm(ga, { recursive: true, force: true });
     await rm(gb, { recursive: true, force: true });
   }
-  rows.push(...(await lensRows()));
-  if (!GPU_ONLY) {
+  if (!SCALE_ONLY) rows.push(...(await lensRows()));
+  if (REST) {
     const codecLoops = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', { wasm: 0 }));
     const codecSimd = best(() => measure('bf16 codec (decode + encode, 128 MB)', 'codec', {}));
     rows.push(row(codecLoops), row(codecSimd, `${codecSimd.note ?? ''}; ${(throughput(codecSimd) / throughput(codecLoops)).toFixed(2)}x the TypeScript loops`));
@@ -146,6 +151,7 @@ try {
   printTable(['case', 'GB/s', 'seconds', 'peak RSS', 'note'], rows);
   printFlatness('model copy', peaks);
   printFlatness('slerp merge (2 inputs)', mergePeaks);
+  if (SCALE_TARGETS.length > 0) console.log(`\nScale targets (load average at the end ${load()}):\n${SCALE_TARGETS.map((line) => `- ${line}`).join('\n')}`);
 } finally {
   await rm(root, { recursive: true, force: true });
 }
@@ -187,6 +193,13 @@ function printFlatness(label: string, peaks: Record<number, number>): void {
       `${((peaks[large] as number) / MB).toFixed(0)} MB for ${large} MB (${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB for ${(large / small).toFixed(0)}x the model): ` +
       `${Math.abs(growth) < 64 ? 'flat' : 'NOT flat'}.`,
   );
+}
+
+/** The 1, 5 and 15 minute load averages (the machine may be shared: figures are read against them). */
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
 }
 
 function best(run: () => MeasuredCase): MeasuredCase {

@@ -28,6 +28,11 @@ const MIB = 1024 * 1024;
 
 export type Row = string[];
 
+/** One line per scale target measured in this run (`npm run bench` prints them after the table). */
+export const SCALE_TARGETS: string[] = [];
+
+const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
 /** A command's wall time and peak RSS (through GNU time when present). */
 function timed(command: string, args: readonly string[]): { seconds: number; cpuSeconds: number | undefined; peakRssBytes: number | undefined; stdout: string } {
   const gnuTime = existsSync('/usr/bin/time');
@@ -85,6 +90,11 @@ export async function merge7b(root: string): Promise<Row[]> {
   await Promise.all([a, b].map((dir) => rm(dir, { recursive: true, force: true })));
   const gbps = merged.inputBytes / merged.seconds / 1e9;
   const agreement = estimate / merged.peakRssBytes;
+  const modelGb = (merged.inputBytes / 2 / 1e9).toFixed(1);
+  SCALE_TARGETS.push(
+    `7B-shaped SLERP (${layers} layers), CPU worker pool: peak ${rss(merged.peakRssBytes)} for 2 × ${modelGb} GB models; limit ${(target / MB).toFixed(0)} MB: ${verdict(merged.peakRssBytes <= target)}; ` +
+      `plan's "Peak memory" ${(estimate / MB).toFixed(0)} MB = ${(agreement * 100).toFixed(0)} % of measured (±25 %: ${verdict(Math.abs(agreement - 1) <= 0.25)})`,
+  );
   return [
     [
       merged.name,
@@ -122,9 +132,12 @@ export async function torchPeer(root: string, mb: number, repeats: number): Prom
   const [o, t] = [best(ours), best(theirs)];
   const input = 2 * mb * MB;
   const ratio = t.seconds / o.seconds;
+  // CPU time (user + system, all threads) depends less on what else the machine runs than wall time does.
+  const cpu = o.cpuSeconds === undefined || t.cpuSeconds === undefined ? '' : `; CPU time ${o.cpuSeconds.toFixed(2)} s vs ${t.cpuSeconds.toFixed(2)} s = ${(t.cpuSeconds / o.cpuSeconds).toFixed(2)}x`;
+  SCALE_TARGETS.push(`CPU merge vs the torch peer, 2 × ${mb} MB, best of ${repeats} each: ${o.seconds.toFixed(2)} s vs ${t.seconds.toFixed(2)} s = ${ratio.toFixed(2)}x (target ≥ 2x: ${verdict(ratio >= 2)})${cpu}`);
   return [
-    ['torch peer: peer_slerp.py (mergekit-style SLERP), 2 × ' + `${mb} MB`, (input / t.seconds / 1e9).toFixed(3), t.seconds.toFixed(2), rss(t.peakRssBytes), 'process start to file written'],
-    ['npm run merge --backend cpu, same files', (input / o.seconds / 1e9).toFixed(3), o.seconds.toFixed(2), rss(o.peakRssBytes), `${ratio.toFixed(2)}x the torch peer (target ≥ 2x: ${ratio >= 2 ? 'met' : 'NOT met'})`],
+    ['torch peer: peer_slerp.py (mergekit-style SLERP), 2 × ' + `${mb} MB`, (input / t.seconds / 1e9).toFixed(3), t.seconds.toFixed(2), rss(t.peakRssBytes), `process start to file written; CPU time ${t.cpuSeconds?.toFixed(2) ?? '?'} s`],
+    ['npm run merge --backend cpu, same files', (input / o.seconds / 1e9).toFixed(3), o.seconds.toFixed(2), rss(o.peakRssBytes), `${ratio.toFixed(2)}x the torch peer (target ≥ 2x: ${verdict(ratio >= 2)}); CPU time ${o.cpuSeconds?.toFixed(2) ?? '?'} s`],
   ];
 }
 

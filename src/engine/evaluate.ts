@@ -119,8 +119,11 @@ async function streamMerge(
       for (let start = 0; start < count; start += step) {
         checkCancelled(options.signal);
         const n = Math.min(step, count - start);
-        if (encode !== undefined && direct !== undefined) await encode(await chunks(start, n), start, n, direct.dtype, direct.bytes.subarray(floatBytes(direct.dtype, start), floatBytes(direct.dtype, start + n)));
-        else await sink(await merger.apply(await chunks(start, n), start, n, roundTo), start);
+        if (encode === undefined || direct === undefined) await sink(await merger.apply(await chunks(start, n), start, n, roundTo), start);
+        else {
+          const bytes = direct.bytes.subarray(floatBytes(direct.dtype, start), floatBytes(direct.dtype, start + n));
+          await encode(await chunks(start, n), start, n, direct.dtype, bytes);
+        }
       }
       return encode === undefined ? 0 : count;
     } finally {

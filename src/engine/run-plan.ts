@@ -76,6 +76,8 @@ export interface RunOptions {
 
 /** A tensor already written. */
 const DONE: Promise<undefined> = Promise.resolve(undefined);
+/** At most this many tensors in flight. */
+const MAX_AHEAD = 32;
 /** Progress events at most this often. */
 const PROGRESS_INTERVAL_MS = 200;
 
@@ -98,7 +100,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   emit({ type: 'start', tensorCount: plan.tensors.length, bytesTotal, resumedShards: resumed, restartReasons });
   const open = (input: string, file: string) => openPlanInput(folders, input, file);
   // Workers that share memory compute in the pool's buffers where they lie (measured: the main thread's garbage
-  // collection of a 1 GB slerp went from ~500 ms to ~25 ms, as transferred buffers no longer arrive as new external memory).
+  // collection in a 2 × 500 MB slerp went from 580 ms to 26 ms: transferred buffers came back as new external memory).
   const pool = new BufferPool(undefined, options.executor?.sharesMemory === true ? sharedBuffers : plainBuffers);
   const backend = options.backend ?? createCpuBackend(pool);
   // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
@@ -133,20 +135,27 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   };
   // Tensors are written in plan order, so a small tensor behind a large one would leave a thread idle: tensors load
   // and compute ahead of the one being written while their buffers fit the in-flight budget (peak memory stays
-  // near it whatever the model's size), and no more of them than keep every thread busy with one loading (more only
-  // held buffers: a two-model 7B-shaped SLERP on two threads peaked at 751 MB with up to 32 ahead, 685 MB with 3).
+  // near it whatever the model's size). Of tensors over a sixteenth of the budget, no more are in flight than keep
+  // every thread busy with one loading: more only held buffers (a two-model 7B-shaped SLERP on two threads peaked at
+  // 751 MB with up to 32 ahead, 685 MB with 3). Smaller ones go up to MAX_AHEAD, to hide each tensor's round trip.
   const budget = options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES;
-  const ahead = executor.concurrency + 1;
+  const maxLarge = executor.concurrency + 1;
   // Each tensor's footprint walks its expression tree: computed once, not on every step of the loop below.
   const footprints = todo.map((t) => inFlightFootprint(t, preloadBytes));
+  const large = footprints.map((bytes) => (bytes > budget / 16 ? 1 : 0));
   const ensureLaunched = (k: number) => {
     let held = 0;
-    for (let j = k; j < launched.length; j++) held += footprints[j] as number;
-    while (launched.length < Math.min(todo.length, k + ahead)) {
-      const next = footprints[launched.length] as number;
-      if (launched.length > k && held + next > budget) break;
-      held += next;
-      launched.push(launch(launched.length));
+    let heldLarge = 0;
+    for (let j = k; j < launched.length; j++) {
+      held += footprints[j] as number;
+      heldLarge += large[j] as number;
+    }
+    while (launched.length < Math.min(todo.length, k + MAX_AHEAD)) {
+      const next = launched.length;
+      if (next > k && (held + (footprints[next] as number) > budget || heldLarge + (large[next] as number) > maxLarge)) break;
+      held += footprints[next] as number;
+      heldLarge += large[next] as number;
+      launched.push(launch(next));
     }
   };
   try {
@@ -223,6 +232,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
     );
     await gguf?.abort();
     await writer.abort();
+    // A read that the cancel aborted rejects with its own "Cancelled.": the run's error says what a cancel leaves.
+    checkCancelled(options.signal);
     throw error;
   } finally {
     if (options.executor === undefined) await executor.dispose();

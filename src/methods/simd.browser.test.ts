@@ -33,4 +33,31 @@ describe('WebAssembly SIMD in Chromium', () => {
     setWasmEnabled(true);
     expect(run()).toEqual(plain);
   });
+
+  it('slerp from bf16 bytes to bf16 bytes gives the bytes of decoding, merging and encoding', () => {
+    const n = 5000;
+    const bf16 = (f: (i: number) => number) => {
+      const bytes = new Uint8Array(n * 2);
+      encodeFromF32('BF16', Float32Array.from({ length: n }, (_, i) => f(i)), bytes);
+      return bytes;
+    };
+    const a = bf16((i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const b = bf16((i) => Math.cos(i * 0.11) * (1 + (i % 5)));
+    const job = { tensor: 'model.layers.0.mlp.up_proj.weight', shape: [n], numel: n, baseIndex: 0, globals: { t: 0.4 }, perModel: [{}, {}], seed: 0 };
+    setWasmEnabled(false);
+    const decoded = [a, b].map((bytes) => {
+      const values = new Float32Array(n);
+      decodeToF32('BF16', bytes, values);
+      return values;
+    });
+    const reference = new Uint8Array(n * 2);
+    encodeFromF32('BF16', runMerger(slerpKernel(job, 2), decoded, n, 1000), reference);
+    setWasmEnabled(true);
+    const merger = slerpKernel(job, 2);
+    expect(merger.reduceBf16?.(0, [a, b], 0)).toBe(true);
+    merger.endPass(0);
+    const out = new Uint8Array(n * 2);
+    expect(merger.applyBf16Encoded?.([a, b], 0, out)).toBe(true);
+    expect(Array.from(out)).toEqual(Array.from(reference));
+  });
 });

@@ -43,7 +43,7 @@ export function inFlightFootprint(tensor: PlannedTensor, preloadBytes: number = 
  * The plan's peak memory: the runtime, the largest set of consecutive tensors the run loop keeps in flight at once
  * (the tensor being written and those after it, while their footprints fit `budget`), and the buffers of the largest
  * read-whole tensor, which the engine's pool keeps for reuse while smaller tensors run (measured: a two-model 7B-shaped
- * SLERP on the CPU with two worker threads peaked at 768 MB resident; this gives 759 MB).
+ * SLERP on the CPU with two worker threads peaked at 683 MB resident; this gives 734 MB).
  */
 export function planPeakBytes(tensors: readonly PlannedTensor[], budget: number = DEFAULT_IN_FLIGHT_BYTES): number {
   const sizes = tensors.map((t) => inFlightFootprint(t));

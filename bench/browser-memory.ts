@@ -22,7 +22,7 @@ import { chromium } from '@playwright/test';
 import type { Page } from '@playwright/test';
 
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/chromium';
-import { sparseModel } from './scale';
+import { SCALE_TARGETS, sparseModel } from './scale';
 import type { Row } from './scale';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -154,6 +154,12 @@ export async function browserMerge7b(root: string): Promise<Row[]> {
     const browserPid = processTree(1).find((p) => p.cmdline.includes(profile) && !p.cmdline.includes('--type='))?.pid;
     if (browserPid === undefined) throw new Error('no Chromium process to measure');
     const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
+    });
+    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    page.on('crash', () => consoleErrors.push('the page crashed'));
     const estimate = await prepareStudio(page, folders, names);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const idle = sample(browserPid);
@@ -167,7 +173,11 @@ export async function browserMerge7b(root: string): Promise<Row[]> {
     await page.getByRole('button', { name: 'Choose folder and merge' }).click();
     const merged = page.locator('.notice', { has: page.locator('strong', { hasText: /^Merged$/ }) });
     const stopped = page.locator('.notice', { has: page.locator('strong', { hasText: /^The merge stopped$/ }) });
-    await merged.or(stopped).waitFor({ timeout: 1_800_000 });
+    await merged.or(stopped).waitFor({ timeout: Number(process.env['BENCH_BROWSER_TIMEOUT_S'] ?? 1800) * 1000 }).catch(async (error: unknown) => {
+      const shot = join(root, 'studio-memory-timeout.png');
+      await page.screenshot({ path: shot });
+      throw new Error(`the studio's merge did not finish (screenshot ${shot}; run area: ${await page.getByTestId('run-drawer').textContent().catch(() => '?')}; console: ${consoleErrors.join(' | ')})`, { cause: error });
+    });
     const seconds = (performance.now() - started) / 1000;
     clearInterval(timer);
     if (await stopped.isVisible()) throw new Error(`the studio's merge stopped: ${await stopped.innerText()}`);
@@ -175,6 +185,11 @@ export async function browserMerge7b(root: string): Promise<Row[]> {
     const inputBytes = 2 * Number(JSON.parse(readFileSync(join(folders[0]!, 'model.safetensors.index.json'), 'utf8')).metadata.total_size);
     const growth = peak.renderer - idle.renderer;
     const agreement = estimate / peak.renderer;
+    const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    SCALE_TARGETS.push(
+      `7B-shaped SLERP (${layers} layers) in the studio, CPU worker pool in Chromium: renderer peak ${(peak.renderer / MB).toFixed(0)} MB for 2 × ${(inputBytes / 2e9).toFixed(1)} GB models; ` +
+        `limit ${(target / MB).toFixed(0)} MB: ${met(peak.renderer <= target)}; plan's "Peak memory" ${(estimate / MB).toFixed(0)} MB = ${(agreement * 100).toFixed(0)} % of measured (±25 %: ${met(Math.abs(agreement - 1) <= 0.25)})`,
+    );
     return [
       [
         `7B-shaped slerp in the studio (${layers} layers, sparse local folders), CPU worker pool in Chromium`,

@@ -19,7 +19,10 @@ export function browserWorkerCount(): number {
 export function createBrowserWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): PoolExecutor {
   const threads = Math.max(1, options.threads ?? browserWorkerCount());
   const ports = Array.from({ length: threads }, (_, i) => browserPort(new Worker(new URL('./tensor-worker.ts', import.meta.url), { type: 'module', name: `merge-tensors-${i + 1}` })));
-  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker'));
+  // A cross-origin isolated page (the studio's servers send COOP/COEP) can share memory with its workers: the run's
+  // buffers are then SharedArrayBuffers posted without transfer, as in Node.
+  const shares = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer !== 'undefined';
+  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker'), shares);
 }
 
 function browserPort(worker: Worker): TensorWorkerPort {

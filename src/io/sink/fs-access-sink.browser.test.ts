@@ -42,4 +42,19 @@ describe('FsAccessDirectorySink', () => {
     for await (const name of handle.keys()) after.push(name);
     expect(after).toEqual(['model.safetensors']);
   });
+
+  it('writes views of shared memory (the CPU pool\'s buffers in an isolated page), which the stream itself refuses', async () => {
+    expect(globalThis.crossOriginIsolated).toBe(true);
+    const shared = new Uint8Array(new SharedArrayBuffer((17 << 20) + 100));
+    for (let i = 0; i < shared.length; i += 4096) shared[i] = (i >> 12) % 251;
+    const sink = new FsAccessDirectorySink(await freshOpfsDir());
+    const file = await sink.createFile('shared.bin');
+    await file.write(shared.subarray(100));
+    await file.close();
+    const back = (await sink.readFile('shared.bin'))!;
+    expect(back.byteLength).toBe(17 << 20);
+    let mismatches = 0;
+    for (let i = 0; i < back.length; i++) if (back[i] !== shared[i + 100]) mismatches += 1;
+    expect(mismatches).toBe(0);
+  });
 });

@@ -65,8 +65,8 @@ export class FsAccessDirectorySink implements DirectorySink {
   }
 }
 
-/** The largest single write handed to a writable file stream. */
-const WRITE_PIECE_BYTES = 16 * 1024 * 1024;
+/** The copy-out piece for shared memory. */
+const SHARED_PIECE_BYTES = 16 * 1024 * 1024;
 
 type MovableHandle = FileSystemFileHandle & { move(name: string): Promise<void> };
 
@@ -85,15 +85,22 @@ class FsAccessFileSink implements FileSink {
   async write(chunk: Uint8Array): Promise<void> {
     if (this.done) throw new AppError('E_SINK_WRITE', `${this.name} is already closed.`, { context: { file: this.name } });
     try {
-      // In pieces: Chromium copies each write into a blob before it reaches the file, so a whole 262 MB tensor would
-      // briefly hold a second copy of itself in the page's memory.
-      for (let at = 0; at < chunk.byteLength; at += WRITE_PIECE_BYTES) {
-        await this.writable.write(chunk.subarray(at, Math.min(chunk.byteLength, at + WRITE_PIECE_BYTES)) as Uint8Array<ArrayBuffer>);
-      }
+      if (chunk.buffer instanceof ArrayBuffer) await this.writable.write(chunk as Uint8Array<ArrayBuffer>);
+      else await this.writeShared(chunk);
     } catch (cause) {
       throw sinkError(cause, this.name, this.dir.name, 'Writing failed for');
     }
     this.written += chunk.byteLength;
+  }
+
+  /** A view of shared memory (the CPU pool's buffers in a cross-origin isolated page), which the stream refuses: copied out piece by piece. */
+  private async writeShared(chunk: Uint8Array): Promise<void> {
+    const piece = new Uint8Array(Math.min(chunk.byteLength, SHARED_PIECE_BYTES));
+    for (let at = 0; at < chunk.byteLength; at += piece.byteLength) {
+      const part = chunk.subarray(at, Math.min(chunk.byteLength, at + piece.byteLength));
+      piece.set(part);
+      await this.writable.write(piece.subarray(0, part.byteLength));
+    }
   }
 
   async close(): Promise<void> {

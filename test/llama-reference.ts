@@ -16,8 +16,8 @@ export interface LlamaReferenceInput {
   readonly gguf: string;
   readonly prompt: string;
   readonly maxTokens: number;
-  /** The GBNF grammar the browser generated under. */
-  readonly grammar: string;
+  /** The GBNF grammar the browser generated under (none: plain greedy). */
+  readonly grammar?: string;
   readonly scored: readonly number[];
 }
 
@@ -38,14 +38,17 @@ export async function llamaReference(_context: unknown, input: LlamaReferenceInp
     if (bos === null) throw new Error('The model has no BOS token.');
     const next = { generateNext: { probabilities: true } } as const;
 
-    // Greedy under the same GBNF grammar as the browser, sampled by llama.cpp's own grammar code.
-    const grammar = await llama.createGrammar({ grammar: input.grammar });
+    // Greedy under the same GBNF grammar as the browser (if any), sampled by llama.cpp's own grammar code.
+    const grammar = input.grammar === undefined ? undefined : await llama.createGrammar({ grammar: input.grammar });
     const greedy: number[] = [];
     const sequence = context.getSequence();
     const prompt = [bos, ...model.tokenize(input.prompt)];
-    for await (const token of sequence.evaluate(prompt, { temperature: 0, grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) })) {
-      greedy.push(token);
-      if (model.isEogToken(token) || greedy.length >= input.maxTokens) break;
+    const options = grammar === undefined ? {} : { grammarEvaluationState: new LlamaGrammarEvaluationState({ model, grammar }) };
+    if (input.maxTokens > 0) {
+      for await (const token of sequence.evaluate(prompt, { temperature: 0, ...options })) {
+        greedy.push(token);
+        if (model.isEogToken(token) || greedy.length >= input.maxTokens) break;
+      }
     }
 
     await sequence.clearHistory();

@@ -37,6 +37,8 @@ export interface ChatTurn {
 
 export interface Generated {
   readonly text: string;
+  /** The generated token ids, end-of-generation tokens left out. */
+  readonly ids: readonly number[];
   readonly tokens: number;
   readonly tokensPerSecond: number;
   readonly stopped: boolean;
@@ -94,6 +96,9 @@ export class TryItSession {
         n_ctx: options.contextSize ?? 2048,
         n_gpu_layers: options.gpu === true ? 99999 : 0,
         n_parallel: 1,
+        // Plain attention, as node-llama-cpp runs by default (wllama's default is flash attention on the CPU): the
+        // tests compare the two builds under the same setting.
+        flash_attn: false,
         ...(options.threads === undefined ? {} : { n_threads: options.threads }),
       });
     } catch (error) {
@@ -115,7 +120,7 @@ export class TryItSession {
   async chat(messages: readonly ChatTurn[], sampling: Sampling, onText: (delta: string) => void, signal?: AbortSignal): Promise<Generated> {
     const started = performance.now();
     let text = '';
-    let tokens = 0;
+    const ids: number[] = [];
     const decoder = new TokenTextDecoder(this.bytes);
     const emit = (delta: string) => {
       if (delta === '') return;
@@ -136,7 +141,7 @@ export class TryItSession {
         onData: (chunk: ChatCompletionChunk) => {
           for (const entry of entriesOf(chunk.choices[0]?.logprobs)) {
             if (this.wllama.isTokenEOG(entry.id)) continue;
-            tokens += 1;
+            ids.push(entry.id);
             emit(decoder.push(entry.id, entry.text));
           }
         },
@@ -146,7 +151,7 @@ export class TryItSession {
     }
     emit(decoder.end());
     const seconds = (performance.now() - started) / 1000;
-    return { text, tokens, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, stopped: signal?.aborted === true };
+    return { text, ids, tokens: ids.length, tokensPerSecond: seconds > 0 ? ids.length / seconds : 0, stopped: signal?.aborted === true };
   }
 
   /** A raw completion of `prompt`; returns the generated token ids (greedy at temperature 0). */

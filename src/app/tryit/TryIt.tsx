@@ -34,7 +34,7 @@ function Slot({ id, view }: { readonly id: SlotId; readonly view: SlotView }) {
       {view.error === undefined ? null : <Problem error={view.error} testId={`tryit-${id}-error`} />}
       <div className="tryit-transcript" aria-live="polite">
         {view.turns.map((turn, i) => (
-          <p key={i} className={`tryit-turn tryit-${turn.role}`}>
+          <p key={i} className={`tryit-turn tryit-${turn.role}`} data-tokens={turn.ids?.join(',')}>
             {turn.content}
           </p>
         ))}

@@ -17,13 +17,16 @@ import { convertToGguf, dropGguf, existingGguf } from '../../state/try-it-gguf';
 
 export type SlotId = 'merge' | 'parent';
 
+/** A chat turn as shown: an answer also keeps the token ids it was generated as. */
+export type ShownTurn = ChatTurn & { readonly ids?: readonly number[] };
+
 export interface SlotView {
   readonly label: string;
   readonly phase: 'converting' | 'loading' | 'ready' | 'failed';
   readonly progress: number;
   readonly note: string | undefined;
   readonly error: ErrorPayload | undefined;
-  readonly turns: readonly ChatTurn[];
+  readonly turns: readonly ShownTurn[];
   /** The answer being streamed. */
   readonly streaming: string | undefined;
   readonly tokensPerSecond: number | undefined;
@@ -107,13 +110,13 @@ export function useTryIt() {
       for (const id of ready) {
         const session = sessions.current[id];
         const before = slots[id]?.turns ?? [];
-        const turns: ChatTurn[] = [...before, { role: 'user', content: prompt }];
+        const turns: ShownTurn[] = [...before, { role: 'user', content: prompt }];
         patch(id, { turns, streaming: '', error: undefined });
         if (session === undefined || controller.signal.aborted) continue;
         let text = '';
         try {
-          const done = await session.chat(turns, sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
-          patch(id, { turns: [...turns, { role: 'assistant', content: done.text }], streaming: undefined, tokensPerSecond: done.tokensPerSecond });
+          const done = await session.chat(turns.map(({ role, content }) => ({ role, content })), sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
+          patch(id, { turns: [...turns, { role: 'assistant', content: done.text, ids: done.ids }], streaming: undefined, tokensPerSecond: done.tokensPerSecond });
         } catch (error) {
           patch(id, { streaming: undefined, error: toAppError(error).toPayload() });
         }

@@ -2,9 +2,7 @@
  * node-llama-cpp's own answers for a GGUF the in-tab llama.cpp (wllama) also ran, so the two builds can be compared
  * on the very same bytes:
  * - greedy tokens after `prompt` (optionally under the browser's GBNF grammar, llama.cpp's own grammar sampler);
- * - the natural log-probability of each of `scored` after the start-of-text token;
- * - optionally the forced walk along a text (greedy under the grammar that admits only that text), as the tab's
- *   perplexity does it, and the walk's log-probabilities.
+ * - the natural log-probability of each of `scored` after the start-of-text token.
  * `llamaReference` is a Vitest browser command (runs in Node, the GGUF sent as base64); `llamaOnFile` reads a path.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,8 +11,6 @@ import { join } from 'node:path';
 
 import { LlamaGrammarEvaluationState, LlamaLogLevel, getLlama } from 'node-llama-cpp';
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
-
-import { literalGrammar } from '../src/tryit/perplexity.ts';
 
 export interface LlamaReferenceInput {
   /** The GGUF bytes, base64. */
@@ -34,14 +30,6 @@ export interface LlamaReferenceOutput {
 export interface FileReferenceInput extends Omit<LlamaReferenceInput, 'gguf'> {
   /** Parse special-token texts in the prompt (a chat template's markers), as llama-server does. */
   readonly specialTokens?: boolean;
-  /** A text to walk along (after the start-of-text) and score, as the tab's perplexity does. */
-  readonly walk?: string;
-}
-
-export interface FileReferenceOutput extends LlamaReferenceOutput {
-  /** The walk's tokens (end of generation left out) and their log-probabilities. */
-  readonly walked: readonly number[];
-  readonly walkLogprobs: readonly number[];
 }
 
 /**
@@ -72,7 +60,7 @@ async function greedyOf(sequence: LlamaContextSequence, model: LlamaModel, promp
 }
 
 /** node-llama-cpp (one thread: ggml's spin-waits stall on a loaded 2-core machine) on the GGUF at `modelPath`. */
-export async function llamaOnFile(modelPath: string, input: FileReferenceInput): Promise<FileReferenceOutput> {
+export async function llamaOnFile(modelPath: string, input: FileReferenceInput): Promise<LlamaReferenceOutput> {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   try {
     const model = await llama.loadModel({ modelPath });
@@ -85,16 +73,9 @@ export async function llamaOnFile(modelPath: string, input: FileReferenceInput):
     const prompt = [bos, ...model.tokenize(input.prompt, input.specialTokens === true)];
     const greedy = await greedyOf(sequence, model, prompt, input.maxTokens, input.grammar === undefined ? undefined : await grammarState(input.grammar));
     const logprobs = input.scored.length === 0 ? [] : await logprobsOf(sequence, bos, input.scored);
-    let walked: number[] = [];
-    let walkLogprobs: number[] = [];
-    if (input.walk !== undefined) {
-      const steps = await greedyOf(sequence, model, [bos], new TextEncoder().encode(input.walk).length + 1, await grammarState(literalGrammar(input.walk)));
-      walked = steps.filter((t) => !model.isEogToken(t as Token));
-      walkLogprobs = await logprobsOf(sequence, bos, walked);
-    }
     await context.dispose();
     await model.dispose();
-    return { greedy, logprobs, walked, walkLogprobs };
+    return { greedy, logprobs };
   } finally {
     await llama.dispose();
   }
@@ -105,8 +86,7 @@ export async function llamaReference(_context: unknown, input: LlamaReferenceInp
   try {
     const modelPath = join(dir, 'model.gguf');
     await writeFile(modelPath, Buffer.from(input.gguf, 'base64'));
-    const { greedy, logprobs } = await llamaOnFile(modelPath, input);
-    return { greedy, logprobs };
+    return await llamaOnFile(modelPath, input);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

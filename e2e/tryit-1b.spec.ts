@@ -6,10 +6,11 @@
  * the tab's perplexity walk. Few tokens and a short text keep it to about 3.5 minutes on two cores.
  *
  * Perplexity: the demo merge agrees within 1e-3 (session.browser.test.ts); this random 1.1B in Q8_0 does not. Its
- * 8-bit activations turn the two builds' rounding differences (WebAssembly vs x86 kernels, and two llama.cpp
- * releases) into whole-step flips that add up over 22 layers: 1.8 % apart measured, where node-llama-cpp alone is
- * 0.18 % apart between flash attention on and off on the same file. The bound below is that measured gap, rounded up;
- * it still catches a wrong token, position or start-of-text (each moves a log-probability by whole units).
+ * 8-bit activations turn the two builds' rounding differences (WebAssembly vs x86 kernels; wllama's llama.cpp is
+ * b12211, node-llama-cpp 3.21.1 ships its own) into whole-step flips that add up over 22 layers: 1.8 % apart
+ * measured, where node-llama-cpp alone is 0.18 % apart between flash attention on and off on a Q8_0 conversion of
+ * one parent. The bound below is the measured gap, rounded up; it still catches a wrong token, position or
+ * start-of-text (each moves a log-probability by whole units).
  */
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';

@@ -62,9 +62,8 @@ test('after the demo merge, Try it loads it and a parent, chats with both and co
   await expect(panel.getByRole('button', { name: 'Send' })).toBeEnabled();
   await shot(page, 'tryit-1-chat');
 
-  // The demo's random weights often make a lone UTF-8 byte their top guess, which the in-tab llama.cpp cannot write
-  // out (README, Try it limits): on this text neither model does.
-  await panel.getByLabel('Text to measure').fill('A merged model keeps the best of both parents.');
+  // The built-in sample: the demo's random weights make lone UTF-8 bytes their top guess on it many times (byte
+  // tokens are relabelled for llama.cpp, so that no longer breaks a step).
   await panel.getByRole('button', { name: 'Measure perplexity' }).click();
   const table = page.getByTestId('tryit-perplexity');
   await expect(table.locator('tbody tr')).toHaveCount(2, { timeout: 90_000 });

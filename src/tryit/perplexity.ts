@@ -37,8 +37,7 @@ export function perplexityOf(logprobs: readonly number[]): number {
   return Math.exp(-sum / logprobs.length);
 }
 
-/** A GBNF grammar whose only sentence is `text` (every character escaped into one string literal). */
-export function literalGrammar(text: string): string {
+function escapeLiteral(text: string): string {
   let body = '';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
@@ -46,7 +45,31 @@ export function literalGrammar(text: string): string {
     else if (code < 0x20 || code === 0x7f) body += `\\x${code.toString(16).padStart(2, '0')}`;
     else body += ch;
   }
-  return `root ::= "${body}"`;
+  return body;
+}
+
+/**
+ * A GBNF grammar whose only sentence is `text` (every character escaped into string literals). With `byteTokens`,
+ * any character outside ASCII may also be spelled as the byte tokens of its UTF-8 bytes (`<0xC3><0xA9>` for "é"), the
+ * text llama.cpp gives them once they are relabelled (`byte-tokens.ts`).
+ */
+export function literalGrammar(text: string, byteTokens = false): string {
+  if (!byteTokens) return `root ::= "${escapeLiteral(text)}"`;
+  const encoder = new TextEncoder();
+  const parts: string[] = [];
+  let ascii = '';
+  for (const ch of text) {
+    if ((ch.codePointAt(0) ?? 0) < 0x80) {
+      ascii += ch;
+      continue;
+    }
+    if (ascii !== '') parts.push(`"${escapeLiteral(ascii)}"`);
+    ascii = '';
+    const spelled = [...encoder.encode(ch)].map((b) => `<0x${b.toString(16).toUpperCase()}>`).join('');
+    parts.push(`("${escapeLiteral(ch)}" | "${spelled}")`);
+  }
+  if (ascii !== '' || parts.length === 0) parts.push(`"${escapeLiteral(ascii)}"`);
+  return `root ::= ${parts.join(' ')}`;
 }
 
 /** A small built-in sample: plain English prose, a few sentences. */

@@ -2,11 +2,13 @@
  * One GGUF model loaded into llama.cpp compiled to WebAssembly (`@wllama/wllama`, which runs it in its own module
  * worker): streamed chat with the model's chat template, plain completions, and forced-decoding scores for perplexity.
  * Threads are used when the page is cross-origin isolated (SharedArrayBuffer available); otherwise one thread.
- * Any failure inside llama.cpp comes back as a typed `AppError` naming the model.
+ * Any failure inside llama.cpp comes back as a typed `AppError` naming the model. Byte tokens are relabelled in a copy
+ * of the header and spelled back here (`byte-tokens.ts`), so a lone UTF-8 byte never breaks a step.
  */
 import type { ChatCompletionChunk, ChatCompletionMessage, Wllama } from '@wllama/wllama';
 
 import { AppError } from '../shared/errors';
+import { relabelByteTokens, TokenTextDecoder } from './byte-tokens';
 import { literalGrammar } from './perplexity';
 import type { ScoredToken } from './perplexity';
 import { WLLAMA_ASSETS } from './wllama-wasm';
@@ -35,6 +37,8 @@ export interface ChatTurn {
 
 export interface Generated {
   readonly text: string;
+  /** The generated token ids, end-of-generation tokens left out. */
+  readonly ids: readonly number[];
   readonly tokens: number;
   readonly tokensPerSecond: number;
   readonly stopped: boolean;
@@ -48,9 +52,6 @@ export interface SessionInfo {
   readonly vocabulary: number;
   readonly layers: number;
 }
-
-/** Printable ASCII and newlines only: keeps tiny test models from emitting lone UTF-8 bytes. */
-export const PRINTABLE_GRAMMAR = 'root ::= [ -~\\n]*';
 
 function failure(name: string, what: string, error: unknown): AppError {
   const detail = error instanceof Error ? error.message : String(error);
@@ -66,10 +67,16 @@ interface LogprobEntry {
   readonly logprob?: unknown;
 }
 
+type ChatParams = Parameters<Wllama['createChatCompletion']>[0] & { stream: true; onData: (c: ChatCompletionChunk) => void; n_probs: number };
+
 export class TryItSession {
   private constructor(
     private readonly wllama: Wllama,
     readonly info: SessionInfo,
+    /** Relabelled byte token id → its byte. */
+    private readonly bytes: ReadonlyMap<number, number>,
+    /** Tokens that could spell a relabelled token's text (`byte-tokens.ts`). */
+    private readonly angled: readonly number[],
   ) {}
 
   /** Loads `files` (one GGUF, or the parts of a split one, in order) under `name`. */
@@ -78,11 +85,20 @@ export class TryItSession {
     // Loaded on first use, so the studio's first paint does not carry llama.cpp's glue code.
     const { Wllama: WllamaClass } = await import('@wllama/wllama');
     const wllama = new WllamaClass(WLLAMA_ASSETS, { suppressNativeLog: true, allowOffline: true });
+    let gguf;
     try {
-      await wllama.loadModel([...files], {
+      gguf = await relabelByteTokens(files);
+    } catch (error) {
+      throw failure(name, 'reading the GGUF header', error);
+    }
+    try {
+      await wllama.loadModel([...gguf.files], {
         n_ctx: options.contextSize ?? 2048,
         n_gpu_layers: options.gpu === true ? 99999 : 0,
         n_parallel: 1,
+        // Plain attention, as node-llama-cpp runs by default (wllama's default is flash attention on the CPU): the
+        // tests compare the two builds under the same setting.
+        flash_attn: false,
         ...(options.threads === undefined ? {} : { n_threads: options.threads }),
       });
     } catch (error) {
@@ -97,14 +113,20 @@ export class TryItSession {
       chatTemplate: wllama.getChatTemplate() ?? undefined,
       vocabulary: meta.hparams.nVocab,
       layers: meta.hparams.nLayer,
-    });
+    }, gguf.bytes, gguf.angled);
   }
 
   /** Streams the assistant's answer to `messages` through `onText`; `signal` stops it (the text so far is kept). */
   async chat(messages: readonly ChatTurn[], sampling: Sampling, onText: (delta: string) => void, signal?: AbortSignal): Promise<Generated> {
     const started = performance.now();
     let text = '';
-    let tokens = 0;
+    const ids: number[] = [];
+    const decoder = new TokenTextDecoder(this.bytes);
+    const emit = (delta: string) => {
+      if (delta === '') return;
+      text += delta;
+      onText(delta);
+    };
     try {
       await this.wllama.createChatCompletion({
         messages: messages.map((m): ChatCompletionMessage => ({ role: m.role, content: m.content }) as ChatCompletionMessage),
@@ -113,21 +135,23 @@ export class TryItSession {
         top_p: sampling.topP,
         seed: sampling.seed,
         stream: true,
+        // Each chunk then names its tokens' ids, which the decoder spells (relabelled byte tokens included).
+        n_probs: 1,
         ...(signal === undefined ? {} : { abortSignal: signal }),
         onData: (chunk: ChatCompletionChunk) => {
-          const delta = chunk.choices[0]?.delta.content ?? '';
-          if (delta !== '') {
-            tokens += 1;
-            text += delta;
-            onText(delta);
+          for (const entry of entriesOf(chunk.choices[0]?.logprobs)) {
+            if (this.wllama.isTokenEOG(entry.id)) continue;
+            ids.push(entry.id);
+            emit(decoder.push(entry.id, entry.text));
           }
         },
-      } as Parameters<Wllama['createChatCompletion']>[0] & { stream: true; onData: (c: ChatCompletionChunk) => void });
+      } as ChatParams);
     } catch (error) {
       if (signal?.aborted !== true) throw failure(this.info.name, 'chat', error);
     }
+    emit(decoder.end());
     const seconds = (performance.now() - started) / 1000;
-    return { text, tokens, tokensPerSecond: seconds > 0 ? tokens / seconds : 0, stopped: signal?.aborted === true };
+    return { text, ids, tokens: ids.length, tokensPerSecond: seconds > 0 ? ids.length / seconds : 0, stopped: signal?.aborted === true };
   }
 
   /** A raw completion of `prompt`; returns the generated token ids (greedy at temperature 0). */
@@ -142,8 +166,9 @@ export class TryItSession {
         ...(grammar === undefined ? {} : { grammar }),
         n_probs: 1,
       });
-      const choice = response.choices[0];
-      return { text: choice?.text ?? '', ids: entriesOf(choice?.logprobs).map((e) => e.id) };
+      const entries = entriesOf(response.choices[0]?.logprobs);
+      const spelled = TokenTextDecoder.spell(this.bytes, entries.filter((e) => !this.wllama.isTokenEOG(e.id)));
+      return { text: spelled, ids: entries.map((e) => e.id) };
     } catch (error) {
       throw failure(this.info.name, 'completion', error);
     }
@@ -163,19 +188,19 @@ export class TryItSession {
         max_tokens: new TextEncoder().encode(text).length + 1,
         temperature: 0,
         seed: 0,
-        grammar: literalGrammar(text),
+        grammar: literalGrammar(text, this.bytes.size > 0),
         n_probs: 1,
-      });
+        // Only a relabelled byte token may spell `<0xNN>` in a text without `<` (a bias sampler: the reported
+        // log-probabilities are still those of the raw logits).
+        ...(this.bytes.size > 0 && !text.includes('<') ? { logit_bias: this.angled.map((id) => [id, false]) } : {}),
+      } as unknown as Parameters<Wllama['createCompletion']>[0] & { stream?: false });
       entries = entriesOf(response.choices[0]?.logprobs);
     } catch (error) {
-      throw new AppError('E_UNSUPPORTED', `${this.info.name}: llama.cpp could not report a token's score in this text.`, {
-        context: { model: this.info.name },
-        hint: `Most likely a lone UTF-8 byte was the model's top guess somewhere, which the in-tab llama.cpp cannot write out (${error instanceof Error ? error.message : String(error)}). Reload the model and try another text.`,
-      });
+      throw failure(this.info.name, 'scoring the text', error);
     }
     const seconds = (performance.now() - started) / 1000;
     const scored = entries.filter((e) => !this.wllama.isTokenEOG(e.id));
-    if (scored.map((e) => e.text).join('') !== text) {
+    if (TokenTextDecoder.spell(this.bytes, scored) !== text) {
       throw new AppError('E_INTERNAL', `${this.info.name}: the scored tokens do not spell the text.`, { context: { model: this.info.name }, hint: 'Try a shorter text.' });
     }
     return { tokens: scored, seconds };

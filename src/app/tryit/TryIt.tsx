@@ -34,7 +34,7 @@ function Slot({ id, view }: { readonly id: SlotId; readonly view: SlotView }) {
       {view.error === undefined ? null : <Problem error={view.error} testId={`tryit-${id}-error`} />}
       <div className="tryit-transcript" aria-live="polite">
         {view.turns.map((turn, i) => (
-          <p key={i} className={`tryit-turn tryit-${turn.role}`}>
+          <p key={i} className={`tryit-turn tryit-${turn.role}`} data-tokens={turn.ids?.join(',')}>
             {turn.content}
           </p>
         ))}
@@ -58,7 +58,7 @@ export function TryIt() {
   const { rows } = tryit;
   useEffect(() => {
     // Measured rows go into the model card draft (the publish panel's Measurements section).
-    if (rows.length > 0) recordPerplexity(rows);
+    if (rows.length > 0) recordPerplexity(rows.map(({ ids: _ids, ...row }) => row));
   }, [rows, recordPerplexity]);
 
   if (job.phase !== 'done' || job.folder === undefined || job.input === undefined) return null;
@@ -164,7 +164,7 @@ export function TryIt() {
                 </thead>
                 <tbody>
                   {tryit.rows.map((row) => (
-                    <tr key={row.model}>
+                    <tr key={row.model} data-tokens={row.ids.join(',')}>
                       <td>{row.model}</td>
                       <td>{row.perplexity.toFixed(3)}</td>
                       <td>{row.tokens}</td>

@@ -17,13 +17,19 @@ import { convertToGguf, dropGguf, existingGguf } from '../../state/try-it-gguf';
 
 export type SlotId = 'merge' | 'parent';
 
+/** A perplexity row as shown: also the token ids the walk took. */
+export type MeasuredRow = PerplexityRow & { readonly ids: readonly number[] };
+
+/** A chat turn as shown: an answer also keeps the token ids it was generated as. */
+export type ShownTurn = ChatTurn & { readonly ids?: readonly number[] };
+
 export interface SlotView {
   readonly label: string;
   readonly phase: 'converting' | 'loading' | 'ready' | 'failed';
   readonly progress: number;
   readonly note: string | undefined;
   readonly error: ErrorPayload | undefined;
-  readonly turns: readonly ChatTurn[];
+  readonly turns: readonly ShownTurn[];
   /** The answer being streamed. */
   readonly streaming: string | undefined;
   readonly tokensPerSecond: number | undefined;
@@ -45,7 +51,7 @@ const LOAD_CONTEXT = 2048;
 
 export function useTryIt() {
   const [slots, setSlots] = useState<Partial<Record<SlotId, SlotView>>>({});
-  const [rows, setRows] = useState<readonly PerplexityRow[]>([]);
+  const [rows, setRows] = useState<readonly MeasuredRow[]>([]);
   const [busy, setBusy] = useState<'chat' | 'measure' | undefined>(undefined);
   const [measureError, setMeasureError] = useState<ErrorPayload | undefined>(undefined);
   const sessions = useRef<Partial<Record<SlotId, TryItSession>>>({});
@@ -107,13 +113,13 @@ export function useTryIt() {
       for (const id of ready) {
         const session = sessions.current[id];
         const before = slots[id]?.turns ?? [];
-        const turns: ChatTurn[] = [...before, { role: 'user', content: prompt }];
+        const turns: ShownTurn[] = [...before, { role: 'user', content: prompt }];
         patch(id, { turns, streaming: '', error: undefined });
         if (session === undefined || controller.signal.aborted) continue;
         let text = '';
         try {
-          const done = await session.chat(turns, sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
-          patch(id, { turns: [...turns, { role: 'assistant', content: done.text }], streaming: undefined, tokensPerSecond: done.tokensPerSecond });
+          const done = await session.chat(turns.map(({ role, content }) => ({ role, content })), sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
+          patch(id, { turns: [...turns, { role: 'assistant', content: done.text, ids: done.ids }], streaming: undefined, tokensPerSecond: done.tokensPerSecond });
         } catch (error) {
           patch(id, { streaming: undefined, error: toAppError(error).toPayload() });
         }
@@ -127,13 +133,13 @@ export function useTryIt() {
     async (text: string) => {
       setBusy('measure');
       setMeasureError(undefined);
-      const out: PerplexityRow[] = [];
+      const out: MeasuredRow[] = [];
       for (const id of ['merge', 'parent'] as const) {
         const session = sessions.current[id];
         if (session === undefined) continue;
         try {
           const scored = await session.score(text);
-          out.push({ model: session.info.name, perplexity: perplexityOf(scored.tokens.map((t) => t.logprob)), tokens: scored.tokens.length, tokensPerSecond: scored.seconds > 0 ? scored.tokens.length / scored.seconds : 0 });
+          out.push({ model: session.info.name, perplexity: perplexityOf(scored.tokens.map((t) => t.logprob)), tokens: scored.tokens.length, tokensPerSecond: scored.seconds > 0 ? scored.tokens.length / scored.seconds : 0, ids: scored.tokens.map((t) => t.id) });
         } catch (error) {
           // llama.cpp stops after such a failure: the slot needs a reload; the other model is still measured.
           delete sessions.current[id];

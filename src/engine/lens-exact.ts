@@ -13,9 +13,8 @@ import type { Model } from '../io/model/types';
 import { addSums, emptySums, exactErrors, metricsOf } from '../methods/lens-stats';
 import type { LensSums } from '../methods/lens-stats';
 import type { LensTensor } from '../methods/lens-report';
-import type { LensTensorPlan } from './lens';
 import { bytesPerElement, readPair } from './lens-read';
-import type { ChunkAllocator } from './lens-read';
+import type { ChunkAllocator, LensTensorPlan } from './lens-read';
 import type { LensReducer } from './lens-reducer';
 
 /** Elements per read in exact mode (per model). */

@@ -7,6 +7,18 @@ import type { FloatDType } from '../io/safetensors/dtype';
 import type { Model, ModelTensor } from '../io/model/types';
 import type { EncodedChunk } from './backend';
 
+/** One tensor of a lens plan: what is read of it (both modes read through this module). */
+export interface LensTensorPlan {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Sampled segment indexes (ascending), or undefined when the tensor is read whole. */
+  readonly segments: readonly number[] | undefined;
+  /** Elements per segment (segment i covers elements [i·length, (i + 1)·length)). */
+  readonly segmentLength: number;
+  /** Bytes read from both models together. */
+  readonly bytes: number;
+}
+
 export function bytesPerElement(tensor: ModelTensor): number {
   return dtypeBits(tensor.dtype) / 8;
 }

@@ -21,6 +21,9 @@ import { cpuLensReducer, decodeChunk } from './lens-reducer';
 import type { LensReducer } from './lens-reducer';
 import { EXACT_CHUNK_ELEMENTS, reduceExact } from './lens-exact';
 import { bytesPerElement, readPair } from './lens-read';
+import type { LensTensorPlan } from './lens-read';
+
+export type { LensTensorPlan } from './lens-read';
 
 /** Row segments sampled per large tensor in fast mode. */
 export const DEFAULT_SAMPLES = 8;
@@ -37,16 +40,6 @@ const ELEMENTS_PER_SECOND = 150e6;
 /** A Hub range request's round trip, divided by the requests in flight. */
 const HUB_REQUEST_SECONDS = 0.05 / 16;
 
-export interface LensTensorPlan {
-  readonly name: string;
-  readonly shape: readonly number[];
-  /** Sampled segment indexes (ascending), or undefined when the tensor is read whole. */
-  readonly segments: readonly number[] | undefined;
-  /** Elements per segment (segment i covers elements [i·length, (i + 1)·length)). */
-  readonly segmentLength: number;
-  /** Bytes read from both models together. */
-  readonly bytes: number;
-}
 
 export interface LensPlan {
   readonly a: string;

@@ -1,8 +1,8 @@
 /**
  * The CPU backend on every core: a {@link TensorExecutor} over a pool of workers (Node worker threads, or browser
  * dedicated workers), each computing whole tensors with the same code as the in-thread executor. Input and output
- * buffers are never copied: `SharedArrayBuffer`s (Node, and a cross-origin isolated page: {@link TensorExecutor.sharesMemory}) are posted as they are
- * and the worker computes in them; plain `ArrayBuffer`s move to the worker and back as transfers. The same workers take
+ * buffers are never copied: `SharedArrayBuffer`s (Node, and a cross-origin isolated page:
+ * {@link TensorExecutor.sharesMemory}) are posted as they are and the worker computes in them; plain `ArrayBuffer`s move to the worker and back as transfers. The same workers take
  * a second task kind, the weight lens's chunk reduction ({@link PoolExecutor.reduceLens}): two encoded chunks in, their
  * float64 sums back. The platform adapters (`node-worker-executor.ts`, `browser-worker-executor.ts`) only start workers
  * and wire their messages; the worker side is `tensor-worker-handler.ts`.

@@ -118,7 +118,7 @@ export function useTryIt() {
         if (session === undefined || controller.signal.aborted) continue;
         let text = '';
         try {
-          const done = await session.chat(turns.map(({ role, content }) => ({ role, content })), sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
+          const done = await session.chat(turns, sampling, (delta) => patch(id, { streaming: (text += delta) }), controller.signal);
           patch(id, { turns: [...turns, { role: 'assistant', content: done.text, ids: done.ids }], streaming: undefined, tokensPerSecond: done.tokensPerSecond });
         } catch (error) {
           patch(id, { streaming: undefined, error: toAppError(error).toPayload() });

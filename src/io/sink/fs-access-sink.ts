@@ -73,6 +73,7 @@ type MovableHandle = FileSystemFileHandle & { move(name: string): Promise<void> 
 class FsAccessFileSink implements FileSink {
   written = 0;
   private done = false;
+  private piece: Uint8Array<ArrayBuffer> | undefined;
 
   constructor(
     readonly name: string,
@@ -93,9 +94,12 @@ class FsAccessFileSink implements FileSink {
     this.written += chunk.byteLength;
   }
 
-  /** A view of shared memory (the CPU pool's buffers in a cross-origin isolated page), which the stream refuses: copied out piece by piece. */
+  /**
+   * A view of shared memory (the CPU pool's buffers in a cross-origin isolated page), which the stream refuses: copied
+   * out through one piece buffer per file, reused from write to write.
+   */
   private async writeShared(chunk: Uint8Array): Promise<void> {
-    const piece = new Uint8Array(Math.min(chunk.byteLength, SHARED_PIECE_BYTES));
+    const piece = (this.piece ??= new Uint8Array(SHARED_PIECE_BYTES));
     for (let at = 0; at < chunk.byteLength; at += piece.byteLength) {
       const part = chunk.subarray(at, Math.min(chunk.byteLength, at + piece.byteLength));
       piece.set(part);

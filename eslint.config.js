@@ -27,7 +27,7 @@ const MODULE_MAP = {
   recipe: ['shared', 'methods'],
   plan: ['shared', 'recipe', 'methods', 'io/safetensors', 'io/model:types', 'io/gguf:types'],
   gpu: ['shared', 'methods', 'io/safetensors:types'],
-  tryit: ['shared'],
+  tryit: ['shared', 'io/gguf/types'],
   engine: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf', 'methods', 'recipe', 'plan', 'gpu'],
   cli: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf', 'io/hub-publish', 'methods', 'recipe', 'plan', 'gpu', 'engine'],
   state: ['shared', 'io/source', 'io/safetensors', 'io/sink', 'io/model', 'io/gguf:types', 'methods', 'recipe', 'plan', 'tryit', 'engine/api', 'engine/client'],

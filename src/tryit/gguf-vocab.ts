@@ -3,22 +3,11 @@
  * token texts, and where the `tokenizer.ggml.token_type` array lies in the file, so Try it can hand llama.cpp a copy of
  * the header with some token types changed while the tensor data stays the user's file, unread.
  */
+import { GGUF_VALUE } from '../io/gguf/types';
 
-/** GGUF value types (gguf.h). */
-const UINT8 = 0;
-const INT8 = 1;
-const UINT16 = 2;
-const INT16 = 3;
-const UINT32 = 4;
-const INT32 = 5;
-const FLOAT32 = 6;
-const BOOL = 7;
-const STRING = 8;
-const ARRAY = 9;
-const UINT64 = 10;
-const INT64 = 11;
-const FLOAT64 = 12;
+const { UINT8, INT8, UINT16, INT16, UINT32, INT32, FLOAT32, BOOL, STRING, ARRAY, UINT64, INT64, FLOAT64 } = GGUF_VALUE;
 
+/** Bytes of each fixed-size value type. */
 const FIXED_SIZE: Readonly<Record<number, number>> = { [UINT8]: 1, [INT8]: 1, [BOOL]: 1, [UINT16]: 2, [INT16]: 2, [UINT32]: 4, [INT32]: 4, [FLOAT32]: 4, [UINT64]: 8, [INT64]: 8, [FLOAT64]: 8 };
 
 export interface GgufVocab {

@@ -16,6 +16,7 @@ import type { MergeJob } from '../methods/kernel';
 import { chunkStep } from '../methods/kernel';
 import type { LoraFactors } from '../methods/lora-delta';
 import { distinctReads, readKey, sharedReads } from '../plan/reads';
+import { layoutReads } from '../plan/slabs';
 import type { LoraExpr, MergeExpr, PlannedTensor, ReadExpr, TensorExpr } from '../plan/types';
 import type { Backend, EncodedChunk } from './backend';
 import type { BufferPool, PoolBuffer } from './buffer-pool';
@@ -306,20 +307,32 @@ interface PreloadOptions {
   readonly open: OpenInput;
   readonly pool: BufferPool;
   readonly signal?: AbortSignal | undefined;
+  /** The run's slab size (`plan/slabs.ts`); without it every read has a buffer of its own. */
+  readonly slabBytes?: number;
 }
 
-/** Reads the given ranges whole into pool buffers, all at once. */
+/** Reads the given ranges whole into pool buffers, all at once: long ones into shared slabs, the others on their own. */
 async function preloadReads(reads: readonly ReadExpr[], options: PreloadOptions): Promise<Preloaded> {
   const preloaded = new Preloaded([], new Map(), options.pool);
-  // allSettled: no buffer goes back to the pool while another read may still be filling it.
-  const results = await Promise.allSettled(
-    reads.map(async (read) => {
+  const layout = layoutReads(reads, options.slabBytes ?? 0);
+  const placed = [
+    ...layout.slabs.flatMap((slab) => {
+      const buffer = options.pool.acquire(options.slabBytes ?? 0);
+      preloaded.buffers.push(buffer);
+      return slab.map(({ read, offset }) => ({ read, into: new Uint8Array(buffer, offset, read.length) }));
+    }),
+    ...layout.own.map((read) => {
       const buffer = options.pool.acquire(read.length);
       preloaded.buffers.push(buffer);
+      return { read, into: new Uint8Array(buffer, 0, read.length) };
+    }),
+  ];
+  // allSettled: no buffer goes back to the pool while another read may still be filling it.
+  const results = await Promise.allSettled(
+    placed.map(async ({ read, into }) => {
       const source = await options.open(read.input, read.file);
-      const into = new Uint8Array(buffer, 0, read.length);
       const got = await source.read(read.offset, read.length, options.signal, into);
-      if (got.buffer !== buffer) into.set(got);
+      if (got.buffer !== into.buffer || got.byteOffset !== into.byteOffset) into.set(got);
       preloaded.views.set(readKey(read), into);
     }),
   );

@@ -87,7 +87,7 @@ function uniform(seed: number): () => number {
   };
 }
 
-interface StoredTensor {
+export interface StoredTensor {
   readonly name: string;
   readonly dtype: FloatDType;
   readonly shape: readonly number[];
@@ -95,7 +95,7 @@ interface StoredTensor {
 }
 
 /** A safetensors file of `tensors` (encoded bytes), in order. */
-function safetensorsFile(tensors: readonly StoredTensor[]): Uint8Array {
+export function safetensorsFile(tensors: readonly StoredTensor[]): Uint8Array {
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const t of tensors) {

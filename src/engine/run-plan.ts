@@ -14,6 +14,7 @@ import type { SafetensorsFileWriter } from '../io/safetensors/writer';
 import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import { DEFAULT_IN_FLIGHT_BYTES, ENGINE_CHUNK_ELEMENTS, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
+import { slabBytesOf } from '../plan/slabs';
 import { inputBytesOf } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
@@ -110,13 +111,15 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));
   const todo = shardTensors.flatMap((tensors) => tensors.filter(needed));
+  // Long reads of tensors read whole share buffers of one size: every free buffer fits the next tensor.
+  const slabBytes = slabBytesOf(todo, preloadBytes);
   const launched: Promise<Computed | undefined>[] = [];
   const slots = new Semaphore(executor.concurrency);
   const launch = (k: number): Promise<Computed | undefined> => {
     const tensor = todo[k];
     if (tensor === undefined || !isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) return Promise.resolve(undefined);
     const size = floatBytes(tensor.dtype, numel(tensor.shape));
-    const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal }).then(async (preloaded) => {
+    const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal, slabBytes }).then(async (preloaded) => {
       const out = inPlaceOutput(tensor, preloaded) ?? new Uint8Array(pool.acquire(size), 0, size);
       // The next tensor loads while this one computes, but no more tensors compute at once than the executor has
       // threads for.
@@ -141,7 +144,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const budget = options.inFlightBytes ?? DEFAULT_IN_FLIGHT_BYTES;
   const maxLarge = executor.concurrency + 1;
   // Each tensor's footprint walks its expression tree: computed once, not on every step of the loop below.
-  const footprints = todo.map((t) => inFlightFootprint(t, preloadBytes));
+  const footprints = todo.map((t) => inFlightFootprint(t, preloadBytes, slabBytes));
   const large = footprints.map((bytes) => (bytes > budget / 16 ? 1 : 0));
   const ensureLaunched = (k: number) => {
     let held = 0;

@@ -4,7 +4,8 @@
  * "Peak memory" estimate that follows from both.
  */
 import { isFloatDType, numel } from '../io/safetensors/dtype';
-import { allReads, inputBytesOf, sharedReads } from './reads';
+import { allReads, distinctReads, inputBytesOf, sharedReads } from './reads';
+import { layoutBytes, slabBytesOf } from './slabs';
 import type { PlannedTensor, TensorExpr } from './types';
 
 /** Elements per chunk of the engine's streamed tensors. */
@@ -23,38 +24,37 @@ export const DEFAULT_IN_FLIGHT_BYTES = 400 * 1024 * 1024;
 export const RUNTIME_BYTES = 160 * 1024 * 1024;
 
 /**
- * What a tensor holds while in flight. Read whole (inputs within `preloadBytes`): its input bytes, its encoded output
- * and every nested stage's f32 result. Streamed: ranges several stages share (read whole once), a few chunks per
- * input, and nested stages' f32 results.
+ * What a tensor holds while in flight. Read whole (inputs within `preloadBytes`): the buffers of its inputs (laid out in
+ * slabs of `slabBytes`, `plan/slabs.ts`), its encoded output and every nested stage's f32 result. Streamed: ranges
+ * several stages share (read whole once), a few chunks per input, and nested stages' f32 results.
  */
-export function inFlightFootprint(tensor: PlannedTensor, preloadBytes: number = PRELOAD_BYTES): number {
+export function inFlightFootprint(tensor: PlannedTensor, preloadBytes: number = PRELOAD_BYTES, slabBytes = 0): number {
   const elements = numel(tensor.shape);
   const inputBytes = inputBytesOf(tensor.expr);
   const nested = elements * 4 * Math.max(0, merges(tensor.expr) - 1);
   if (!isFloatDType(tensor.dtype)) return inputBytes;
   const outBytes = elements * (tensor.dtype === 'F32' ? 4 : 2);
-  if (inputBytes <= preloadBytes) return inputBytes + (writesInPlace(tensor, outBytes) ? 0 : outBytes) + nested;
+  if (inputBytes <= preloadBytes) return layoutBytes(distinctReads(tensor.expr), slabBytes) + (writesInPlace(tensor, outBytes) ? 0 : outBytes) + nested;
   const chunk = Math.min(elements, ENGINE_CHUNK_ELEMENTS);
   const shared = sharedReads(tensor.expr).reduce((s, r) => s + r.length, 0);
   return shared + chunk * 4 * 2 * (allReads(tensor.expr).length + 1) + nested;
 }
 
 /**
- * The plan's peak memory: the runtime, the largest set of consecutive tensors the run loop keeps in flight at once
- * (the tensor being written and those after it, while their footprints fit `budget`), and the buffers of the largest
- * read-whole tensor, which the engine's pool keeps for reuse while smaller tensors run (measured: a two-model 7B-shaped
- * SLERP on the CPU with two worker threads peaked at 683 MB resident; this gives 734 MB).
+ * The plan's peak memory: the runtime and the largest set of consecutive tensors the run loop keeps in flight at once
+ * (the tensor being written and those after it, while their footprints fit `budget`). The engine's pool reuses the same
+ * slabs for every tensor, so it holds no more than that set.
  */
 export function planPeakBytes(tensors: readonly PlannedTensor[], budget: number = DEFAULT_IN_FLIGHT_BYTES): number {
-  const sizes = tensors.map((t) => inFlightFootprint(t));
+  const slabBytes = slabBytesOf(tensors, PRELOAD_BYTES);
+  const sizes = tensors.map((t) => inFlightFootprint(t, PRELOAD_BYTES, slabBytes));
   let peak = 0;
   for (let k = 0; k < sizes.length; k++) {
     let held = sizes[k] as number;
     for (let j = k + 1; j < sizes.length && held + (sizes[j] as number) <= budget; j++) held += sizes[j] as number;
     peak = Math.max(peak, held);
   }
-  const kept = Math.max(0, ...tensors.map((t) => inputBytesOf(t.expr)).filter((bytes) => bytes <= PRELOAD_BYTES));
-  return RUNTIME_BYTES + peak + kept;
+  return RUNTIME_BYTES + peak;
 }
 
 /** Whether the engine encodes the output over one of the top merge's inputs (same dtype and size; `inPlaceOutput`). */

@@ -46,4 +46,21 @@ describe('BlobSource (real Chromium)', () => {
     });
     expect((error?.cause as DOMException).name).toBe('NotReadableError');
   });
+
+  it('reads a long range into the caller\'s buffer piece by piece, and stops between pieces on a cancel', async () => {
+    const bytes = new Uint8Array(40 * 1024 * 1024 + 3);
+    for (let i = 0; i < bytes.length; i += 4096) bytes.fill((i / 4096) % 251, i, i + 4096);
+    bytes[bytes.length - 1] = 7;
+    const source = new BlobSource('model.safetensors', new File([bytes], 'model.safetensors'));
+    const length = bytes.length - 5;
+    const into = new Uint8Array(length + 10);
+    const got = await source.read(5, length, undefined, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.byteLength).toBe(length);
+    expect(got.findIndex((b, i) => b !== bytes[5 + i])).toBe(-1);
+    const controller = new AbortController();
+    const reading = source.read(0, 40 * 1024 * 1024, controller.signal, into);
+    controller.abort();
+    await expect(reading).rejects.toMatchObject({ code: 'E_CANCELLED' });
+  });
 });

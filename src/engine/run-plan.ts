@@ -27,7 +27,7 @@ import { extraFileBytes } from './extra-files';
 import type { ReadExtraFiles } from './extra-files';
 import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
-import { CPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS, GPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
 import { fingerprintRun } from './run-fingerprint';
 import type { InputHeaders, RunIdentity } from './run-fingerprint';
@@ -104,8 +104,9 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   // collection in a 2 × 500 MB slerp went from 580 ms to 26 ms: transferred buffers came back as new external memory).
   const pool = new BufferPool(undefined, options.executor?.sharesMemory === true ? sharedBuffers : plainBuffers);
   const backend = options.backend ?? createCpuBackend(pool);
-  // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded.
-  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : ENGINE_CHUNK_ELEMENTS);
+  // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded; on
+  // the GPU in chunks of several sub-chunks, so that its staging ring stays full.
+  const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : GPU_COMPUTE_CHUNK_ELEMENTS);
   const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
   const preloadBytes = options.preloadBytes ?? PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.

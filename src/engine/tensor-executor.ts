@@ -20,6 +20,13 @@ import { streamTensor } from './evaluate';
  */
 export const CPU_COMPUTE_CHUNK_ELEMENTS = 1 << 16;
 
+/**
+ * Elements per chunk when the WebGPU backend computes a tensor whose inputs are in memory: four of its 1 Mi-element
+ * sub-chunks, so that its staging ring (three in flight) fills within a chunk instead of draining at every one (measured
+ * on SwiftShader, 2 × 400 MB: nearswap 2.87 → 2.47 s, slerp 4.85 → 3.66 s against 1 Mi-element chunks).
+ */
+export const GPU_COMPUTE_CHUNK_ELEMENTS = 1 << 22;
+
 /** What comes back from a computation: the output bytes and the input buffers (which may have moved threads). */
 export interface Computed {
   readonly out: Uint8Array;

@@ -119,6 +119,29 @@ export async function runBackendMerger(
   roundTo: FloatDType,
   between?: (start: number) => void,
 ): Promise<Float32Array> {
+  const out = new Float32Array(numel);
+  await feedMerger(merger, inputs, numel, chunk, async (parts, start, n) => {
+    between?.(start);
+    out.set(await merger.apply(parts, start, n, roundTo), start);
+  });
+  return out;
+}
+
+/** {@link runBackendMerger} through `applyEncoded`: the output encoded as `dtype` into `out`, chunk by chunk. */
+export async function runBackendMergerEncoded(merger: BackendMerger, inputs: readonly EncodedChunk[], numel: number, chunk: number, dtype: FloatDType, out: Uint8Array): Promise<void> {
+  const applyEncoded = merger.applyEncoded?.bind(merger);
+  if (applyEncoded === undefined) throw new Error('the merger has no applyEncoded');
+  await feedMerger(merger, inputs, numel, chunk, (parts, start, n) => applyEncoded(parts, start, n, dtype, out.subarray(floatBytes(dtype, start), floatBytes(dtype, start + n))));
+}
+
+/** The reduction passes, then `output` for each chunk of the output pass; releases the merger. */
+async function feedMerger(
+  merger: BackendMerger,
+  inputs: readonly EncodedChunk[],
+  numel: number,
+  chunk: number,
+  output: (parts: EncodedChunk[], start: number, n: number) => Promise<void>,
+): Promise<void> {
   const row = merger.rowLength;
   const step = row === undefined ? Math.max(1, Math.min(chunk, numel)) : Math.max(row, Math.floor(chunk / row) * row);
   const parts = (start: number) => inputs.map((x) => sliceChunk(x, start, Math.min(step, numel - start)));
@@ -126,13 +149,8 @@ export async function runBackendMerger(
     for (let start = 0; start < numel; start += step) await merger.reduce(pass, parts(start), start, Math.min(step, numel - start));
     await merger.endPass(pass);
   }
-  const out = new Float32Array(numel);
-  for (let start = 0; start < numel; start += step) {
-    between?.(start);
-    out.set(await merger.apply(parts(start), start, Math.min(step, numel - start), roundTo), start);
-  }
+  for (let start = 0; start < numel; start += step) await output(parts(start), start, Math.min(step, numel - start));
   merger.release();
-  return out;
 }
 
 /** Position of a value on the integer line of `dtype` (adjacent representable values differ by 1). */

@@ -11,13 +11,14 @@ import { modelStockRatio } from '../methods/model_stock';
 import { multislerpCoefficients } from '../methods/multislerp';
 import { nuslerpCoefficients, nuslerpT } from '../methods/nuslerp';
 import { slerpCoefficients } from '../methods/slerp';
-import { gramOp, slerpStatsOp, weightedSumOp } from '../gpu/ops';
+import { gramOp, slerpStatsOp, weightedSumBytesOp, weightedSumOp } from '../gpu/ops';
 import { BLOCK } from '../gpu/runtime';
 import type { EncodedInput, GpuRuntime, Readback } from '../gpu/runtime';
 import { AppError } from '../shared/errors';
 import type { BackendMerger } from './backend';
 import type { Session } from './webgpu-session';
-import { addPartials, applyBySubChunks, copyOp, eachSubChunk, elementwiseMerger } from './webgpu-session';
+import { addPartials, applyBySubChunks, applyEncodedBySubChunks, copyOp, eachSubChunk, elementwiseMerger } from './webgpu-session';
+import type { ApplyBytesOp, ApplyOp } from './webgpu-session';
 
 /** One reduction pass for ‖a‖², ‖b‖², a·b (f32 per block, f64 across blocks), then a weighted sum. */
 export function slerpMerger(session: Session, job: MergeJob, inputCount: number): BackendMerger {
@@ -44,6 +45,8 @@ function statsThenWeightedSum(
 ): BackendMerger {
   const sums = new Array<number>(size).fill(0);
   let weights: number[] = [];
+  const output: ApplyOp = (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round);
+  const outputBytes: ApplyBytesOp = (runtime, parts, _start, n, dtype) => weightedSumBytesOp(runtime, parts, n, weights, 1, dtype);
   return {
     passes: 1,
     rowLength: BLOCK,
@@ -59,8 +62,8 @@ function statsThenWeightedSum(
       weights = weightsOf(sums);
       return Promise.resolve();
     },
-    apply: (inputs, start, count, roundTo) =>
-      applyBySubChunks(session, (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round), inputs, start, count, roundTo),
+    apply: (inputs, start, count, roundTo) => applyBySubChunks(session, output, inputs, start, count, roundTo),
+    applyEncoded: (inputs, start, count, dtype, out) => applyEncodedBySubChunks(session, output, outputBytes, inputs, start, count, dtype, out),
     release: () => undefined,
   };
 }

@@ -7,10 +7,10 @@
 export { castOp } from './kernels/cast';
 export { gramOp } from './kernels/gram';
 export { LENS_STATS, lensStatsOp } from './kernels/lens-stats';
-export { nearswapOp } from './kernels/nearswap';
+export { nearswapBytesOp, nearswapOp } from './kernels/nearswap';
 export { randomBitsOp } from './kernels/random-bits';
 export { slerpStatsOp } from './kernels/slerp-stats';
 export { equalKeyCountsOp, taskVectorL1Op, taskVectorOp, windowHistogramOp } from './kernels/task-vector';
 export type { TaskVectorResult } from './kernels/task-vector';
 export type { TaskVectorModel, TaskVectorSpec, WindowSpec } from './kernels/task-vector-spec';
-export { weightedSumOp } from './kernels/weighted-sum';
+export { weightedSumBytesOp, weightedSumOp } from './kernels/weighted-sum';

@@ -3,6 +3,8 @@
  * encoded inputs are bound as they were uploaded and decoded inside the kernel (lib/two_inputs.wgsl), eight elements per
  * invocation, so a sub-chunk is one dispatch with no decoded f32 copy in between; a BF16 output comes back packed (two
  * halves per word: half the readback) and is widened to f32 on the host (a shift), F16 and F32 outputs as f32 words.
+ * A BF16 or F32 output can also come back as the bytes a safetensors file stores ({@link readbackBytes}): the engine
+ * copies them into the output tensor with no widening and no encoding on the host.
  * Inputs and outputs are bound padded to whole groups of eight elements. Inputs with a LoRA to bake take the general
  * path (decode, bake, then the kernel).
  */
@@ -56,4 +58,15 @@ export function readbackEncoded(job: GpuJob, out: Binding, count: number, outDty
     if (whole < count) words[whole] = (pairs[whole >> 1] as number) << 16;
     return new Float32Array(words.buffer);
   };
+}
+
+/** Whether {@link readbackBytes} serves `outDtype` (the kernel's output words are the stored bytes). */
+export function packsBytes(outDtype: FloatDType): boolean {
+  return outDtype === 'BF16' || outDtype === 'F32';
+}
+
+/** Reads `out` back as the `count` elements' stored bytes: BF16 pairs as packed, F32 words as they are. */
+export function readbackBytes(job: GpuJob, out: Binding, count: number, outDtype: FloatDType): Readback<Uint8Array> {
+  const read = job.readback([out]);
+  return async () => new Uint8Array((await read())[0] as ArrayBuffer, 0, count * (outDtype === 'F32' ? 4 : 2));
 }

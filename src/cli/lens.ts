@@ -8,6 +8,7 @@
  * error ends with one line and exit code 1.
  */
 import { stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 
 import { AppError, describeError, toAppError } from '../shared/errors';
 import { formatBytes, formatDuration } from '../shared/format';
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   process.stderr.write('Reading model headers…\n');
   const [a, b] = await Promise.all([openModel(args.a), openModel(args.b)]);
   try {
-    const plan = planLens(a, b, { mode: args.mode, samples: args.samples });
+    const plan = planLens(a, b, { mode: args.mode, samples: args.samples, reduceThreads: args.threads ?? availableParallelism() });
     if (plan.tensors.length === 0) throw new AppError('E_SHAPE_MISMATCH', `${a.ref} and ${b.ref} have no tensor of the same name and shape.`, { hint: 'Compare models of one architecture and size.' });
     for (const skip of plan.skipped.slice(0, 5)) process.stderr.write(`note: ${skip.name} left out: ${skip.reason}\n`);
     if (plan.skipped.length > 5) process.stderr.write(`note: ${plan.skipped.length - 5} more tensors left out\n`);

@@ -5,6 +5,7 @@
 import { cachedModel } from '../io/model/hub-cache';
 import type { Model } from '../io/model/types';
 import type { EngineEventListener, LensCost, LensRequest } from './api';
+import { browserWorkerCount } from './browser-worker-executor';
 import { planLens, runLens } from './lens';
 import type { LensPlan } from './lens';
 import type { LensReducer } from './lens-reducer';
@@ -23,7 +24,8 @@ async function withModels<T>(request: LensRequest, signal: AbortSignal | undefin
 }
 
 function planOf(request: LensRequest, a: Model, b: Model): LensPlan {
-  return planLens(a, b, { mode: request.mode, samples: request.samples });
+  // Exact mode reduces on the CPU's workers (or a hardware GPU, faster still): the estimate counts the workers.
+  return planLens(a, b, { mode: request.mode, samples: request.samples, reduceThreads: browserWorkerCount() });
 }
 
 export function lensCost(request: LensRequest, signal?: AbortSignal): Promise<LensCost> {

@@ -82,6 +82,15 @@ describe('weight lens', async () => {
     expect(report.tensors.find((t) => t.name === 'same.weight')?.relative_difference).toBe(0);
   });
 
+  it('the estimate shares exact mode\'s reduction among the threads reducing, and not fast mode\'s', () => {
+    const exact = (threads: number) => planLens(a.model, b.model, { mode: 'exact', reduceThreads: threads }).estimatedSeconds;
+    // estimate = reads + reduction / threads: halving the share twice takes off half as much the second time.
+    expect(exact(1) - exact(2)).toBeGreaterThan(0);
+    expect(exact(1) - exact(2)).toBeCloseTo(2 * (exact(2) - exact(4)), 12);
+    const fast = (threads: number) => planLens(a.model, b.model, { mode: 'fast', reduceThreads: threads }).estimatedSeconds;
+    expect(fast(4)).toBe(fast(1));
+  });
+
   it('fast mode samples row segments of the large tensors and lands within four stated standard errors of the exact value', async () => {
     const plan = planLens(a.model, b.model, { mode: 'fast', samples: 16, wholeBytes: 0 });
     const exactBytes = planLens(a.model, b.model, { mode: 'exact' }).bytesToRead;

@@ -96,6 +96,8 @@ export interface LensPlanOptions {
   readonly samples?: number | undefined;
   /** Fast mode reads tensors of at most this many bytes (per model) whole (default 256 KiB). */
   readonly wholeBytes?: number | undefined;
+  /** Threads that reduce exact mode's chunks (the worker pool; default 1): the estimate's reduction time is shared. */
+  readonly reduceThreads?: number | undefined;
 }
 
 /**
@@ -142,8 +144,10 @@ export function planLens(a: Model, b: Model, options: LensPlanOptions): LensPlan
   }
   for (const name of b.tensors.keys()) if (!a.tensors.has(name)) skipped.push({ name, reason: `not in ${a.ref}` });
   const anyHub = a.folder.kind === 'hub' || b.folder.kind === 'hub';
+  // Fast mode reduces its few samples on this thread; exact mode's chunks go to every thread reducing.
+  const threads = mode === 'exact' ? Math.max(1, options.reduceThreads ?? 1) : 1;
   const estimatedSeconds =
-    hubBytes / HUB_READ_BYTES_PER_SECOND + localBytes / LOCAL_READ_BYTES_PER_SECOND + elements / ELEMENTS_PER_SECOND + (anyHub ? requests * HUB_REQUEST_SECONDS : 0);
+    hubBytes / HUB_READ_BYTES_PER_SECOND + localBytes / LOCAL_READ_BYTES_PER_SECOND + elements / (ELEMENTS_PER_SECOND * threads) + (anyHub ? requests * HUB_REQUEST_SECONDS : 0);
   return { a: a.ref, b: b.ref, mode, samples, tensors, skipped, bytesToRead: hubBytes + localBytes, requests, estimatedSeconds };
 }
 

@@ -23,7 +23,8 @@
 import { boolParam, numberParam, otherIndexes } from '../methods/kernel';
 import type { MergeJob } from '../methods/kernel';
 import { nuslerpFlat } from '../methods/nuslerp';
-import { nearswapBytesOp, nearswapOp, weightedSumBytesOp, weightedSumOp } from '../gpu/ops';
+import { nearswapKernel, weightedSumKernel, weightedSumOp } from '../gpu/ops';
+import type { OutputKernel } from '../gpu/ops';
 import { GpuRuntime } from '../gpu/runtime';
 import type { ShaderLibrary } from '../gpu/shader-library';
 import { AppError } from '../shared/errors';
@@ -123,22 +124,14 @@ function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: 
     case 'linear': {
       const weights = Array.from({ length: inputCount }, (_, i) => numberParam(job.perModel[i] ?? {}, 'weight'));
       const divisor = boolParam(job.globals, 'normalize', true) ? weights.reduce((a, b) => a + b, 0) : 1;
-      return elementwiseMerger(
-        session,
-        (runtime, parts, _start, n, roundTo) => weightedSumOp(runtime, parts, n, weights, divisor, roundTo),
-        (runtime, parts, _start, n, dtype) => weightedSumBytesOp(runtime, parts, n, weights, divisor, dtype),
-      );
+      return kernelMerger(session, weightedSumKernel(weights, divisor));
     }
     case 'nearswap': {
       const base = job.baseIndex ?? 0;
       const other = otherIndexes(job, inputCount)[0];
       if (other === undefined) return elementwiseMerger(session, copyOp(base));
       const t = numberParam(job.globals, 't');
-      return elementwiseMerger(
-        session,
-        (runtime, parts, _start, n, roundTo) => nearswapOp(runtime, parts, n, base, other, t, roundTo),
-        (runtime, parts, _start, n, dtype) => nearswapBytesOp(runtime, parts, n, base, other, t, dtype),
-      );
+      return kernelMerger(session, nearswapKernel(base, other, t));
     }
     case 'slerp':
       return slerpMerger(session, job, inputCount);
@@ -152,4 +145,13 @@ function gpuMerger(session: Session, method: string, job: MergeJob, inputCount: 
     default:
       throw new AppError('E_INTERNAL', `${method} has no GPU merger.`);
   }
+}
+
+/** An elementwise merger over an output kernel: f32 values for `apply`, stored bytes for `applyEncoded` where it can. */
+function kernelMerger(session: Session, kernel: OutputKernel): BackendMerger {
+  return elementwiseMerger(
+    session,
+    (runtime, parts, _start, n, roundTo) => kernel.values(runtime, parts, n, roundTo),
+    (runtime, parts, _start, n, dtype) => kernel.bytes(runtime, parts, n, dtype),
+  );
 }

@@ -11,7 +11,8 @@ import { modelStockRatio } from '../methods/model_stock';
 import { multislerpCoefficients } from '../methods/multislerp';
 import { nuslerpCoefficients, nuslerpT } from '../methods/nuslerp';
 import { slerpCoefficients } from '../methods/slerp';
-import { gramOp, slerpStatsOp, weightedSumBytesOp, weightedSumOp } from '../gpu/ops';
+import { gramOp, slerpStatsOp, weightedSumKernel } from '../gpu/ops';
+import type { OutputKernel } from '../gpu/ops';
 import { BLOCK } from '../gpu/runtime';
 import type { EncodedInput, GpuRuntime, Readback } from '../gpu/runtime';
 import { AppError } from '../shared/errors';
@@ -44,9 +45,10 @@ function statsThenWeightedSum(
   weightsOf: (sums: readonly number[]) => number[],
 ): BackendMerger {
   const sums = new Array<number>(size).fill(0);
-  let weights: number[] = [];
-  const output: ApplyOp = (runtime, parts, _start, n, round) => weightedSumOp(runtime, parts, n, weights, 1, round);
-  const outputBytes: ApplyBytesOp = (runtime, parts, _start, n, dtype) => weightedSumBytesOp(runtime, parts, n, weights, 1, dtype);
+  // The weighted sum, once the statistics pass has given its weights.
+  let kernel: OutputKernel = weightedSumKernel([], 1);
+  const output: ApplyOp = (runtime, parts, _start, n, round) => kernel.values(runtime, parts, n, round);
+  const outputBytes: ApplyBytesOp = (runtime, parts, _start, n, dtype) => kernel.bytes(runtime, parts, n, dtype);
   return {
     passes: 1,
     rowLength: BLOCK,
@@ -59,7 +61,7 @@ function statsThenWeightedSum(
         (partials) => addPartials(sums, partials),
       ),
     endPass: () => {
-      weights = weightsOf(sums);
+      kernel = weightedSumKernel(weightsOf(sums), 1);
       return Promise.resolve();
     },
     apply: (inputs, start, count, roundTo) => applyBySubChunks(session, output, inputs, start, count, roundTo),

@@ -5,12 +5,13 @@
  * sums for the host to add up in f64.
  */
 export { castOp } from './kernels/cast';
+export type { OutputKernel } from './kernels/encoded';
 export { gramOp } from './kernels/gram';
 export { LENS_STATS, lensStatsOp } from './kernels/lens-stats';
-export { nearswapBytesOp, nearswapOp } from './kernels/nearswap';
+export { nearswapKernel, nearswapOp } from './kernels/nearswap';
 export { randomBitsOp } from './kernels/random-bits';
 export { slerpStatsOp } from './kernels/slerp-stats';
 export { equalKeyCountsOp, taskVectorL1Op, taskVectorOp, windowHistogramOp } from './kernels/task-vector';
 export type { TaskVectorResult } from './kernels/task-vector';
 export type { TaskVectorModel, TaskVectorSpec, WindowSpec } from './kernels/task-vector-spec';
-export { weightedSumBytesOp, weightedSumOp } from './kernels/weighted-sum';
+export { weightedSumKernel, weightedSumOp } from './kernels/weighted-sum';

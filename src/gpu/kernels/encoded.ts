@@ -9,7 +9,7 @@
  * path (decode, bake, then the kernel).
  */
 import type { FloatDType } from '../../io/safetensors/dtype';
-import type { Binding, EncodedInput, GpuJob, Readback } from '../runtime';
+import type { Binding, EncodedInput, GpuJob, GpuRuntime, Readback } from '../runtime';
 import { DTYPE_CODE } from '../runtime';
 
 /** Elements per invocation of the lib/two_inputs.wgsl kernels. */
@@ -58,6 +58,15 @@ export function readbackEncoded(job: GpuJob, out: Binding, count: number, outDty
     if (whole < count) words[whole] = (pairs[whole >> 1] as number) << 16;
     return new Float32Array(words.buffer);
   };
+}
+
+/**
+ * An output kernel with its parameters bound, over one sub-chunk: its result as f32 values, or as the output's stored
+ * bytes where it can give them (two inputs bound encoded, a BF16 or F32 output; else undefined).
+ */
+export interface OutputKernel {
+  values(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, outDtype: FloatDType): Promise<Readback<Float32Array>>;
+  bytes(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, outDtype: FloatDType): Promise<Readback<Uint8Array>> | undefined;
 }
 
 /** Whether {@link readbackBytes} serves `outDtype` (the kernel's output words are the stored bytes). */

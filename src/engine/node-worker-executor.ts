@@ -37,12 +37,16 @@ function bundledWorkerScript(): string {
   return workerScript;
 }
 
-/** Starts `threads` worker threads (default: one per core), which share the run's buffers (`SharedArrayBuffer`s). */
-export function createNodeWorkerExecutor(options: { threads?: number; chunkElements?: number } = {}): PoolExecutor {
+/**
+ * Starts `threads` worker threads (default: one per core), which share the run's buffers (`SharedArrayBuffer`s); with
+ * `sharesMemory: false` the buffers move to a thread and back as transfers instead (a page that is not cross-origin
+ * isolated works so; tests run that path here).
+ */
+export function createNodeWorkerExecutor(options: { threads?: number; chunkElements?: number; sharesMemory?: boolean } = {}): PoolExecutor {
   const threads = Math.max(1, options.threads ?? availableParallelism());
   const script = bundledWorkerScript();
   const ports = Array.from({ length: threads }, () => nodePort(new Worker(script, { eval: true })));
-  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker thread'), true);
+  return workerPoolExecutor(ports, options.chunkElements ?? CPU_COMPUTE_CHUNK_ELEMENTS, poolLabel(threads, 'worker thread'), options.sharesMemory ?? true);
 }
 
 function nodePort(worker: Worker): TensorWorkerPort {

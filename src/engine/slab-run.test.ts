@@ -76,17 +76,21 @@ describe('runPlan with slabs (reads longer than 16 MiB share buffers of one size
     expect(layoutReads(distinctReads(mid!.expr), slab).slabs.map((s) => s.map((r) => r.offset))).toEqual([[0, 17 * MiB]]);
   });
 
-  it('gives the same bytes from slabs as streamed chunk by chunk, in this thread and on worker threads sharing memory', async () => {
+  it('gives the same bytes from slabs as streamed chunk by chunk, in this thread and on worker threads, shared or transferred', async () => {
     const streamed = await merge({ preloadBytes: 0, chunkElements: 1 << 16 });
     const inThread = await merge({});
     expect(inThread.bytes.equals(streamed.bytes)).toBe(true);
-    const executor = createNodeWorkerExecutor({ threads: 2 });
-    try {
-      expect(executor.sharesMemory).toBe(true);
-      const threaded = await merge({ executor });
-      expect(threaded.bytes.equals(streamed.bytes)).toBe(true);
-    } finally {
-      await executor.dispose();
+    // Shared memory (Node, a cross-origin isolated page) and transfers (a page that is not isolated): a slab holding two
+    // reads moves to a thread and back whole.
+    for (const sharesMemory of [true, false]) {
+      const executor = createNodeWorkerExecutor({ threads: 2, sharesMemory });
+      try {
+        expect(executor.sharesMemory).toBe(sharesMemory);
+        const threaded = await merge({ executor });
+        expect(threaded.bytes.equals(streamed.bytes)).toBe(true);
+      } finally {
+        await executor.dispose();
+      }
     }
   }, 120_000);
 });

@@ -314,10 +314,11 @@ interface PreloadOptions {
 /** Reads the given ranges whole into pool buffers, all at once: long ones into shared slabs, the others on their own. */
 async function preloadReads(reads: readonly ReadExpr[], options: PreloadOptions): Promise<Preloaded> {
   const preloaded = new Preloaded([], new Map(), options.pool);
-  const layout = layoutReads(reads, options.slabBytes ?? 0);
+  const slabBytes = options.slabBytes ?? 0;
+  const layout = layoutReads(reads, slabBytes);
   const placed = [
     ...layout.slabs.flatMap((slab) => {
-      const buffer = options.pool.acquire(options.slabBytes ?? 0);
+      const buffer = options.pool.acquire(slabBytes);
       preloaded.buffers.push(buffer);
       return slab.map(({ read, offset }) => ({ read, into: new Uint8Array(buffer, offset, read.length) }));
     }),

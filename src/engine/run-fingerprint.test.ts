@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fixtureFiles } from '../../test/fixtures/recipe-inputs';
 import { restartNotice } from '../app/restart-notice';
 import { memoryFolder } from '../io/model/memory-folder';
+import { observedFolder } from '../io/model/observed-folder.test-support';
 import { loadModel } from '../io/model/load-model';
 import type { ModelFolder } from '../io/model/types';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
@@ -71,23 +72,11 @@ describe('run fingerprint', () => {
   it('takes a local header digest from the loader: a run reads each header once, and the fingerprint is the same', async () => {
     // Reads that start a file (a safetensors header begins with its 8-byte length), by `ref:path`.
     const headerReads = new Map<string, number>();
-    const counting = (folder: ModelFolder): ModelFolder => ({
-      ...folder,
-      listFiles: () => folder.listFiles(),
-      close: () => folder.close(),
-      open: async (path) => {
-        const source = await folder.open(path);
-        return {
-          name: source.name,
-          size: source.size,
-          read: (offset, length, signal, into) => {
-            const key = `${folder.ref}:${path}`;
-            if (offset === 0 && path.endsWith('.safetensors')) headerReads.set(key, (headerReads.get(key) ?? 0) + 1);
-            return source.read(offset, length, signal, into);
-          },
-        };
-      },
-    });
+    const counting = (folder: ModelFolder): ModelFolder =>
+      observedFolder(folder, (path) => (offset) => {
+        const key = `${folder.ref}:${path}`;
+        if (offset === 0 && path.endsWith('.safetensors')) headerReads.set(key, (headerReads.get(key) ?? 0) + 1);
+      });
     const folders = new Map([
       ['tiny/llama-bf16', counting(memoryFolder('tiny/llama-bf16', await fixtureFiles('tiny/llama-bf16')))],
       ['tiny/llama-bf16-ft', counting(memoryFolder('tiny/llama-bf16-ft', await fixtureFiles('tiny/llama-bf16-ft')))],

@@ -15,7 +15,7 @@ import type { GgufExportPlan } from '../io/gguf/export-plan';
 import type { DirectorySink } from '../io/sink/byte-sink';
 import { DEFAULT_IN_FLIGHT_BYTES, ENGINE_CHUNK_ELEMENTS, PRELOAD_BYTES, inFlightFootprint } from '../plan/memory';
 import { slabBytesOf } from '../plan/slabs';
-import { inputBytesOf } from '../plan/reads';
+import { readsWhole } from '../plan/reads';
 import type { MergePlan, PlannedTensor } from '../plan/types';
 import type { EngineEventListener } from './api';
 import type { Backend } from './backend';
@@ -118,7 +118,7 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   const slots = new Semaphore(executor.concurrency);
   const launch = (k: number): Promise<Computed | undefined> => {
     const tensor = todo[k];
-    if (tensor === undefined || !isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) return Promise.resolve(undefined);
+    if (tensor === undefined || !readsWhole(tensor, preloadBytes)) return Promise.resolve(undefined);
     const size = floatBytes(tensor.dtype, numel(tensor.shape));
     const promise = preloadTensor(tensor.expr, { open, pool, signal: options.signal, slabBytes }).then(async (preloaded) => {
       const out = inPlaceOutput(tensor, preloaded) ?? new Uint8Array(pool.acquire(size), 0, size);

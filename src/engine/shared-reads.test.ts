@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { loadFixtureInputs } from '../../test/fixtures/recipe-inputs';
 import { LZLV } from '../../test/fixtures/recipes';
+import { observedFolder } from '../io/model/observed-folder.test-support';
 import type { ModelFolder } from '../io/model/types';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
-import type { ByteSource } from '../io/source/byte-source';
 import { compilePlan } from '../plan/compile';
 import { allReads, distinctReads } from '../plan/reads';
 import type { MergePlan } from '../plan/types';
@@ -16,30 +16,16 @@ import type { RunOptions } from './run-plan';
 type ReadLog = Map<string, number>;
 
 function counting(folder: ModelFolder, log: ReadLog): ModelFolder {
-  return {
-    ref: folder.ref,
-    revision: folder.revision,
-    kind: folder.kind,
-    listFiles: () => folder.listFiles(),
-    close: () => folder.close(),
-    open: async (path) => {
-      const source = await folder.open(path);
-      const key = `${folder.ref}:${path}`;
-      // Reads of the safetensors header (the run's input fingerprint digests it) are not weight reads.
-      const prefix = path.endsWith('.safetensors') ? await source.read(0, 8) : new Uint8Array(8);
-      const dataStart = 8 + Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
-      const wrapped: ByteSource = {
-        name: source.name,
-        size: source.size,
-        read: (offset, length, signal, into) => {
-          if (offset >= dataStart || !path.endsWith('.safetensors')) log.set(key, (log.get(key) ?? 0) + length);
-          else expect(offset + length, `${key}: a read across the header's end`).toBeLessThanOrEqual(dataStart);
-          return source.read(offset, length, signal, into);
-        },
-      };
-      return wrapped;
-    },
-  };
+  return observedFolder(folder, async (path, source) => {
+    const key = `${folder.ref}:${path}`;
+    // Reads of the safetensors header (the run's input fingerprint digests it) are not weight reads.
+    const prefix = path.endsWith('.safetensors') ? await source.read(0, 8) : new Uint8Array(8);
+    const dataStart = 8 + Number(new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true));
+    return (offset, length) => {
+      if (offset >= dataStart || !path.endsWith('.safetensors')) log.set(key, (log.get(key) ?? 0) + length);
+      else expect(offset + length, `${key}: a read across the header's end`).toBeLessThanOrEqual(dataStart);
+    };
+  });
 }
 
 async function mergeCounting(options: Omit<RunOptions, 'onEvent'>): Promise<{ plan: MergePlan; log: ReadLog; out: Uint8Array }> {

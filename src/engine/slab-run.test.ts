@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { loadModel } from '../io/model/load-model';
 import { memoryFolder } from '../io/model/memory-folder';
-import type { ModelFolder } from '../io/model/types';
+import { observedFolder } from '../io/model/observed-folder.test-support';
+import type { Model, ModelFolder } from '../io/model/types';
 import { MemoryDirectorySink } from '../io/sink/memory-sink';
 import { compilePlan, inputKey, referencedInputs } from '../plan/compile';
 import { distinctReads } from '../plan/reads';
 import { PRELOAD_BYTES } from '../plan/memory';
 import { layoutReads, slabBytesOf } from '../plan/slabs';
+import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import { safetensorsFile } from './lens.test-support';
 import type { StoredTensor } from './lens.test-support';
@@ -52,24 +54,42 @@ parameters:
 dtype: bfloat16
 `;
 
-async function merge(options: Omit<RunOptions, 'onEvent'>): Promise<{ bytes: Buffer; plan: ReturnType<typeof compilePlan> }> {
+/** A long read into a buffer the engine handed over: where it landed. */
+interface Landed {
+  readonly length: number;
+  readonly buffer: ArrayBufferLike;
+  readonly byteOffset: number;
+}
+
+/** `folder` with every read into a caller's buffer of more than 16 MiB noted in `landed`. */
+function noting(folder: ModelFolder, landed: Landed[]): ModelFolder {
+  return observedFolder(folder, () => (_offset, length, into) => {
+    if (into !== undefined && length > 16 * MiB) landed.push({ length, buffer: into.buffer, byteOffset: into.byteOffset });
+  });
+}
+
+async function prepare(landed: Landed[] = []): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
   const recipe = parseRecipe(RECIPE);
   const folders = new Map<string, ModelFolder>();
-  const models = new Map();
+  const models = new Map<string, Model>();
   for (const [i, ref] of referencedInputs(recipe).models.entries()) {
     const f = folder(ref.path, i + 1);
-    folders.set(inputKey(ref), f);
+    folders.set(inputKey(ref), noting(f, landed));
     models.set(inputKey(ref), await loadModel(f));
   }
-  const plan = compilePlan({ recipe, recipeText: RECIPE, models });
+  return { plan: compilePlan({ recipe, recipeText: RECIPE, models }), folders };
+}
+
+async function merge(options: Omit<RunOptions, 'onEvent'>, landed?: Landed[]): Promise<Buffer> {
+  const { plan, folders } = await prepare(landed);
   const out = new MemoryDirectorySink('out');
   await runPlan(plan, folders, out, options);
-  return { bytes: Buffer.from(out.files.get('model.safetensors') as Uint8Array), plan };
+  return Buffer.from(out.files.get('model.safetensors') as Uint8Array);
 }
 
 describe('runPlan with slabs (reads longer than 16 MiB share buffers of one size)', () => {
   it('lays the plan out as intended: the longest read is the slab, the two 17 MiB reads share one', async () => {
-    const { plan } = await merge({ preloadBytes: 0 });
+    const { plan } = await prepare();
     const slab = slabBytesOf(plan.tensors, PRELOAD_BYTES);
     expect(slab).toBe(34 * MiB);
     const mid = plan.tensors.find((t) => t.name.includes('.mid.'));
@@ -78,16 +98,21 @@ describe('runPlan with slabs (reads longer than 16 MiB share buffers of one size
 
   it('gives the same bytes from slabs as streamed chunk by chunk, in this thread and on worker threads, shared or transferred', async () => {
     const streamed = await merge({ preloadBytes: 0, chunkElements: 1 << 16 });
-    const inThread = await merge({});
-    expect(inThread.bytes.equals(streamed.bytes)).toBe(true);
+    const landed: Landed[] = [];
+    expect((await merge({}, landed)).equals(streamed)).toBe(true);
+    // The engine read every long range into a 34 MiB slab, and both 17 MiB reads into one, one after the other.
+    expect(landed.map((l) => l.buffer.byteLength)).toEqual(landed.map(() => 34 * MiB));
+    const mids = landed.filter((l) => l.length === 17 * MiB);
+    expect(mids).toHaveLength(2);
+    expect(mids[0]?.buffer).toBe(mids[1]?.buffer);
+    expect(mids.map((l) => l.byteOffset).sort((x, y) => x - y)).toEqual([0, 17 * MiB]);
     // Shared memory (Node, a cross-origin isolated page) and transfers (a page that is not isolated): a slab holding two
     // reads moves to a thread and back whole.
     for (const sharesMemory of [true, false]) {
       const executor = createNodeWorkerExecutor({ threads: 2, sharesMemory });
       try {
         expect(executor.sharesMemory).toBe(sharesMemory);
-        const threaded = await merge({ executor });
-        expect(threaded.bytes.equals(streamed.bytes)).toBe(true);
+        expect((await merge({ executor })).equals(streamed)).toBe(true);
       } finally {
         await executor.dispose();
       }

@@ -4,7 +4,7 @@
  * "Peak memory" estimate that follows from both.
  */
 import { isFloatDType, numel } from '../io/safetensors/dtype';
-import { allReads, distinctReads, inputBytesOf, sharedReads } from './reads';
+import { allReads, distinctReads, inputBytesOf, readsWhole, sharedReads } from './reads';
 import { layoutBytes, slabBytesOf } from './slabs';
 import type { PlannedTensor, TensorExpr } from './types';
 
@@ -34,7 +34,7 @@ export function inFlightFootprint(tensor: PlannedTensor, preloadBytes: number = 
   const nested = elements * 4 * Math.max(0, merges(tensor.expr) - 1);
   if (!isFloatDType(tensor.dtype)) return inputBytes;
   const outBytes = elements * (tensor.dtype === 'F32' ? 4 : 2);
-  if (inputBytes <= preloadBytes) return layoutBytes(distinctReads(tensor.expr), slabBytes) + (writesInPlace(tensor, outBytes) ? 0 : outBytes) + nested;
+  if (readsWhole(tensor, preloadBytes)) return layoutBytes(distinctReads(tensor.expr), slabBytes) + (writesInPlace(tensor, outBytes) ? 0 : outBytes) + nested;
   const chunk = Math.min(elements, ENGINE_CHUNK_ELEMENTS);
   const shared = sharedReads(tensor.expr).reduce((s, r) => s + r.length, 0);
   return shared + chunk * 4 * 2 * (allReads(tensor.expr).length + 1) + nested;

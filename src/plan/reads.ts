@@ -3,7 +3,9 @@
  * multi-document recipe (lzlv-style: one model in two components) is read once and shared by every stage that uses
  * it, so the plan's read total and the engine's reads both count each distinct input range once.
  */
-import type { ReadExpr, TensorExpr } from './types';
+import { isFloatDType, numel } from '../io/safetensors/dtype';
+import type { FloatDType } from '../io/safetensors/dtype';
+import type { PlannedTensor, ReadExpr, TensorExpr } from './types';
 
 /** Identifies one input tensor's bytes: the same input, file and start offset (a vocabulary crop reads a prefix). */
 export function readKey(expr: ReadExpr): string {
@@ -59,4 +61,12 @@ export function sharedReads(expr: TensorExpr): readonly ReadExpr[] {
 /** Bytes an expression reads from its inputs, each distinct range once. */
 export function inputBytesOf(expr: TensorExpr): number {
   return analyse(expr).distinctBytes;
+}
+
+/**
+ * Whether the engine reads a tensor's inputs whole before computing it (a float tensor with elements, whose distinct
+ * input bytes fit `preloadBytes`); the others stream chunk by chunk (integer tensors are copied).
+ */
+export function readsWhole(tensor: PlannedTensor, preloadBytes: number): tensor is PlannedTensor & { readonly dtype: FloatDType } {
+  return isFloatDType(tensor.dtype) && numel(tensor.shape) > 0 && inputBytesOf(tensor.expr) <= preloadBytes;
 }

@@ -5,8 +5,7 @@
  * budget). With slabs every free buffer fits every tensor, so the buffers made stay within the in-flight budget.
  * Short reads (norms, biases, small models) keep a buffer of their own size.
  */
-import { isFloatDType, numel } from '../io/safetensors/dtype';
-import { distinctReads, inputBytesOf } from './reads';
+import { distinctReads, readsWhole } from './reads';
 import type { PlannedTensor, ReadExpr } from './types';
 
 /** Reads longer than this go into slabs. */
@@ -37,7 +36,7 @@ export interface ReadLayout {
 export function slabBytesOf(tensors: readonly PlannedTensor[], preloadBytes: number): number {
   let longest = 0;
   for (const tensor of tensors) {
-    if (!isFloatDType(tensor.dtype) || numel(tensor.shape) === 0 || inputBytesOf(tensor.expr) > preloadBytes) continue;
+    if (!readsWhole(tensor, preloadBytes)) continue;
     for (const read of distinctReads(tensor.expr)) if (read.length > SLAB_MIN_READ_BYTES) longest = Math.max(longest, read.length);
   }
   return Math.ceil(longest / GRAIN) * GRAIN;

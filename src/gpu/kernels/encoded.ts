@@ -3,7 +3,7 @@
  * encoded inputs are bound as they were uploaded and decoded inside the kernel (lib/two_inputs.wgsl), eight elements per
  * invocation, so a sub-chunk is one dispatch with no decoded f32 copy in between; a BF16 output comes back packed (two
  * halves per word: half the readback) and is widened to f32 on the host (a shift), F16 and F32 outputs as f32 words.
- * A BF16 or F32 output can also come back as the bytes a safetensors file stores ({@link readbackBytes}): the engine
+ * A BF16 or F32 output can also come back as the bytes a safetensors file stores ({@link outputKernel}): the engine
  * copies them into the output tensor with no widening and no encoding on the host.
  * Inputs and outputs are bound padded to whole groups of eight elements. Inputs with a LoRA to bake take the general
  * path (decode, bake, then the kernel).
@@ -69,13 +69,40 @@ export interface OutputKernel {
   bytes(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, outDtype: FloatDType): Promise<Readback<Uint8Array>> | undefined;
 }
 
-/** Whether {@link readbackBytes} serves `outDtype` (the kernel's output words are the stored bytes). */
-export function packsBytes(outDtype: FloatDType): boolean {
-  return outDtype === 'BF16' || outDtype === 'F32';
+/** What an output kernel is made of (see {@link outputKernel}). */
+export interface OutputKernelParts {
+  /** The two inputs the two-input kernel reads, when those are all it needs; else undefined. */
+  pair(inputs: readonly EncodedInput[]): readonly [EncodedInput | undefined, EncodedInput | undefined] | undefined;
+  /** The two-input kernel on the inputs as stored; `read` says how its output buffer comes back. */
+  encoded<T>(rt: GpuRuntime, a: EncodedInput, b: EncodedInput, count: number, outDtype: FloatDType, read: (job: GpuJob, out: Binding) => Readback<T>): Promise<Readback<T>>;
+  /** Any inputs: decoded on the GPU first, f32 values back. */
+  general(rt: GpuRuntime, inputs: readonly EncodedInput[], count: number, outDtype: FloatDType): Promise<Readback<Float32Array>>;
 }
 
-/** Reads `out` back as the `count` elements' stored bytes: BF16 pairs as packed, F32 words as they are. */
-export function readbackBytes(job: GpuJob, out: Binding, count: number, outDtype: FloatDType): Readback<Uint8Array> {
-  const read = job.readback([out]);
-  return async () => new Uint8Array((await read())[0] as ArrayBuffer, 0, count * (outDtype === 'F32' ? 4 : 2));
+/**
+ * An output kernel from its parts: the two-input kernel where the pair can be bound encoded (values widened on the host,
+ * or the stored bytes for a BF16 or F32 output), else the general path for values and no bytes.
+ */
+export function outputKernel(parts: OutputKernelParts): OutputKernel {
+  const pairOf = (inputs: readonly EncodedInput[]): readonly [EncodedInput, EncodedInput] | undefined => {
+    const [a, b] = parts.pair(inputs) ?? [];
+    return encodedPair(a, b) ? [a, b as EncodedInput] : undefined;
+  };
+  return {
+    values: (rt, inputs, count, outDtype) => {
+      const pair = pairOf(inputs);
+      if (pair === undefined) return parts.general(rt, inputs, count, outDtype);
+      return parts.encoded(rt, pair[0], pair[1], count, outDtype, (job, out) => readbackEncoded(job, out, count, outDtype));
+    },
+    bytes: (rt, inputs, count, outDtype) => {
+      const pair = pairOf(inputs);
+      if (pair === undefined || !(outDtype === 'BF16' || outDtype === 'F32')) return undefined;
+      // The kernel's output words are the stored bytes: BF16 pairs as packed, F32 words as they are.
+      const read = (job: GpuJob, out: Binding): Readback<Uint8Array> => {
+        const back = job.readback([out]);
+        return async () => new Uint8Array((await back())[0] as ArrayBuffer, 0, count * (outDtype === 'F32' ? 4 : 2));
+      };
+      return parts.encoded(rt, pair[0], pair[1], count, outDtype, read);
+    },
+  };
 }

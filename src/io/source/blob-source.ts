@@ -1,12 +1,12 @@
 import { AppError, isAbortError } from '../../shared/errors';
 import type { ByteSource } from './byte-source';
 import { checkReadRange } from './read-range';
-import { NUDGE_EVERY_BYTES, letYoungBuffersGo } from './young-buffers';
+import { NUDGE_EVERY_BYTES, droppedReadBuffers } from './young-buffers';
 
 /**
  * Bytes per `Blob.arrayBuffer()` of a read into the caller's buffer. Each piece is a fresh buffer, garbage once copied;
  * pieces keep that garbage small (measured in a worker, 40 reads of 90 MB: whole reads peaked at 847 MB, 16 MiB
- * pieces at 705 MB, and 207 MB with `letYoungBuffersGo` after each).
+ * pieces at 705 MB, and 207 MB with a collector nudge after each: `young-buffers.ts`).
  */
 const PIECE_BYTES = NUDGE_EVERY_BYTES;
 
@@ -29,20 +29,20 @@ export class BlobSource implements ByteSource {
   }
 
   async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
-    if (signal?.aborted === true) throw new AppError('E_CANCELLED', 'Cancelled.');
     checkReadRange(this, offset, length);
-    const cancelled = () => signal?.aborted === true;
     try {
+      signal?.throwIfAborted();
       if (into === undefined) return await this.piece(offset, length);
       for (let at = 0; at < length; at += PIECE_BYTES) {
-        if (cancelled()) throw new AppError('E_CANCELLED', 'Cancelled.');
-        await this.copyPiece(offset + at, Math.min(PIECE_BYTES, length - at), into, at);
-        letYoungBuffersGo();
+        // Stops between pieces on an abort, reported below as a cancel.
+        signal?.throwIfAborted();
+        const n = Math.min(PIECE_BYTES, length - at);
+        await this.copyPiece(offset + at, n, into, at);
+        droppedReadBuffers(n);
       }
       return into.subarray(0, length);
     } catch (cause) {
-      if (cause instanceof AppError) throw cause;
-      if (isAbortError(cause)) throw new AppError('E_CANCELLED', 'Cancelled.', { cause });
+      if (isAbortError(cause) || signal?.aborted === true) throw new AppError('E_CANCELLED', 'Cancelled.', { cause });
       // Chromium reports NotReadableError when the file changed on disk after it was picked.
       throw new AppError('E_FILE_CHANGED', `${this.name} can no longer be read: it changed on disk after you picked it.`, {
         context: { file: this.name, offset },

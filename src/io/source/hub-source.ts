@@ -5,7 +5,7 @@ import type { HubSettings } from './hub-client';
 import { ReadCoalescer } from './coalesce';
 import { checkReadRange } from './read-range';
 import { MAX_RETRY_AFTER_MS, parseRetryAfter, rateLimitedError } from './retry-after';
-import { NUDGE_EVERY_BYTES, letYoungBuffersGo } from './young-buffers';
+import { droppedReadBuffers } from './young-buffers';
 
 /** A signed CDN URL is used until this long before it expires, then the file is resolved again. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -152,7 +152,6 @@ export class HubFileSource implements ByteSource {
     const reader = response.body?.getReader();
     if (reader === undefined) throw this.badResponse('the response has no body', start);
     let at = received;
-    let sinceNudge = 0;
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -160,12 +159,8 @@ export class HubFileSource implements ByteSource {
         if (at + value.byteLength > out.length) throw this.badResponse('the server sent more bytes than asked for', start);
         out.set(value, at);
         at += value.byteLength;
-        // Each chunk is garbage once copied (see young-buffers.ts).
-        sinceNudge += value.byteLength;
-        if (sinceNudge >= NUDGE_EVERY_BYTES) {
-          sinceNudge = 0;
-          letYoungBuffersGo();
-        }
+        // Each chunk is garbage once copied.
+        droppedReadBuffers(value.byteLength);
       }
     } catch (cause) {
       if (cause instanceof AppError || isAbortError(cause)) throw cause;

@@ -149,7 +149,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       // CPU time of every thread of the process (SwiftShader's included): the work done, whatever else loads the machine.
       const cpu = process.cpuUsage(cpuAtStart);
       const cpuNote = `CPU time ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`;
-      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time, ${cpuNote}` };
+      // The start-up: plan, device, output folder and the first tensor's reads, before any GPU work.
+      const firstAt = timed.firstCallAt();
+      const startNote = firstAt === undefined ? '' : `, first GPU work after ${((firstAt - started) / 1000).toFixed(2)} s`;
+      return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time${startNote}, ${cpuNote}` };
     }
     const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';
     const threads = Number(args['threads'] ?? availableParallelism());
@@ -198,9 +201,10 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
 };
 
 /** A backend that adds up the time its mergers' calls take (how long the engine waits on it). */
-function timedBackend(inner: Backend): { backend: Backend; busySeconds: () => number } {
+function timedBackend(inner: Backend): { backend: Backend; busySeconds: () => number; firstCallAt: () => number | undefined } {
   // Wall time during which at least one call is in flight (calls of two tensors may overlap).
   let busy = 0;
+  let first: number | undefined;
   let active = 0;
   let since = 0;
   const time = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -215,19 +219,23 @@ function timedBackend(inner: Backend): { backend: Backend; busySeconds: () => nu
     kind: inner.kind,
     label: inner.label,
     createMerger: async (method, job, count) => {
+      first ??= performance.now();
       const merger = await time(() => inner.createMerger(method, job, count));
+      const applyEncoded = merger.applyEncoded?.bind(merger);
       return {
         passes: merger.passes,
         rowLength: merger.rowLength,
         reduce: (pass, inputs, start, n) => time(() => merger.reduce(pass, inputs, start, n)),
         endPass: (pass) => time(() => merger.endPass(pass)),
         apply: (inputs, start, n, roundTo) => time(() => merger.apply(inputs, start, n, roundTo)),
+        // Kept when the merger has it: without it the engine takes the f32 path, which a real run does not.
+        ...(applyEncoded === undefined ? {} : { applyEncoded: (inputs, start, n, dtype, out) => time(() => applyEncoded(inputs, start, n, dtype, out)) }),
         release: () => merger.release(),
       };
     },
     dispose: () => inner.dispose(),
   };
-  return { backend, busySeconds: () => busy / 1000 };
+  return { backend, busySeconds: () => busy / 1000, firstCallAt: () => first };
 }
 
 /** A folder that keeps small files (the writer's manifest) and only counts the bytes of large ones. */

@@ -7,8 +7,10 @@
  * - Merges: slerp at each size (peak memory must stay flat), nearswap and ties at the largest, on the CPU backend
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run;
  *   at the largest size the slerp also writing GGUF (q8_0 or f16 only, and f16 beside the shards) in the same pass.
- * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 100; 0 skips), with the
- *   adapter's name and the share of wall time spent waiting on the backend, beside a plain copy of the same size; slerp
+ * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 400: the one-off start-up —
+ *   device, pipelines, the first tensor's reads, printed as "first GPU work after" — was a quarter of a 2 × 100 MB run,
+ *   where a real model's run is minutes; 0 skips), with the adapter's name and the share of wall time spent waiting on
+ *   the backend, beside a plain copy of the same size; slerp
  *   also with the staging ring off (one sub-chunk in flight at a time); where one sub-chunk's time goes (upload,
  *   kernel, readback, host work, per-dispatch round trip: bench/gpu-phases.ts), and each merge's rate as a ratio to a
  *   plain element-wise kernel (a + b) on the same adapter (target ≥ 0.5).
@@ -104,7 +106,7 @@ try {
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
   }
   // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
-  const gpuMb = SCALE_ONLY ? 0 : Number(process.env['BENCH_GPU_MB'] ?? 100);
+  const gpuMb = SCALE_ONLY ? 0 : Number(process.env['BENCH_GPU_MB'] ?? 400);
   if (gpuMb > 0) {
     const ga = join(root, 'gpu-a');
     const gb = join(root, 'gpu-b');

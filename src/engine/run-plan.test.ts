@@ -11,9 +11,12 @@ import { CHAT_TEMPLATES } from '../plan/chat-templates';
 import type { MergePlan } from '../plan/types';
 import { parseRecipe } from '../recipe/parse';
 import type { EngineEvent } from './api';
+import type { Backend } from './backend';
+import { createCpuBackend } from './cpu-backend';
 import { createNodeWorkerExecutor } from './node-worker-executor';
 import { runPlan } from './run-plan';
 import type { RunOptions } from './run-plan';
+import { GPU_TENSORS_AT_ONCE } from './tensor-executor';
 
 async function prepare(text: string): Promise<{ plan: MergePlan; folders: Map<string, ModelFolder> }> {
   const recipe = parseRecipe(text);
@@ -61,6 +64,45 @@ dtype: bfloat16
       }
       expect(bytes(streamed.out).equals(bytes(preloaded.out))).toBe(true);
     }
+  });
+
+  it('computes two tensors at once on a GPU backend (one on the CPU backend in-thread), with the same bytes', async () => {
+    // A backend that waits on work done elsewhere, as the GPU does: each call yields to the event loop first.
+    const counting = (kind: Backend['kind']) => {
+      const inner = createCpuBackend();
+      let open = 0;
+      let most = 0;
+      const later = <T>(work: () => Promise<T>) => new Promise<void>((resolve) => setTimeout(resolve, 1)).then(work);
+      const backend: Backend = {
+        kind,
+        label: kind,
+        createMerger: async (method, job, count) => {
+          const merger = await inner.createMerger(method, job, count);
+          most = Math.max(most, ++open);
+          return {
+            passes: merger.passes,
+            rowLength: merger.rowLength,
+            reduce: (pass, inputs, start, n) => later(() => merger.reduce(pass, inputs, start, n)),
+            endPass: (pass) => merger.endPass(pass),
+            apply: (inputs, start, n, roundTo) => later(() => merger.apply(inputs, start, n, roundTo)),
+            release: () => {
+              open -= 1;
+              merger.release();
+            },
+          };
+        },
+        dispose: () => inner.dispose(),
+      };
+      return { backend, most: () => most };
+    };
+    const bytes = (dir: MemoryDirectorySink) => Buffer.from(dir.files.get('model.safetensors')!);
+    const reference = await merge(GRADIENT_SLERP);
+    const gpu = counting('webgpu');
+    const cpu = counting('cpu');
+    expect(bytes((await merge(GRADIENT_SLERP, { backend: gpu.backend })).out).equals(bytes(reference.out))).toBe(true);
+    expect(bytes((await merge(GRADIENT_SLERP, { backend: cpu.backend })).out).equals(bytes(reference.out))).toBe(true);
+    expect(gpu.most()).toBe(GPU_TENSORS_AT_ONCE);
+    expect(cpu.most()).toBe(1);
   });
 
   it('reports progress per tensor and finishes with the files written', async () => {

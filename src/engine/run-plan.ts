@@ -27,7 +27,7 @@ import { extraFileBytes } from './extra-files';
 import type { ReadExtraFiles } from './extra-files';
 import { GgufOutput, openPlanInput } from './gguf-output';
 import type { Computed, TensorExecutor } from './tensor-executor';
-import { CPU_COMPUTE_CHUNK_ELEMENTS, GPU_COMPUTE_CHUNK_ELEMENTS, inThreadExecutor } from './tensor-executor';
+import { CPU_COMPUTE_CHUNK_ELEMENTS, GPU_COMPUTE_CHUNK_ELEMENTS, GPU_TENSORS_AT_ONCE, inThreadExecutor } from './tensor-executor';
 import { openOutput } from './output-folder';
 import { fingerprintRun } from './run-fingerprint';
 import type { InputHeaders, RunIdentity } from './run-fingerprint';
@@ -107,7 +107,8 @@ export async function runPlan(plan: MergePlan, folders: ReadonlyMap<string, Mode
   // A preloaded tensor computes on the CPU in small chunks, whose f32 results stay in the core's cache until encoded; on
   // the GPU in chunks of several sub-chunks, so that its staging ring stays full.
   const computeChunk = options.chunkElements ?? (backend.kind === 'cpu' ? CPU_COMPUTE_CHUNK_ELEMENTS : GPU_COMPUTE_CHUNK_ELEMENTS);
-  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk });
+  const concurrency = backend.kind === 'cpu' ? 1 : GPU_TENSORS_AT_ONCE;
+  const executor = options.executor ?? inThreadExecutor({ backend, pool, chunkElements: computeChunk, concurrency });
   const preloadBytes = options.preloadBytes ?? PRELOAD_BYTES;
   // Tensors still to write, in order. Up to `concurrency` of them compute while the next one loads.
   const shardTensors = plan.shards.map((_, i) => plan.tensors.filter((t) => t.shard === i));

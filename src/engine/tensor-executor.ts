@@ -27,6 +27,15 @@ export const CPU_COMPUTE_CHUNK_ELEMENTS = 1 << 16;
  */
 export const GPU_COMPUTE_CHUNK_ELEMENTS = 1 << 22;
 
+/**
+ * Tensors the WebGPU backend computes at once (on the calling thread; their submissions interleave in its queue): while
+ * one waits on a dependency only it has (slerp's statistics before its weighted sum, its last readbacks, the next
+ * tensor's first upload), the other keeps the GPU busy. Measured on SwiftShader, 2 × 400 MB, three runs each, alternating
+ * with one at a time: slerp 3.51–4.56 → 3.09–3.38 s, nearswap 2.22–2.65 → 1.95–2.30 s. The in-flight budget bounds
+ * memory as before.
+ */
+export const GPU_TENSORS_AT_ONCE = 2;
+
 /** What comes back from a computation: the output bytes and the input buffers (which may have moved threads). */
 export interface Computed {
   readonly out: Uint8Array;
@@ -70,10 +79,13 @@ export async function computeTensorInto(tensor: PlannedTensor, preloaded: Preloa
   if (offset !== out.byteLength) throw new AppError('E_INTERNAL', `Tensor ${tensor.name}: computed ${offset} of ${out.byteLength} bytes.`);
 }
 
-/** Computes on the calling thread, one tensor at a time. */
-export function inThreadExecutor(options: ComputeOptions): TensorExecutor {
+/**
+ * Computes on the calling thread, `concurrency` tensors at once (default one): more only help a backend that waits on
+ * work done elsewhere (the GPU).
+ */
+export function inThreadExecutor(options: ComputeOptions & { readonly concurrency?: number }): TensorExecutor {
   return {
-    concurrency: 1,
+    concurrency: Math.max(1, options.concurrency ?? 1),
     label: options.backend.label,
     compute: async (tensor, preloaded, out, signal) => {
       await computeTensorInto(tensor, preloaded, out, { ...options, signal });

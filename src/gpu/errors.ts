@@ -17,19 +17,19 @@ export function gpuError(what: string, error: GPUError | unknown): AppError {
   });
 }
 
-/** Runs `work` inside validation and out-of-memory error scopes; a captured error becomes an E_GPU AppError. */
-export async function withErrorScopes<T>(device: GPUDevice, what: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Opens validation and out-of-memory error scopes around the encoding of one submission; `close` pops both at once and
+ * resolves to the error they captured (null if none). Popping is synchronous, so the next submission may open its own
+ * scopes straight away: only the caller that needs the verdict waits for it (with its readback).
+ */
+export function openErrorScopes(device: GPUDevice): { close(): Promise<GPUError | null> } {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
-  let result: T;
-  try {
-    result = await work();
-  } finally {
-    const validation = await device.popErrorScope().catch(() => null);
-    const memory = await device.popErrorScope().catch(() => null);
-    const error = memory ?? validation;
-    // eslint-disable-next-line no-unsafe-finally -- a GPU error explains whatever `work` threw.
-    if (error !== null) throw gpuError(what, error);
-  }
-  return result;
+  return {
+    close: () => {
+      const validation = device.popErrorScope().catch(() => null);
+      const memory = device.popErrorScope().catch(() => null);
+      return Promise.all([validation, memory]).then(([v, m]) => m ?? v);
+    },
+  };
 }

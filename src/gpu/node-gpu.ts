@@ -43,3 +43,41 @@ export function yieldToSoftwareGpu(): void {
     // Not permitted here: the polling keeps its share.
   }
 }
+
+/** The global `setImmediate` before {@link paceGpuPolling} replaced it (undefined until then). */
+let unpaced: typeof setImmediate | undefined;
+
+/**
+ * Paces Dawn's event polling for a software adapter. While any GPU work is pending, Dawn's Node binding calls the
+ * global `setImmediate` with a fresh native callback that polls once and schedules the next: about 100 000 polls a
+ * second (5 409 while one pipeline compiled in 53 ms), each leaving a function and an `Immediate` behind — 200 MB of
+ * garbage in a 3 s slerp of 2 × 400 MB, and 0.4 s of garbage collection on the thread that submits the GPU work. This
+ * runs those native callbacks on a timer instead (at most one poll per millisecond); callbacks written in JavaScript
+ * keep `setImmediate`. A finished readback is then noticed up to a millisecond late, which the staging ring hides when
+ * sub-chunks take several milliseconds, as on a software adapter; a hardware GPU finishes a sub-chunk sooner, so keep
+ * its polling as it is. Measured on SwiftShader, 2 × 400 MB slerp, three runs each, alternating: 2.69–2.96 → 2.36–2.53 s,
+ * CPU time −13 %.
+ */
+export function paceGpuPolling(): void {
+  if (unpaced !== undefined) return;
+  const immediate = globalThis.setImmediate;
+  unpaced = immediate;
+  const paced = (callback: (...args: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate => {
+    if (!isNative(callback)) return immediate(callback, ...args);
+    // Dawn never clears its polls, so the handle's type does not matter to it.
+    return setTimeout(callback, 1, ...args) as unknown as NodeJS.Immediate;
+  };
+  globalThis.setImmediate = Object.assign(paced, { __promisify__: immediate.__promisify__ }) as typeof setImmediate;
+}
+
+/** Undoes {@link paceGpuPolling} (tests). */
+export function unpaceGpuPolling(): void {
+  if (unpaced === undefined) return;
+  globalThis.setImmediate = unpaced;
+  unpaced = undefined;
+}
+
+/** Whether `f` is implemented natively (Dawn's polling callbacks are) rather than in JavaScript. */
+function isNative(f: unknown): boolean {
+  return typeof f === 'function' && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(f));
+}

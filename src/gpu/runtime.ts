@@ -12,7 +12,7 @@ import { AppError } from '../shared/errors';
 import { BufferPool } from './buffer-pool';
 import { acquireDevice } from './device';
 import type { DeviceOptions } from './device';
-import { deviceLostError, gpuError, withErrorScopes } from './errors';
+import { deviceLostError, gpuError, openErrorScopes } from './errors';
 import { PipelineCache } from './pipelines';
 import type { Constants } from './pipelines';
 import type { ShaderLibrary } from './shader-library';
@@ -109,24 +109,28 @@ export class GpuRuntime {
     return Math.max(BLOCK, Math.min(byBinding, bySize));
   }
 
-  /** Runs `work` with error scopes; failures on a lost device become E_DEVICE_LOST, others E_GPU. */
-  async guard<T>(what: string, work: () => Promise<T>): Promise<T> {
-    if (this.lostInfo !== undefined) throw deviceLostError(this.lostInfo);
-    try {
-      return await withErrorScopes(this.device, what, work);
-    } catch (error) {
-      throw await this.failure(what, error);
-    }
-  }
-
   /**
-   * Encodes one job with `encode` and submits it, under error scopes; the returned {@link Readback} awaits its result
-   * (failures there are reported like those of {@link guard}).
+   * Encodes one job with `encode` and submits it, inside error scopes; the returned {@link Readback} awaits its result.
+   * The scopes are popped as soon as the job is submitted, so the next job can be encoded at once; their verdict is
+   * awaited by the readback (before, each submission waited for it: two rounds of Dawn's event polling, which on a
+   * software adapter waits for a core). Failures on a lost device become E_DEVICE_LOST, others E_GPU.
    */
   async submit<T>(what: string, encode: (job: GpuJob) => Promise<Readback<T>>): Promise<Readback<T>> {
-    const readback = await this.guard(what, () => encode(new GpuJob(this, what)));
+    if (this.lostInfo !== undefined) throw deviceLostError(this.lostInfo);
+    const scopes = openErrorScopes(this.device);
+    let readback: Readback<T>;
+    try {
+      readback = await encode(new GpuJob(this, what));
+    } catch (error) {
+      // A GPU error explains whatever the encoding threw.
+      const scoped = await scopes.close();
+      throw await this.failure(what, scoped === null ? error : gpuError(what, scoped));
+    }
+    const scoped = scopes.close();
     return async () => {
       try {
+        const error = await scoped;
+        if (error !== null) throw gpuError(what, error);
         return await readback();
       } catch (error) {
         throw await this.failure(what, error);

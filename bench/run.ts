@@ -105,7 +105,7 @@ try {
     await rm(join(root, 'out-plain'), { recursive: true, force: true });
     await Promise.all([rm(a, { recursive: true, force: true }), rm(b, { recursive: true, force: true })]);
   }
-  // The WebGPU backend, at its own (smaller) size: on SwiftShader it runs at tens of M elements/s.
+  // The WebGPU backend, at its own size (BENCH_GPU_MB): large enough that the start-up is a small part of the run.
   const gpuMb = SCALE_ONLY ? 0 : Number(process.env['BENCH_GPU_MB'] ?? 400);
   if (gpuMb > 0) {
     const ga = join(root, 'gpu-a');

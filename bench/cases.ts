@@ -16,7 +16,7 @@ import { openNodeFolder } from '../src/io/model/node-folder';
 import type { ModelFolder } from '../src/io/model/types';
 import type { DirectorySink } from '../src/io/sink/byte-sink';
 import { createWebGpuBackend } from '../src/engine/webgpu-backend';
-import { createNodeGpu, paceGpuPolling, yieldToSoftwareGpu } from '../src/gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { decodeToF32, encodeFromF32 } from '../src/io/safetensors/codec';
 import { setWasmEnabled } from '../src/shared/wasm';
@@ -137,10 +137,7 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       const slot = args['slot-bytes'] === undefined ? {} : { slotBytes: Number(args['slot-bytes']) };
       const gpu = await createWebGpuBackend(createNodeGpu(), nodeShaderLibrary(), { ...ring, ...slot });
       // As `npm run merge -- --backend webgpu` does on a software adapter (src/cli/backend-choice.ts).
-      if (gpu.software) {
-        yieldToSoftwareGpu();
-        paceGpuPolling();
-      }
+      if (gpu.software) yieldToSoftwareGpu();
       const timed = timedBackend(gpu);
       try {
         await runPlan(plan, inputs.folders, sink, { backend: timed.backend });

@@ -14,7 +14,7 @@ import { cpuLensReducer, poolLensReducer } from '../src/engine/lens-reducer';
 import type { LensReducer } from '../src/engine/lens-reducer';
 import { createWebGpuLensReducer } from '../src/engine/lens-webgpu';
 import { createNodeWorkerExecutor } from '../src/engine/node-worker-executor';
-import { createNodeGpu } from '../src/gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../src/gpu/node-gpu';
 import { nodeShaderLibrary } from '../src/gpu/node-shaders';
 import { openHubFolder } from '../src/io/model/hub-folder';
 import { loadModel } from '../src/io/model/load-model';
@@ -39,6 +39,8 @@ async function reducerFor(kind: string, threads: number): Promise<{ reducer: Len
     return { reducer: poolLensReducer(pool), note: `${pool.label} (started in ${startup.toFixed(2)} s, not timed)`, dispose: () => pool.dispose() };
   }
   const gpu = await createWebGpuLensReducer(createNodeGpu(), nodeShaderLibrary());
+  // As `npm run lens -- --exact --backend webgpu` does on a software adapter (src/cli/lens.ts).
+  if (gpu.software) yieldToSoftwareGpu();
   return {
     reducer: gpu,
     note: `${gpu.label}${gpu.software && !/software/i.test(gpu.label) ? ' (software adapter)' : ''}`,

@@ -8,7 +8,7 @@ import type { Backend } from '../engine/backend';
 import { createNodeWorkerExecutor } from '../engine/node-worker-executor';
 import type { TensorExecutor } from '../engine/tensor-executor';
 import { createWebGpuBackend } from '../engine/webgpu-backend';
-import { createNodeGpu, paceGpuPolling, yieldToSoftwareGpu } from '../gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../gpu/node-gpu';
 import { nodeShaderLibrary } from '../gpu/node-shaders';
 
 export type BackendKind = 'auto' | 'cpu' | 'webgpu';
@@ -43,9 +43,6 @@ export async function chooseBackend(kind: BackendKind, threads: number | undefin
     return cpu(`The only GPU adapter is a software one (${label})`);
   }
   // A software adapter asked for by name: its threads run the kernels, this thread mostly polls (no CPU workers follow).
-  if (gpu.software) {
-    yieldToSoftwareGpu();
-    paceGpuPolling();
-  }
+  if (gpu.software) yieldToSoftwareGpu();
   return { label: gpu.label, note: undefined, backend: gpu, executor: undefined, dispose: () => gpu.dispose() };
 }

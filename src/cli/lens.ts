@@ -20,7 +20,7 @@ import { poolLensReducer } from '../engine/lens-reducer';
 import { chooseLensReducer } from '../engine/lens-webgpu';
 import type { LensBackendKind } from '../engine/lens-webgpu';
 import { createNodeWorkerExecutor } from '../engine/node-worker-executor';
-import { createNodeGpu } from '../gpu/node-gpu';
+import { createNodeGpu, yieldToSoftwareGpu } from '../gpu/node-gpu';
 import { nodeShaderLibrary } from '../gpu/node-shaders';
 import type { LensMode } from '../methods/lens-report';
 import { lensCsv, lensGrid, lensJson, lensTable } from '../methods/lens-grid';
@@ -115,6 +115,8 @@ async function main(): Promise<void> {
     };
     const chosen = args.mode === 'exact' ? await chooseLensReducer(args.backend, args.backend === 'cpu' ? undefined : createNodeGpu(), nodeShaderLibrary(), pool) : undefined;
     if (chosen?.note !== undefined) process.stderr.write(`note: ${chosen.note}: the CPU reduces the lens.\n`);
+    // A software adapter asked for by name: as for a merge (backend-choice.ts), its threads get the cores first.
+    if (chosen?.softwareGpu === true) yieldToSoftwareGpu();
     if (args.mode === 'fast' && (args.backend === 'webgpu' || args.threads !== undefined)) process.stderr.write('note: fast mode reduces its samples on the CPU; --backend and --threads apply to --exact.\n');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

@@ -103,8 +103,11 @@ describe('the weight lens on the WebGPU backend (Dawn)', () => {
     const auto = await chooseLensReducer('auto', gpu, nodeShaderLibrary());
     expect(auto.reducer.label).toBe('CPU');
     expect(auto.note).toMatch(/software/);
+    expect(auto.softwareGpu).toBe(false);
     const forced = await chooseLensReducer('webgpu', gpu, nodeShaderLibrary());
     expect(forced.reducer.label).toMatch(/^WebGPU: /);
+    // SwiftShader, asked for by name: the CLI gives its threads the cores.
+    expect(forced.softwareGpu).toBe(true);
     await forced.dispose();
     await expect(chooseLensReducer('webgpu', undefined, nodeShaderLibrary())).rejects.toMatchObject({ code: 'E_GPU' });
     expect((await chooseLensReducer('auto', undefined, nodeShaderLibrary())).note).toMatch(/No WebGPU adapter/);

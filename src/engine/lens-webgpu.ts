@@ -52,6 +52,8 @@ export interface ChosenLensReducer {
   readonly reducer: LensReducer;
   /** Why `auto` fell back to the CPU. */
   readonly note: string | undefined;
+  /** The reducer runs on a software GPU adapter (asked for by name): its threads compete with this one for the cores. */
+  readonly softwareGpu: boolean;
   dispose(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export type CpuLensReducerFactory = () => { readonly reducer: LensReducer; dispo
 export async function chooseLensReducer(kind: LensBackendKind, gpu: GPU | undefined, shaders: ShaderLibrary, cpuFactory?: CpuLensReducerFactory): Promise<ChosenLensReducer> {
   const cpu = (note?: string): ChosenLensReducer => {
     const made = cpuFactory?.() ?? { reducer: cpuLensReducer, dispose: () => Promise.resolve() };
-    return { reducer: made.reducer, note, dispose: () => made.dispose() };
+    return { reducer: made.reducer, note, softwareGpu: false, dispose: () => made.dispose() };
   };
   if (kind === 'cpu') return cpu();
   let reducer: WebGpuLensReducer;
@@ -87,6 +89,7 @@ export async function chooseLensReducer(kind: LensBackendKind, gpu: GPU | undefi
   return {
     reducer,
     note: undefined,
+    softwareGpu: reducer.software,
     dispose: () => {
       reducer.dispose();
       return Promise.resolve();

@@ -34,14 +34,16 @@ function hasVulkanDriver(): boolean {
  * the main thread used ~45 % of the process's CPU time while sub-chunks computed). This lowers the calling (main)
  * thread to the lowest priority (nice 19); SwiftShader's threads, started with the device, keep theirs. Call it once the
  * software device exists and only where no CPU worker threads start afterwards: they would inherit the priority, and an
- * unprivileged process cannot raise it again.
+ * unprivileged process cannot raise it again. It also paces Dawn's polling ({@link paceGpuPolling}) unless told not to.
  */
-export function yieldToSoftwareGpu(): void {
+export function yieldToSoftwareGpu(options: { readonly pacePolling?: boolean } = {}): void {
   try {
     setPriority(19);
   } catch {
     // Not permitted here: the polling keeps its share.
   }
+  // Unless the caller times single round trips (the bench's per-sub-chunk yardstick), Dawn's polling is paced too.
+  if (options.pacePolling !== false) paceGpuPolling();
 }
 
 /** The global `setImmediate` before {@link paceGpuPolling} replaced it (undefined until then). */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { q8BothWays, trickyQ8Values } from '../io/gguf/q8-simd.test-support';
 import { decodeToF32, encodeFromF32 } from '../io/safetensors/codec';
 import { codecSimdAvailable } from '../io/safetensors/codec-simd';
 import { setWasmEnabled } from '../shared/wasm';
@@ -59,5 +60,10 @@ describe('WebAssembly SIMD in Chromium', () => {
     const out = new Uint8Array(n * 2);
     expect(merger.applyBf16Encoded?.([a, b], 0, out)).toBe(true);
     expect(Array.from(out)).toEqual(Array.from(reference));
+  });
+
+  it('quantizes Q8_0 to the bytes of the TypeScript loop', () => {
+    const [plain, simd] = q8BothWays(trickyQ8Values());
+    expect(Array.from(simd)).toEqual(Array.from(plain));
   });
 });

@@ -5,6 +5,7 @@
  */
 import { assert } from '../../shared/assert';
 import { encodeFromF32, f32ToF16 } from '../safetensors/codec';
+import { simdEncodeQ8_0 } from './q8-simd';
 import type { GgufTensorType } from './types';
 import { tensorDataBytes } from './types';
 
@@ -19,6 +20,8 @@ function roundAway(v: number): number {
 /** Quantizes `values` (a multiple of 32) into Q8_0 blocks: f16 scale then 32 signed bytes. */
 export function encodeQ8_0(values: Float32Array, out: Uint8Array): void {
   assert(values.length % Q8_BLOCK === 0, 'Q8_0 needs whole blocks of 32');
+  // The same bits in WebAssembly SIMD where it runs (q8-simd.ts); this loop is its reference and fallback.
+  if (simdEncodeQ8_0(values, out)) return;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let b = 0, at = 0; b < values.length; b += Q8_BLOCK, at += 34) {
     let amax = 0;

@@ -1,0 +1,50 @@
+/**
+ * Q8_0 quantization in WebAssembly SIMD (q8.wat, compiled into q8-wasm.ts), with the bits of encode.ts's TypeScript
+ * loop: blocks are copied into the module's memory, quantized there, and copied out; each block's f16 scale is written
+ * here from the f32 scale the module leaves (f32ToF16, shared with the loop).
+ */
+import { lazyWasm } from '../../shared/wasm';
+import { f32ToF16 } from '../safetensors/codec';
+import { WASM_BASE64 } from './q8-wasm';
+
+interface Q8Exports {
+  readonly memory: WebAssembly.Memory;
+  quantize_q8_0(src: number, dst: number, scales: number, blocks: number): void;
+}
+
+/** Blocks of 32 values per call: 128 KiB of f32 in, 34 KiB out and 4 KiB of scales fit the module's 256 KiB. */
+const CALL_BLOCKS = 1024;
+const IN = 0;
+const OUT = CALL_BLOCKS * 128;
+const SCALES = OUT + CALL_BLOCKS * 34;
+
+interface Q8Module {
+  readonly exports: Q8Exports;
+  readonly heap: Uint8Array;
+  readonly scales: Float32Array;
+}
+
+const q8Module = lazyWasm(WASM_BASE64, (exports): Q8Module => {
+  const q8 = exports as unknown as Q8Exports;
+  return { exports: q8, heap: new Uint8Array(q8.memory.buffer), scales: new Float32Array(q8.memory.buffer, SCALES, CALL_BLOCKS) };
+});
+
+/** Quantizes `values` (whole blocks of 32) into Q8_0 blocks in `out`; false when SIMD is unavailable (nothing written). */
+export function simdEncodeQ8_0(values: Float32Array, out: Uint8Array): boolean {
+  const m = q8Module();
+  if (m === undefined) return false;
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const blocks = values.length / 32;
+  for (let first = 0; first < blocks; first += CALL_BLOCKS) {
+    const n = Math.min(CALL_BLOCKS, blocks - first);
+    m.heap.set(bytes.subarray(first * 128, (first + n) * 128), IN);
+    m.exports.quantize_q8_0(IN, OUT, SCALES, n);
+    out.set(m.heap.subarray(OUT, OUT + n * 34), first * 34);
+    for (let i = 0; i < n; i++) {
+      const half = f32ToF16(m.scales[i] as number);
+      out[(first + i) * 34] = half & 0xff;
+      out[(first + i) * 34 + 1] = half >>> 8;
+    }
+  }
+  return true;
+}

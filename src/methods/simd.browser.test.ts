@@ -62,6 +62,19 @@ describe('WebAssembly SIMD in Chromium', () => {
     expect(Array.from(out)).toEqual(Array.from(reference));
   });
 
+  it('encodes f16 to the bytes of the TypeScript loop', () => {
+    const values = Float32Array.from({ length: 5003 }, (_, i) => Math.sin(i * 0.37) * 2 ** ((i % 61) - 30));
+    const encode = () => {
+      const out = new Uint8Array(values.length * 2);
+      encodeFromF32('F16', values, out);
+      return Array.from(out);
+    };
+    setWasmEnabled(false);
+    const plain = encode();
+    setWasmEnabled(true);
+    expect(encode()).toEqual(plain);
+  });
+
   it('quantizes Q8_0 to the bytes of the TypeScript loop', () => {
     const [plain, simd] = q8BothWays(trickyQ8Values());
     expect(Array.from(simd)).toEqual(Array.from(plain));

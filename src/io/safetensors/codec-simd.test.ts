@@ -63,4 +63,31 @@ describe('bf16 codecs in WebAssembly SIMD', () => {
       expect(simdRounded, `round of ${count}`).toEqual(plainRounded);
     }
   });
+
+  it('encodes f16 like the TypeScript loop: subnormals, ties, overflow to infinity, NaN payloads, every f16 value', () => {
+    // Every f16 value, each halfway to its neighbour (ties both ways) and just either side of it, then tricky bits.
+    const pattern: number[] = [];
+    for (let h = 0; h < 0x10000; h++) {
+      const bits = new Uint32Array(new Float32Array([decodeF16(h)]).buffer)[0] as number;
+      pattern.push(bits, bits + 0x1000, bits + 0xfff, bits + 0x1001);
+    }
+    for (const count of [7, 8, 9, 16 * 1024 + 5, pattern.length]) {
+      const values = new Float32Array(count);
+      values.set(new Float32Array(Uint32Array.from(pattern.slice(0, count)).buffer));
+      if (count < pattern.length) values.set(new Float32Array(trickyBits(count).buffer));
+      const [plain, simd] = bothWays(() => {
+        const out = new Uint8Array(count * 2 + 1).subarray(1);
+        encodeFromF32('F16', values, out);
+        return Buffer.from(out);
+      });
+      expect(simd.equals(plain), `f16 encode of ${count}`).toBe(true);
+    }
+  });
 });
+
+/** An f16 bit pattern's value (the codec's own decoder, one element). */
+function decodeF16(h: number): number {
+  const out = new Float32Array(1);
+  decodeToF32('F16', new Uint8Array(new Uint16Array([h]).buffer), out);
+  return out[0] as number;
+}

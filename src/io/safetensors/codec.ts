@@ -4,7 +4,7 @@
  * the same; no per-element allocation.
  */
 import { assert } from '../../shared/assert';
-import { simdDecodeBf16, simdEncodeBf16, simdRoundBf16 } from './codec-simd';
+import { simdDecodeBf16, simdEncodeBf16, simdEncodeF16, simdRoundBf16 } from './codec-simd';
 import type { FloatDType } from './dtype';
 
 /** Below this many elements the TypeScript loops are as fast as a trip through WebAssembly memory. */
@@ -144,6 +144,7 @@ export function encodeFromF32(dtype: FloatDType, values: Float32Array, out: Uint
     return;
   }
   if (dtype === 'BF16' && count >= SIMD_MIN && simdEncodeBf16(values, out)) return;
+  if (dtype === 'F16' && count >= SIMD_MIN && simdEncodeF16(values, out)) return;
   const aligned = out.byteOffset % 2 === 0;
   const halves = aligned ? new Uint16Array(out.buffer, out.byteOffset, count) : new Uint16Array(count);
   if (dtype === 'BF16') {

@@ -103,4 +103,46 @@
       (i32x4.add (i32x4.add (local.get $b) (local.get $half))
                  (v128.and (i32x4.shr_u (local.get $b) (i32.const 16)) (local.get $one)))
       (i32x4.gt_s (v128.and (local.get $b) (local.get $abs)) (local.get $inf))))
+
+  ;; f32 at $src → f16 at $dst, rounding to nearest even with the bits of codec.ts's f32BitsToF16Bits. Whole groups of
+  ;; eight: the caller's block has room for a last group's extra lanes (read and written, never copied out).
+  (func (export "encode_f16") (param $src i32) (param $dst i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $eight
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (v128.store (local.get $dst)
+          (i16x8.narrow_i32x4_u (call $f16x4 (v128.load (local.get $src))) (call $f16x4 (v128.load offset=16 (local.get $src)))))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $eight))))
+
+  ;; Four f32 bit patterns → f16 bit patterns in the low half of each lane.
+  (func $f16x4 (param $b v128) (result v128)
+    (local $abs v128) (local $r v128)
+    (local.set $abs (v128.and (local.get $b) (i32x4.splat (i32.const 0x7fffffff))))
+    ;; Below 2^-14 (f16 subnormals): adding 0.5 rounds |x| to f16's subnormal step, 2^-24, to nearest even; the sum's low
+    ;; significand bits are then the f16 bits (1024 at the top is the smallest normal's pattern).
+    (local.set $r (i32x4.sub (f32x4.add (local.get $abs) (f32x4.splat (f32.const 0.5))) (i32x4.splat (i32.const 0x3f000000))))
+    ;; Normal: round the 13 dropped bits to nearest even, re-bias the exponent from 127 to 15.
+    (local.set $r
+      (v128.bitselect
+        (i32x4.shr_u
+          (i32x4.sub
+            (i32x4.add (i32x4.add (local.get $abs) (i32x4.splat (i32.const 0xfff)))
+                       (v128.and (i32x4.shr_u (local.get $abs) (i32.const 13)) (i32x4.splat (i32.const 1))))
+            (i32x4.splat (i32.const 0x38000000)))
+          (i32.const 13))
+        (local.get $r)
+        (i32x4.ge_s (local.get $abs) (i32x4.splat (i32.const 0x38800000)))))
+    ;; From 65520 up (infinity included): infinity.
+    (local.set $r (v128.bitselect (i32x4.splat (i32.const 0x7c00)) (local.get $r) (i32x4.ge_s (local.get $abs) (i32x4.splat (i32.const 0x477ff000)))))
+    ;; NaN: quiet, the payload's top bits kept.
+    (local.set $r
+      (v128.bitselect
+        (v128.or (i32x4.splat (i32.const 0x7e00)) (v128.and (i32x4.shr_u (local.get $abs) (i32.const 13)) (i32x4.splat (i32.const 0x3ff))))
+        (local.get $r)
+        (i32x4.gt_s (local.get $abs) (i32x4.splat (i32.const 0x7f800000)))))
+    (v128.or (local.get $r) (v128.and (i32x4.shr_u (local.get $b) (i32.const 16)) (i32x4.splat (i32.const 0x8000)))))
 )

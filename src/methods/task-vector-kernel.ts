@@ -158,28 +158,54 @@ class TaskVectorMerger implements TensorMerger {
     const b = inputs[this.base] as Float32Array;
     const n = out.length;
     const weighted = this.models.map((model, m) => this.weightedInto(model, m, inputs, b, start, n));
-    const consensus = this.config.consensus;
-    const plainDivisor = plainTaskDivisor(this.models.map((m) => m.weight));
+    const lambda = this.lambda;
+    if (!this.config.consensus) {
+      // Σ w_i·δ'_i in model order, divided by the weight sum when normalising.
+      const divisor = this.normalize ? plainTaskDivisor(this.models.map((m) => m.weight)) : 1;
+      for (let i = 0; i < n; i++) {
+        let mixed = 0;
+        for (const w of weighted) mixed += w[i] as number;
+        if (this.normalize) mixed /= divisor;
+        out[i] = (b[i] as number) + mixed * lambda;
+      }
+      return;
+    }
+    if (weighted.length === 1) {
+      this.applyOneConsensus(weighted[0] as Float64Array, b, out);
+      return;
+    }
+    const weights = Float64Array.from(this.models, (m) => m.weight);
+    const normalize = this.normalize;
     const count = weighted.length;
     for (let i = 0; i < n; i++) {
       let sum = 0;
-      if (consensus) for (let m = 0; m < count; m++) sum += weighted[m]![i] as number;
-      const majority = sum >= 0 ? 1 : -1;
+      for (let m = 0; m < count; m++) sum += (weighted[m] as Float64Array)[i] as number;
+      // TIES: the sign of the sum elects; entries of that sign (not zero) are mixed and their weights divide.
+      const up = sum >= 0;
       let mixed = 0;
       let divisor = 0;
       for (let m = 0; m < count; m++) {
-        const w = weighted[m]![i] as number;
-        if (!consensus) {
+        const w = (weighted[m] as Float64Array)[i] as number;
+        if (up ? w > 0 : w < 0) {
           mixed += w;
-          continue;
-        }
-        if (Math.sign(w) === majority) {
-          mixed += w;
-          divisor += (this.models[m] as ModelState).weight;
+          divisor += weights[m] as number;
         }
       }
-      if (this.normalize) mixed /= consensus ? (divisor === 0 ? 1 : divisor) : plainDivisor;
-      out[i] = (b[i] as number) + mixed * this.lambda;
+      if (normalize) mixed /= divisor === 0 ? 1 : divisor;
+      out[i] = (b[i] as number) + mixed * lambda;
+    }
+  }
+
+  /** TIES consensus of a single task vector: it agrees with itself wherever it is not zero. */
+  private applyOneConsensus(w: Float64Array, b: Float32Array, out: Float32Array): void {
+    const weight = (this.models[0] as ModelState).weight;
+    const lambda = this.lambda;
+    const normalize = this.normalize;
+    for (let i = 0; i < out.length; i++) {
+      const v = w[i] as number;
+      let mixed = v > 0 || v < 0 ? v : 0;
+      if (normalize) mixed /= v > 0 || v < 0 ? (weight === 0 ? 1 : weight) : 1;
+      out[i] = (b[i] as number) + mixed * lambda;
     }
   }
 

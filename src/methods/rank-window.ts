@@ -89,6 +89,15 @@ export class RankWindow {
     }
     const lower = this.lower;
     const upper = this.upper;
+    if (lower === undefined && upper !== undefined) {
+      // A top-k window (TIES): one boundary, one comparison for all but the keys equal to it.
+      const key = upper.key;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as number;
+        mask[i] = k < key ? 1 : k === key && upper.less + upper.seen++ < upper.rank ? 1 : 0;
+      }
+      return;
+    }
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as number;
       let kept = true;

@@ -149,9 +149,9 @@ export const CASES: Record<string, (args: Args) => Promise<CaseResult>> = {
       // CPU time of every thread of the process (SwiftShader's included): the work done, whatever else loads the machine.
       const cpu = process.cpuUsage(cpuAtStart);
       const cpuNote = `CPU time ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`;
-      // The start-up: plan, device, output folder and the first tensor's reads, before any GPU work.
+      // The start-up: plan, device, output folder and the first tensor's reads, until the engine hands the backend a tensor.
       const firstAt = timed.firstCallAt();
-      const startNote = firstAt === undefined ? '' : `, first GPU work after ${((firstAt - started) / 1000).toFixed(2)} s`;
+      const startNote = firstAt === undefined ? '' : `, first tensor on the backend after ${((firstAt - started) / 1000).toFixed(2)} s`;
       return { inputBytes: plan.summary.inputBytes, seconds, note: `${method}, ${gpu.label}${ringNote}, backend busy ${((timed.busySeconds() / seconds) * 100).toFixed(0)}% of wall time${startNote}, ${cpuNote}` };
     }
     const memoryNote = inMemory ? ', inputs in memory, output discarded' : args['discard'] === 1 ? ', output discarded' : '';

@@ -8,9 +8,9 @@
  *   with one worker thread per core (GB of input per second), beside a plain copy of both inputs in the same run;
  *   at the largest size the slerp also writing GGUF (q8_0 or f16 only, and f16 beside the shards) in the same pass.
  * - The WebGPU backend: slerp and nearswap of two generated models (BENCH_GPU_MB, default 400: the one-off start-up —
- *   device, pipelines, the first tensor's reads, printed as "first GPU work after" — was a quarter of a 2 × 100 MB run,
- *   where a real model's run is minutes; 0 skips), with the adapter's name and the share of wall time spent waiting on
- *   the backend, beside a plain copy of the same size; slerp
+ *   device and the first tensor's reads, printed as "first tensor on the backend after", then pipeline compiles — was a
+ *   quarter of a 2 × 100 MB run, where a real model's run is minutes; 0 skips), with the adapter's name and the share of
+ *   wall time spent waiting on the backend, beside a plain copy of the same size; slerp
  *   also with the staging ring off (one sub-chunk in flight at a time); where one sub-chunk's time goes (upload,
  *   kernel, readback, host work, per-dispatch round trip: bench/gpu-phases.ts), and each merge's rate as a ratio to a
  *   plain element-wise kernel (a + b) on the same adapter (target ≥ 0.5).

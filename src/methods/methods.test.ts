@@ -278,6 +278,15 @@ describe('edge rules', () => {
     expect([...run({ method: 'karcher', inputs: [a], shape: [64] }, 64)]).toEqual([...a]);
   });
 
+  it('TIES of one task vector (its own loop) gives the bits of the general loop: a third model equal to the base adds nothing', () => {
+    const tuned = Float32Array.from(a, (v, i) => (i % 9 === 0 ? base[i]! : v));
+    for (const globals of [{ lambda: 0.7 }, { lambda: 1.3, normalize: false }]) {
+      const two = run({ method: 'ties', inputs: [base, tuned], shape: [64], baseIndex: 0, globals, perModel: [{}, { weight: 0.6, density: 0.5 }] }, 64);
+      const three = run({ method: 'ties', inputs: [base, tuned, base], shape: [64], baseIndex: 0, globals, perModel: [{}, { weight: 0.6, density: 0.5 }, { weight: 0.3, density: 0.5 }] }, 64);
+      expect(Buffer.from(two.buffer).equals(Buffer.from(three.buffer))).toBe(true);
+    }
+  });
+
   it('top-k ties are broken by element index: the lowest indices are kept', () => {
     const flat = new Float32Array(10).fill(0);
     const tuned = Float32Array.from([1, 1, 1, 1, 2, 1, 1, 1, 1, 1]);

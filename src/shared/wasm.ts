@@ -39,3 +39,28 @@ export function lazyWasm<T>(base64: string, wrap: (exports: WebAssembly.Exports)
     return loaded ?? undefined;
   };
 }
+
+/**
+ * Converts `count` units block by block (at most `block` units a call) through a module's memory `heap`: `inWidth`
+ * bytes a unit from `input` into the heap at `inAt`, `convert(n)`, then `outWidth` bytes a unit from the heap at
+ * `outAt` into `output`. The copies are cache-resident and cheap next to the conversion.
+ */
+export function throughHeap(
+  heap: Uint8Array,
+  block: number,
+  count: number,
+  input: Uint8Array,
+  inWidth: number,
+  inAt: number,
+  output: Uint8Array,
+  outWidth: number,
+  outAt: number,
+  convert: (n: number) => void,
+): void {
+  for (let at = 0; at < count; at += block) {
+    const n = Math.min(block, count - at);
+    heap.set(input.subarray(at * inWidth, (at + n) * inWidth), inAt);
+    convert(n);
+    output.set(heap.subarray(outAt, outAt + n * outWidth), at * outWidth);
+  }
+}

@@ -1,9 +1,9 @@
 /**
  * Q8_0 quantization in WebAssembly SIMD (q8.wat, compiled into q8-wasm.ts), with the bits of encode.ts's TypeScript
  * loop: blocks are copied into the module's memory, quantized there, and copied out; each block's f16 scale is written
- * here from the f32 scale the module leaves (f32ToF16, shared with the loop).
+ * into the module's output from the f32 scale it leaves (f32ToF16, shared with the loop) before the copy out.
  */
-import { lazyWasm } from '../../shared/wasm';
+import { lazyWasm, throughHeap } from '../../shared/wasm';
 import { f32ToF16 } from '../safetensors/codec';
 import { WASM_BASE64 } from './q8-wasm';
 
@@ -33,18 +33,13 @@ const q8Module = lazyWasm(WASM_BASE64, (exports): Q8Module => {
 export function simdEncodeQ8_0(values: Float32Array, out: Uint8Array): boolean {
   const m = q8Module();
   if (m === undefined) return false;
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const blocks = values.length / 32;
-  for (let first = 0; first < blocks; first += CALL_BLOCKS) {
-    const n = Math.min(CALL_BLOCKS, blocks - first);
-    m.heap.set(bytes.subarray(first * 128, (first + n) * 128), IN);
+  throughHeap(m.heap, CALL_BLOCKS, values.length / 32, new Uint8Array(values.buffer, values.byteOffset, values.byteLength), 128, IN, out, 34, OUT, (n) => {
     m.exports.quantize_q8_0(IN, OUT, SCALES, n);
-    out.set(m.heap.subarray(OUT, OUT + n * 34), first * 34);
     for (let i = 0; i < n; i++) {
       const half = f32ToF16(m.scales[i] as number);
-      out[(first + i) * 34] = half & 0xff;
-      out[(first + i) * 34 + 1] = half >>> 8;
+      m.heap[OUT + i * 34] = half & 0xff;
+      m.heap[OUT + i * 34 + 1] = half >>> 8;
     }
-  }
+  });
   return true;
 }

@@ -3,7 +3,7 @@
  * TypeScript loops in codec.ts on the machines we measured, with the same bits. Data passes through the module's
  * memory in blocks: copy in, convert, copy out; the copies are cache-resident and cheap next to the conversion.
  */
-import { lazyWasm } from '../../shared/wasm';
+import { lazyWasm, throughHeap } from '../../shared/wasm';
 import { WASM_BASE64 } from './codec-wasm';
 
 interface CodecExports {
@@ -59,18 +59,10 @@ function bytesOf(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.length * 4);
 }
 
-/**
- * Converts `count` elements block by block: `inWidth` bytes each from `input` into the module at IN, `convert`, and
- * `outWidth` bytes each from the module at `outAt` into `output`.
- */
+/** {@link throughHeap} with the codec module (false when SIMD is unavailable: nothing converted). */
 function blockwise(count: number, input: Uint8Array, inWidth: number, output: Uint8Array, outWidth: number, convert: (m: CodecModule, n: number) => void, outAt = OUT): boolean {
   const m = codecModule();
   if (m === undefined) return false;
-  for (let at = 0; at < count; at += BLOCK) {
-    const n = Math.min(BLOCK, count - at);
-    m.heap.set(input.subarray(at * inWidth, (at + n) * inWidth), IN);
-    convert(m, n);
-    output.set(m.heap.subarray(outAt, outAt + n * outWidth), at * outWidth);
-  }
+  throughHeap(m.heap, BLOCK, count, input, inWidth, IN, output, outWidth, outAt, (n) => convert(m, n));
   return true;
 }
